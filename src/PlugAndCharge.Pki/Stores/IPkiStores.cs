@@ -1,0 +1,41 @@
+using PlugAndCharge.Pki.Revocation;
+
+namespace PlugAndCharge.Pki.Stores;
+
+/// <summary>CAs and their CRLs. Each write records its audit event in the same transaction.</summary>
+public interface ICertificateAuthorityStore
+{
+    Task<CaRecord?> GetAsync(string id, CancellationToken ct = default);
+    Task<IReadOnlyList<CaRecord>> ListAsync(CancellationToken ct = default);
+    /// <summary>Adds a CA (a root with its own self-signed certificate row); fails with AlreadyExists when the id is taken.</summary>
+    Task CreateAsync(CaRecord ca, CertificateRecord? selfSignedCertificate, AuditEvent audit, CancellationToken ct = default);
+    Task SetOcspSignerAsync(string caId, string serial, string keyUri, AuditEvent audit, CancellationToken ct = default);
+    /// <summary>Atomically takes the next CRL number of a CA (strictly increasing, never reused).</summary>
+    Task<long> NextCrlNumberAsync(string caId, CancellationToken ct = default);
+    Task StoreCrlAsync(CrlRecord crl, AuditEvent audit, CancellationToken ct = default);
+    Task<CrlRecord?> GetLatestCrlAsync(string caId, CancellationToken ct = default);
+}
+
+/// <summary>Issued certificates: serial reservation before signing, the record after, revocation.</summary>
+public interface ICertificateStore
+{
+    /// <summary>Reserves a serial under the unique (issuer, serial) constraint; false when it is taken.</summary>
+    Task<bool> ReserveSerialAsync(string issuerId, string serial, string profileId, string subject, CancellationToken ct = default);
+    Task RecordIssuedAsync(CertificateRecord certificate, AuditEvent audit, CancellationToken ct = default);
+    Task RecordFailedAsync(string issuerId, string serial, AuditEvent audit, CancellationToken ct = default);
+    Task<CertificateRecord?> GetAsync(string issuerId, string serial, CancellationToken ct = default);
+    Task<IReadOnlyList<CertificateRecord>> FindBySerialAsync(string serial, CancellationToken ct = default);
+    Task<RevocationOutcome> RevokeAsync(string issuerId, string serial, RevocationReason reason, DateTimeOffset at, AuditEvent audit, CancellationToken ct = default);
+    Task<IReadOnlyList<RevokedEntry>> ListRevokedAsync(string issuerId, CancellationToken ct = default);
+}
+
+public sealed record AuditEntry(long Sequence, DateTimeOffset At, string Actor, string Action, string Subject, string Details, byte[] PreviousHash, byte[] Hash);
+
+public sealed record AuditVerification(bool Intact, long Entries, long? FirstBadSequence, string Detail);
+
+/// <summary>The append-only, hash-chained audit log.</summary>
+public interface IAuditLog
+{
+    Task AppendAsync(AuditEvent audit, CancellationToken ct = default);
+    IAsyncEnumerable<AuditEntry> ReadAllAsync(CancellationToken ct = default);
+}

@@ -1,0 +1,94 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using Org.BouncyCastle.Asn1;
+using Org.BouncyCastle.Asn1.EdEC;
+using Org.BouncyCastle.Asn1.X509;
+using Org.BouncyCastle.Asn1.X9;
+using Org.BouncyCastle.Security;
+using PlugAndCharge.Pki.Keys;
+
+namespace PlugAndCharge.Pki.X509;
+
+/// <summary>Signature algorithm identifiers and verification: ECDSA through .NET (OpenSSL, fast), Ed448 through BouncyCastle.</summary>
+public static class SignatureAlgorithms
+{
+    public static AlgorithmIdentifier IdentifierFor(KeyAlgorithm signer) => signer switch
+    {
+        // RFC 5758 §3.2: ecdsa-with-SHA* AlgorithmIdentifiers have absent parameters.
+        KeyAlgorithm.EcP256 => new AlgorithmIdentifier(X9ObjectIdentifiers.ECDsaWithSha256),
+        KeyAlgorithm.EcP384 => new AlgorithmIdentifier(X9ObjectIdentifiers.ECDsaWithSha384),
+        KeyAlgorithm.EcP521 => new AlgorithmIdentifier(X9ObjectIdentifiers.ECDsaWithSha512),
+        // RFC 8410 §3: parameters absent.
+        KeyAlgorithm.Ed448 => new AlgorithmIdentifier(EdECObjectIdentifiers.id_Ed448),
+        _ => throw new PkiException(PkiError.KeyNotAllowed, $"{signer} keys cannot sign."),
+    };
+
+    public static string Name(AlgorithmIdentifier id)
+    {
+        var oid = id.Algorithm;
+        if (oid.Equals(X9ObjectIdentifiers.ECDsaWithSha256)) return "ecdsa-with-SHA256";
+        if (oid.Equals(X9ObjectIdentifiers.ECDsaWithSha384)) return "ecdsa-with-SHA384";
+        if (oid.Equals(X9ObjectIdentifiers.ECDsaWithSha512)) return "ecdsa-with-SHA512";
+        if (oid.Equals(EdECObjectIdentifiers.id_Ed448)) return "ed448";
+        if (oid.Equals(EdECObjectIdentifiers.id_Ed25519)) return "ed25519";
+        return oid.Id;
+    }
+
+    private static readonly ConcurrentDictionary<string, ECDsa> EcKeys = new(StringComparer.Ordinal);
+
+    /// <summary>Verifies an X.509 signature made by the key in <paramref name="spki"/>. ECDSA public keys are cached by their encoding.</summary>
+    public static bool Verify(SubjectPublicKeyInfo spki, AlgorithmIdentifier algorithm, ReadOnlySpan<byte> data, ReadOnlySpan<byte> signature)
+    {
+        var key = PublicKeys.Identify(spki);
+        if (key.IsEc())
+        {
+            var hash = algorithm.Algorithm.Equals(X9ObjectIdentifiers.ECDsaWithSha256) ? HashAlgorithmName.SHA256
+                : algorithm.Algorithm.Equals(X9ObjectIdentifiers.ECDsaWithSha384) ? HashAlgorithmName.SHA384
+                : algorithm.Algorithm.Equals(X9ObjectIdentifiers.ECDsaWithSha512) ? HashAlgorithmName.SHA512
+                : default;
+            if (hash == default) return false;
+            var ec = EcKeys.GetOrAdd(Convert.ToBase64String(spki.GetEncoded(Asn1Encodable.Der)), static (_k, s) =>
+            {
+                var e = ECDsa.Create();
+                e.ImportSubjectPublicKeyInfo(s.GetEncoded(Asn1Encodable.Der), out int _);
+                return e;
+            }, spki);
+            if (EcKeys.Count > 10_000) EcKeys.Clear();
+            try { return ec.VerifyData(data, signature, hash, DSASignatureFormat.Rfc3279DerSequence); }
+            catch (CryptographicException) { return false; }
+        }
+        if (key == KeyAlgorithm.Ed448 && algorithm.Algorithm.Equals(EdECObjectIdentifiers.id_Ed448))
+        {
+            var verifier = new Org.BouncyCastle.Crypto.Signers.Ed448Signer([]);
+            verifier.Init(false, PublicKeyFactory.CreateKey(spki));
+            verifier.BlockUpdate(data);
+            return verifier.VerifySignature(signature.ToArray());
+        }
+        return false;
+    }
+}
+
+/// <summary>Recognizes the key algorithms the profiles name.</summary>
+public static class PublicKeys
+{
+    public static KeyAlgorithm Identify(SubjectPublicKeyInfo spki)
+    {
+        var alg = spki.Algorithm.Algorithm;
+        if (alg.Equals(X9ObjectIdentifiers.IdECPublicKey))
+        {
+            // RFC 5480 §2.1.1: only namedCurve; explicit parameters are refused.
+            if (spki.Algorithm.Parameters is not DerObjectIdentifier curve)
+                throw new PkiException(PkiError.KeyNotAllowed, "EC keys must name their curve (RFC 5480 namedCurve).");
+            if (curve.Equals(Org.BouncyCastle.Asn1.Sec.SecObjectIdentifiers.SecP256r1)) return KeyAlgorithm.EcP256;
+            if (curve.Equals(Org.BouncyCastle.Asn1.Sec.SecObjectIdentifiers.SecP384r1)) return KeyAlgorithm.EcP384;
+            if (curve.Equals(Org.BouncyCastle.Asn1.Sec.SecObjectIdentifiers.SecP521r1)) return KeyAlgorithm.EcP521;
+            throw new PkiException(PkiError.KeyNotAllowed, $"EC curve {curve.Id} is not supported (secp256r1, secp384r1, secp521r1).");
+        }
+        if (alg.Equals(EdECObjectIdentifiers.id_Ed448)) return KeyAlgorithm.Ed448;
+        if (alg.Equals(EdECObjectIdentifiers.id_X448)) return KeyAlgorithm.X448;
+        throw new PkiException(PkiError.KeyNotAllowed, $"Key algorithm {alg.Id} is not supported (EC P-256/P-384/P-521, Ed448, X448).");
+    }
+
+    /// <summary>RFC 5280 §4.2.1.2 method 1: SHA-1 of the subjectPublicKey BIT STRING value.</summary>
+    public static byte[] KeyIdentifier(SubjectPublicKeyInfo spki) => SHA1.HashData(spki.PublicKey.GetBytes());
+}
