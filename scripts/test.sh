@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Runs every test against real parts: installs what is missing (openssl, PostgreSQL binaries), starts a throw-away
+# PostgreSQL cluster on a free loopback port, runs the whole solution's tests, stops what it started, and ends with
+# one line "N passed, N failed".
+set -uo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+
+need_apt=()
+command -v openssl >/dev/null || need_apt+=(openssl)
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need_apt+=(postgresql)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  echo "Installing ${need_apt[*]} ..."
+  (apt-get update -qq && apt-get install -y -qq "${need_apt[@]}") >/dev/null || { echo "could not install ${need_apt[*]}"; echo "0 passed, 1 failed"; exit 1; }
+fi
+PGBIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
+
+RUN=$(mktemp -d /tmp/pnc-test.XXXXXX)
+chmod 755 "$RUN"
+as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+mkdir -p "$RUN/pg" "$RUN/sock"
+[ "$(id -u)" = 0 ] && chown postgres:postgres "$RUN/pg" "$RUN/sock"
+
+free_port() {
+  local p
+  for _ in $(seq 1 50); do
+    p=$(shuf -i 20000-60999 -n 1)
+    (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }
+  done
+  echo 54329
+}
+PORT=$(free_port)
+
+stop_pg() { as_pg "$PGBIN/pg_ctl" stop -m immediate -D "$RUN/pg" >/dev/null 2>&1; rm -rf "$RUN"; }
+trap stop_pg EXIT
+
+as_pg "$PGBIN/initdb" -D "$RUN/pg" -U pnc --auth=trust -E UTF8 --no-instructions >"$RUN/initdb.log" 2>&1 \
+  || { cat "$RUN/initdb.log"; echo "0 passed, 1 failed"; exit 1; }
+# fsync off: a test cluster needs no durability; max_connections for concurrent-issuance tests.
+as_pg "$PGBIN/pg_ctl" start -w -t 60 -D "$RUN/pg" -l "$RUN/pg/server.log" \
+  -o "-p $PORT -k $RUN/sock -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300" >/dev/null \
+  || { cat "$RUN/pg/server.log"; echo "0 passed, 1 failed"; exit 1; }
+export PNC_TEST_DATABASE="Host=127.0.0.1;Port=$PORT;Username=pnc;Database=postgres;Pooling=true"
+echo "PostgreSQL test cluster on 127.0.0.1:$PORT"
+
+LOG="$RUN/test.log"
+dotnet test "$ROOT/PlugAndCharge.sln" -c Release --logger "console;verbosity=normal" 2>&1 | tee "$LOG" \
+  | grep -E "^\s*(Passed|Failed|Skipped) |error|Passed!|Failed!|Total tests" | grep -vE "^\s*Passed " || true
+status=${PIPESTATUS[0]}
+
+passed=$(grep -E "^(Passed|Failed)!" "$LOG" | sed -E 's/.*Passed: *([0-9]+).*/\1/' | awk '{s+=$1} END {print s+0}')
+failed=$(grep -E "^(Passed|Failed)!" "$LOG" | sed -E 's/.*Failed: *([0-9]+),.*/\1/' | awk '{s+=$1} END {print s+0}')
+if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then
+  echo "The build or the test host failed (exit $status)."
+  failed=1
+fi
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ] && [ "$status" -eq 0 ]

@@ -1,0 +1,209 @@
+using Dapper;
+using Npgsql;
+using PlugAndCharge.Pki;
+using PlugAndCharge.Pki.Audit;
+using PlugAndCharge.Pki.Revocation;
+using PlugAndCharge.Pki.Stores;
+
+namespace PlugAndCharge.Storage;
+
+/// <summary>
+/// The PKI stores on PostgreSQL. Every state change and its audit entry commit in one transaction; issued
+/// certificates are recorded by group commit.
+/// </summary>
+public sealed class PostgresPkiStore : ICertificateAuthorityStore, ICertificateStore, IAuditLog, IAsyncDisposable
+{
+    private readonly NpgsqlDataSource _db;
+    private readonly TimeProvider _clock;
+    private readonly GroupCommitQueue<(CertificateRecord Cert, AuditEvent Audit)> _issued;
+
+    public PostgresPkiStore(NpgsqlDataSource db, TimeProvider? clock = null)
+    {
+        _db = db;
+        _clock = clock ?? TimeProvider.System;
+        _issued = new GroupCommitQueue<(CertificateRecord, AuditEvent)>(CommitIssuedAsync);
+    }
+
+    private async Task InTransactionAsync(Func<NpgsqlConnection, NpgsqlTransaction, Task> work, CancellationToken ct)
+    {
+        await using var conn = await _db.OpenConnectionAsync(ct);
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        await work(conn, tx);
+        await tx.CommitAsync(ct);
+    }
+
+    private Task AuditAsync(NpgsqlConnection c, NpgsqlTransaction tx, AuditEvent e) => PostgresAuditWriter.AppendAsync(c, tx, [e], _clock);
+
+    // ---- CAs and CRLs ----
+
+    private sealed record CaRow(string id, string profile_id, string? parent_id, string key_uri, byte[] certificate_der, string status, string? ocsp_signer_serial, string? ocsp_signer_key_uri, DateTime created_at)
+    {
+        public CaRecord ToRecord() => new()
+        {
+            Id = id, ProfileId = profile_id, ParentId = parent_id, KeyUri = key_uri, CertificateDer = certificate_der, Status = Enum.Parse<CaStatus>(status),
+            OcspSignerSerial = ocsp_signer_serial, OcspSignerKeyUri = ocsp_signer_key_uri, CreatedAt = new DateTimeOffset(DateTime.SpecifyKind(created_at, DateTimeKind.Utc)),
+        };
+    }
+
+    private const string CaColumns = "id, profile_id, parent_id, key_uri, certificate_der, status, ocsp_signer_serial, ocsp_signer_key_uri, created_at";
+
+    public async Task<CaRecord?> GetAsync(string id, CancellationToken ct = default)
+    {
+        await using var conn = await _db.OpenConnectionAsync(ct);
+        return (await conn.QuerySingleOrDefaultAsync<CaRow>($"select {CaColumns} from certificate_authorities where id = @id", new { id }))?.ToRecord();
+    }
+
+    public async Task<IReadOnlyList<CaRecord>> ListAsync(CancellationToken ct = default)
+    {
+        await using var conn = await _db.OpenConnectionAsync(ct);
+        return (await conn.QueryAsync<CaRow>($"select {CaColumns} from certificate_authorities order by id")).Select(r => r.ToRecord()).ToList();
+    }
+
+    public Task CreateAsync(CaRecord ca, CertificateRecord? selfSignedCertificate, AuditEvent audit, CancellationToken ct = default) =>
+        InTransactionAsync(async (c, tx) =>
+        {
+            try
+            {
+                await c.ExecuteAsync("insert into certificate_authorities(id, profile_id, parent_id, key_uri, certificate_der, status) values (@Id, @ProfileId, @ParentId, @KeyUri, @CertificateDer, @Status)",
+                    new { ca.Id, ca.ProfileId, ca.ParentId, ca.KeyUri, ca.CertificateDer, Status = ca.Status.ToString() }, tx);
+            }
+            catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UniqueViolation)
+            {
+                throw new PkiException(PkiError.AlreadyExists, $"CA '{ca.Id}' already exists.", e);
+            }
+            if (selfSignedCertificate != null) await InsertCertificateAsync(c, tx, selfSignedCertificate);
+            await AuditAsync(c, tx, audit);
+        }, ct);
+
+    public Task SetOcspSignerAsync(string caId, string serial, string keyUri, AuditEvent audit, CancellationToken ct = default) =>
+        InTransactionAsync(async (c, tx) =>
+        {
+            await c.ExecuteAsync("update certificate_authorities set ocsp_signer_serial = @serial, ocsp_signer_key_uri = @keyUri where id = @caId", new { caId, serial, keyUri }, tx);
+            await AuditAsync(c, tx, audit);
+        }, ct);
+
+    public async Task<long> NextCrlNumberAsync(string caId, CancellationToken ct = default)
+    {
+        await using var conn = await _db.OpenConnectionAsync(ct);
+        return await conn.ExecuteScalarAsync<long?>("update certificate_authorities set crl_number = crl_number + 1 where id = @caId returning crl_number", new { caId })
+            ?? throw new PkiException(PkiError.UnknownCa, $"No CA '{caId}'.");
+    }
+
+    public Task StoreCrlAsync(CrlRecord crl, AuditEvent audit, CancellationToken ct = default) =>
+        InTransactionAsync(async (c, tx) =>
+        {
+            await c.ExecuteAsync("insert into crls(issuer_id, crl_number, this_update, next_update, der) values (@IssuerId, @Number, @ThisUpdate, @NextUpdate, @Der)",
+                new { crl.IssuerId, crl.Number, ThisUpdate = crl.ThisUpdate.UtcDateTime, NextUpdate = crl.NextUpdate.UtcDateTime, crl.Der }, tx);
+            await AuditAsync(c, tx, audit);
+        }, ct);
+
+    public async Task<CrlRecord?> GetLatestCrlAsync(string caId, CancellationToken ct = default)
+    {
+        await using var conn = await _db.OpenConnectionAsync(ct);
+        var r = await conn.QuerySingleOrDefaultAsync<(string IssuerId, long Number, DateTime ThisUpdate, DateTime NextUpdate, byte[] Der)?>(
+            "select issuer_id, crl_number, this_update, next_update, der from crls where issuer_id = @caId order by crl_number desc limit 1", new { caId });
+        return r is { } x ? new CrlRecord(x.IssuerId, x.Number, Utc(x.ThisUpdate), Utc(x.NextUpdate), x.Der) : null;
+    }
+
+    // ---- certificates ----
+
+    private sealed record CertRow(string issuer_id, string serial, string profile_id, string subject, string status, DateTime? not_before, DateTime? not_after, byte[]? der, byte[]? sha256, DateTime? revoked_at, short? revocation_reason)
+    {
+        public CertificateRecord ToRecord() => new()
+        {
+            IssuerId = issuer_id, Serial = serial, ProfileId = profile_id, Subject = subject, Status = Enum.Parse<CertificateStatus>(status),
+            NotBefore = not_before is { } nb ? Utc(nb) : default, NotAfter = not_after is { } na ? Utc(na) : default, Der = der, Sha256 = sha256,
+            RevokedAt = revoked_at is { } ra ? Utc(ra) : null, RevocationReason = revocation_reason is { } rr ? (RevocationReason)rr : null,
+        };
+    }
+
+    private const string CertColumns = "issuer_id, serial, profile_id, subject, status, not_before, not_after, der, sha256, revoked_at, revocation_reason";
+
+    private static DateTimeOffset Utc(DateTime d) => new(DateTime.SpecifyKind(d, DateTimeKind.Utc));
+
+    private static Task InsertCertificateAsync(NpgsqlConnection c, NpgsqlTransaction tx, CertificateRecord r) =>
+        c.ExecuteAsync("insert into certificates(issuer_id, serial, profile_id, subject, status, not_before, not_after, der, sha256) values (@IssuerId, @Serial, @ProfileId, @Subject, @Status, @NotBefore, @NotAfter, @Der, @Sha256)",
+            new { r.IssuerId, r.Serial, r.ProfileId, r.Subject, Status = r.Status.ToString(), NotBefore = r.NotBefore.UtcDateTime, NotAfter = r.NotAfter.UtcDateTime, r.Der, r.Sha256 }, tx);
+
+    public async Task<bool> ReserveSerialAsync(string issuerId, string serial, string profileId, string subject, CancellationToken ct = default)
+    {
+        await using var conn = await _db.OpenConnectionAsync(ct);
+        var rows = await conn.ExecuteAsync("insert into certificates(issuer_id, serial, profile_id, subject, status) values (@issuerId, @serial, @profileId, @subject, 'Reserved') on conflict do nothing",
+            new { issuerId, serial, profileId, subject });
+        return rows == 1;
+    }
+
+    public Task RecordIssuedAsync(CertificateRecord certificate, AuditEvent audit, CancellationToken ct = default) => _issued.EnqueueAsync((certificate, audit));
+
+    private async Task CommitIssuedAsync(IReadOnlyList<(CertificateRecord Cert, AuditEvent Audit)> batch)
+    {
+        await InTransactionAsync(async (c, tx) =>
+        {
+            var updated = await c.ExecuteAsync(
+                "update certificates set status = 'Valid', not_before = @NotBefore, not_after = @NotAfter, der = @Der, sha256 = @Sha256 where issuer_id = @IssuerId and serial = @Serial and status = 'Reserved'",
+                batch.Select(b => new { b.Cert.IssuerId, b.Cert.Serial, NotBefore = b.Cert.NotBefore.UtcDateTime, NotAfter = b.Cert.NotAfter.UtcDateTime, b.Cert.Der, b.Cert.Sha256 }), tx);
+            if (updated != batch.Count) throw new PkiException(PkiError.SerialCollision, "A certificate was recorded for a serial that was not reserved.");
+            await PostgresAuditWriter.AppendAsync(c, tx, batch.Select(b => b.Audit).ToList(), _clock);
+        }, CancellationToken.None);
+    }
+
+    public Task RecordFailedAsync(string issuerId, string serial, AuditEvent audit, CancellationToken ct = default) =>
+        InTransactionAsync(async (c, tx) =>
+        {
+            await c.ExecuteAsync("update certificates set status = 'Failed' where issuer_id = @issuerId and serial = @serial and status = 'Reserved'", new { issuerId, serial }, tx);
+            await AuditAsync(c, tx, audit);
+        }, ct);
+
+    public async Task<CertificateRecord?> GetAsync(string issuerId, string serial, CancellationToken ct = default)
+    {
+        await using var conn = await _db.OpenConnectionAsync(ct);
+        return (await conn.QuerySingleOrDefaultAsync<CertRow>($"select {CertColumns} from certificates where issuer_id = @issuerId and serial = @serial", new { issuerId, serial }))?.ToRecord();
+    }
+
+    public async Task<IReadOnlyList<CertificateRecord>> FindBySerialAsync(string serial, CancellationToken ct = default)
+    {
+        await using var conn = await _db.OpenConnectionAsync(ct);
+        return (await conn.QueryAsync<CertRow>($"select {CertColumns} from certificates where serial = @serial", new { serial })).Select(r => r.ToRecord()).ToList();
+    }
+
+    public async Task<RevocationOutcome> RevokeAsync(string issuerId, string serial, RevocationReason reason, DateTimeOffset at, AuditEvent audit, CancellationToken ct = default)
+    {
+        RevocationOutcome outcome = new(false, false, null, null);
+        await InTransactionAsync(async (c, tx) =>
+        {
+            // Row lock: two concurrent revocations of one certificate serialize; the second sees the first.
+            var row = await c.QuerySingleOrDefaultAsync<CertRow>($"select {CertColumns} from certificates where issuer_id = @issuerId and serial = @serial for update", new { issuerId, serial }, tx);
+            if (row == null || row.status is "Reserved" or "Failed") return;
+            if (row.status == "Revoked") { outcome = new RevocationOutcome(true, true, Utc(row.revoked_at!.Value), (RevocationReason)row.revocation_reason!.Value); return; }
+            var when = AuditChain.Normalize(at);
+            await c.ExecuteAsync("update certificates set status = 'Revoked', revoked_at = @when, revocation_reason = @reason where issuer_id = @issuerId and serial = @serial",
+                new { when = when.UtcDateTime, reason = (short)reason, issuerId, serial }, tx);
+            await AuditAsync(c, tx, audit);
+            outcome = new RevocationOutcome(true, false, when, reason);
+        }, ct);
+        return outcome;
+    }
+
+    public async Task<IReadOnlyList<RevokedEntry>> ListRevokedAsync(string issuerId, CancellationToken ct = default)
+    {
+        await using var conn = await _db.OpenConnectionAsync(ct);
+        var rows = await conn.QueryAsync<(string Serial, DateTime RevokedAt, short Reason)>(
+            "select serial, revoked_at, revocation_reason from certificates where issuer_id = @issuerId and status = 'Revoked' order by revoked_at", new { issuerId });
+        return rows.Select(r => new RevokedEntry(r.Serial, Utc(r.RevokedAt), (RevocationReason)r.Reason)).ToList();
+    }
+
+    // ---- audit ----
+
+    public Task AppendAsync(AuditEvent audit, CancellationToken ct = default) => InTransactionAsync((c, tx) => AuditAsync(c, tx, audit), ct);
+
+    public async IAsyncEnumerable<AuditEntry> ReadAllAsync([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct = default)
+    {
+        await using var conn = await _db.OpenConnectionAsync(ct);
+        await using var cmd = new NpgsqlCommand("select seq, at, actor, action, subject, details, prev_hash, hash from audit_log order by seq", conn);
+        await using var r = await cmd.ExecuteReaderAsync(ct);
+        while (await r.ReadAsync(ct))
+            yield return new AuditEntry(r.GetInt64(0), Utc(r.GetDateTime(1)), r.GetString(2), r.GetString(3), r.GetString(4), r.GetString(5), (byte[])r[6], (byte[])r[7]);
+    }
+
+    public ValueTask DisposeAsync() => _issued.DisposeAsync();
+}

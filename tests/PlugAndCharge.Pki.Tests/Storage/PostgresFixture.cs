@@ -1,0 +1,39 @@
+using Npgsql;
+
+namespace PlugAndCharge.Pki.Tests.Storage;
+
+/// <summary>
+/// A fresh database per fixture on the PostgreSQL cluster the test command starts (PNC_TEST_DATABASE), dropped afterwards.
+/// </summary>
+public sealed class PostgresDatabase : IAsyncDisposable
+{
+    public string ConnectionString { get; }
+    private readonly string _admin;
+    private readonly string _name;
+
+    private PostgresDatabase(string admin, string name, string cs) { _admin = admin; _name = name; ConnectionString = cs; }
+
+    public static async Task<PostgresDatabase> CreateAsync()
+    {
+        var admin = Environment.GetEnvironmentVariable("PNC_TEST_DATABASE")
+            ?? throw new InvalidOperationException("PNC_TEST_DATABASE is not set: run the tests through scripts/test.sh, which starts PostgreSQL.");
+        var name = "pnc_test_" + Guid.NewGuid().ToString("N")[..12];
+        await using (var conn = new NpgsqlConnection(admin))
+        {
+            await conn.OpenAsync();
+            await using var cmd = new NpgsqlCommand($"create database {name}", conn);
+            await cmd.ExecuteNonQueryAsync();
+        }
+        var cs = new NpgsqlConnectionStringBuilder(admin) { Database = name, MaxPoolSize = 64 }.ConnectionString;
+        return new PostgresDatabase(admin, name, cs);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        NpgsqlConnection.ClearAllPools();
+        await using var conn = new NpgsqlConnection(_admin);
+        await conn.OpenAsync();
+        await using var cmd = new NpgsqlCommand($"drop database if exists {_name} with (force)", conn);
+        await cmd.ExecuteNonQueryAsync();
+    }
+}
