@@ -1,0 +1,53 @@
+using PlugAndCharge.Pki.Authorities;
+using PlugAndCharge.Pki.Keys;
+
+namespace PlugAndCharge.Cli.Commands;
+
+internal static class PkiCommands
+{
+    public const string Help = """
+        pnc pki init [--standard iso2|iso20] [--key-algorithm secp256r1|secp521r1|ed448] [--key-scheme file|memory]
+            Creates what is missing of the development hierarchy: V2G root, CPO Sub-CA 1/2, CPS Sub-CA 1/2,
+            MO root + Sub-CA 1/2, OEM root + Sub-CA 1/2, each with a delegated OCSP signer. Idempotent.
+        pnc pki list
+            Lists the CAs with profile, parent, key URI and certificate fingerprint.
+        """;
+
+    public static async Task<int> RunAsync(string[] args, TextWriter o, TextWriter e, CancellationToken ct)
+    {
+        var cl = new CommandLine(args, new HashSet<string>());
+        var verb = cl.Positional(0, "pki subcommand (init, list)");
+        await using var env = await PncEnvironment.OpenAsync(cl, e, ct);
+        switch (verb)
+        {
+            case "init":
+            {
+                var standard = cl.Get("standard") ?? "iso2";
+                if (standard is not ("iso2" or "iso20")) throw new UsageException("--standard is iso2 or iso20.");
+                var alg = KeyAlgorithms.FromProfileName(cl.Get("key-algorithm") ?? (standard == "iso2" ? "secp256r1" : "secp521r1"));
+                var scheme = cl.Get("key-scheme") ?? "file";
+                cl.RejectUnknown();
+                var created = await DevelopmentHierarchy.CreateAsync(env.Ca.Hierarchy, env.Ca.CaStore, standard, scheme, alg, Program.Actor, ct);
+                o.WriteLine(created.Count == 0 ? $"The {standard} development hierarchy already exists." : $"Created {created.Count} CAs: {string.Join(", ", created)}");
+                await ListAsync(env, o, ct);
+                return 0;
+            }
+            case "list":
+                cl.RejectUnknown();
+                await ListAsync(env, o, ct);
+                return 0;
+            default:
+                throw new UsageException($"Unknown pki subcommand '{verb}'.");
+        }
+    }
+
+    private static async Task ListAsync(PncEnvironment env, TextWriter o, CancellationToken ct)
+    {
+        o.WriteLine($"{"CA",-22} {"profile",-20} {"parent",-18} {"not after",-12} subject");
+        foreach (var ca in await env.Ca.CaStore.ListAsync(ct))
+        {
+            var cert = new Org.BouncyCastle.X509.X509CertificateParser().ReadCertificate(ca.CertificateDer);
+            o.WriteLine($"{ca.Id,-22} {ca.ProfileId,-20} {ca.ParentId ?? "(self)",-18} {cert.NotAfter:yyyy-MM-dd}   {cert.SubjectDN}");
+        }
+    }
+}

@@ -1,0 +1,75 @@
+using Npgsql;
+using PlugAndCharge.Pki;
+using PlugAndCharge.Pki.Keys;
+using PlugAndCharge.Pki.Profiles;
+using PlugAndCharge.Storage;
+using PlugAndCharge.Storage.Local;
+
+namespace PlugAndCharge.Cli;
+
+/// <summary>
+/// Where the tool keeps its state and how it reaches the database and keys. Configuration comes from options, then
+/// environment (PNC_DATABASE, PNC_HOME, PNC_KEY_PASSPHRASE / PNC_KEY_PASSPHRASE_FILE, PNC_PUBLIC_URL); without a
+/// database the tool uses its own managed local cluster under PNC_HOME (default ./.pnc).
+/// </summary>
+public sealed class PncEnvironment : IAsyncDisposable
+{
+    public string Home { get; }
+    public string KeyDirectory => Path.Combine(Home, "keys");
+    public CertificateAuthorityServices Ca { get; }
+    public NpgsqlDataSource Db { get; }
+    public PostgresPkiStore Store { get; }
+    public string ConnectionString { get; }
+    public bool ManagedDatabase { get; }
+
+    private PncEnvironment(string home, string cs, bool managed, NpgsqlDataSource db, PostgresPkiStore store, CertificateAuthorityServices ca)
+    {
+        Home = home; ConnectionString = cs; ManagedDatabase = managed; Db = db; Store = store; Ca = ca;
+    }
+
+    public static string ResolveHome(CommandLine cl) =>
+        Path.GetFullPath(cl.Get("home") ?? Environment.GetEnvironmentVariable("PNC_HOME") ?? Path.Combine(Directory.GetCurrentDirectory(), ".pnc"));
+
+    public static async Task<PncEnvironment> OpenAsync(CommandLine cl, TextWriter log, CancellationToken ct = default)
+    {
+        var home = ResolveHome(cl);
+        Directory.CreateDirectory(home);
+        var cs = cl.Get("db") ?? Environment.GetEnvironmentVariable("PNC_DATABASE");
+        var managed = string.IsNullOrEmpty(cs);
+        if (managed) cs = await new LocalPostgresCluster(Path.Combine(home, "postgres")).EnsureStartedAsync(log, ct);
+        var (db, store) = await PkiDatabase.OpenAsync(cs!, ct);
+        var options = new PkiOptions { PublicBaseUrl = cl.Get("public-url") ?? Environment.GetEnvironmentVariable("PNC_PUBLIC_URL") ?? "http://localhost:5080" };
+        var keys = new KeyProviderRegistry([new SoftwareKeyProvider(Path.Combine(home, "keys"), () => KeyPassphrase(home, managed))]);
+        var profileDir = Environment.GetEnvironmentVariable("PNC_PROFILES");
+        var ca = PkiDatabase.Compose(store, keys, options, profileDir != null ? ProfileCatalog.LoadBuiltIn(profileDir) : null);
+        return new PncEnvironment(home, cs!, managed, db, store, ca);
+    }
+
+    /// <summary>
+    /// The passphrase of software keys: PNC_KEY_PASSPHRASE, or the file PNC_KEY_PASSPHRASE_FILE names. With the
+    /// managed development database and neither set, a random one is generated once into PNC_HOME (0600): fine for a
+    /// laptop, not for production, as SECURITY.md says.
+    /// </summary>
+    private static string KeyPassphrase(string home, bool managed)
+    {
+        var p = Environment.GetEnvironmentVariable("PNC_KEY_PASSPHRASE");
+        if (!string.IsNullOrEmpty(p)) return p;
+        var file = Environment.GetEnvironmentVariable("PNC_KEY_PASSPHRASE_FILE");
+        if (!string.IsNullOrEmpty(file)) return File.ReadAllText(file).Trim();
+        var dev = Path.Combine(home, "dev-key-passphrase");
+        if (File.Exists(dev)) return File.ReadAllText(dev).Trim();
+        if (!managed) throw new PkiException(PkiError.KeyProviderUnavailable, "Set PNC_KEY_PASSPHRASE or PNC_KEY_PASSPHRASE_FILE for the software keys.");
+        var o = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
+        if (!OperatingSystem.IsWindows()) o.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        var value = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+        using (var f = new StreamWriter(new FileStream(dev, o))) f.Write(value);
+        return value;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Store.DisposeAsync();
+        Ca.Keys.Dispose();
+        await Db.DisposeAsync();
+    }
+}
