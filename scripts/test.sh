@@ -45,11 +45,12 @@ echo "PostgreSQL test cluster on 127.0.0.1:$PORT"
 
 LOG="$RUN/test.log"
 dotnet test "$ROOT/PlugAndCharge.sln" -c Release --logger "console;verbosity=normal" 2>&1 | tee "$LOG" \
-  | grep -E "^\s*(Passed|Failed|Skipped) |error|Passed!|Failed!|Total tests" | grep -vE "^\s*Passed " || true
+  | grep -E "^\s*Failed |error|Total tests|^\s+(Passed|Failed): " || true
 status=${PIPESTATUS[0]}
 
-passed=$(grep -E "^(Passed|Failed)!" "$LOG" | sed -E 's/.*Passed: *([0-9]+).*/\1/' | awk '{s+=$1} END {print s+0}')
-failed=$(grep -E "^(Passed|Failed)!" "$LOG" | sed -E 's/.*Failed: *([0-9]+),.*/\1/' | awk '{s+=$1} END {print s+0}')
+# The console logger closes each test assembly with "Total tests: N" then "Passed: N" / "Failed: N" lines.
+passed=$(grep -E "^\s+Passed: *[0-9]+$" "$LOG" | grep -oE "[0-9]+" | awk '{s+=$1} END {print s+0}')
+failed=$(grep -E "^\s+Failed: *[0-9]+$" "$LOG" | grep -oE "[0-9]+" | awk '{s+=$1} END {print s+0}')
 if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then
   echo "The build or the test host failed (exit $status)."
   failed=1
