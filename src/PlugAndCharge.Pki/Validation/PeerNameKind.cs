@@ -1,0 +1,7 @@
+namespace PlugAndCharge.Pki.Validation;
+
+public enum PeerNameKind
+{
+    Dns = 0,
+    IpAddress = 1,
+}

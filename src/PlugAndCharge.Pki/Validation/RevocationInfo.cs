@@ -1,0 +1,4 @@
+namespace PlugAndCharge.Pki.Validation;
+
+/// <summary>Revocation status of the certificate at <paramref name="CertificateIndex"/> of the path (0 = leaf).</summary>
+public sealed record RevocationInfo(int CertificateIndex, RevocationStatus Status, DateTimeOffset? RevokedAt, CrlReason? Reason, RevocationEvidence Evidence);

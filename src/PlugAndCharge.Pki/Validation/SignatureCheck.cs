@@ -1,0 +1,8 @@
+namespace PlugAndCharge.Pki.Validation;
+
+internal enum SignatureCheck
+{
+    Valid = 0,
+    Invalid = 1,
+    Unsupported = 2,
+}
