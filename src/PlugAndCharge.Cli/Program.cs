@@ -21,6 +21,7 @@ namespace PlugAndCharge.Cli
               cert        issue | revoke | lint
               crl         generate
               audit       verify
+              exi         decode | encode: ISO 15118 EXI messages (pnc exi --help)
 
             Common options: --db CONNSTRING (or PNC_DATABASE; without one, a managed local PostgreSQL under
             --home / PNC_HOME, default ./.pnc), --public-url URL (base of OCSP/CRL/CA URLs in certificates).
@@ -40,9 +41,9 @@ namespace PlugAndCharge.Cli
                     o.WriteLine(args[0] switch
                     {
                         "pki" => PkiCommands.Help, "cert" => CertCommands.Help, "crl" => CrlCommands.Help, "audit" => AuditCommands.Help,
-                        "serve" or "up" => ServeCommands.Help, _ => Usage,
+                        "serve" or "up" => ServeCommands.Help, "exi" => "", _ => Usage,
                     });
-                    return 0;
+                    if (args[0] != "exi") return 0;
                 }
                 return args[0] switch
                 {
@@ -50,6 +51,7 @@ namespace PlugAndCharge.Cli
                     "cert" => await CertCommands.RunAsync(rest, o, e, cts.Token),
                     "crl" => await CrlCommands.RunAsync(rest, o, e, cts.Token),
                     "audit" => await AuditCommands.RunAsync(rest, o, e, cts.Token),
+                    "exi" => PlugAndCharge.Cli.Exi.ExiCommands.Run(rest, o, e),
                     "serve" => await ServeCommands.ServeAsync(rest, o, e, demo: false, cts.Token),
                     "up" => await ServeCommands.ServeAsync(rest, o, e, demo: true, cts.Token),
                     _ => throw new UsageException($"Unknown command '{args[0]}'. Run pnc --help."),
