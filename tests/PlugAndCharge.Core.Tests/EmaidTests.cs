@@ -1,3 +1,4 @@
+using PlugAndCharge.Tests;
 using PlugAndCharge.Core.Identifiers;
 using Xunit;
 

@@ -1,3 +1,4 @@
+using PlugAndCharge.Pki.Revocation;
 using Org.BouncyCastle.Asn1;
 using Org.BouncyCastle.Asn1.X509;
 using Org.BouncyCastle.Math;
@@ -16,7 +17,7 @@ internal sealed class CrlView
     private const string OidFreshestCrl = "2.5.29.46";
     private const string OidAuthorityInfoAccess = "1.3.6.1.5.5.7.1.1";
 
-    private readonly Dictionary<BigInteger, (DateTime RevokedAt, CrlReason Reason)> _entries = [];
+    private readonly Dictionary<BigInteger, (DateTime RevokedAt, RevocationReason Reason)> _entries = [];
 
     private CrlView()
     {
@@ -67,7 +68,7 @@ internal sealed class CrlView
         return view;
     }
 
-    public bool TryGetEntry(BigInteger serial, out DateTime revokedAt, out CrlReason reason)
+    public bool TryGetEntry(BigInteger serial, out DateTime revokedAt, out RevocationReason reason)
     {
         var found = _entries.TryGetValue(serial, out var entry);
         revokedAt = entry.RevokedAt;
@@ -101,11 +102,11 @@ internal sealed class CrlView
         ParseExtensions(tbs.Extensions);
         foreach (var entry in tbs.GetRevokedCertificates())
         {
-            var reason = CrlReason.Unspecified;
+            var reason = RevocationReason.Unspecified;
             var reasonExtension = entry.Extensions?.GetExtension(X509Extensions.ReasonCode);
             if (reasonExtension is not null)
             {
-                reason = (CrlReason)DerEnumerated.GetInstance(Asn1Object.FromByteArray(reasonExtension.Value.GetOctets())).IntValueExact;
+                reason = (RevocationReason)DerEnumerated.GetInstance(Asn1Object.FromByteArray(reasonExtension.Value.GetOctets())).IntValueExact;
             }
 
             if (entry.Extensions?.GetExtension(X509Extensions.CertificateIssuer) is not null)

@@ -1,3 +1,4 @@
+using PlugAndCharge.Pki.Revocation;
 namespace PlugAndCharge.Pki.Validation;
 
 /// <summary>
@@ -29,7 +30,7 @@ internal static class RevocationChecker
                 var answer = source.Check(issuer.Certificate, certificate.Certificate.SerialNumber);
                 if (answer.Status == RevocationStatus.Revoked && (answer.RevokedAt is null || answer.RevokedAt.Value.UtcDateTime <= context.At))
                 {
-                    info = new RevocationInfo(i, RevocationStatus.Revoked, answer.RevokedAt, answer.Reason ?? CrlReason.Unspecified, RevocationEvidence.RevocationSource);
+                    info = new RevocationInfo(i, RevocationStatus.Revoked, answer.RevokedAt, answer.Reason ?? RevocationReason.Unspecified, RevocationEvidence.RevocationSource);
                 }
                 else if (answer.Status == RevocationStatus.Good && info.Status == RevocationStatus.Unknown)
                 {
@@ -97,7 +98,7 @@ internal static class RevocationChecker
         }
 
         if (crl.TryGetEntry(certificate.Certificate.SerialNumber, out var revokedAt, out var reason) &&
-            revokedAt <= context.At && reason != CrlReason.RemoveFromCrl)
+            revokedAt <= context.At && reason != RevocationReason.RemoveFromCrl)
         {
             info = new RevocationInfo(index, RevocationStatus.Revoked, new DateTimeOffset(revokedAt, TimeSpan.Zero), reason, RevocationEvidence.Crl);
         }

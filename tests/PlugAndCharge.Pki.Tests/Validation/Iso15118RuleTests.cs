@@ -1,3 +1,4 @@
+using PlugAndCharge.Pki.Revocation;
 using Org.BouncyCastle.Math;
 using Org.BouncyCastle.X509;
 using Xunit;
@@ -86,7 +87,7 @@ namespace PlugAndCharge.Pki.Tests.Validation
         public void Crl_of_the_issuer_revokes_with_time_and_reason()
         {
             var revokedAt = new DateTime(2025, 5, 20, 12, 0, 0, DateTimeKind.Utc);
-            var crl = TestPki.Crl(Sub2, Contract.Certificate, (int)CrlReason.KeyCompromise, revokedAt);
+            var crl = TestPki.Crl(Sub2, Contract.Certificate, (int)RevocationReason.KeyCompromise, revokedAt);
 
             var result = Validator.Validate(Request(Contract.Certificate, [Sub1, Sub2], crls: [crl]));
 
@@ -95,7 +96,7 @@ namespace PlugAndCharge.Pki.Tests.Validation
             Assert.Equal(0, result.FailingIndex);
             Assert.NotNull(result.Revocation);
             Assert.Equal(RevocationStatus.Revoked, result.Revocation.Status);
-            Assert.Equal(CrlReason.KeyCompromise, result.Revocation.Reason);
+            Assert.Equal(RevocationReason.KeyCompromise, result.Revocation.Reason);
             Assert.Equal(new DateTimeOffset(revokedAt), result.Revocation.RevokedAt);
             Assert.Equal(RevocationEvidence.Crl, result.Revocation.Evidence);
         }
@@ -104,7 +105,7 @@ namespace PlugAndCharge.Pki.Tests.Validation
         public void Crl_without_the_serial_reports_good_and_mode_none_ignores_crls()
         {
             var clean = TestPki.Crl(Sub2, null, 0, default);
-            var revoking = TestPki.Crl(Sub2, Contract.Certificate, (int)CrlReason.Superseded, new DateTime(2025, 5, 2, 0, 0, 0, DateTimeKind.Utc));
+            var revoking = TestPki.Crl(Sub2, Contract.Certificate, (int)RevocationReason.Superseded, new DateTime(2025, 5, 2, 0, 0, 0, DateTimeKind.Utc));
 
             var good = Validator.Validate(Request(Contract.Certificate, [Sub1, Sub2], crls: [clean]));
             var ignored = Validator.Validate(Request(Contract.Certificate, [Sub1, Sub2], crls: [revoking], mode: RevocationMode.None));
@@ -129,13 +130,13 @@ namespace PlugAndCharge.Pki.Tests.Validation
         [Fact]
         public void Revocation_source_revokes()
         {
-            var source = new RecordedRevocations(Contract.Certificate.SerialNumber, CrlReason.CessationOfOperation);
+            var source = new RecordedRevocations(Contract.Certificate.SerialNumber, RevocationReason.CessationOfOperation);
 
             var result = Validator.Validate(Request(Contract.Certificate, [Sub1, Sub2], source: source));
 
             Assert.Equal(ChainFailureReason.Revoked, result.Reason);
             Assert.Equal(RevocationEvidence.RevocationSource, result.Revocation?.Evidence);
-            Assert.Equal(CrlReason.CessationOfOperation, result.Revocation?.Reason);
+            Assert.Equal(RevocationReason.CessationOfOperation, result.Revocation?.Reason);
             Assert.Contains(Sub2.Certificate, source.AskedIssuers);
         }
 
@@ -214,7 +215,7 @@ namespace PlugAndCharge.Pki.Tests.Validation
             RevocationMode = mode,
         };
 
-        private sealed class RecordedRevocations(BigInteger revokedSerial, CrlReason reason) : IRevocationSource
+        private sealed class RecordedRevocations(BigInteger revokedSerial, RevocationReason reason) : IRevocationSource
         {
             public List<X509Certificate> AskedIssuers { get; } = [];
 

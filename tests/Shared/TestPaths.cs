@@ -1,4 +1,4 @@
-namespace PlugAndCharge.Core.Tests;
+namespace PlugAndCharge.Tests;
 
 /// <summary>Finds the repository root (the folder with PlugAndCharge.sln) and the shared material beside it.</summary>
 internal static class TestPaths
