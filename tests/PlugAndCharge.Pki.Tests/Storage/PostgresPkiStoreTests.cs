@@ -8,6 +8,7 @@ using PlugAndCharge.Pki.Issuance;
 using PlugAndCharge.Pki.Keys;
 using PlugAndCharge.Pki.Revocation;
 using PlugAndCharge.Pki.Stores;
+using PlugAndCharge.Tests;
 using PlugAndCharge.Pki.Tests.Issuance;
 using PlugAndCharge.Storage;
 using Xunit;

@@ -1,6 +1,6 @@
 using Npgsql;
 
-namespace PlugAndCharge.Pki.Tests.Storage;
+namespace PlugAndCharge.Tests;
 
 /// <summary>
 /// A fresh database per fixture on the PostgreSQL cluster the test command starts (PNC_TEST_DATABASE), dropped afterwards.
