@@ -17,13 +17,20 @@ internal static class CertCommands
             cessationOfOperation, certificateHold, privilegeWithdrawn, aACompromise.
         pnc cert lint FILE --profile P
             Checks a certificate (PEM or DER) against a profile and RFC 5280; exit 0 when clean.
+        pnc cert verify LEAF [--chain FILE] --trust FILE [--crl FILE]... [--at TIME] [--iso15118 [--emaid E]]
+            Validates the leaf's certification path to one of the trusted certificates (RFC 5280 §6; any key type
+            BouncyCastle verifies). --chain: untrusted intermediates in any order; --crl: CRLs to check revocation;
+            --at: validation time (ISO 8601, default now); --iso15118 adds the ISO 15118 rules (at most three
+            certificates below the root, leaf not a CA, P-256/P-521/Ed448 keys) and --emaid the contract CN check.
+            Exit 0 only for a valid path; otherwise the reason is printed and the exit code is 1.
         """;
 
     public static async Task<int> RunAsync(string[] args, TextWriter o, TextWriter e, CancellationToken ct)
     {
         var cl = new CommandLine(args, new HashSet<string> { "iso15118" });
-        var verb = cl.Positional(0, "cert subcommand (issue, revoke, lint)");
+        var verb = cl.Positional(0, "cert subcommand (issue, revoke, lint, verify)");
         if (verb == "lint") return Lint(cl, o, e);
+        if (verb == "verify") return CertificateVerification.Run(cl, o);
         await using var env = await PncEnvironment.OpenAsync(cl, e, ct);
         switch (verb)
         {
@@ -78,7 +85,7 @@ internal static class CertCommands
         var cert = CertificateFiles.ReadOne(file);
         var findings = CertificateLinter.Lint(cert.TbsCertificate, profile).ToList();
         var size = cert.GetEncoded().Length;
-        if (size > profile.MaxDerBytes) findings.Add($"certificate is {size} bytes; {profile.Id} allows {profile.MaxDerBytes} [V2G2-010].");
+        if (size > profile.MaxDerBytes) findings.Add($"certificate is {size} bytes; {profile.Id} allows {profile.MaxDerBytes} (the schema's certificateType maxLength).");
         if (findings.Count == 0) { o.WriteLine($"{file}: conforms to {profile.Id} ({size} bytes)."); return 0; }
         foreach (var f in findings) o.WriteLine($"{file}: {f}");
         return 1;

@@ -133,7 +133,7 @@ public static class CertificateSigner
         var structure = new X509CertificateStructure(tbs, tbs.Signature, new DerBitString(signature));
         var der = structure.GetEncoded(Asn1Encodable.Der);
         if (der.Length > maxDerBytes)
-            throw new PkiException(PkiError.TooLarge, $"The certificate is {der.Length} bytes; the profile allows {maxDerBytes} [V2G2-010].");
+            throw new PkiException(PkiError.TooLarge, $"The certificate is {der.Length} bytes; the profile allows {maxDerBytes} (ISO 15118-2 [V2G2-010]: 800; ISO 15118-20 certificateType: 1600).");
         return new X509Certificate(structure);
     }
 }

@@ -9,7 +9,7 @@ public enum CommonNameRule { Any, Emaid, Pcid, EvseId, SeccId }
 
 /// <summary>
 /// A certificate profile as data (pki/profiles/*.json): subject rules, key and signature algorithm, validity,
-/// extensions and the DER size limit [V2G2-010]. Issuance and linting read nothing else.
+/// extensions and the DER size limit (800 bytes in ISO 15118-2 [V2G2-010], 1600 in -20 by its certificateType). Issuance and linting read nothing else.
 /// </summary>
 public sealed class CertificateProfile
 {

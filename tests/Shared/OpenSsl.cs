@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Security.Cryptography;
 using Org.BouncyCastle.X509;
 
-namespace PlugAndCharge.Pki.Tests;
+namespace PlugAndCharge.Tests;
 
 /// <summary>openssl as the independent verifier: every certificate and CRL we emit must satisfy it.</summary>
 internal static class OpenSsl

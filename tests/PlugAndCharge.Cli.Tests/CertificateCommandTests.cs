@@ -1,0 +1,142 @@
+using Org.BouncyCastle.X509;
+using PlugAndCharge.Cli;
+using Xunit;
+
+namespace PlugAndCharge.Cli.Tests;
+
+/// <summary>
+/// The operator's path through <c>pnc</c> on a real PostgreSQL: init a hierarchy, issue from an openssl-made CSR,
+/// verify the chain (also with openssl), revoke, publish a CRL, and see <c>cert verify --crl</c> refuse the leaf.
+/// </summary>
+public sealed class CertificateCommandTests : IAsyncLifetime
+{
+    private static readonly PlugAndCharge.Core.Identifiers.Emaid Emaid = PlugAndCharge.Core.Identifiers.Emaid.Create("DE", "8AA", "C12345678");
+    private PostgresDatabase _db = null!;
+    private readonly string _dir = OpenSsl.TempDir();
+
+    public async Task InitializeAsync()
+    {
+        // With an explicit database the tool wants the key passphrase from configuration, as an operator would give it.
+        Environment.SetEnvironmentVariable("PNC_KEY_PASSPHRASE", "cli-test-passphrase");
+        _db = await PostgresDatabase.CreateAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _db.DisposeAsync();
+        Directory.Delete(_dir, recursive: true);
+    }
+
+    private async Task<(int Exit, string Out, string Err)> Pnc(params string[] args)
+    {
+        var o = new StringWriter();
+        var e = new StringWriter();
+        var all = args.Concat(args[0] is "cert" && args[1] is "verify" or "lint" ? [] : new[] { "--db", _db.ConnectionString, "--home", _dir }).ToArray();
+        var exit = await Program.RunAsync(all, o, e);
+        return (exit, o.ToString(), e.ToString());
+    }
+
+    private string Save(string name, string text)
+    {
+        var path = Path.Combine(_dir, name);
+        File.WriteAllText(path, text);
+        return path;
+    }
+
+    [Theory]
+    [InlineData("iso2", "secp256r1", "ec", "-pkeyopt ec_paramgen_curve:P-256 -pkeyopt ec_param_enc:named_curve")]
+    [InlineData("iso20", "ed448", "ed448", "")]
+    [InlineData("iso20", "secp521r1", "ec", "-pkeyopt ec_paramgen_curve:P-521 -pkeyopt ec_param_enc:named_curve")]
+    public async Task Issue_verify_revoke_and_refuse_by_crl(string standard, string keyAlgorithm, string opensslAlg, string keyOpts)
+    {
+        var init = await Pnc("pki", "init", "--standard", standard, "--key-algorithm", keyAlgorithm);
+        Assert.True(init.Exit == 0, init.Err + init.Out);
+        Assert.Equal(0, (await Pnc("pki", "init", "--standard", standard, "--key-algorithm", keyAlgorithm)).Exit); // idempotent
+
+        // A contract key and CSR made by openssl, the way an eMSP's own tooling would.
+        var key = Path.Combine(_dir, "contract.key");
+        var genArgs = new List<string> { "genpkey", "-algorithm", opensslAlg, "-out", key };
+        genArgs.AddRange(keyOpts.Split(' ', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Equal(0, OpenSsl.Run([.. genArgs]).ExitCode);
+        var csr = Path.Combine(_dir, "contract.csr");
+        var md = opensslAlg == "ec" ? (standard == "iso2" ? "-sha256" : "-sha512") : null;
+        var reqArgs = new List<string> { "req", "-new", "-key", key, "-subj", $"/CN={Emaid.Normalized}/O=Test eMSP/DC=MO", "-out", csr };
+        if (md != null) reqArgs.Add(md);
+        var req = OpenSsl.Run([.. reqArgs]);
+        Assert.True(req.ExitCode == 0, req.Output);
+
+        var issue = await Pnc("cert", "issue", "--profile", $"{standard}/contract", "--csr", csr, "--issuer", $"{standard}-mo-subca2");
+        Assert.True(issue.Exit == 0, issue.Err + issue.Out);
+        var certs = new X509CertificateParser().ReadCertificates(System.Text.Encoding.ASCII.GetBytes(issue.Out)).ToList();
+        Assert.Equal(4, certs.Count); // leaf, MO Sub-CA 2, MO Sub-CA 1, MO root
+        var leaf = Save("leaf.pem", Pem(certs[0]));
+        var chain = Save("chain.pem", Pem(certs[1]) + Pem(certs[2]));
+        var list = await Pnc("pki", "list");
+        var root = Save("root.pem", Pem(certs[3]));
+        Assert.Contains($"{standard}-mo-root", list.Out);
+
+        var ok = await Pnc("cert", "verify", leaf, "--chain", chain, "--trust", root, "--iso15118", "--emaid", Emaid.ToDisplayString());
+        Assert.True(ok.Exit == 0, ok.Out + ok.Err);
+        Assert.Contains("valid at", ok.Out);
+        var ossl = OpenSsl.Run("verify", "-x509_strict", "-CAfile", root, "-untrusted", chain, leaf);
+        Assert.True(ossl.ExitCode == 0, ossl.Output + list.Out);
+
+        var wrongEmaid = await Pnc("cert", "verify", leaf, "--chain", chain, "--trust", root, "--iso15118", "--emaid", PlugAndCharge.Core.Identifiers.Emaid.Create("DE", "8AA", "C87654321").Normalized);
+        Assert.Equal(1, wrongEmaid.Exit);
+        Assert.Contains("EmaidMismatch", wrongEmaid.Out);
+        var untrusted = await Pnc("cert", "verify", leaf, "--trust", root);
+        Assert.Equal(1, untrusted.Exit);
+        Assert.Contains("UntrustedRoot", untrusted.Out);
+        var future = await Pnc("cert", "verify", leaf, "--chain", chain, "--trust", root, "--at", "2090-01-01T00:00:00Z");
+        Assert.Equal(1, future.Exit);
+        Assert.Contains("Expired", future.Out);
+
+        var serial = certs[0].SerialNumber.ToString(16);
+        var revoke = await Pnc("cert", "revoke", serial, "--reason", "keyCompromise", "--issuer", $"{standard}-mo-subca2");
+        Assert.True(revoke.Exit == 0, revoke.Err + revoke.Out);
+        var crlFile = Path.Combine(_dir, "subca2.crl");
+        Assert.Equal(0, (await Pnc("crl", "generate", "--ca", $"{standard}-mo-subca2", "--out", crlFile)).Exit);
+
+        var refused = await Pnc("cert", "verify", leaf, "--chain", chain, "--trust", root, "--crl", crlFile);
+        Assert.Equal(1, refused.Exit);
+        Assert.Contains("Revoked", refused.Out);
+        Assert.Contains("KeyCompromise", refused.Out, StringComparison.OrdinalIgnoreCase);
+        var crlPem = Save("subca2.crl.pem", System.Security.Cryptography.PemEncoding.WriteString("X509 CRL", File.ReadAllBytes(crlFile)) + "\n");
+        var osslRevoked = OpenSsl.Run("verify", "-crl_check", "-CAfile", root, "-untrusted", chain, "-CRLfile", crlPem, leaf);
+        Assert.NotEqual(0, osslRevoked.ExitCode);
+        Assert.Contains("revoked", osslRevoked.Output);
+
+        Assert.Equal(0, (await Pnc("audit", "verify")).Exit);
+    }
+
+    [Fact]
+    public async Task User_mistakes_exit_2_with_a_message_and_no_stack_trace()
+    {
+        var missing = await Pnc("cert", "verify", Path.Combine(_dir, "nope.pem"), "--trust", Path.Combine(_dir, "nope.pem"));
+        Assert.Equal(2, missing.Exit);
+        Assert.Contains("not found", missing.Err);
+        var garbage = Save("garbage.pem", "not a certificate");
+        var bad = await Pnc("cert", "verify", garbage, "--trust", garbage);
+        Assert.Equal(2, bad.Exit);
+        Assert.DoesNotContain("   at ", bad.Err);
+        var noTrust = await Pnc("cert", "verify", garbage);
+        Assert.Equal(2, noTrust.Exit);
+        Assert.Contains("--trust", noTrust.Err);
+        var badTime = await Pnc("cert", "verify", garbage, "--trust", garbage, "--at", "yesterday");
+        Assert.Equal(2, badTime.Exit);
+    }
+
+    [Fact]
+    public async Task Real_world_contract_chain_validates_at_a_time_inside_its_validity()
+    {
+        string V(string f) => TestPaths.Shared(Path.Combine("vectors", "switchev_sample_certs", f));
+        var chain = Save("sw-chain.pem", File.ReadAllText(V("moSubCA2Cert.pem")) + File.ReadAllText(V("moSubCA1Cert.pem")));
+        var ok = await Pnc("cert", "verify", V("contractLeafCert.pem"), "--chain", chain, "--trust", V("moRootCACert.pem"), "--iso15118", "--at", "2024-01-01T00:00:00Z");
+        Assert.True(ok.Exit == 0, ok.Out);
+        var expired = await Pnc("cert", "verify", V("contractLeafCert_Expired.pem"), "--chain", chain, "--trust", V("moRootCACert.pem"), "--at", "2024-01-01T00:00:00Z");
+        Assert.Equal(1, expired.Exit);
+        Assert.Contains("Expired", expired.Out);
+    }
+
+    private static string Pem(X509Certificate c) => System.Security.Cryptography.PemEncoding.WriteString("CERTIFICATE", c.GetEncoded()) + "\n";
+}
