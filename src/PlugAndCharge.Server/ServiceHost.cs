@@ -1,28 +1,72 @@
+using System.Net;
+using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Npgsql;
+using PlugAndCharge.Core.Participants;
 using PlugAndCharge.Pki;
+using PlugAndCharge.Pki.Validation;
+using PlugAndCharge.Server.Authentication;
+using PlugAndCharge.Server.Endpoints;
+using PlugAndCharge.Server.Hosting;
+using PlugAndCharge.Server.Participants;
+using PlugAndCharge.Storage.Participants;
 
 namespace PlugAndCharge.Server;
 
-/// <summary>The ASP.NET Core host: health and readiness, PKI publication (later issues add their surfaces here).</summary>
+/// <summary>
+/// The ASP.NET Core host on Kestrel: public HTTP for revocation services and health, HTTPS with optional client
+/// certificates for participants, problem details for every refusal, an OpenAPI document at /openapi/v1.json.
+/// </summary>
 public static class ServiceHost
 {
-    public static WebApplication Build(string[] urls, CertificateAuthorityServices ca, NpgsqlDataSource db)
+    public static WebApplication Build(ServiceHostOptions options, CertificateAuthorityServices ca, NpgsqlDataSource db, TimeProvider? clock = null)
     {
+        clock ??= TimeProvider.System;
         var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls(urls);
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.AddServerHeader = false;
+            foreach (var url in options.HttpUrls) k.Listen(Endpoint(url), _ => { });
+            if (options.ServerCertificate is { } cert)
+                foreach (var url in options.HttpsUrls)
+                    k.Listen(Endpoint(url), l => l.UseHttps(new HttpsConnectionAdapterOptions
+                    {
+                        ServerCertificate = cert,
+                        // Participants may come with a client certificate or a bearer token; the authentication handler
+                        // decides and explains a refusal as a 401 rather than a failed handshake.
+                        ClientCertificateMode = ClientCertificateMode.AllowCertificate,
+                        ClientCertificateValidation = (_, _, _) => true,
+                    }));
+        });
         builder.Logging.ClearProviders();
         builder.Logging.AddJsonConsole(o => o.IncludeScopes = false);
-        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        builder.Logging.SetMinimumLevel(options.LogLevel);
         builder.Services.AddProblemDetails();
+        builder.Services.AddExceptionHandler<Problems.Handler>();
+        builder.Services.AddOpenApi();
+        builder.Services.AddSingleton(clock);
+        builder.Services.AddSingleton(ca);
+        builder.Services.AddSingleton(db);
+        builder.Services.AddSingleton(new ChainValidator());
+        builder.Services.AddSingleton<IParticipantStore>(new PostgresParticipantStore(db, clock));
+        builder.Services.AddSingleton<ParticipantDirectory>();
+        builder.Services.AddSingleton(new AccessTokens(options.TokenSigningKey, clock, options.TokenLifetime));
+        builder.Services.AddParticipantAuthentication();
+
         var app = builder.Build();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
-        app.MapGet("/health/live", () => Results.Ok(new { status = "live" }));
+        app.UseAuthentication();
+        app.Use(RequireHttpsForParticipants);
+        app.UseAuthorization();
+
+        app.MapOpenApi("/openapi/{documentName}.json");
+        app.MapGet("/health/live", () => Results.Ok(new { status = "live" })).WithTags("Health");
         app.MapGet("/health/ready", async (CancellationToken ct) =>
         {
             try
@@ -35,8 +79,30 @@ public static class ServiceHost
             {
                 return Results.Problem(statusCode: 503, title: "Database unavailable");
             }
-        });
-        app.MapPkiPublicationEndpoints(ca, TimeProvider.System);
+        }).WithTags("Health");
+        app.MapPkiPublicationEndpoints(ca, clock);
+        app.MapOAuthEndpoints();
+        app.MapParticipantEndpoints();
+        app.MapEstEndpoints();
         return app;
+    }
+
+    /// <summary>Credentials never travel over plain HTTP: an endpoint that needs a participant answers 403 there.</summary>
+    private static Task RequireHttpsForParticipants(HttpContext http, RequestDelegate next)
+    {
+        var needsAuth = http.GetEndpoint()?.Metadata.GetMetadata<IAuthorizeData>() != null || http.Request.Path.StartsWithSegments("/oauth");
+        if (needsAuth && !http.Request.IsHttps)
+        {
+            http.Response.StatusCode = 403;
+            return Results.Problem(statusCode: 403, title: "HTTPS required", detail: "Participant endpoints are served over HTTPS only.").ExecuteAsync(http);
+        }
+        return next(http);
+    }
+
+    private static IPEndPoint Endpoint(string url)
+    {
+        var uri = new Uri(url.Replace("://*", "://0.0.0.0").Replace("://+", "://0.0.0.0"));
+        var ip = uri.Host is "localhost" ? IPAddress.Loopback : IPAddress.Parse(uri.Host);
+        return new IPEndPoint(ip, uri.Port);
     }
 }

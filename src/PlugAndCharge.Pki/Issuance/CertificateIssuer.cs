@@ -33,6 +33,8 @@ public sealed class CertificateIssuer(
         if (!profile.Issuers.Contains(ca.Profile.Id, StringComparer.OrdinalIgnoreCase))
             throw new PkiException(PkiError.IssuerNotAllowed, $"A {ca.Profile.Id} CA may not sign {profile.Id} certificates (allowed issuers: {string.Join(", ", profile.Issuers)}).");
         var (subject, spki) = ResolveSubjectAndKey(request, profile);
+        if (request.SubjectAltNames.Count > 0 && !profile.SubjectAltName)
+            throw new PkiException(PkiError.SubjectRuleViolated, $"{profile.Id} certificates carry no subjectAltName.");
         var (notBefore, notAfter) = ValidityWindow(profile, request.Validity, ca.Certificate);
 
         // 2. Reserve a random serial under the unique (issuer, serial) constraint before anything is signed.
@@ -50,7 +52,7 @@ public sealed class CertificateIssuer(
         {
             // 3-6. Build, lint, sign, verify.
             var tbs = TbsCertificateBuilder.Build(new TbsCertificateBuilder.Input(
-                profile, serial, ca.Subject, ca.Key.Algorithm, ca.KeyIdentifier, ca.Id, subject, spki, notBefore, notAfter), options);
+                profile, serial, ca.Subject, ca.Key.Algorithm, ca.KeyIdentifier, ca.Id, subject, spki, notBefore, notAfter, request.SubjectAltNames), options);
             var findings = CertificateLinter.Lint(tbs, profile, ca.Subject, ca.KeyIdentifier, ca.Certificate.NotAfter);
             if (findings.Count > 0) throw new PkiException(PkiError.LintFailed, $"The {profile.Id} certificate fails its profile: {string.Join(" ", findings)}");
             certificate = await CertificateSigner.SignAsync(tbs, ca.Key, ca.Certificate.SubjectPublicKeyInfo, profile.MaxDerBytes, ct);

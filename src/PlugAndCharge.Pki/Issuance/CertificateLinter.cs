@@ -146,10 +146,12 @@ public static class CertificateLinter
         {
             X509Extensions.BasicConstraints, X509Extensions.KeyUsage, X509Extensions.ExtendedKeyUsage, X509Extensions.SubjectKeyIdentifier,
             X509Extensions.AuthorityKeyIdentifier, X509Extensions.AuthorityInfoAccess, X509Extensions.CrlDistributionPoints,
-            OcspNoCheckOid,
+            OcspNoCheckOid, X509Extensions.SubjectAlternativeName,
         };
         foreach (var oid in ext.ExtensionOids)
             if (!known.Contains(oid)) f.Add($"extension {oid.Id} is not part of profile {profile.Id}.");
+        if (!profile.SubjectAltName && ext.GetExtension(X509Extensions.SubjectAlternativeName) != null)
+            f.Add($"subjectAltName is not part of profile {profile.Id}.");
 
         // basicConstraints: critical [V2G2 Annex F]; pathLen per profile.
         var bcExt = ext.GetExtension(X509Extensions.BasicConstraints);

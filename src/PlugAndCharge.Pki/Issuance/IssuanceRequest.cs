@@ -15,6 +15,8 @@ public sealed class IssuanceRequest
     /// <summary>Subject to certify; defaults to the CSR's subject.</summary>
     public X509Name? Subject { get; init; }
     public TimeSpan? Validity { get; init; }
+    /// <summary>DNS names and IP addresses for subjectAltName; only profiles with <c>subjectAltName: true</c> accept them.</summary>
+    public IReadOnlyList<GeneralName> SubjectAltNames { get; init; } = [];
     public required string Actor { get; init; }
 }
 

@@ -20,7 +20,8 @@ public static class TbsCertificateBuilder
         X509Name Subject,
         SubjectPublicKeyInfo PublicKey,
         DateTime NotBefore,
-        DateTime NotAfter);
+        DateTime NotAfter,
+        IReadOnlyList<GeneralName>? SubjectAltNames = null);
 
     public static TbsCertificateStructure Build(Input i, PkiOptions options)
     {
@@ -60,6 +61,8 @@ public static class TbsCertificateBuilder
             [
                 new DistributionPoint(new DistributionPointName(new GeneralNames(new GeneralName(GeneralName.UniformResourceIdentifier, options.CrlUrl(i.IssuerCaId)))), null, null),
             ]));
+        if (i.SubjectAltNames is { Count: > 0 } sans)
+            g.AddExtension(X509Extensions.SubjectAlternativeName, false, new GeneralNames(sans.ToArray()));
         if (p.OcspNoCheck)
             g.AddExtension(CertificateLinter.OcspNoCheckOid, false, DerNull.Instance);
         return g.Generate();

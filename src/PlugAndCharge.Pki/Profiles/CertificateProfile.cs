@@ -30,6 +30,8 @@ public sealed class CertificateProfile
     public bool AuthorityInfoAccess { get; init; }
     public bool CrlDistributionPoint { get; init; }
     public int MaxDerBytes { get; init; } = 800;
+    /// <summary>Whether an issuance request may name DNS names and IP addresses (TLS server certificates of the service itself).</summary>
+    public bool SubjectAltName { get; init; }
     /// <summary>Profiles of the CAs allowed to sign this one; empty for a self-signed root.</summary>
     public IReadOnlyList<string> Issuers { get; init; } = [];
 

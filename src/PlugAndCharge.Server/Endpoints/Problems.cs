@@ -1,0 +1,65 @@
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Diagnostics;
+using PlugAndCharge.Pki;
+using PlugAndCharge.Server.Participants;
+
+namespace PlugAndCharge.Server.Endpoints;
+
+/// <summary>ProblemDetails (RFC 9457) for every refusal, and the mapping of domain errors to HTTP statuses.</summary>
+public static class Problems
+{
+    public static IResult BadRequest(string detail) => Results.Problem(statusCode: 400, title: "Bad request", detail: detail);
+    public static IResult Forbidden(string detail) => Results.Problem(statusCode: 403, title: "Forbidden", detail: detail);
+    public static IResult NotFound(string detail) => Results.Problem(statusCode: 404, title: "Not found", detail: detail);
+
+    /// <summary>Domain exceptions become 4xx problem details; anything else stays a 500 with no internals.</summary>
+    public static async ValueTask<bool> TryWriteAsync(HttpContext http, Exception e)
+    {
+        (int Status, string Title)? mapped = e switch
+        {
+            ParticipantException p => p.Error switch
+            {
+                ParticipantError.AlreadyExists => (409, "Conflict"),
+                ParticipantError.UnknownParticipant or ParticipantError.UnknownCredential => (404, "Not found"),
+                _ => (400, "Bad request"),
+            },
+            PkiException p => p.Error switch
+            {
+                PkiError.UnknownCa or PkiError.UnknownCertificate or PkiError.UnknownProfile => (404, "Not found"),
+                PkiError.AlreadyExists => (409, "Conflict"),
+                PkiError.KeyProviderUnavailable or PkiError.KeyNotFound => (503, "Signing unavailable"),
+                _ => (400, "Request refused by the CA"),
+            },
+            BadHttpRequestException b => (b.StatusCode, "Bad request"),
+            System.Text.Json.JsonException => (400, "Malformed JSON"),
+            _ => null,
+        };
+        if (mapped is not { } m) return false;
+        http.Response.StatusCode = m.Status;
+        await Results.Problem(statusCode: m.Status, title: m.Title, detail: e.Message).ExecuteAsync(http);
+        return true;
+    }
+
+    public sealed class Handler : IExceptionHandler
+    {
+        public ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken) => TryWriteAsync(httpContext, exception);
+    }
+}
+
+/// <summary>PEM or bare base64 in JSON bodies, as participants paste them.</summary>
+public static class Pem
+{
+    public static byte[]? DecodeOne(string? text, string label)
+    {
+        if (string.IsNullOrWhiteSpace(text)) return null;
+        text = text.Trim();
+        if (text.StartsWith("-----BEGIN", StringComparison.Ordinal))
+        {
+            if (!System.Security.Cryptography.PemEncoding.TryFind(text, out var fields)) return null;
+            var found = text[fields.Label];
+            if (!found.EndsWith(label, StringComparison.Ordinal) && !(label == "CERTIFICATE REQUEST" && found == "NEW CERTIFICATE REQUEST")) return null;
+            return Convert.FromBase64String(text[fields.Base64Data]);
+        }
+        try { return Convert.FromBase64String(text); } catch (FormatException) { return null; }
+    }
+}

@@ -1,0 +1,24 @@
+using System.Security.Cryptography.X509Certificates;
+
+namespace PlugAndCharge.Server.Hosting;
+
+/// <summary>Where the service listens and with what: public HTTP for revocation services, HTTPS with client certificates for participants.</summary>
+public sealed class ServiceHostOptions
+{
+    /// <summary>Plain-HTTP listeners for what RFC 6960/5280 publish unauthenticated: OCSP, CRLs, CA certificates, health.</summary>
+    public IReadOnlyList<string> HttpUrls { get; init; } = ["http://127.0.0.1:5080"];
+
+    /// <summary>HTTPS listeners for participants (mutual TLS or bearer tokens); none when no server certificate is given.</summary>
+    public IReadOnlyList<string> HttpsUrls { get; init; } = [];
+
+    /// <summary>The HTTPS server certificate with its private key.</summary>
+    public X509Certificate2? ServerCertificate { get; init; }
+
+    /// <summary>HMAC key of the OAuth2 access tokens, shared by every instance (at least 32 bytes).</summary>
+    public required byte[] TokenSigningKey { get; init; }
+
+    public TimeSpan TokenLifetime { get; init; } = TimeSpan.FromHours(1);
+
+    /// <summary>Log level of the host's structured (JSON) console logs.</summary>
+    public Microsoft.Extensions.Logging.LogLevel LogLevel { get; init; } = Microsoft.Extensions.Logging.LogLevel.Warning;
+}

@@ -1,0 +1,122 @@
+using System.Net;
+using System.Net.Security;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using Microsoft.AspNetCore.Builder;
+using Npgsql;
+using PlugAndCharge.Core.Participants;
+using PlugAndCharge.Pki;
+using PlugAndCharge.Pki.Authorities;
+using PlugAndCharge.Pki.Keys;
+using PlugAndCharge.Storage;
+using PlugAndCharge.Storage.Participants;
+using PlugAndCharge.Server.Hosting;
+using PlugAndCharge.Server.Participants;
+using Xunit;
+
+namespace PlugAndCharge.Server.Tests.Hosting;
+
+/// <summary>
+/// The real host on loopback over a fresh PostgreSQL database: the ISO 15118-2 development PKI, the participant CA, an
+/// HTTPS certificate it issued, and an admin participant with a client certificate.
+/// </summary>
+public sealed class ServiceFixture : IAsyncLifetime
+{
+    private PostgresDatabase _database = null!;
+    private PostgresPkiStore _store = null!;
+    public NpgsqlDataSource Db { get; private set; } = null!;
+    public CertificateAuthorityServices Ca { get; private set; } = null!;
+    public ParticipantDirectory Directory { get; private set; } = null!;
+    public WebApplication App { get; private set; } = null!;
+    public string HttpUrl { get; private set; } = "";
+    public string HttpsUrl { get; private set; } = "";
+    public X509Certificate2 ParticipantCa { get; private set; } = null!;
+    public X509Certificate2 AdminCertificate { get; private set; } = null!;
+    public string WorkDir { get; } = OpenSsl.TempDir();
+
+    public async Task InitializeAsync()
+    {
+        _database = await PostgresDatabase.CreateAsync();
+        (Db, _store) = await PkiDatabase.OpenAsync(_database.ConnectionString);
+        var httpPort = FreePort();
+        HttpUrl = $"http://127.0.0.1:{httpPort}";
+        HttpsUrl = $"https://127.0.0.1:{FreePort()}";
+        Ca = PkiDatabase.Compose(_store, new KeyProviderRegistry([new SoftwareKeyProvider(null, null)]), new PkiOptions { PublicBaseUrl = HttpUrl });
+        await DevelopmentHierarchy.CreateAsync(Ca.Hierarchy, Ca.CaStore, "iso2", "memory", KeyAlgorithm.EcP256, "test");
+        Directory = new ParticipantDirectory(new PostgresParticipantStore(Db), Ca, TimeProvider.System);
+        var participantCa = await Directory.EnsureParticipantCaAsync("memory", "test");
+        ParticipantCa = X509CertificateLoader.LoadCertificate(participantCa.CertificateDer);
+        var tls = await Directory.IssueTlsServerCertificateAsync(["localhost", "127.0.0.1"], "test");
+        await Directory.RegisterAsync("admin", "Hub operator", ParticipantRole.Admin, [], null, "test");
+        AdminCertificate = await IssueClientCertificateAsync("admin");
+        App = ServiceHost.Build(new ServiceHostOptions
+        {
+            HttpUrls = [HttpUrl], HttpsUrls = [HttpsUrl], ServerCertificate = tls, TokenSigningKey = RandomNumberGenerator.GetBytes(32),
+        }, Ca, Db);
+        await App.StartAsync();
+    }
+
+    /// <summary>A client certificate with its private key for a registered participant, issued by the participant CA.</summary>
+    public async Task<X509Certificate2> IssueClientCertificateAsync(string participantId)
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var csr = new CertificateRequest("CN=" + participantId, key, HashAlgorithmName.SHA256).CreateSigningRequest();
+        var issued = await Directory.IssueClientCertificateAsync(participantId, csr, "test");
+        return WithKey(issued.Certificate.GetEncoded(), key);
+    }
+
+    public static X509Certificate2 WithKey(byte[] der, ECDsa key)
+    {
+        using var cert = X509CertificateLoader.LoadCertificate(der);
+        using var withKey = cert.CopyWithPrivateKey(key);
+        return X509CertificateLoader.LoadPkcs12(withKey.Export(X509ContentType.Pkcs12), null);
+    }
+
+    /// <summary>An HTTP client that trusts only the participant CA for the server and presents <paramref name="clientCertificate"/>.</summary>
+    public HttpClient Client(X509Certificate2? clientCertificate)
+    {
+        var handler = new SocketsHttpHandler
+        {
+            SslOptions = new SslClientAuthenticationOptions
+            {
+                ClientCertificates = clientCertificate != null ? [clientCertificate] : null,
+                LocalCertificateSelectionCallback = clientCertificate != null ? (_, _, _, _, _) => clientCertificate : null,
+                RemoteCertificateValidationCallback = (_, cert, _, _) =>
+                {
+                    if (cert == null) return false;
+                    using var chain = new X509Chain();
+                    chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+                    chain.ChainPolicy.CustomTrustStore.Add(ParticipantCa);
+                    chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+                    return chain.Build(X509CertificateLoader.LoadCertificate(cert.GetRawCertData()));
+                },
+            },
+        };
+        return new HttpClient(handler) { BaseAddress = new Uri(HttpsUrl) };
+    }
+
+    public string WritePem(string name, string pem)
+    {
+        var path = Path.Combine(WorkDir, name);
+        File.WriteAllText(path, pem);
+        return path;
+    }
+
+    private static int FreePort()
+    {
+        using var l = new TcpListener(IPAddress.Loopback, 0);
+        l.Start();
+        return ((IPEndPoint)l.LocalEndpoint).Port;
+    }
+
+    public async Task DisposeAsync()
+    {
+        await App.StopAsync();
+        await App.DisposeAsync();
+        await _store.DisposeAsync();
+        await Db.DisposeAsync();
+        await _database.DisposeAsync();
+        System.IO.Directory.Delete(WorkDir, recursive: true);
+    }
+}
