@@ -15,13 +15,15 @@ public sealed class PostgresPkiStore : ICertificateAuthorityStore, ICertificateS
 {
     private readonly NpgsqlDataSource _db;
     private readonly TimeProvider _clock;
-    private readonly GroupCommitQueue<(CertificateRecord Cert, AuditEvent Audit)> _issued;
+    private readonly GroupCommitQueue<(CertificateRecord Cert, AuditEvent Audit), bool> _issued;
+    private readonly GroupCommitQueue<SerialReservation, bool> _reservations;
 
     public PostgresPkiStore(NpgsqlDataSource db, TimeProvider? clock = null)
     {
         _db = db;
         _clock = clock ?? TimeProvider.System;
-        _issued = new GroupCommitQueue<(CertificateRecord, AuditEvent)>(CommitIssuedAsync);
+        _issued = new GroupCommitQueue<(CertificateRecord, AuditEvent), bool>(CommitIssuedAsync);
+        _reservations = new GroupCommitQueue<SerialReservation, bool>(CommitReservationsAsync);
     }
 
     private async Task InTransactionAsync(Func<NpgsqlConnection, NpgsqlTransaction, Task> work, CancellationToken ct)
@@ -125,26 +127,52 @@ public sealed class PostgresPkiStore : ICertificateAuthorityStore, ICertificateS
         c.ExecuteAsync("insert into certificates(issuer_id, serial, profile_id, subject, status, not_before, not_after, der, sha256) values (@IssuerId, @Serial, @ProfileId, @Subject, @Status, @NotBefore, @NotAfter, @Der, @Sha256)",
             new { r.IssuerId, r.Serial, r.ProfileId, r.Subject, Status = r.Status.ToString(), NotBefore = r.NotBefore.UtcDateTime, NotAfter = r.NotAfter.UtcDateTime, r.Der, r.Sha256 }, tx);
 
-    public async Task<bool> ReserveSerialAsync(string issuerId, string serial, string profileId, string subject, CancellationToken ct = default)
+    private sealed record SerialReservation(string IssuerId, string Serial, string ProfileId, string Subject);
+
+    public Task<bool> ReserveSerialAsync(string issuerId, string serial, string profileId, string subject, CancellationToken ct = default) =>
+        _reservations.EnqueueAsync(new SerialReservation(issuerId, serial, profileId, subject));
+
+    /// <summary>
+    /// Reserves a batch of serials in one statement: the unique (issuer, serial) key decides, and the rows it
+    /// returns are the reservations that won; any other is a collision its caller retries with a new serial.
+    /// </summary>
+    private async Task<IReadOnlyList<bool>> CommitReservationsAsync(IReadOnlyList<SerialReservation> batch)
     {
-        await using var conn = await _db.OpenConnectionAsync(ct);
-        var rows = await conn.ExecuteAsync("insert into certificates(issuer_id, serial, profile_id, subject, status) values (@issuerId, @serial, @profileId, @subject, 'Reserved') on conflict do nothing",
-            new { issuerId, serial, profileId, subject });
-        return rows == 1;
+        await using var conn = await _db.OpenConnectionAsync();
+        var won = (await conn.QueryAsync<(string IssuerId, string Serial)>(
+            "insert into certificates(issuer_id, serial, profile_id, subject, status) " +
+            "select i, s, p, subj, 'Reserved' from unnest(@issuers, @serials, @profiles, @subjects) as r(i, s, p, subj) " +
+            "on conflict do nothing returning issuer_id, serial",
+            new
+            {
+                issuers = batch.Select(b => b.IssuerId).ToArray(), serials = batch.Select(b => b.Serial).ToArray(),
+                profiles = batch.Select(b => b.ProfileId).ToArray(), subjects = batch.Select(b => b.Subject).ToArray(),
+            })).ToHashSet();
+        // Two items of one batch with the same serial: only the first may claim the row the statement inserted.
+        var claimed = new HashSet<(string, string)>();
+        return batch.Select(b => won.Contains((b.IssuerId, b.Serial)) && claimed.Add((b.IssuerId, b.Serial))).ToList();
     }
 
     public Task RecordIssuedAsync(CertificateRecord certificate, AuditEvent audit, CancellationToken ct = default) => _issued.EnqueueAsync((certificate, audit));
 
-    private async Task CommitIssuedAsync(IReadOnlyList<(CertificateRecord Cert, AuditEvent Audit)> batch)
+    private async Task<IReadOnlyList<bool>> CommitIssuedAsync(IReadOnlyList<(CertificateRecord Cert, AuditEvent Audit)> batch)
     {
         await InTransactionAsync(async (c, tx) =>
         {
             var updated = await c.ExecuteAsync(
-                "update certificates set status = 'Valid', not_before = @NotBefore, not_after = @NotAfter, der = @Der, sha256 = @Sha256 where issuer_id = @IssuerId and serial = @Serial and status = 'Reserved'",
-                batch.Select(b => new { b.Cert.IssuerId, b.Cert.Serial, NotBefore = b.Cert.NotBefore.UtcDateTime, NotAfter = b.Cert.NotAfter.UtcDateTime, b.Cert.Der, b.Cert.Sha256 }), tx);
+                "update certificates c set status = 'Valid', not_before = u.nb, not_after = u.na, der = u.der, sha256 = u.sha " +
+                "from unnest(@issuers, @serials, @notBefore, @notAfter, @ders, @shas) as u(i, s, nb, na, der, sha) " +
+                "where c.issuer_id = u.i and c.serial = u.s and c.status = 'Reserved'",
+                new
+                {
+                    issuers = batch.Select(b => b.Cert.IssuerId).ToArray(), serials = batch.Select(b => b.Cert.Serial).ToArray(),
+                    notBefore = batch.Select(b => b.Cert.NotBefore.UtcDateTime).ToArray(), notAfter = batch.Select(b => b.Cert.NotAfter.UtcDateTime).ToArray(),
+                    ders = batch.Select(b => b.Cert.Der!).ToArray(), shas = batch.Select(b => b.Cert.Sha256!).ToArray(),
+                }, tx);
             if (updated != batch.Count) throw new PkiException(PkiError.SerialCollision, "A certificate was recorded for a serial that was not reserved.");
             await PostgresAuditWriter.AppendAsync(c, tx, batch.Select(b => b.Audit).ToList(), _clock);
         }, CancellationToken.None);
+        return batch.Select(_ => true).ToList();
     }
 
     public Task RecordFailedAsync(string issuerId, string serial, AuditEvent audit, CancellationToken ct = default) =>
@@ -205,5 +233,9 @@ public sealed class PostgresPkiStore : ICertificateAuthorityStore, ICertificateS
             yield return new AuditEntry(r.GetInt64(0), Utc(r.GetDateTime(1)), r.GetString(2), r.GetString(3), r.GetString(4), r.GetString(5), (byte[])r[6], (byte[])r[7]);
     }
 
-    public ValueTask DisposeAsync() => _issued.DisposeAsync();
+    public async ValueTask DisposeAsync()
+    {
+        await _reservations.DisposeAsync();
+        await _issued.DisposeAsync();
+    }
 }
