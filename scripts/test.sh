@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs every test against real parts: installs what is missing (openssl, PostgreSQL binaries), starts a throw-away
+# Runs every test against real parts: installs what is missing (openssl, PostgreSQL binaries, curl, SoftHSM2), starts a throw-away
 # PostgreSQL cluster on a free loopback port, runs the whole solution's tests, stops what it started, and ends with
 # one line "N passed, N failed".
 set -uo pipefail
@@ -14,6 +14,9 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   (apt-get update -qq && apt-get install -y -qq "${need_apt[@]}") >/dev/null || { echo "could not install ${need_apt[*]}"; echo "0 passed, 1 failed"; exit 1; }
 fi
 PGBIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
+command -v curl >/dev/null || (apt-get install -y -qq curl >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq curl) >/dev/null 2>&1)
+# SoftHSM2 for the PKCS#11 key tests (they initialize their own token folder inside the build output).
+bash "$ROOT/scripts/softhsm.sh" || { echo "0 passed, 1 failed"; exit 1; }
 
 RUN=$(mktemp -d /tmp/pnc-test.XXXXXX)
 chmod 755 "$RUN"

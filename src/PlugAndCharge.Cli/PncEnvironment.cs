@@ -39,10 +39,24 @@ public sealed class PncEnvironment : IAsyncDisposable
         if (managed) cs = await new LocalPostgresCluster(Path.Combine(home, "postgres")).EnsureStartedAsync(log, ct);
         var (db, store) = await PkiDatabase.OpenAsync(cs!, ct);
         var options = new PkiOptions { PublicBaseUrl = cl.Get("public-url") ?? Environment.GetEnvironmentVariable("PNC_PUBLIC_URL") ?? "http://localhost:5080" };
-        var keys = new KeyProviderRegistry([new SoftwareKeyProvider(Path.Combine(home, "keys"), () => KeyPassphrase(home, managed))]);
+        var keys = new KeyProviderRegistry(KeyProviders(home, managed));
         var profileDir = Environment.GetEnvironmentVariable("PNC_PROFILES");
         var ca = PkiDatabase.Compose(store, keys, options, profileDir != null ? ProfileCatalog.LoadBuiltIn(profileDir) : null);
         return new PncEnvironment(home, cs!, managed, db, store, ca);
+    }
+
+    /// <summary>
+    /// Every key backend: software keys always; a PKCS#11 module when PNC_PKCS11_MODULE is set (PIN from
+    /// PNC_PKCS11_PIN_FILE or PNC_PKCS11_PIN); Azure Key Vault through DefaultAzureCredential, used only by azurekv: URIs.
+    /// </summary>
+    private static List<IKeyProvider> KeyProviders(string home, bool managed)
+    {
+        var providers = new List<IKeyProvider> { new SoftwareKeyProvider(Path.Combine(home, "keys"), () => KeyPassphrase(home, managed)) };
+        if (PlugAndCharge.Pki.Pkcs11.Pkcs11Options.FromSettings(Environment.GetEnvironmentVariable) is { } p11)
+            providers.Add(new PlugAndCharge.Pki.Pkcs11.Pkcs11KeyProvider(p11));
+        providers.Add(new PlugAndCharge.Pki.AzureKeyVault.AzureKeyVaultKeyProvider(new Azure.Identity.DefaultAzureCredential(),
+            new PlugAndCharge.Pki.AzureKeyVault.KeyVaultClientOptions { HardwareProtectedKeys = Environment.GetEnvironmentVariable("PNC_AZUREKV_HSM_KEYS") == "true" }));
+        return providers;
     }
 
     /// <summary>

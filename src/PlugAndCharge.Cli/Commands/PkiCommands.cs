@@ -6,7 +6,7 @@ namespace PlugAndCharge.Cli.Commands;
 internal static class PkiCommands
 {
     public const string Help = """
-        pnc pki init [--standard iso2|iso20] [--key-algorithm secp256r1|secp521r1|ed448] [--key-scheme file|memory]
+        pnc pki init [--standard iso2|iso20] [--key-algorithm secp256r1|secp521r1|ed448] [--key-scheme file|memory|pkcs11:token=T|azurekv:vault=URL]
             Creates what is missing of the development hierarchy: V2G root, CPO Sub-CA 1/2, CPS Sub-CA 1/2,
             MO root + Sub-CA 1/2, OEM root + Sub-CA 1/2, each with a delegated OCSP signer. Idempotent.
         pnc pki list

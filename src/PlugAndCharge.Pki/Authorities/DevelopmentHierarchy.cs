@@ -33,7 +33,7 @@ public static class DevelopmentHierarchy
         ];
     }
 
-    /// <summary>Creates what is missing of the layout (idempotent: an existing CA is kept).</summary>
+    /// <summary>Creates what is missing of the layout (idempotent: an existing CA is kept); <paramref name="keyScheme"/> is a <see cref="KeyLocation"/>.</summary>
     public static async Task<IReadOnlyList<string>> CreateAsync(HierarchyBuilder builder, ICertificateAuthorityStore store, string standard, string keyScheme, KeyAlgorithm algorithm, string actor, CancellationToken ct = default)
     {
         var created = new List<string>();
@@ -42,13 +42,13 @@ public static class DevelopmentHierarchy
             var existing = await store.GetAsync(n.Id, ct);
             if (existing != null)
             {
-                if (existing.OcspSignerSerial == null) await builder.CreateOcspSignerAsync(n.Id, $"{keyScheme}:{n.Id}-ocsp-{Guid.NewGuid():N}.p8", actor, ct);
+                if (existing.OcspSignerSerial == null) await builder.CreateOcspSignerAsync(n.Id, KeyLocation.NewKeyUri(keyScheme, $"{n.Id}-ocsp-{Guid.NewGuid():N}"), actor, ct);
                 continue;
             }
-            var keyUri = $"{keyScheme}:{n.Id}-{Guid.NewGuid():N}.p8";
+            var keyUri = KeyLocation.NewKeyUri(keyScheme, $"{n.Id}-{Guid.NewGuid():N}");
             if (n.Parent == null) await builder.CreateRootAsync(n.Id, n.Profile, n.Subject, keyUri, algorithm, actor, ct);
             else await builder.CreateSubCaAsync(n.Id, n.Profile, n.Parent, n.Subject, keyUri, algorithm, null, actor, ct);
-            await builder.CreateOcspSignerAsync(n.Id, $"{keyScheme}:{n.Id}-ocsp-{Guid.NewGuid():N}.p8", actor, ct);
+            await builder.CreateOcspSignerAsync(n.Id, KeyLocation.NewKeyUri(keyScheme, $"{n.Id}-ocsp-{Guid.NewGuid():N}"), actor, ct);
             created.Add(n.Id);
         }
         return created;

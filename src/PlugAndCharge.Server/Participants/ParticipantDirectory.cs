@@ -40,7 +40,7 @@ public sealed class ParticipantDirectory(IParticipantStore store, CertificateAut
         try
         {
             await ca.Hierarchy.CreateRootAsync(ParticipantCaId, ParticipantCaProfile, "CN=PlugAndCharge Participant CA, O=PlugAndCharge",
-                $"{keyScheme}:{ParticipantCaId}-{Guid.NewGuid():N}.p8", KeyAlgorithm.EcP256, actor, ct);
+                KeyLocation.NewKeyUri(keyScheme, $"{ParticipantCaId}-{Guid.NewGuid():N}"), KeyAlgorithm.EcP256, actor, ct);
         }
         catch (PkiException e) when (e.Error == PkiError.AlreadyExists)
         {
