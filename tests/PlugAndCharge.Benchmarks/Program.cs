@@ -1,4 +1,8 @@
 using BenchmarkDotNet.Running;
 
+// Load tools that are not BenchmarkDotNet benchmarks: `dotnet run -c Release --project tests/PlugAndCharge.Benchmarks -- ocpi-load 1000 10 200`.
+if (args is ["ocpi-load", ..]) return await PlugAndCharge.Benchmarks.Ocpi.OcpiRelayLoad.RunAsync(args[1..]);
+
 // Every benchmark class in this assembly is selectable: `dotnet run -c Release --project tests/PlugAndCharge.Benchmarks -- --filter '*Exi*'`.
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+return 0;

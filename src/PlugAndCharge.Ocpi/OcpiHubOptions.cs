@@ -1,0 +1,26 @@
+namespace PlugAndCharge.Ocpi;
+
+/// <summary>The hub's own identity and its limits.</summary>
+public sealed class OcpiHubOptions
+{
+    /// <summary>The hub's OCPI country code and party ID (the HUB role in 2.2.1, hub_party_id in 2.3.0).</summary>
+    public string CountryCode { get; set; } = "DE";
+    public string PartyId { get; set; } = "PNC";
+    public string Name { get; set; } = "PlugAndCharge Hub";
+    public string? Website { get; set; }
+
+    /// <summary>The public URL of the OCPI root (e.g. https://hub.example.com/ocpi); null takes scheme and host of each request.</summary>
+    public string? PublicBaseUrl { get; set; }
+
+    /// <summary>Default time the hub waits for a party before answering 4002 (or applying the whitelist to an authorization).</summary>
+    public TimeSpan PartyTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Calls in flight to one party before further calls to it fail fast (the per-party bulkhead).</summary>
+    public int MaxConcurrentCallsPerParty { get; set; } = 512;
+
+    /// <summary>Largest page the hub serves (X-Limit).</summary>
+    public int MaxPageSize { get; set; } = 100;
+
+    /// <summary>How often the still-alive check calls each registered party's versions endpoint; zero disables it.</summary>
+    public TimeSpan LivenessInterval { get; set; } = TimeSpan.FromMinutes(1);
+}

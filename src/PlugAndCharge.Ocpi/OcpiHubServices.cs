@@ -1,0 +1,41 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using PlugAndCharge.Ocpi.ContractChecks;
+using PlugAndCharge.Ocpi.Parties;
+using PlugAndCharge.Ocpi.Routing;
+using PlugAndCharge.Ocpi.Tokens;
+using PlugAndCharge.Ocpi.Transport;
+
+namespace PlugAndCharge.Ocpi;
+
+public static class OcpiHubServices
+{
+    /// <summary>
+    /// The hub's services. Stores and the contract status source are only added when none is registered yet, so a host
+    /// registers its PostgreSQL stores and its contract service first; otherwise the in-memory ones are used.
+    /// </summary>
+    public static IServiceCollection AddOcpiHub(this IServiceCollection services, Action<OcpiHubOptions>? configure = null)
+    {
+        var options = new OcpiHubOptions();
+        configure?.Invoke(options);
+        services.AddSingleton(options);
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<IOcpiPartyStore, InMemoryOcpiPartyStore>();
+        services.TryAddSingleton<IOcpiTokenStore, InMemoryOcpiTokenStore>();
+        services.TryAddSingleton<IContractStatusSource, NoContractStatusSource>();
+        services.AddSingleton<PartyDirectory>();
+        services.AddSingleton<PartyClients>();
+        services.AddSingleton<HubIdentity>();
+        services.AddSingleton<ClientInfoPublisher>();
+        services.AddSingleton<PartyRegistration>();
+        services.AddSingleton<PartyAdministration>();
+        services.AddSingleton<TokenDistribution>();
+        services.AddSingleton<AuthorizationRelay>();
+        services.AddSingleton<HubContractAuthorization>();
+        services.AddSingleton<ModuleRouter>();
+        services.AddSingleton<PartyLivenessMonitor>();
+        services.AddSingleton<IHostedService>(sp => sp.GetRequiredService<PartyLivenessMonitor>());
+        return services;
+    }
+}

@@ -1,0 +1,165 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using PlugAndCharge.Ocpi.Parties;
+using PlugAndCharge.Ocpi.Protocol;
+using PlugAndCharge.Ocpi.Tokens;
+using PlugAndCharge.Ocpi.Transport;
+
+namespace PlugAndCharge.Ocpi.Routing;
+
+/// <summary>
+/// Routes locations, sessions, CDRs, tariffs, commands and charging profiles by the OCPI-to/from-* headers (2.2.1
+/// §4.1.x "Message Routing"): with a receiver named, direct forwarding; without, a push to a receiver interface is
+/// broadcast to every party implementing it and a GET of a sender's list is merged across every party offering it.
+/// </summary>
+public sealed class ModuleRouter(PartyDirectory parties, PartyClients clients, TimeProvider clock)
+{
+    public static readonly IReadOnlySet<string> Modules = new HashSet<string>(StringComparer.Ordinal)
+        { "locations", "sessions", "cdrs", "tariffs", "commands", "chargingprofiles" };
+
+    public async Task<RoutedAnswer> RouteAsync(RoutedRequest request, CancellationToken ct)
+    {
+        var now = clock.GetUtcNow();
+        var role = request.InterfaceRole;
+        RoutingParties routing;
+        PartyRole? from;
+        if (request.FromCountryCode != null || request.FromPartyId != null)
+        {
+            from = request.FromCountryCode is { } fc && request.FromPartyId is { } fp ? request.Caller.FindRole(fc, fp) : null;
+            if (from is null) return Status(OcpiStatus.InvalidParameters, "OCPI-from-country-code / OCPI-from-party-id do not name a role of the caller.", now);
+        }
+        else from = request.Caller.Roles.FirstOrDefault();
+
+        if (request.ToCountryCode is { } toCc && request.ToPartyId is { } toPid)
+        {
+            var target = await parties.FindByCountryPartyAsync(toCc, toPid, ct);
+            if (target is null) return Status(OcpiStatus.UnknownReceiver, $"No party {toCc}-{toPid} is connected to this hub.", now);
+            var endpoint = target.IsRegistered ? target.Endpoint(request.Module, role) : null;
+            if (target.IsRegistered && endpoint is null)
+                return Status(OcpiStatus.UnknownReceiver, $"Party {toCc}-{toPid} does not implement {request.Module} {role}.", now);
+            if (!target.IsRegistered || target.Status is PartyStatus.Suspended or PartyStatus.Planned)
+                return Status(OcpiStatus.ReceiverNotConnected, $"Party {toCc}-{toPid} is not connected.", now);
+            routing = new RoutingParties(from?.CountryCode, from?.PartyId, toCc, toPid);
+            var response = await ForwardAsync(target, endpoint!, request, routing, request.Query, ct);
+            return response.Outcome switch
+            {
+                PartyCallOutcome.Answered => new RoutedAnswer(response.HttpStatus, TranslateBody(response.Body, Version(target), request.Version),
+                    response.TotalCount, response.Limit, RewriteLink(response.Link, request)),
+                PartyCallOutcome.Unreachable => Status(OcpiStatus.ReceiverNotConnected, $"Party {toCc}-{toPid} could not be reached.", now),
+                _ => Status(OcpiStatus.ForwardTimeout, $"Party {toCc}-{toPid} did not answer in time.", now),
+            };
+        }
+        if (request.ToCountryCode != null || request.ToPartyId != null)
+            return Status(OcpiStatus.InvalidParameters, "OCPI-to-country-code and OCPI-to-party-id go together.", now);
+
+        if (request.Method == HttpMethod.Get && request.Rest.Length == 0 && role == InterfaceRoles.Sender)
+            return await MergeAsync(request, from, now, ct);
+        if (request.Method != HttpMethod.Get && role == InterfaceRoles.Receiver)
+            return await BroadcastAsync(request, from, now, ct);
+        return Status(OcpiStatus.InvalidParameters, "This request needs OCPI-to-country-code and OCPI-to-party-id: the hub cannot tell which party it is for.", now);
+    }
+
+    private IEnumerable<(PartyRecord Party, PartyEndpoint Endpoint)> Implementing(IReadOnlyList<PartyRecord> all, RoutedRequest request)
+    {
+        foreach (var p in all)
+        {
+            if (p.Id == request.Caller.Id || !p.IsRegistered || p.Status is PartyStatus.Suspended or PartyStatus.Planned) continue;
+            if (p.Endpoint(request.Module, request.InterfaceRole) is { } e) yield return (p, e);
+        }
+    }
+
+    private async Task<RoutedAnswer> BroadcastAsync(RoutedRequest request, PartyRole? from, DateTimeOffset now, CancellationToken ct)
+    {
+        var targets = Implementing(await parties.AllAsync(ct), request).ToList();
+        var results = await Task.WhenAll(targets.Select(t =>
+            ForwardAsync(t.Party, t.Endpoint, request, new RoutingParties(from?.CountryCode, from?.PartyId, t.Party.Roles[0].CountryCode, t.Party.Roles[0].PartyId), request.Query, ct)));
+        var ok = results.Count(r => r.IsSuccess);
+        return Status(OcpiStatus.Success, $"Broadcast to {ok} of {results.Length} parties implementing {request.Module}.", now);
+    }
+
+    private async Task<RoutedAnswer> MergeAsync(RoutedRequest request, PartyRole? from, DateTimeOffset now, CancellationToken ct)
+    {
+        var page = request.Page ?? new Pagination(0, 100, null, null);
+        var query = $"?offset=0&limit={page.Offset + page.Limit}";
+        if (page.DateFrom is { } f) query += "&date_from=" + Uri.EscapeDataString(UtcTimestampConverter.Format(f));
+        if (page.DateTo is { } t) query += "&date_to=" + Uri.EscapeDataString(UtcTimestampConverter.Format(t));
+        var targets = Implementing(await parties.AllAsync(ct), request).ToList();
+        var results = await Task.WhenAll(targets.Select(x =>
+            ForwardAsync(x.Party, x.Endpoint, request, new RoutingParties(from?.CountryCode, from?.PartyId, x.Party.Roles[0].CountryCode, x.Party.Roles[0].PartyId), query, ct)));
+
+        var items = new List<JsonNode>();
+        var total = 0;
+        var failed = 0;
+        for (var i = 0; i < results.Length; i++)
+        {
+            var r = results[i];
+            JsonArray? data = null;
+            try { data = r.IsSuccess ? JsonNode.Parse(r.Body)?["data"] as JsonArray : null; }
+            catch (JsonException) { }
+            if (data is null) { failed++; continue; }
+            var translated = TranslateNode(data, Version(targets[i].Party), request.Version);
+            items.AddRange(((JsonArray)translated).Where(n => n != null).Select(n => n!.DeepClone()));
+            total += int.TryParse(r.TotalCount, NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : data.Count;
+        }
+        // Ordered by last_updated across parties, as one party's list would be.
+        var ordered = items.OrderBy(n => n["last_updated"]?.GetValue<string>(), StringComparer.Ordinal).Skip(page.Offset).Take(page.Limit).ToList();
+        var body = OcpiResponses.Envelope(OcpiStatus.Success, ordered, OcpiJsonContext.Default.OcpiEnvelopeListJsonNode,
+            failed > 0 ? $"{failed} of {results.Length} parties did not answer." : null, now);
+        var link = page.Offset + ordered.Count < total ? $"<{page.NextUrl(request.HubModuleUrl, ordered.Count)}>; rel=\"next\"" : null;
+        return new RoutedAnswer(200, body, total.ToString(CultureInfo.InvariantCulture), page.Limit.ToString(CultureInfo.InvariantCulture), link);
+    }
+
+    private Task<PartyResponse> ForwardAsync(PartyRecord target, PartyEndpoint endpoint, RoutedRequest request, RoutingParties routing, string query, CancellationToken ct)
+    {
+        var url = endpoint.Url.TrimEnd('/') + request.Rest + query;
+        var body = request.Body.Length == 0 ? request.Body : TranslateBody(request.Body, request.Version, Version(target));
+        return clients.For(target).SendAsync(request.Method, url, target.OutgoingToken!, request.CorrelationId, routing, body, clients.TimeoutFor(target), ct);
+    }
+
+    private static OcpiVersion Version(PartyRecord p) => OcpiVersions.TryParse(p.Version, out var v) ? v : OcpiVersion.V230;
+
+    /// <summary>Sessions and CDRs carry a CdrToken: its type EMAID becomes OTHER towards 2.2.1 and back.</summary>
+    private static byte[] TranslateBody(byte[] body, OcpiVersion fromVersion, OcpiVersion toVersion)
+    {
+        if (fromVersion == toVersion || body.Length == 0) return body;
+        var needle = toVersion == OcpiVersion.V221 ? "\"EMAID\""u8 : "\"OTHER\""u8;
+        if (body.AsSpan().IndexOf(needle) < 0) return body;
+        try
+        {
+            var node = JsonNode.Parse(body);
+            return node is null ? body : JsonSerializer.SerializeToUtf8Bytes(TranslateNode(node, fromVersion, toVersion), OcpiJsonContext.Default.JsonNode);
+        }
+        catch (JsonException) { return body; }
+    }
+
+    private static JsonNode TranslateNode(JsonNode node, OcpiVersion fromVersion, OcpiVersion toVersion)
+    {
+        if (fromVersion == toVersion) return node;
+        switch (node)
+        {
+            case JsonObject o:
+                if (o["cdr_token"] is JsonObject token) TokenTypeTranslation.ForVersion(token, toVersion);
+                if (o["token"] is JsonObject t2 && t2["uid"] != null) TokenTypeTranslation.ForVersion(t2, toVersion);
+                foreach (var (_, child) in o.ToList()) if (child is JsonObject or JsonArray) TranslateNode(child, fromVersion, toVersion);
+                break;
+            case JsonArray a:
+                foreach (var child in a) if (child is JsonObject or JsonArray) TranslateNode(child, fromVersion, toVersion);
+                break;
+        }
+        return node;
+    }
+
+    /// <summary>A party's next-page link points at the party; the caller must follow it through the hub.</summary>
+    private static string? RewriteLink(string? link, RoutedRequest request)
+    {
+        if (link is null) return null;
+        var start = link.IndexOf('<');
+        var end = link.IndexOf('>');
+        if (start < 0 || end <= start || !Uri.TryCreate(link[(start + 1)..end], UriKind.Absolute, out var next)) return null;
+        return $"<{request.HubModuleUrl}{request.Rest}{next.Query}>; rel=\"next\"";
+    }
+
+    private static RoutedAnswer Status(int status, string message, DateTimeOffset now) =>
+        new(OcpiStatus.HttpStatusFor(status), OcpiResponses.StatusEnvelope(status, message, now));
+}

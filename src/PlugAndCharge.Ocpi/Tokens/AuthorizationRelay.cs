@@ -1,0 +1,171 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.Logging;
+using PlugAndCharge.Core.Identifiers;
+using PlugAndCharge.Ocpi.ContractChecks;
+using PlugAndCharge.Ocpi.Parties;
+using PlugAndCharge.Ocpi.Protocol;
+using PlugAndCharge.Ocpi.Transport;
+
+namespace PlugAndCharge.Ocpi.Tokens;
+
+/// <summary>A real-time authorization as it reaches the hub (from a CPO, or from the hub's own OCPP side).</summary>
+public sealed record AuthorizationRequest(
+    OcpiVersion CallerVersion,
+    string Uid,
+    string Type,
+    ReadOnlyMemory<byte> LocationReferencesJson,
+    string CorrelationId,
+    string? FromCountryCode,
+    string? FromPartyId,
+    string? ToCountryCode = null,
+    string? ToPartyId = null);
+
+/// <summary>The hub's answer: an HTTP status and an OCPI envelope, ready to write.</summary>
+public readonly record struct HubAnswer(int HttpStatus, byte[] Body);
+
+/// <summary>
+/// <c>POST tokens/{uid}/authorize</c> through the hub: find the eMSP that owns the token (routing headers, the EMAID's
+/// provider prefix, or a pushed token), answer from the hub's own contract records when they already decide it, else
+/// relay to the eMSP and pass its answer back, translated for the caller's version. A silent or unreachable eMSP gets
+/// the whitelist policy: tokens the eMSP allowed to be whitelisted are allowed, the rest refused with 4002 / 4003.
+/// </summary>
+public sealed class AuthorizationRelay(
+    PartyDirectory parties,
+    PartyClients clients,
+    IOcpiTokenStore tokens,
+    IContractStatusSource contracts,
+    TimeProvider clock,
+    ILogger<AuthorizationRelay> log)
+{
+    public async Task<HubAnswer> AuthorizeAsync(AuthorizationRequest request, CancellationToken ct)
+    {
+        var now = clock.GetUtcNow();
+        if (request.Uid.Length is 0 or > 36) return Status(OcpiStatus.InvalidParameters, "Token uid must be 1 to 36 characters.", now);
+        var type = TokenTypeTranslation.Canonical(request.Type, request.Uid, out var emaid);
+        if (type == TokenTypes.Emaid && emaid is null)
+            return Status(OcpiStatus.InvalidParameters, $"'{request.Uid}' is not an EMAID.", now);
+        var uid = emaid?.Normalized ?? request.Uid;
+
+        LocationReferences? location = null;
+        if (!request.LocationReferencesJson.IsEmpty)
+        {
+            try { location = JsonSerializer.Deserialize(request.LocationReferencesJson.Span, OcpiJsonContext.Default.LocationReferences); }
+            catch (JsonException) { return Status(OcpiStatus.InvalidParameters, "The body is not a LocationReferences object.", now); }
+            if (location is null || string.IsNullOrEmpty(location.LocationId)) return Status(OcpiStatus.InvalidParameters, "LocationReferences.location_id is required.", now);
+        }
+
+        // 1. The receiver: explicit routing headers, else the EMAID's provider prefix, else the eMSP that pushed the token.
+        PartyRecord? emsp = null;
+        StoredToken? stored = null;
+        if (request.ToCountryCode is { } toCc && request.ToPartyId is { } toPid)
+        {
+            emsp = await parties.FindByCountryPartyAsync(toCc, toPid, ct);
+            if (emsp is null) return Status(OcpiStatus.UnknownReceiver, $"No party {toCc}-{toPid} is connected to this hub.", now);
+        }
+        else if (emaid != null)
+        {
+            emsp = await parties.FindByProviderPrefixAsync(emaid.ProviderPrefix, ct);
+        }
+        if (emsp is null)
+        {
+            stored = await tokens.FindAsync(uid, type, ct);
+            if (stored != null) emsp = await parties.FindByCountryPartyAsync(stored.CountryCode, stored.PartyId, ct);
+        }
+
+        var owner = emsp?.Roles.FirstOrDefault(r => r.Role == Roles.Emsp) ?? emsp?.Roles.FirstOrDefault();
+        var ownerCc = stored?.CountryCode ?? owner?.CountryCode ?? emaid?.Country;
+        var ownerPid = stored?.PartyId ?? owner?.PartyId ?? emaid?.ProviderId;
+
+        // 2. Plug & Charge: what the hub's own contract and certificate records already decide.
+        if (emaid != null)
+        {
+            var state = await contracts.GetAsync(emaid, ct);
+            if (ContractShortcut.Decide(state, now) is { } verdict)
+            {
+                stored ??= ownerCc != null && ownerPid != null ? await tokens.GetAsync(ownerCc, ownerPid, uid, type, ct) : null;
+                return Answer(verdict.Allowed, TokenFor(stored, ownerCc!, ownerPid!, uid, type, emsp?.Name, now, valid: false),
+                    location, null, verdict.Reason, request.CallerVersion, now);
+            }
+        }
+
+        if (emsp is null) return Status(OcpiStatus.UnknownToken, $"Token {uid} ({type}) is not known to this hub.", now);
+
+        // 3. Relay to the eMSP.
+        var endpoint = emsp.IsRegistered ? emsp.Endpoint("tokens", InterfaceRoles.Sender) : null;
+        PartyResponse response;
+        if (!emsp.IsRegistered || emsp.Status is PartyStatus.Suspended or PartyStatus.Planned)
+            response = PartyResponse.Failed(PartyCallOutcome.Unreachable);
+        else if (endpoint is null)
+            return Status(OcpiStatus.UnknownReceiver, $"Party {ownerCc}-{ownerPid} offers no tokens sender endpoint for real-time authorization.", now);
+        else
+        {
+            OcpiVersions.TryParse(emsp.Version, out var emspVersion);
+            var url = $"{endpoint.Url.TrimEnd('/')}/{Uri.EscapeDataString(uid)}/authorize?type={TokenTypeTranslation.ForVersion(type, emspVersion)}";
+            response = await clients.For(emsp).SendAsync(HttpMethod.Post, url, emsp.OutgoingToken!, request.CorrelationId,
+                new RoutingParties(request.FromCountryCode, request.FromPartyId, owner?.CountryCode, owner?.PartyId),
+                request.LocationReferencesJson, clients.TimeoutFor(emsp), ct);
+            if (response.Outcome == PartyCallOutcome.Answered)
+                return PassBack(response, type, emspVersion, request.CallerVersion, now);
+        }
+
+        // 4. No answer: the whitelist decides.
+        log.LogWarning("Authorization relay to party {Party}: {Outcome}", emsp.Id, response.Outcome);
+        stored ??= ownerCc != null && ownerPid != null ? await tokens.GetAsync(ownerCc, ownerPid, uid, type, ct) : null;
+        if (stored?.Whitelist is WhitelistTypes.AllowedOffline or WhitelistTypes.Allowed or WhitelistTypes.Always)
+            return Answer(AllowedType.Allowed, TokenFor(stored, ownerCc!, ownerPid!, uid, type, emsp.Name, now, valid: true), location, null,
+                "The eMSP could not be reached; the token may be whitelisted.", request.CallerVersion, now);
+        return response.Outcome == PartyCallOutcome.Unreachable
+            ? Status(OcpiStatus.ReceiverNotConnected, $"The eMSP {ownerCc}-{ownerPid} is not connected.", now)
+            : Status(OcpiStatus.ForwardTimeout, $"The eMSP {ownerCc}-{ownerPid} did not answer in time.", now);
+    }
+
+    private static HubAnswer PassBack(PartyResponse response, string type, OcpiVersion emspVersion, OcpiVersion callerVersion, DateTimeOffset now)
+    {
+        if (response.Body.Length == 0)
+            return response.HttpStatus == 404
+                ? new HubAnswer(404, OcpiResponses.StatusEnvelope(OcpiStatus.UnknownToken, "Unknown token.", now))
+                : new HubAnswer(response.HttpStatus, OcpiResponses.StatusEnvelope(response.IsSuccess ? OcpiStatus.Success : OcpiStatus.ServerError, "The eMSP answered without a body.", now));
+        // Same version on both sides: the eMSP's bytes go back untouched (authorization_reference, info, location included).
+        if (type != TokenTypes.Emaid || emspVersion == callerVersion) return new HubAnswer(response.HttpStatus, response.Body);
+        try
+        {
+            var envelope = JsonNode.Parse(response.Body)?.AsObject();
+            if (envelope?["data"] is JsonObject data && data["token"] is JsonObject token)
+                TokenTypeTranslation.ForVersion(token, callerVersion);
+            return new HubAnswer(response.HttpStatus, envelope is null ? response.Body : JsonSerializer.SerializeToUtf8Bytes(envelope, OcpiJsonContext.Default.JsonObject));
+        }
+        catch (JsonException)
+        {
+            return new HubAnswer(response.HttpStatus, response.Body);
+        }
+    }
+
+    private static JsonObject TokenFor(StoredToken? stored, string cc, string pid, string uid, string type, string? issuer, DateTimeOffset now, bool valid)
+    {
+        if (stored != null && JsonNode.Parse(stored.Json) is JsonObject known) return known;
+        // The eMSP never pushed this token (2.3.0 recommends not pushing EMAIDs): describe it from what the hub knows.
+        return new JsonObject
+        {
+            ["country_code"] = cc,
+            ["party_id"] = pid,
+            ["uid"] = uid,
+            ["type"] = type,
+            ["contract_id"] = uid,
+            ["issuer"] = issuer ?? cc + pid,
+            ["valid"] = valid,
+            ["whitelist"] = WhitelistTypes.Never,
+            ["last_updated"] = UtcTimestampConverter.Format(now),
+        };
+    }
+
+    private static HubAnswer Answer(string allowed, JsonObject token, LocationReferences? location, string? reference, string info, OcpiVersion callerVersion, DateTimeOffset now)
+    {
+        TokenTypeTranslation.ForVersion(token, callerVersion);
+        var data = new AuthorizationInfo(allowed, token, location, reference, new DisplayText("en", info));
+        return new HubAnswer(200, OcpiResponses.Envelope(OcpiStatus.Success, data, OcpiJsonContext.Default.OcpiEnvelopeAuthorizationInfo, null, now));
+    }
+
+    private static HubAnswer Status(int status, string message, DateTimeOffset now) =>
+        new(OcpiStatus.HttpStatusFor(status), OcpiResponses.StatusEnvelope(status, message, now));
+}
