@@ -1,0 +1,50 @@
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using PlugAndCharge.Ocpp.EvCertificates;
+using PlugAndCharge.Ocpp.Messages;
+using PlugAndCharge.Ocpp.Transport;
+
+namespace PlugAndCharge.Ocpp.Handlers;
+
+/// <summary>
+/// Get15118EVCertificate (OCPP 2.0.1 M01/M02, 2.1 M01/M02): hands the car's EXI request to contract provisioning and
+/// answers within <see cref="OcppOptions.EvCertificateTimeout"/>. exiResponse is always present, also on Failed.
+/// A 2.0.1 station must allow responses longer than the schema's 5600 characters: set the device-model variable
+/// OCPPCommCtrlr.FieldLength for Get15118EVCertificateResponse.exiResponse (see this project's README).
+/// </summary>
+public sealed class EvCertificateMessages(IEvCertificateService service, OcppOptions options, ILogger<EvCertificateMessages> log) : IOcppHandlerModule
+{
+    public void Register(OcppDispatcher dispatcher) => dispatcher.Register("Get15118EVCertificate", HandleAsync, OcppVersion.V201, OcppVersion.V21);
+
+    private async ValueTask<object> HandleAsync(OcppCallContext context, JsonElement payload, CancellationToken ct)
+    {
+        var request = OcppJson.Read<Get15118EVCertificateRequest>(payload);
+        var action = request.Action == "Update" ? EvCertificateAction.Update : EvCertificateAction.Install;
+        var twoOne = context.Version == OcppVersion.V21 && !context.ViaDataTransfer;
+        EvCertificateResult result;
+        using var budget = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        budget.CancelAfter(options.EvCertificateTimeout);
+        try
+        {
+            result = await service.ProcessAsync(new EvCertificateRequest(context.StationId, context.Station.CpoId, request.Iso15118SchemaVersion, action,
+                request.ExiRequest, request.MaximumContractCertificateChains, request.PrioritizedEmaids), budget.Token);
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            log.LogWarning("Station {StationId}: contract provisioning did not answer within {Budget}.", context.StationId, options.EvCertificateTimeout);
+            result = new EvCertificateResult(false, "", "Timeout");
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            log.LogError(e, "Station {StationId}: contract provisioning failed.", context.StationId);
+            result = new EvCertificateResult(false, "", "InternalError");
+        }
+        return new Get15118EVCertificateResponse(
+            result.Accepted ? "Accepted" : "Failed",
+            result.ExiResponse,
+            result.ReasonCode != null ? new StatusInfo(Truncate(result.ReasonCode, 20)) : null,
+            twoOne ? result.RemainingContracts : null);
+    }
+
+    private static string Truncate(string s, int max) => s.Length <= max ? s : s[..max];
+}

@@ -1,0 +1,56 @@
+namespace PlugAndCharge.Ocpp;
+
+/// <summary>Settings of the OCPP certificate service (section "Ocpp" of the configuration).</summary>
+public sealed class OcppOptions
+{
+    /// <summary>Largest inbound message; a 2.1 Get15118EVCertificateRequest carries up to 11000 characters of EXI.</summary>
+    public int MaxMessageBytes { get; set; } = 256 * 1024;
+
+    /// <summary>How long we wait for a station's CALLRESULT.</summary>
+    public TimeSpan CallTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>WebSocket ping interval (keep-alive and dead-peer detection).</summary>
+    public TimeSpan KeepAliveInterval { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>The interval BootNotification hands out for heartbeats.</summary>
+    public int HeartbeatIntervalSeconds { get; set; } = 300;
+
+    /// <summary>
+    /// Budget for answering Get15118EVCertificate: the EV waits 5 s in total, the station 4.5 s (domain.md §6), so we
+    /// answer Failed ourselves before the station gives up.
+    /// </summary>
+    public TimeSpan EvCertificateTimeout { get; set; } = TimeSpan.FromSeconds(4);
+
+    /// <summary>CertificateSigned delivery after an accepted SignCertificate: attempts and the pause between them.</summary>
+    public int CertificateSignedAttempts { get; set; } = 5;
+    public TimeSpan CertificateSignedRetryDelay { get; set; } = TimeSpan.FromSeconds(10);
+    /// <summary>How long one CertificateSigned attempt waits for the station's answer.</summary>
+    public TimeSpan CertificateSignedTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// OCSP responders a station-supplied responderURL may point to (exact URL or a prefix ending in '/'), compared
+    /// case-insensitively. Anything else is never fetched (SSRF, domain.md §6).
+    /// </summary>
+    public IList<string> AllowedOcspResponders { get; } = [];
+
+    /// <summary>Where our own CAs' OCSP responder answers; null uses the Pki's published URL (PkiOptions.OcspUrl).</summary>
+    public Func<string, string>? OwnOcspResponderUrl { get; set; }
+
+    /// <summary>How long an OCSP fetch may take before the answer is Failed.</summary>
+    public TimeSpan OcspFetchTimeout { get; set; } = TimeSpan.FromSeconds(3);
+
+    /// <summary>Most OCSP responses kept in the cache (by CertID, until nextUpdate).</summary>
+    public int OcspCacheCapacity { get; set; } = 100_000;
+
+    /// <summary>Extra trust anchors (PEM) for contract chains beyond our own MO and V2G roots, e.g. other PKIs' roots.</summary>
+    public IList<string> ExtraContractRootsPem { get; } = [];
+
+    /// <summary>Extra trust anchors (PEM) for station client certificates (security profile 3) beyond our V2G roots.</summary>
+    public IList<string> ExtraStationRootsPem { get; } = [];
+
+    /// <summary>How long the list of our CAs (roots, issuer hashes) is reused before it is read again.</summary>
+    public TimeSpan CaListRefresh { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Validate our own CALLRESULT payloads against the schemas too (tests; costs a little per message).</summary>
+    public bool ValidateOwnResponses { get; set; }
+}

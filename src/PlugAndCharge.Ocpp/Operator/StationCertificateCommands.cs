@@ -1,0 +1,84 @@
+using PlugAndCharge.Ocpp.Messages;
+using PlugAndCharge.Ocpp.Transport;
+using PlugAndCharge.Pki.Validation;
+
+namespace PlugAndCharge.Ocpp.Operator;
+
+/// <summary>An operator command could not be carried out (station offline, refused the call, answered badly).</summary>
+public sealed class StationCommandException(string message, Exception? inner = null) : Exception(message, inner);
+
+/// <summary>
+/// What an operator asks of a connected station's certificate store (OCPP 2.0.1 M03-M05, F06; 1.6 through
+/// DataTransfer): install a root, list and delete installed certificates, and trigger a new V2G certificate. Each call
+/// waits for the station's answer and returns it. The host maps these to REST.
+/// </summary>
+public sealed class StationCertificateCommands(ConnectedStations stations)
+{
+    /// <summary>Root kinds InstallCertificate accepts (OCPP InstallCertificateUseEnumType; OEM roots since 2.1).</summary>
+    public static readonly IReadOnlySet<string> RootTypes = new HashSet<string>(StringComparer.Ordinal)
+    {
+        "V2GRootCertificate", "MORootCertificate", "CSMSRootCertificate", "ManufacturerRootCertificate", "OEMRootCertificate",
+    };
+
+    /// <summary>Installs a root (PEM). Only a single self-signed root belongs there (domain.md §6).</summary>
+    public async Task<InstallCertificateResponse> InstallCertificateAsync(string stationId, string certificateType, string rootPem, CancellationToken ct = default)
+    {
+        if (!RootTypes.Contains(certificateType)) throw new ArgumentException($"Unknown certificate type {certificateType}.", nameof(certificateType));
+        var session = Session(stationId);
+        if (certificateType == "OEMRootCertificate" && session.Version != OcppVersion.V21)
+            throw new ArgumentException("OEM roots can be installed over OCPP 2.1 only.", nameof(certificateType));
+        EnsureSelfSignedRoot(rootPem);
+        return await Call<InstallCertificateResponse>(session, "InstallCertificate", new InstallCertificateRequest(certificateType, rootPem.Trim() + "\n"), ct);
+    }
+
+    public Task<GetInstalledCertificateIdsResponse> GetInstalledCertificateIdsAsync(string stationId, IReadOnlyList<string>? certificateTypes = null, CancellationToken ct = default) =>
+        Call<GetInstalledCertificateIdsResponse>(Session(stationId), "GetInstalledCertificateIds", new GetInstalledCertificateIdsRequest(certificateTypes is { Count: > 0 } ? certificateTypes : null), ct);
+
+    public Task<DeleteCertificateResponse> DeleteCertificateAsync(string stationId, CertificateHashData certificate, CancellationToken ct = default) =>
+        Call<DeleteCertificateResponse>(Session(stationId), "DeleteCertificate", new DeleteCertificateRequest(certificate), ct);
+
+    /// <summary>Asks the station to send SignCertificate for a new V2G (SECC) certificate (TriggerMessage SignV2GCertificate).</summary>
+    public Task<TriggerMessageResponse> TriggerSignV2GCertificateAsync(string stationId, CancellationToken ct = default) =>
+        Call<TriggerMessageResponse>(Session(stationId), "TriggerMessage", new TriggerMessageRequest("SignV2GCertificate"), ct);
+
+    private StationSession Session(string stationId) =>
+        stations.Find(stationId) ?? throw new StationCommandException($"Station {stationId} is not connected.");
+
+    private static async Task<T> Call<T>(StationSession session, string action, object payload, CancellationToken ct)
+    {
+        try
+        {
+            return await StationCalls.CallAsync<T>(session, action, payload, null, ct);
+        }
+        catch (OcppCallFailedException e)
+        {
+            throw new StationCommandException($"Station {session.StationId}: {e.Message}", e);
+        }
+    }
+
+    private static void EnsureSelfSignedRoot(string pem)
+    {
+        IReadOnlyList<Org.BouncyCastle.X509.X509Certificate> certs;
+        try
+        {
+            certs = CertificateReader.ReadCertificates(System.Text.Encoding.ASCII.GetBytes(pem));
+        }
+        catch (FormatException e)
+        {
+            throw new ArgumentException("The certificate is not PEM: " + e.Message, nameof(pem));
+        }
+        if (certs.Count != 1) throw new ArgumentException("Give exactly one root certificate.", nameof(pem));
+        var root = certs[0];
+        bool signedBySelf;
+        try
+        {
+            root.Verify(root.GetPublicKey());
+            signedBySelf = root.IssuerDN.Equivalent(root.SubjectDN, true);
+        }
+        catch (Exception e) when (e is Org.BouncyCastle.Security.InvalidKeyException or Org.BouncyCastle.Security.Certificates.CertificateException or Org.BouncyCastle.Security.SignatureException)
+        {
+            signedBySelf = false;
+        }
+        if (!signedBySelf || root.GetBasicConstraints() < 0) throw new ArgumentException("Only a self-signed CA (root) certificate can be installed.", nameof(pem));
+    }
+}

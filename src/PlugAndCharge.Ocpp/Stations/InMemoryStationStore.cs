@@ -1,0 +1,47 @@
+using System.Collections.Concurrent;
+
+namespace PlugAndCharge.Ocpp.Stations;
+
+/// <summary>Stations in memory: tests, benchmarks, demos.</summary>
+public sealed class InMemoryStationStore : IStationStore
+{
+    private readonly ConcurrentDictionary<string, StationRecord> _stations = new(StringComparer.Ordinal);
+
+    public Task<StationRecord?> FindAsync(string stationId, CancellationToken ct = default) => Task.FromResult(_stations.GetValueOrDefault(stationId));
+
+    public Task SaveAsync(StationRecord station, CancellationToken ct = default)
+    {
+        StationIds.Validate(station.StationId);
+        _stations[station.StationId] = station;
+        return Task.CompletedTask;
+    }
+
+    public Task<bool> DeleteAsync(string stationId, CancellationToken ct = default) => Task.FromResult(_stations.TryRemove(stationId, out _));
+
+    public Task<IReadOnlyList<StationRecord>> ListAsync(string? cpoId = null, CancellationToken ct = default) =>
+        Task.FromResult<IReadOnlyList<StationRecord>>(_stations.Values.Where(s => cpoId == null || s.CpoId == cpoId).OrderBy(s => s.StationId, StringComparer.Ordinal).ToList());
+
+    public Task<bool> RecordBootAsync(string stationId, StationBoot boot, CancellationToken ct = default)
+    {
+        while (_stations.TryGetValue(stationId, out var s))
+        {
+            var updated = s with { Vendor = boot.Vendor, Model = boot.Model, SerialNumber = boot.SerialNumber ?? s.SerialNumber, FirmwareVersion = boot.FirmwareVersion, LastBootAt = boot.At };
+            if (_stations.TryUpdate(stationId, updated, s)) return Task.FromResult(true);
+        }
+        return Task.FromResult(false);
+    }
+}
+
+/// <summary>The station identity of the URL (OCPP 2.0.1 Part 4 §3.1.1: the last path segment, at most 48 characters, no ':').</summary>
+public static class StationIds
+{
+    public const int MaxLength = 48;
+
+    public static bool IsValid(string? id) =>
+        !string.IsNullOrEmpty(id) && id.Length <= MaxLength && id.All(c => c > ' ' && c < 0x7f && c != ':' && c != '/');
+
+    public static void Validate(string id)
+    {
+        if (!IsValid(id)) throw new ArgumentException($"Station id '{id}' must be 1-{MaxLength} printable ASCII characters without ':' or '/'.", nameof(id));
+    }
+}

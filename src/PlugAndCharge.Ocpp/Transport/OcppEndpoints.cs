@@ -1,0 +1,103 @@
+using System.Net.WebSockets;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using PlugAndCharge.Ocpp.Stations;
+
+namespace PlugAndCharge.Ocpp.Transport;
+
+/// <summary>The OCPP-J surface: one WebSocket endpoint per station, <c>/ocpp/{stationId}</c>.</summary>
+public static class OcppEndpoints
+{
+    public static IEndpointRouteBuilder MapOcppEndpoints(this IEndpointRouteBuilder app)
+    {
+        app.Map("/ocpp/{stationId}", (HttpContext http, string stationId, StationConnectionEndpoint endpoint) => endpoint.AcceptAsync(http, stationId))
+            .WithName("OcppStationConnection");
+        return app;
+    }
+}
+
+/// <summary>
+/// Accepts a station's WebSocket: the station must be registered and authenticate by its security profile, and offer
+/// one of our subprotocols (OCPP-J 2.0.1 §3.1.2: the newest common one is chosen); then its session runs until it closes.
+/// Refusals are plain HTTP statuses before the upgrade: 400 (not OCPP-J), 404 (unknown station), 401/403 (auth).
+/// </summary>
+public sealed class StationConnectionEndpoint(
+    IStationStore stations,
+    StationAuthenticator authenticator,
+    ConnectedStations connected,
+    OcppDispatcher dispatcher,
+    OcppSchemaCatalog schemas,
+    OcppOptions options,
+    ILoggerFactory logs)
+{
+    private readonly ILogger _log = logs.CreateLogger<StationConnectionEndpoint>();
+
+    public async Task AcceptAsync(HttpContext http, string stationId)
+    {
+        if (!http.WebSockets.IsWebSocketRequest)
+        {
+            await Refuse(http, StatusCodes.Status400BadRequest, "OCPP-J needs a WebSocket upgrade.");
+            return;
+        }
+        if (!StationIds.IsValid(stationId))
+        {
+            await Refuse(http, StatusCodes.Status400BadRequest, "Malformed station id.");
+            return;
+        }
+        var station = await stations.FindAsync(stationId, http.RequestAborted);
+        if (station == null)
+        {
+            _log.LogInformation("Refused unknown station {StationId} from {Remote}.", stationId, http.Connection.RemoteIpAddress);
+            await Refuse(http, StatusCodes.Status404NotFound, "Unknown station.");
+            return;
+        }
+        var auth = await authenticator.AuthenticateAsync(http, station, http.RequestAborted);
+        if (!auth.Succeeded)
+        {
+            _log.LogInformation("Refused station {StationId}: {Reason}", stationId, auth.Reason);
+            if (auth.HttpStatus == StatusCodes.Status401Unauthorized && station.SecurityProfile == SecurityProfile.TlsWithBasicAuth)
+                http.Response.Headers.WWWAuthenticate = "Basic realm=\"OCPP\", charset=\"UTF-8\"";
+            await Refuse(http, auth.HttpStatus, auth.Reason);
+            return;
+        }
+        if (Negotiate(http.WebSockets.WebSocketRequestedProtocols) is not { } version)
+        {
+            await Refuse(http, StatusCodes.Status400BadRequest, "Sec-WebSocket-Protocol must offer ocpp2.1, ocpp2.0.1 or ocpp1.6.");
+            return;
+        }
+
+        using var socket = await http.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext { SubProtocol = version.SubProtocol(), KeepAliveInterval = options.KeepAliveInterval });
+        var session = new StationSession(socket, station, version, dispatcher, schemas, options, logs.CreateLogger<StationSession>());
+        await connected.AddAsync(session);
+        _log.LogInformation("Station {StationId} connected with {SubProtocol}.", stationId, version.SubProtocol());
+        try
+        {
+            await session.RunAsync(http.RequestAborted);
+        }
+        finally
+        {
+            connected.Remove(session);
+            await session.DisposeAsync();
+            _log.LogInformation("Station {StationId} disconnected.", stationId);
+        }
+    }
+
+    internal static OcppVersion? Negotiate(IList<string> offered)
+    {
+        var versions = new HashSet<OcppVersion>();
+        foreach (var o in offered)
+            if (OcppVersions.TryParse(o, out var v)) versions.Add(v);
+        foreach (var preferred in OcppVersions.Preference)
+            if (versions.Contains(preferred)) return preferred;
+        return null;
+    }
+
+    private static Task Refuse(HttpContext http, int status, string reason)
+    {
+        http.Response.StatusCode = status;
+        return http.Response.WriteAsync(reason);
+    }
+}

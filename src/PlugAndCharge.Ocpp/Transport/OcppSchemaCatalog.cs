@@ -1,0 +1,109 @@
+using System.Collections.Frozen;
+using Newtonsoft.Json;
+using Newtonsoft.Json.Linq;
+using NJsonSchema;
+using NJsonSchema.Validation;
+
+namespace PlugAndCharge.Ocpp.Transport;
+
+/// <summary>A payload that breaks its schema, with the CALLERROR code that says how.</summary>
+public sealed record SchemaViolation(OcppErrorCode Code, string Description);
+
+/// <summary>
+/// The official OCA JSON schemas (embedded from Schemas/), by version and message, and the mapping of a violation to the
+/// CALLERROR code OCPP-J defines for it (2.0.1 §4.3; 1.6 §4.2.3): a missing field or a wrong number of items is an
+/// occurrence violation, a value of the wrong JSON type (or an unreadable date-time) a type violation, a value outside
+/// its enumeration, pattern, length or range (or a property the schema does not know) a property violation.
+/// Thread-safe; load once.
+/// </summary>
+public sealed class OcppSchemaCatalog
+{
+    private const string Prefix = "ocpp-schemas/";
+    private readonly FrozenDictionary<string, JsonSchema> _schemas;
+
+    public static OcppSchemaCatalog Official { get; } = new();
+
+    private OcppSchemaCatalog()
+    {
+        var asm = typeof(OcppSchemaCatalog).Assembly;
+        var schemas = new Dictionary<string, JsonSchema>(StringComparer.Ordinal);
+        foreach (var name in asm.GetManifestResourceNames().Where(n => n.StartsWith(Prefix, StringComparison.Ordinal) && n.EndsWith(".json", StringComparison.Ordinal)))
+        {
+            using var reader = new StreamReader(asm.GetManifestResourceStream(name)!);
+            var key = name[Prefix.Length..^".json".Length];
+            schemas[key] = JsonSchema.FromJsonAsync(reader.ReadToEnd()).GetAwaiter().GetResult();
+        }
+        _schemas = schemas.ToFrozenDictionary(StringComparer.Ordinal);
+    }
+
+    public bool HasRequest(OcppVersion version, string action) => _schemas.ContainsKey(Key(version, action, response: false));
+
+    public bool HasResponse(OcppVersion version, string action) => _schemas.ContainsKey(Key(version, action, response: true));
+
+    /// <summary>Validates a CALL payload; null when it conforms.</summary>
+    public SchemaViolation? ValidateRequest(OcppVersion version, string action, string payloadJson) => Validate(Key(version, action, response: false), payloadJson);
+
+    /// <summary>Validates a CALLRESULT payload; null when it conforms.</summary>
+    public SchemaViolation? ValidateResponse(OcppVersion version, string action, string payloadJson) => Validate(Key(version, action, response: true), payloadJson);
+
+    private SchemaViolation? Validate(string key, string json)
+    {
+        if (!_schemas.TryGetValue(key, out var schema))
+            return new SchemaViolation(OcppErrorCode.NotImplemented, $"No schema for {key}.");
+        JToken token;
+        try
+        {
+            // Dates stay strings: the schema's "date-time" format check must see the text the station sent.
+            using var reader = new JsonTextReader(new StringReader(json)) { DateParseHandling = DateParseHandling.None, FloatParseHandling = FloatParseHandling.Decimal };
+            token = JToken.ReadFrom(reader);
+        }
+        catch (JsonReaderException e)
+        {
+            return new SchemaViolation(OcppErrorCode.FormatViolation, "Payload is not valid JSON: " + e.Message);
+        }
+        var errors = schema.Validate(token);
+        if (errors.Count == 0) return null;
+        var first = Deepest(errors.First());
+        return new SchemaViolation(CodeOf(first.Kind), Describe(first));
+    }
+
+    private static string Key(OcppVersion version, string action, bool response) => version switch
+    {
+        // 1.6 files are named after the action for requests ("Authorize.json") and Action+"Response" for responses.
+        OcppVersion.V16 => "v16/" + action + (response ? "Response" : ""),
+        OcppVersion.V201 => "v201/" + action + (response ? "Response" : "Request"),
+        _ => "v21/" + action + (response ? "Response" : "Request"),
+    };
+
+    /// <summary>An error about an array item or a sub-schema carries the precise cause in its children.</summary>
+    private static ValidationError Deepest(ValidationError error)
+    {
+        while (error is ChildSchemaValidationError child)
+        {
+            var next = child.Errors.Values.SelectMany(e => e).FirstOrDefault();
+            if (next == null) break;
+            error = next;
+        }
+        return error;
+    }
+
+    private static string Describe(ValidationError e)
+    {
+        var path = string.IsNullOrEmpty(e.Path) ? "payload" : e.Path.TrimStart('#', '/').Replace('/', '.');
+        return $"{e.Kind} at {(path.Length == 0 ? "payload" : path)}";
+    }
+
+    internal static OcppErrorCode CodeOf(ValidationErrorKind kind) => kind switch
+    {
+        ValidationErrorKind.PropertyRequired or ValidationErrorKind.TooManyItems or ValidationErrorKind.TooFewItems
+            or ValidationErrorKind.TooManyItemsInTuple or ValidationErrorKind.TooManyProperties or ValidationErrorKind.TooFewProperties
+            => OcppErrorCode.OccurrenceConstraintViolation,
+        ValidationErrorKind.StringExpected or ValidationErrorKind.NumberExpected or ValidationErrorKind.IntegerExpected
+            or ValidationErrorKind.BooleanExpected or ValidationErrorKind.ObjectExpected or ValidationErrorKind.ArrayExpected
+            or ValidationErrorKind.NullExpected or ValidationErrorKind.DateTimeExpected or ValidationErrorKind.DateExpected
+            or ValidationErrorKind.TimeExpected or ValidationErrorKind.NoTypeValidates
+            => OcppErrorCode.TypeConstraintViolation,
+        ValidationErrorKind.Unknown => OcppErrorCode.FormatViolation,
+        _ => OcppErrorCode.PropertyConstraintViolation,
+    };
+}

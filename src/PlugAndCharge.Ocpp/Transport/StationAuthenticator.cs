@@ -1,0 +1,82 @@
+using System.Security.Cryptography.X509Certificates;
+using System.Text;
+using Microsoft.AspNetCore.Http;
+using PlugAndCharge.Ocpp.Certificates;
+using PlugAndCharge.Ocpp.Stations;
+using PlugAndCharge.Pki.Validation;
+
+namespace PlugAndCharge.Ocpp.Transport;
+
+/// <summary>Why a connection was refused, as the HTTP status the upgrade gets.</summary>
+public sealed record StationAuthentication(bool Succeeded, int HttpStatus, string Reason)
+{
+    public static StationAuthentication Ok { get; } = new(true, 101, "");
+    public static StationAuthentication Refuse(int status, string reason) => new(false, status, reason);
+}
+
+/// <summary>
+/// Checks a station's WebSocket upgrade by its registered security profile (OCPP 2.0.1 Part 2 A00.FR.2xx/3xx/4xx):
+/// profile 2 = TLS + HTTP Basic with user = station id and the password checked against its PBKDF2 record;
+/// profile 3 = mutual TLS with a client certificate that chains to our V2G roots (or a configured station root), is
+/// not revoked, and whose subject CN is the station id of the URL. The host terminates TLS and asks for the client
+/// certificate; this reads <see cref="ConnectionInfo.ClientCertificate"/>.
+/// </summary>
+public sealed class StationAuthenticator(ChainValidator validator, OurCertificateAuthorities cas, OwnRevocationRecords ownRecords, TimeProvider clock)
+{
+    public async Task<StationAuthentication> AuthenticateAsync(HttpContext http, StationRecord station, CancellationToken ct = default)
+    {
+        if (!http.Request.IsHttps) return StationAuthentication.Refuse(StatusCodes.Status403Forbidden, "Security profiles 2 and 3 require TLS.");
+        return station.SecurityProfile switch
+        {
+            SecurityProfile.TlsWithBasicAuth => CheckBasic(http, station),
+            SecurityProfile.TlsWithClientCertificate => await CheckClientCertificateAsync(http, station, ct),
+            _ => StationAuthentication.Refuse(StatusCodes.Status403Forbidden, "Unsupported security profile."),
+        };
+    }
+
+    private static StationAuthentication CheckBasic(HttpContext http, StationRecord station)
+    {
+        var header = http.Request.Headers.Authorization.ToString();
+        if (!header.StartsWith("Basic ", StringComparison.OrdinalIgnoreCase)) return StationAuthentication.Refuse(StatusCodes.Status401Unauthorized, "HTTP Basic authentication required.");
+        byte[] decoded;
+        try
+        {
+            decoded = Convert.FromBase64String(header[6..].Trim());
+        }
+        catch (FormatException)
+        {
+            return StationAuthentication.Refuse(StatusCodes.Status401Unauthorized, "Malformed Basic credentials.");
+        }
+        var colon = Array.IndexOf(decoded, (byte)':');
+        if (colon < 0) return StationAuthentication.Refuse(StatusCodes.Status401Unauthorized, "Malformed Basic credentials.");
+        // The user must be the station id of the URL (OCPP 2.0.1 A00.FR.203).
+        if (Encoding.UTF8.GetString(decoded, 0, colon) != station.StationId)
+            return StationAuthentication.Refuse(StatusCodes.Status401Unauthorized, "The Basic user is not the station id.");
+        var ok = StationPassword.Verify(decoded.AsSpan(colon + 1), station.PasswordHash);
+        Array.Clear(decoded);
+        return ok ? StationAuthentication.Ok : StationAuthentication.Refuse(StatusCodes.Status401Unauthorized, "Wrong station password.");
+    }
+
+    private async Task<StationAuthentication> CheckClientCertificateAsync(HttpContext http, StationRecord station, CancellationToken ct)
+    {
+        var presented = http.Connection.ClientCertificate ?? await http.Connection.GetClientCertificateAsync(ct);
+        if (presented == null) return StationAuthentication.Refuse(StatusCodes.Status401Unauthorized, "A client certificate is required (security profile 3).");
+        var cn = presented.GetNameInfo(X509NameType.SimpleName, forIssuer: false);
+        if (!string.Equals(cn, station.StationId, StringComparison.Ordinal))
+            return StationAuthentication.Refuse(StatusCodes.Status403Forbidden, "The client certificate's CN is not the station id.");
+
+        var leaf = CertificateReader.ReadCertificate(presented.RawData);
+        var snapshot = await cas.GetAsync(ct);
+        var result = validator.Validate(new ChainValidationRequest
+        {
+            Leaf = leaf,
+            Intermediates = snapshot.SubCaCertificates,
+            TrustAnchors = snapshot.StationRoots,
+            At = clock.GetUtcNow(),
+            Revocation = await ownRecords.ForAsync([leaf], snapshot, ct),
+        });
+        return result.IsValid
+            ? StationAuthentication.Ok
+            : StationAuthentication.Refuse(StatusCodes.Status403Forbidden, $"The client certificate is not acceptable ({result.Reason}).");
+    }
+}

@@ -1,0 +1,303 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+using System.Net.WebSockets;
+using System.Text;
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using PlugAndCharge.Ocpp.Stations;
+
+namespace PlugAndCharge.Ocpp.Transport;
+
+/// <summary>
+/// One station's OCPP-J connection: reads frames, answers CALLs through the dispatcher, and sends our own CALLs with at
+/// most one outstanding per direction (OCPP-J 2.0.1 §4.1.1 / 1.6 §4.1.1). Every inbound payload is validated against
+/// its official schema before any handler sees it.
+/// </summary>
+public sealed class StationSession : IAsyncDisposable
+{
+    private readonly WebSocket _socket;
+    private readonly OcppDispatcher _dispatcher;
+    private readonly OcppSchemaCatalog _schemas;
+    private readonly OcppOptions _options;
+    private readonly ILogger _log;
+    private readonly SemaphoreSlim _sendLock = new(1, 1);
+    private readonly SemaphoreSlim _outbound = new(1, 1);
+    private readonly ConcurrentDictionary<string, PendingCall> _pending = new(StringComparer.Ordinal);
+    private readonly CancellationTokenSource _closed = new();
+    private int _inboundBusy;
+
+    private sealed record PendingCall(string Action, TaskCompletionSource<JsonElement> Completion);
+
+    public StationSession(WebSocket socket, StationRecord station, OcppVersion version, OcppDispatcher dispatcher, OcppSchemaCatalog schemas, OcppOptions options, ILogger log)
+    {
+        _socket = socket; Station = station; Version = version; _dispatcher = dispatcher; _schemas = schemas; _options = options; _log = log;
+    }
+
+    public string StationId => Station.StationId;
+    public StationRecord Station { get; private set; }
+    public OcppVersion Version { get; }
+    public bool IsOpen => _socket.State == WebSocketState.Open && !_closed.IsCancellationRequested;
+    /// <summary>Cancelled when the connection ends.</summary>
+    public CancellationToken Closed => _closed.Token;
+
+    internal void Refresh(StationRecord station) => Station = station;
+
+    /// <summary>Reads until the station closes, the host stops or the connection is replaced.</summary>
+    public async Task RunAsync(CancellationToken stopping)
+    {
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(stopping, _closed.Token);
+        var ct = linked.Token;
+        var buffer = ArrayPool<byte>.Shared.Rent(16 * 1024);
+        try
+        {
+            while (_socket.State == WebSocketState.Open && !ct.IsCancellationRequested)
+            {
+                var length = 0;
+                ValueWebSocketReceiveResult r;
+                do
+                {
+                    if (length == buffer.Length)
+                    {
+                        if (buffer.Length >= _options.MaxMessageBytes)
+                        {
+                            await CloseAsync(WebSocketCloseStatus.MessageTooBig, $"Messages are limited to {_options.MaxMessageBytes} bytes.");
+                            return;
+                        }
+                        var bigger = ArrayPool<byte>.Shared.Rent(Math.Min(buffer.Length * 2, _options.MaxMessageBytes));
+                        buffer.AsSpan(0, length).CopyTo(bigger);
+                        ArrayPool<byte>.Shared.Return(buffer);
+                        buffer = bigger;
+                    }
+                    r = await _socket.ReceiveAsync(buffer.AsMemory(length), ct);
+                    length += r.Count;
+                }
+                while (!r.EndOfMessage && r.MessageType != WebSocketMessageType.Close);
+
+                if (r.MessageType == WebSocketMessageType.Close)
+                {
+                    await CloseAsync(WebSocketCloseStatus.NormalClosure, "");
+                    return;
+                }
+                if (r.MessageType == WebSocketMessageType.Binary)
+                {
+                    // OCPP-J carries JSON text frames only (2.0.1 §3.1.3).
+                    await SendAsync(OcppFrames.WriteCallError(OcppFrames.UnknownMessageId, OcppErrorCode.RpcFrameworkError, Version, "OCPP-J messages are text frames."), ct);
+                    continue;
+                }
+                await OnMessageAsync(buffer.AsMemory(0, length), ct);
+            }
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+        }
+        catch (WebSocketException e)
+        {
+            _log.LogInformation("Station {StationId}: connection lost ({Error}).", StationId, e.WebSocketErrorCode);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            await _closed.CancelAsync();
+            foreach (var p in _pending.Values) p.Completion.TrySetException(new OcppCallFailedException(p.Action, null, "the station disconnected"));
+            _pending.Clear();
+        }
+    }
+
+    private async Task OnMessageAsync(ReadOnlyMemory<byte> utf8, CancellationToken ct)
+    {
+        OcppFrame? frame;
+        try
+        {
+            frame = OcppFrames.Parse(utf8, Version);
+        }
+        catch (OcppFrameException e)
+        {
+            _log.LogInformation("Station {StationId}: bad frame ({Code}: {Description}).", StationId, e.Code, e.Message);
+            await SendAsync(OcppFrames.WriteCallError(e.MessageId, e.Code, Version, e.Message), ct);
+            return;
+        }
+
+        switch (frame)
+        {
+            case CallFrame call:
+                if (Interlocked.CompareExchange(ref _inboundBusy, 1, 0) != 0)
+                {
+                    // A station must wait for our answer before its next CALL; refuse rather than queue without bound.
+                    await SendAsync(OcppFrames.WriteCallError(call.MessageId, OcppErrorCode.RpcFrameworkError, Version,
+                        "A previous CALL is still being processed: one outstanding call per direction."), ct);
+                    return;
+                }
+                // Off the read loop, so CALLRESULTs of our own outstanding call keep flowing while a handler runs.
+                _ = Task.Run(() => AnswerAsync(call, ct), CancellationToken.None);
+                break;
+            case CallResultFrame result:
+                if (_pending.TryRemove(result.MessageId, out var pending)) pending.Completion.TrySetResult(result.Payload);
+                else _log.LogInformation("Station {StationId}: CALLRESULT for unknown message id {MessageId} ignored.", StationId, result.MessageId);
+                break;
+            case CallErrorFrame error:
+                if (_pending.TryRemove(error.MessageId, out var failed))
+                    failed.Completion.TrySetException(new OcppCallFailedException(failed.Action, OcppErrorCodes.FromWire(error.ErrorCode), $"{error.ErrorCode}: {error.Description}"));
+                else _log.LogInformation("Station {StationId}: CALLERROR for unknown message id {MessageId} ignored.", StationId, error.MessageId);
+                break;
+        }
+    }
+
+    private async Task AnswerAsync(CallFrame call, CancellationToken ct)
+    {
+        byte[] reply;
+        OcppCallContext? context = null;
+        try
+        {
+            var payload = await InvokeAsync(call.Action, call.Payload, viaDataTransfer: false, ct, c => context = c);
+            var json = OcppJson.Write(payload);
+            if (_options.ValidateOwnResponses && _schemas.HasResponse(Version, call.Action)
+                && _schemas.ValidateResponse(Version, call.Action, Encoding.UTF8.GetString(json)) is { } own)
+                _log.LogWarning("Station {StationId}: our {Action} response breaks its schema: {Violation}", StationId, call.Action, own.Description);
+            reply = OcppFrames.WriteCallResult(call.MessageId, json);
+        }
+        catch (OcppCallErrorException e)
+        {
+            reply = OcppFrames.WriteCallError(call.MessageId, e.Code, Version, e.Message);
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            Volatile.Write(ref _inboundBusy, 0);
+            return;
+        }
+        catch (Exception e)
+        {
+            _log.LogError(e, "Station {StationId}: {Action} failed.", StationId, call.Action);
+            reply = OcppFrames.WriteCallError(call.MessageId, OcppErrorCode.InternalError, Version, "The request could not be processed.");
+            context = null;
+        }
+
+        // Free the inbound slot before the answer leaves: the station may send its next CALL the moment it reads it.
+        Volatile.Write(ref _inboundBusy, 0);
+
+        try
+        {
+            await SendAsync(reply, ct);
+        }
+        catch (Exception e) when (e is WebSocketException or OperationCanceledException or ObjectDisposedException)
+        {
+            return;
+        }
+
+        if (context?.TakeAfterResponse() is { } after)
+        {
+            _ = Task.Run(async () =>
+            {
+                try { await after(CancellationToken.None); }
+                catch (Exception e) { _log.LogError(e, "Station {StationId}: follow-up of {Action} failed.", StationId, call.Action); }
+            }, CancellationToken.None);
+        }
+    }
+
+    /// <summary>
+    /// Validates <paramref name="payload"/> against the schema of <paramref name="action"/> for this station's version
+    /// (for a 1.6 DataTransfer-wrapped message: the 2.0.1 schema), then runs its handler.
+    /// </summary>
+    internal async ValueTask<object> InvokeAsync(string action, JsonElement payload, bool viaDataTransfer, CancellationToken ct, Action<OcppCallContext>? onContext = null)
+    {
+        var version = viaDataTransfer ? OcppVersion.V201 : Version;
+        if (!_dispatcher.TryGet(version, action, out var handler))
+        {
+            throw OcppActions.IsDefined(version, action)
+                ? new OcppCallErrorException(OcppErrorCode.NotSupported, $"{action} is outside this certificate service's scope.")
+                : new OcppCallErrorException(OcppErrorCode.NotImplemented, $"Unknown action {action}.");
+        }
+        if (_schemas.ValidateRequest(version, action, payload.GetRawText()) is { } violation)
+            throw new OcppCallErrorException(violation.Code, violation.Description);
+        var context = new OcppCallContext(this, action, viaDataTransfer);
+        onContext?.Invoke(context);
+        return await handler(context, payload, ct);
+    }
+
+    /// <summary>
+    /// Sends a CALL and waits for its CALLRESULT, whose payload is validated against the response schema. Calls queue
+    /// behind each other: one outstanding call per direction.
+    /// </summary>
+    public async Task<JsonElement> CallAsync(string action, object payload, TimeSpan? timeout = null, CancellationToken ct = default)
+    {
+        var limit = timeout ?? _options.CallTimeout;
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, _closed.Token);
+        linked.CancelAfter(limit);
+        try
+        {
+            await _outbound.WaitAsync(linked.Token);
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            throw new OcppCallFailedException(action, null, IsOpen ? "timed out waiting for the previous call" : "the station is not connected");
+        }
+        var id = Guid.NewGuid().ToString("N");
+        var completion = new TaskCompletionSource<JsonElement>(TaskCreationOptions.RunContinuationsAsynchronously);
+        try
+        {
+            _pending[id] = new PendingCall(action, completion);
+            await SendAsync(OcppFrames.WriteCall(id, action, OcppJson.Write(payload)), linked.Token);
+            JsonElement result;
+            try
+            {
+                result = await completion.Task.WaitAsync(linked.Token);
+            }
+            catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+            {
+                throw new OcppCallFailedException(action, null, IsOpen ? $"no answer within {limit.TotalSeconds:0.#} s" : "the station disconnected");
+            }
+            if (_schemas.HasResponse(Version, action) && _schemas.ValidateResponse(Version, action, result.GetRawText()) is { } violation)
+                throw new OcppCallFailedException(action, violation.Code, "the station's answer breaks the schema: " + violation.Description);
+            return result;
+        }
+        catch (Exception e) when (e is WebSocketException or ObjectDisposedException)
+        {
+            throw new OcppCallFailedException(action, null, "the station disconnected");
+        }
+        finally
+        {
+            _pending.TryRemove(id, out _);
+            _outbound.Release();
+        }
+    }
+
+    private async Task SendAsync(byte[] frame, CancellationToken ct)
+    {
+        await _sendLock.WaitAsync(ct);
+        try
+        {
+            await _socket.SendAsync(frame, WebSocketMessageType.Text, endOfMessage: true, ct);
+        }
+        finally
+        {
+            _sendLock.Release();
+        }
+    }
+
+    /// <summary>Ends the connection (e.g. when the same station connects again).</summary>
+    public async Task CloseAsync(WebSocketCloseStatus status, string reason)
+    {
+        try
+        {
+            if (_socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
+            {
+                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+                await _socket.CloseOutputAsync(status, reason, timeout.Token);
+            }
+        }
+        catch (Exception e) when (e is WebSocketException or OperationCanceledException or ObjectDisposedException)
+        {
+        }
+        await _closed.CancelAsync();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await CloseAsync(WebSocketCloseStatus.NormalClosure, "");
+        _socket.Dispose();
+        _closed.Dispose();
+    }
+
+    public override string ToString() => $"{StationId} ({Version.SubProtocol()})";
+
+    internal static string Utf8(ReadOnlySpan<byte> bytes) => Encoding.UTF8.GetString(bytes);
+}

@@ -1,0 +1,96 @@
+using Npgsql;
+using PlugAndCharge.Ocpp.Stations;
+using PlugAndCharge.Storage;
+using PlugAndCharge.Storage.Ocpp;
+using PlugAndCharge.Tests;
+using Xunit;
+
+namespace PlugAndCharge.Ocpp.Tests.Storage;
+
+public sealed class StationDatabase : IAsyncLifetime
+{
+    private PostgresDatabase? _database;
+    public NpgsqlDataSource Db { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        _database = await PostgresDatabase.CreateAsync();
+        Db = NpgsqlDataSource.Create(_database.ConnectionString);
+        await MigrationRunner.ApplyAsync(Db);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await Db.DisposeAsync();
+        if (_database != null) await _database.DisposeAsync();
+    }
+}
+
+/// <summary>Stations on PostgreSQL: registration, password records at rest, boots, the profile-2 constraint.</summary>
+public sealed class PostgresStationStoreTests(StationDatabase database) : IClassFixture<StationDatabase>
+{
+    private PostgresStationStore Store => new(database.Db);
+
+    private static StationRecord Station(string id, string cpo = "cpo-1", SecurityProfile profile = SecurityProfile.TlsWithBasicAuth) => new()
+    {
+        StationId = id, CpoId = cpo, CpoOrganization = "CPO One GmbH", SecurityProfile = profile,
+        PasswordHash = profile == SecurityProfile.TlsWithBasicAuth ? StationPassword.Hash("correct-horse-battery", 1000) : null,
+    };
+
+    [Fact]
+    public async Task A_station_round_trips_and_its_password_is_stored_only_as_a_PBKDF2_record()
+    {
+        var id = "CS-" + Guid.NewGuid().ToString("N")[..8];
+        await Store.SaveAsync(Station(id));
+        var found = await Store.FindAsync(id);
+
+        Assert.NotNull(found);
+        Assert.Equal(("cpo-1", "CPO One GmbH", SecurityProfile.TlsWithBasicAuth), (found.CpoId, found.CpoOrganization, found.SecurityProfile));
+        Assert.StartsWith("pbkdf2-sha256$1000$", found.PasswordHash);
+        Assert.DoesNotContain("correct-horse-battery", found.PasswordHash);
+        Assert.True(StationPassword.Verify("correct-horse-battery"u8, found.PasswordHash));
+        Assert.False(StationPassword.Verify("correct-horse-batterY"u8, found.PasswordHash));
+        Assert.True(found.RegisteredAt > DateTimeOffset.UtcNow.AddMinutes(-5));
+
+        await using var conn = await database.Db.OpenConnectionAsync();
+        await using var cmd = new NpgsqlCommand("select count(*) from ocpp_stations where password_hash like '%correct-horse%'", conn);
+        Assert.Equal(0L, (long)(await cmd.ExecuteScalarAsync())!);
+    }
+
+    [Fact]
+    public async Task A_boot_updates_the_station_and_an_unknown_one_is_reported()
+    {
+        var id = "CS-" + Guid.NewGuid().ToString("N")[..8];
+        await Store.SaveAsync(Station(id));
+        var at = new DateTimeOffset(2026, 1, 2, 3, 4, 5, TimeSpan.Zero);
+
+        Assert.True(await Store.RecordBootAsync(id, new StationBoot("PNC", "Wallbox", "SN-9", "1.2.3", at)));
+        Assert.False(await Store.RecordBootAsync("CS-UNKNOWN", new StationBoot("PNC", "Wallbox", "SN-9", "1.2.3", at)));
+        var found = (await Store.FindAsync(id))!;
+        Assert.Equal(("PNC", "Wallbox", "SN-9", "1.2.3", at), (found.Vendor, found.Model, found.SerialNumber, found.FirmwareVersion, found.LastBootAt));
+    }
+
+    [Fact]
+    public async Task Stations_are_listed_per_CPO_replaced_and_deleted()
+    {
+        var prefix = "L" + Guid.NewGuid().ToString("N")[..6];
+        var cpo = "cpo-" + prefix;
+        await Store.SaveAsync(Station(prefix + "-1", cpo));
+        await Store.SaveAsync(Station(prefix + "-2", cpo, SecurityProfile.TlsWithClientCertificate));
+        await Store.SaveAsync(Station(prefix + "-2", cpo) with { CpoOrganization = "Renamed" });
+
+        var listed = await Store.ListAsync(cpo);
+        Assert.Equal([prefix + "-1", prefix + "-2"], listed.Select(s => s.StationId));
+        Assert.Equal("Renamed", listed[1].CpoOrganization);
+        Assert.True(await Store.DeleteAsync(prefix + "-1"));
+        Assert.False(await Store.DeleteAsync(prefix + "-1"));
+        Assert.Single(await Store.ListAsync(cpo));
+    }
+
+    [Fact]
+    public async Task A_profile_2_station_without_a_password_record_is_refused_by_the_database()
+    {
+        var station = Station("CS-" + Guid.NewGuid().ToString("N")[..8]) with { PasswordHash = null };
+        await Assert.ThrowsAsync<PostgresException>(() => Store.SaveAsync(station));
+    }
+}
