@@ -8,6 +8,10 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 using PlugAndCharge.Core.Participants;
+using PlugAndCharge.Ocpi;
+using PlugAndCharge.Ocpi.Endpoints;
+using PlugAndCharge.Ocpp;
+using PlugAndCharge.Ocpp.Transport;
 using PlugAndCharge.Pki;
 using PlugAndCharge.Pki.Validation;
 using PlugAndCharge.Server.Authentication;
@@ -58,12 +62,22 @@ public static class ServiceHost
         builder.Services.AddSingleton(new AccessTokens(options.TokenSigningKey, clock, options.TokenLifetime));
         builder.Services.AddParticipantAuthentication();
 
+        // OCPP for chargers and CSMSs (stations authenticate themselves: profile 2 basic auth or profile 3 mTLS).
+        builder.Services.AddSingleton<PlugAndCharge.Ocpp.Stations.IStationStore>(new PlugAndCharge.Storage.Ocpp.PostgresStationStore(db));
+        builder.Services.AddOcpp();
+        // The OCPI hub (parties authenticate with OCPI credentials tokens).
+        builder.Services.AddSingleton<PlugAndCharge.Ocpi.Parties.IOcpiPartyStore>(new PlugAndCharge.Storage.Ocpi.PostgresOcpiPartyStore(db));
+        builder.Services.AddSingleton<PlugAndCharge.Ocpi.Tokens.IOcpiTokenStore>(new PlugAndCharge.Storage.Ocpi.PostgresOcpiTokenStore(db));
+        builder.Services.AddSingleton<PlugAndCharge.Ocpi.ContractChecks.IContractStatusSource>(new PlugAndCharge.Storage.Ocpi.PostgresContractCertificateStatus(db));
+        builder.Services.AddOcpiHub(o => o.PublicBaseUrl = options.OcpiPublicBaseUrl);
+
         var app = builder.Build();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseAuthentication();
         app.Use(RequireHttpsForParticipants);
         app.UseAuthorization();
+        app.UseWebSockets();
 
         app.MapOpenApi("/openapi/{documentName}.json");
         app.MapGet("/health/live", () => Results.Ok(new { status = "live" })).WithTags("Health");
@@ -84,6 +98,9 @@ public static class ServiceHost
         app.MapOAuthEndpoints();
         app.MapParticipantEndpoints();
         app.MapEstEndpoints();
+        app.MapOcppEndpoints();
+        app.MapOcpiEndpoints();
+        app.MapOcpiOperatorEndpoints().RequireAuthorization(ParticipantAuthentication.Policies.Admin).WithTags("OCPI hub operator");
         return app;
     }
 

@@ -17,6 +17,9 @@ public sealed class ServiceHostOptions
     /// <summary>HMAC key of the OAuth2 access tokens, shared by every instance (at least 32 bytes).</summary>
     public required byte[] TokenSigningKey { get; init; }
 
+    /// <summary>Public URL of the OCPI root (https://hub.example.com/ocpi); null takes scheme and host of each request.</summary>
+    public string? OcpiPublicBaseUrl { get; init; }
+
     public TimeSpan TokenLifetime { get; init; } = TimeSpan.FromHours(1);
 
     /// <summary>Log level of the host's structured (JSON) console logs.</summary>

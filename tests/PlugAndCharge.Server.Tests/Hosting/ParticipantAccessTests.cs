@@ -210,3 +210,29 @@ public sealed class ParticipantAccessTests(ServiceFixture f) : IClassFixture<Ser
         Assert.Contains("MO", chain.Output);
     }
 }
+
+/// <summary>The OCPI hub and the OCPP endpoint are part of the same host; the hub operator's OCPI endpoints need the admin role.</summary>
+public sealed class HostedSurfacesTests(ServiceFixture f) : IClassFixture<ServiceFixture>
+{
+    [Fact]
+    public async Task Ocpi_operator_creates_a_party_whose_token_A_opens_the_versions_endpoint()
+    {
+        using var admin = f.Client(f.AdminCertificate);
+        var created = await admin.PostAsJsonAsync("/admin/ocpi/parties", new
+        {
+            name = "eMSP over OCPI", roles = new[] { new { role = "EMSP", countryCode = "DE", partyId = "8AA" } }, providerPrefixes = new[] { "DE8AA" },
+        });
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        var tokenA = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("tokenA").GetString();
+
+        using var party = f.Client(null);
+        party.DefaultRequestHeaders.Authorization = new("Token", Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(tokenA!)));
+        var versions = await party.GetFromJsonAsync<JsonElement>("/ocpi/versions");
+        Assert.Equal(1000, versions.GetProperty("status_code").GetInt32());
+
+        var emsp = await f.IssueClientCertificateAsync("admin"); // a second admin certificate still works
+        using var stranger = f.Client(null);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await stranger.GetAsync("/admin/ocpi/parties")).StatusCode);
+        Assert.NotNull(emsp);
+    }
+}
