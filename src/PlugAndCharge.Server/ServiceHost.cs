@@ -95,6 +95,7 @@ public static class ServiceHost
             }
         }).WithTags("Health");
         app.MapPkiPublicationEndpoints(ca, clock);
+        PlugAndCharge.Server.Revocation.OcspEndpoints.MapOcspEndpoints(app, ca, clock);
         app.MapOAuthEndpoints();
         app.MapParticipantEndpoints();
         app.MapEstEndpoints();
