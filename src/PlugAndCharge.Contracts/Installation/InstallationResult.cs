@@ -1,0 +1,67 @@
+namespace PlugAndCharge.Contracts.Installation;
+
+/// <summary>
+/// Why an installation or update did or did not deliver a contract, independent of the ISO part; each maps to the
+/// part's own ResponseCode (<see cref="InstallationResults.Iso2Code"/>, <see cref="InstallationResults.Iso20Code"/>).
+/// </summary>
+public enum InstallationResult
+{
+    Ok,
+    /// <summary>The request is not decodable EXI or not the expected message.</summary>
+    Malformed,
+    /// <summary>The request signature does not verify with the vehicle's (or old contract's) key.</summary>
+    SignatureInvalid,
+    /// <summary>The PCID is not in the provisioning certificate pool.</summary>
+    UnknownVehicle,
+    /// <summary>The vehicle has no active contract (or the EMAID of an update is unknown).</summary>
+    NoContract,
+    /// <summary>The vehicle's contracts were terminated.</summary>
+    ContractCanceled,
+    /// <summary>The provisioning (or old contract) certificate is revoked.</summary>
+    CertificateRevoked,
+    /// <summary>The provisioning (or old contract) certificate is expired.</summary>
+    CertificateExpired,
+    /// <summary>The certificate does not chain to a registered root under ISO 15118 rules.</summary>
+    CertChainError,
+    /// <summary>No CPS signer chains to a V2G root the vehicle listed.</summary>
+    NoMatchingRoot,
+    /// <summary>A key type we cannot deliver to (e.g. X448).</summary>
+    Unsupported,
+    /// <summary>Something on our side failed (database, key store); the vehicle may retry.</summary>
+    InternalError,
+}
+
+/// <summary>What an installation returned: the EXI response (always present) and why.</summary>
+public sealed record InstallationOutcome(byte[] Response, InstallationResult Result, string ResponseCode, string? Emaid, string? Pcid, string Detail)
+{
+    public bool IsOk => Result == InstallationResult.Ok;
+}
+
+public static class InstallationResults
+{
+    /// <summary>ISO 15118-2 responseCodeType of a result.</summary>
+    public static string Iso2Code(this InstallationResult r) => r switch
+    {
+        InstallationResult.Ok => "OK",
+        InstallationResult.SignatureInvalid => "FAILED_SignatureError",
+        InstallationResult.UnknownVehicle or InstallationResult.NoContract or InstallationResult.NoMatchingRoot => "FAILED_NoCertificateAvailable",
+        InstallationResult.ContractCanceled => "FAILED_ContractCanceled",
+        InstallationResult.CertificateRevoked => "FAILED_CertificateRevoked",
+        InstallationResult.CertificateExpired => "FAILED_CertificateExpired",
+        InstallationResult.CertChainError => "FAILED_CertChainError",
+        _ => "FAILED",
+    };
+
+    /// <summary>ISO 15118-20 responseCodeType of a result.</summary>
+    public static string Iso20Code(this InstallationResult r) => r switch
+    {
+        InstallationResult.Ok => "OK",
+        InstallationResult.SignatureInvalid => "FAILED_SignatureError",
+        InstallationResult.UnknownVehicle or InstallationResult.NoContract or InstallationResult.ContractCanceled => "WARNING_NoContractMatchingPCIDFound",
+        InstallationResult.NoMatchingRoot => "WARNING_NoCertificateAvailable",
+        InstallationResult.CertificateRevoked => "WARNING_CertificateRevoked",
+        InstallationResult.CertificateExpired => "WARNING_CertificateExpired",
+        InstallationResult.CertChainError => "WARNING_CertificateValidationError",
+        _ => "FAILED",
+    };
+}

@@ -1,0 +1,69 @@
+using System.Numerics;
+using System.Security.Cryptography;
+using Org.BouncyCastle.X509;
+using PlugAndCharge.Exi;
+using PlugAndCharge.Pki.Validation;
+
+namespace PlugAndCharge.Contracts.Installation;
+
+/// <summary>An early exit of an installation: the result and what to say about it.</summary>
+internal sealed class InstallationRefusal(InstallationResult result, string detail, string? emaid = null) : Exception(detail)
+{
+    public InstallationResult Result { get; } = result;
+    public string? Emaid { get; } = emaid;
+}
+
+/// <summary>Steps shared by the -2 and -20 installation paths.</summary>
+internal static class InstallationSupport
+{
+    public static IReadOnlyList<(string IssuerName, BigInteger Serial)> RootIds(ExiElement? list, QName rootId)
+    {
+        var ids = new List<(string, BigInteger)>();
+        if (list == null) return ids;
+        foreach (var e in list.Elements())
+        {
+            if (e.Name != rootId) continue;
+            var name = e.Element(new QName(ExiSignature.DsNamespace, "X509IssuerName"))?.Text;
+            var serial = e.Element(new QName(ExiSignature.DsNamespace, "X509SerialNumber"));
+            if (name == null || serial == null) continue;
+            try { ids.Add((name, serial.Value.AsBigInteger())); }
+            catch (FormatException) { }
+        }
+        return ids;
+    }
+
+    /// <summary>Verifies the header signature and that it covers the element with <paramref name="signedId"/>.</summary>
+    public static void VerifyRequestSignature(ExiSchema schema, ExiElement message, string? signedId, X509Certificate signer, Pools.ParsedCertificates keys)
+    {
+        if (signedId == null) throw new InstallationRefusal(InstallationResult.SignatureInvalid, "The signed element carries no Id.");
+        IExiSignatureAlgorithm verifier;
+        try { verifier = new EcdsaExiSignatureAlgorithm(keys.VerificationKey(signer), canSign: false); }
+        catch (Exception e) when (e is CryptographicException or ArgumentException)
+        {
+            throw new InstallationRefusal(InstallationResult.Unsupported, "The signer's key is not an ECDSA P-256 or P-521 key: " + e.Message);
+        }
+        var check = ExiSignature.Verify(schema, message, verifier);
+        if (!check.IsValid) throw new InstallationRefusal(InstallationResult.SignatureInvalid, "The request signature does not verify: " + check);
+        if (!check.References.Any(r => r.Uri == "#" + signedId))
+            throw new InstallationRefusal(InstallationResult.SignatureInvalid, $"The signature does not cover the request element (#{signedId}).");
+    }
+
+    public static InstallationResult FromChainFailure(ChainFailureReason reason) => reason switch
+    {
+        ChainFailureReason.Expired or ChainFailureReason.NotYetValid => InstallationResult.CertificateExpired,
+        ChainFailureReason.Revoked => InstallationResult.CertificateRevoked,
+        _ => InstallationResult.CertChainError,
+    };
+
+    public static ECDiffieHellmanPublicKey KeyAgreementKey(X509Certificate certificate, Pools.ParsedCertificates keys)
+    {
+        try { return keys.AgreementKey(certificate); }
+        catch (CryptographicException e) { throw new InstallationRefusal(InstallationResult.Unsupported, "The vehicle's key cannot do ECDH here: " + e.Message); }
+    }
+
+    public static byte[] SessionId(ExiElement? header, QName name)
+    {
+        try { return header?.Element(name)?.Value.AsBytes() is { Length: 8 } s ? s : new byte[8]; }
+        catch (Exception e) when (e is InvalidOperationException or FormatException) { return new byte[8]; }
+    }
+}

@@ -1,0 +1,184 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using Org.BouncyCastle.X509;
+using PlugAndCharge.Contracts.Contracts;
+using PlugAndCharge.Contracts.Crypto;
+using PlugAndCharge.Contracts.Pools;
+using PlugAndCharge.Contracts.Signing;
+using PlugAndCharge.Contracts.Stores;
+using PlugAndCharge.Core.Identifiers;
+using PlugAndCharge.Exi;
+using PlugAndCharge.Pki.Keys;
+using PlugAndCharge.Pki.Validation;
+
+namespace PlugAndCharge.Contracts.Installation;
+
+/// <summary>
+/// ISO 15118-20 contract provisioning: CertificateInstallationReq → CertificateInstallationRes with one signed
+/// SignedInstallationData per answer. A vehicle may hold several contracts: the hub orders the PCID's active -20
+/// contracts (the vehicle's PrioritizedEMAIDs first, then the default, then by age), delivers one per request and
+/// counts the rest in RemainingContractCertificateChains (capped by MaximumContractCertificateChains); follow-up
+/// requests in the same V2G session get the next one.
+/// ECDH on SECP521 is implemented; X448 (and Ed448-signed requests) answer FAILED: the -20 schema fixes DHPublicKey at
+/// 133 bytes, which a 56-byte X448 key does not fill, and the public record does not say how to pad it.
+/// </summary>
+public sealed class Iso20InstallationService(
+    IContractStore contracts,
+    RootCertificatePool roots,
+    ChainValidator validator,
+    CpsSignerDirectory signers,
+    ContractRegistry registry,
+    ParsedCertificates parsed,
+    TimeProvider clock,
+    string actor = "cps")
+{
+    private static readonly TimeSpan SessionMemory = TimeSpan.FromMinutes(10);
+    private readonly ConcurrentDictionary<string, (int Next, DateTimeOffset At)> _delivered = new(StringComparer.Ordinal);
+
+    public async Task<InstallationOutcome> InstallAsync(byte[] exi, CancellationToken ct = default)
+    {
+        ExiElement message;
+        try { message = ExiSchema.Iso20.Decode(exi); }
+        catch (ExiDecodeException e) { return await FailAsync(new byte[8], null, new InstallationRefusal(InstallationResult.Malformed, "The request is not ISO 15118-20 EXI: " + e.Reason), null, ct); }
+
+        var sessionId = InstallationSupport.SessionId(message.Element(Iso20Names.Header), Iso20Names.SessionId);
+        CpsSigner? signer = null;
+        string? pcid = null;
+        try
+        {
+            if (message.Name != Iso20Names.InstallationReq) throw new InstallationRefusal(InstallationResult.Malformed, $"Expected CertificateInstallationReq, got {message.Name.LocalName}.");
+            var rootIds = InstallationSupport.RootIds(message.Element(Iso20Names.ListOfRootCertificateIds), Iso20Names.RootCertificateId);
+            signer = signers.Select(IsoStandard.Iso15118_20, rootIds);
+            var chain = message.Element(Iso20Names.OemProvisioningCertificateChain) ?? throw new InstallationRefusal(InstallationResult.Malformed, "No OEMProvisioningCertificateChain.");
+            var provisioning = Read(chain.Element(Iso20Names.Certificate), "OEMProvisioningCertificateChain/Certificate");
+            var presentedSubs = chain.Element(Iso20Names.SubCertificates)?.Elements().Select(e => Read(e, "SubCertificates/Certificate")).ToList() ?? [];
+
+            // 1. The vehicle's signature over its certificate chain.
+            var keyAlgorithm = CertificateFacts.KeyAlgorithmOf(provisioning);
+            if (keyAlgorithm != KeyAlgorithm.EcP521)
+                throw new InstallationRefusal(InstallationResult.Unsupported, $"Provisioning key {keyAlgorithm}: only SECP521 delivery is implemented (X448 is not).");
+            InstallationSupport.VerifyRequestSignature(ExiSchema.Iso20, message, chain.Attribute("Id")?.Value.ToString(), provisioning, parsed);
+
+            // 2. The vehicle in the pool and its chain.
+            if (!Pcid.TryParse(CertificateFacts.CommonName(provisioning), out var parsedPcid, out var why))
+                throw new InstallationRefusal(InstallationResult.CertChainError, "The provisioning certificate's CN is not a PCID: " + why);
+            pcid = parsedPcid.Value;
+            var (vehicle, active) = await contracts.GetInstallationContextAsync(pcid, ct);
+            if (vehicle == null) throw new InstallationRefusal(InstallationResult.UnknownVehicle, $"PCID {pcid} is not in the provisioning certificate pool.");
+            if (vehicle.Status == ProvisioningStatus.Revoked) throw new InstallationRefusal(InstallationResult.CertificateRevoked, $"The provisioning certificate of {pcid} is revoked.");
+            var anchors = (await roots.TrustedAsync(RootType.OEM, vehicle.OemId, ct)).Select(r => r.Certificate).ToList();
+            var result = validator.Validate(new ChainValidationRequest
+            {
+                Leaf = provisioning, Intermediates = [.. presentedSubs, .. vehicle.SubCaDers.Select(d => parsed.Get(d, "OEM sub-CA"))],
+                TrustAnchors = anchors, At = clock.GetUtcNow(), Iso15118 = new Iso15118Rules(), RevocationMode = RevocationMode.IfAvailable,
+            });
+            if (!result.IsValid) throw new InstallationRefusal(InstallationSupport.FromChainFailure(result.Reason), $"{result.Reason}: {result.Detail}");
+            if (signer == null) throw new InstallationRefusal(InstallationResult.NoMatchingRoot, "No -20 CPS signer chains to a V2G root in ListOfRootCertificateIDs.");
+
+            // 3. Which contract this answer carries, and how many remain.
+            var ordered = Order(active.Where(c => c.Standard == IsoStandard.Iso15118_20).ToList(), message.Element(Iso20Names.PrioritizedEmaids));
+            if (ordered.Count == 0)
+                throw new InstallationRefusal((await contracts.ListForVehicleAsync(pcid, ct)).Any(c => c.State == ContractState.Terminated) ? InstallationResult.ContractCanceled : InstallationResult.NoContract,
+                    $"No active ISO 15118-20 contract is bound to {pcid}.");
+            var maximum = Math.Max(1, (int)(message.Element(Iso20Names.MaximumContractCertificateChains)?.Value.AsInt64() ?? 1));
+            var deliverable = Math.Min(maximum, ordered.Count);
+            var sessionKey = pcid + ":" + Convert.ToHexString(sessionId);
+            var index = _delivered.TryGetValue(sessionKey, out var seen) && clock.GetUtcNow() - seen.At < SessionMemory ? seen.Next % deliverable : 0;
+            var contract = ordered[index];
+
+            // 4. Its certificate and key, encrypted for the vehicle with AES-256-GCM.
+            var (updated, scalar) = await registry.EnsureCertificateAsync(contract, actor, forceNew: false, ct);
+            EncryptedContractKey encrypted;
+            try
+            {
+                var vehicleKey = InstallationSupport.KeyAgreementKey(provisioning, parsed);
+                var contractCert = parsed.Get(updated.Certificate!.Der, "contract certificate");
+                encrypted = ContractKeyEncryption.EncryptIso20Secp521(scalar, vehicleKey, pcid, CertificateFacts.SubjectKeyIdentifier(contractCert));
+            }
+            finally { CryptographicOperations.ZeroMemory(scalar); }
+            Remember(sessionKey, index + 1);
+            var remaining = deliverable - index - 1;
+            var response = await BuildAsync(sessionId, "OK", signer, updated.Certificate!, encrypted, remaining, ct);
+            return new InstallationOutcome(response, InstallationResult.Ok, "OK", updated.Emaid, pcid, $"contract delivered, {remaining} remaining");
+        }
+        catch (InstallationRefusal r) { return await FailAsync(sessionId, signer, r, pcid, ct); }
+        catch (Exception e) when (e is ContractException or Pki.PkiException or CryptographicException or System.Data.Common.DbException or TimeoutException or InvalidOperationException or FormatException)
+        {
+            return await FailAsync(sessionId, signer, new InstallationRefusal(InstallationResult.InternalError, e.Message), pcid, ct);
+        }
+    }
+
+    private static List<Contract> Order(List<Contract> active, ExiElement? prioritized)
+    {
+        var wanted = prioritized?.Elements().Select(e => Emaid.TryParse(e.Text, IdentifierStrictness.Lenient, out var x, out _) ? x.Normalized : null).Where(x => x != null).ToList() ?? [];
+        return active.OrderBy(c => { var i = wanted.IndexOf(c.Emaid); return i < 0 ? int.MaxValue : i; })
+            .ThenBy(c => c.IsDefault ? 0 : 1).ThenBy(c => c.CreatedAt).ToList();
+    }
+
+    private void Remember(string key, int next)
+    {
+        var now = clock.GetUtcNow();
+        if (_delivered.Count > 10_000)
+            foreach (var kv in _delivered)
+                if (now - kv.Value.At > SessionMemory) _delivered.TryRemove(kv.Key, out _);
+        _delivered[key] = (next, now);
+    }
+
+    private X509Certificate Read(ExiElement? element, string what)
+    {
+        try
+        {
+            var der = element?.Value.AsBytes() ?? throw new InstallationRefusal(InstallationResult.Malformed, $"No {what}.");
+            return parsed.Get(der, what);
+        }
+        catch (ContractException e) { throw new InstallationRefusal(InstallationResult.CertChainError, e.Message); }
+    }
+
+    private async Task<byte[]> BuildAsync(byte[] sessionId, string code, CpsSigner? signer, ContractCertificate? certificate, EncryptedContractKey? key, int remaining, CancellationToken ct)
+    {
+        var header = new ExiElement(Iso20Names.Header);
+        header.Add(new ExiElement(Iso20Names.SessionId, ExiValue.FromBytes(sessionId, hex: true)));
+        header.Add(new ExiElement(Iso20Names.TimeStamp, ExiValue.FromInteger(clock.GetUtcNow().ToUnixTimeSeconds())));
+        var res = new ExiElement(Iso20Names.InstallationRes);
+        res.Add(header);
+        res.Add(new ExiElement(Iso20Names.ResponseCode, ExiValue.FromString(code)));
+        res.Add(new ExiElement(Iso20Names.EvseProcessing, ExiValue.FromString("Finished")));
+        res.Add(Chain(Iso20Names.CpsCertificateChain, signer?.LeafDer ?? [0], signer?.SubCaDers ?? []));
+        var data = new ExiElement(Iso20Names.SignedInstallationData).SetAttribute(Iso20Names.Id, "id1");
+        // ContractCertificateChain requires SubCertificates; a failure fills the fixed-length fields with zeros.
+        data.Add(Chain(Iso20Names.ContractCertificateChain, certificate?.Der ?? [0], certificate?.SubCaDers is { Count: > 0 } s ? s : [[0]]));
+        data.Add(new ExiElement(Iso20Names.EcdhCurve, ExiValue.FromString("SECP521")));
+        data.Add(new ExiElement(Iso20Names.DhPublicKey, ExiValue.FromBytes(key?.DhPublicKey ?? new byte[133])));
+        data.Add(new ExiElement(Iso20Names.Secp521EncryptedPrivateKey, ExiValue.FromBytes(key?.EncryptedPrivateKey ?? new byte[94])));
+        res.Add(data);
+        res.Add(new ExiElement(Iso20Names.RemainingContractCertificateChains, ExiValue.FromInteger(Math.Clamp(remaining, 0, 255))));
+        if (signer != null) await ExiResponseSigner.SignAsync(ExiSchema.Iso20, res, header, ["id1"], signer, ct);
+        return ExiSchema.Iso20.Encode(res);
+    }
+
+    private static ExiElement Chain(QName name, byte[] leaf, IReadOnlyList<byte[]> subs)
+    {
+        var chain = new ExiElement(name);
+        chain.Add(new ExiElement(Iso20Names.Certificate, ExiValue.FromBytes(leaf)));
+        if (subs.Count > 0)
+        {
+            var s = new ExiElement(Iso20Names.SubCertificates);
+            foreach (var sub in subs) s.Add(new ExiElement(Iso20Names.Certificate, ExiValue.FromBytes(sub)));
+            chain.Add(s);
+        }
+        return chain;
+    }
+
+    private async Task<InstallationOutcome> FailAsync(byte[] sessionId, CpsSigner? signer, InstallationRefusal refusal, string? pcid, CancellationToken ct)
+    {
+        var code = refusal.Result.Iso20Code();
+        signer ??= signers.Default(IsoStandard.Iso15118_20);
+        byte[] response;
+        try { response = await BuildAsync(sessionId, code, signer, null, null, 0, ct); }
+        catch (Exception e) when (e is Pki.PkiException or CryptographicException or ExiEncodeException)
+        {
+            response = await BuildAsync(sessionId, code, null, null, null, 0, ct);
+        }
+        return new InstallationOutcome(response, refusal.Result, code, refusal.Emaid, pcid, refusal.Message);
+    }
+}

@@ -1,0 +1,49 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using Org.BouncyCastle.X509;
+
+namespace PlugAndCharge.Contracts.Pools;
+
+/// <summary>
+/// Certificates parsed once per DER: sub-CAs come back from the store as bytes on every request, and the chain
+/// validator caches verified links per certificate object, so handing it the same object matters for speed.
+/// </summary>
+public sealed class ParsedCertificates(int capacity = 4096)
+{
+    private readonly ConcurrentDictionary<string, X509Certificate> _byHash = new(StringComparer.Ordinal);
+
+    public X509Certificate Get(byte[] der, string what)
+    {
+        var key = Convert.ToBase64String(SHA256.HashData(der));
+        if (_byHash.TryGetValue(key, out var c)) return c;
+        c = CertificateFacts.Read(der, what);
+        // Crude bound: a full cache starts over rather than grow without limit.
+        if (_byHash.Count >= capacity) _byHash.Clear();
+        _byHash[key] = c;
+        return c;
+    }
+
+    private readonly System.Runtime.CompilerServices.ConditionalWeakTable<X509Certificate, System.Security.Cryptography.ECDiffieHellman> _agreement = new();
+    private readonly System.Runtime.CompilerServices.ConditionalWeakTable<X509Certificate, System.Security.Cryptography.ECDsa> _verifiers = new();
+
+    /// <summary>
+    /// The certificate's EC public key for ECDH, imported once per parsed certificate: importing validates the point,
+    /// which costs about as much as the agreement itself. Used read-only (as the peer key), which OpenSSL allows concurrently.
+    /// </summary>
+    public System.Security.Cryptography.ECDiffieHellmanPublicKey AgreementKey(X509Certificate certificate) =>
+        _agreement.GetValue(certificate, c =>
+        {
+            var k = System.Security.Cryptography.ECDiffieHellman.Create();
+            k.ImportSubjectPublicKeyInfo(c.SubjectPublicKeyInfo.GetEncoded(), out _);
+            return k;
+        }).PublicKey;
+
+    /// <summary>The certificate's ECDSA public key for verification, imported once per parsed certificate.</summary>
+    public System.Security.Cryptography.ECDsa VerificationKey(X509Certificate certificate) =>
+        _verifiers.GetValue(certificate, c =>
+        {
+            var k = System.Security.Cryptography.ECDsa.Create();
+            k.ImportSubjectPublicKeyInfo(c.SubjectPublicKeyInfo.GetEncoded(), out _);
+            return k;
+        });
+}

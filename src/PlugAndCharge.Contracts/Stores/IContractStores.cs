@@ -1,0 +1,62 @@
+using PlugAndCharge.Contracts.Contracts;
+using PlugAndCharge.Contracts.Pools;
+using PlugAndCharge.Contracts.Webhooks;
+using PlugAndCharge.Pki.Stores;
+
+namespace PlugAndCharge.Contracts.Stores;
+
+/// <summary>The root certificate pool. Each write records its audit event in the same transaction.</summary>
+public interface IRootCertificateStore
+{
+    /// <summary>Adds a root; <see cref="ContractError.AlreadyExists"/> when one with the same fingerprint is registered.</summary>
+    Task AddRootAsync(RootCertificate root, AuditEvent audit, CancellationToken ct = default);
+    Task<RootCertificate?> GetRootAsync(Guid id, CancellationToken ct = default);
+    Task<IReadOnlyList<RootCertificate>> ListRootsAsync(CancellationToken ct = default);
+    Task<bool> DeleteRootAsync(Guid id, AuditEvent audit, CancellationToken ct = default);
+}
+
+/// <summary>The provisioning certificate pool.</summary>
+public interface IProvisioningCertificateStore
+{
+    /// <summary>Adds or replaces the vehicle's certificate (a renewed provisioning certificate keeps its contracts).</summary>
+    Task PutProvisioningAsync(ProvisioningCertificate vehicle, AuditEvent audit, CancellationToken ct = default);
+    Task<ProvisioningCertificate?> GetProvisioningAsync(string pcid, CancellationToken ct = default);
+    Task SetProvisioningStatusAsync(string pcid, ProvisioningStatus status, AuditEvent audit, CancellationToken ct = default);
+    /// <summary>
+    /// Deletes the vehicle and terminates its active contracts (wrapped keys and signed data purged) in one transaction,
+    /// queuing <paramref name="events"/> (built before the delete, while the OEM is still known). False when unknown.
+    /// </summary>
+    Task<bool> DeleteProvisioningAsync(string pcid, DateTimeOffset at, string reason, AuditEvent audit, IReadOnlyList<WebhookEvent> events, CancellationToken ct = default);
+}
+
+/// <summary>Contracts. Writes carry their audit event and the webhook events they cause, committed together.</summary>
+public interface IContractStore
+{
+    /// <summary>Adds a contract; when it is the default, the PCID's other contracts stop being default. AlreadyExists when an active contract has the EMAID.</summary>
+    Task CreateContractAsync(Contract contract, AuditEvent audit, IReadOnlyList<WebhookEvent> events, CancellationToken ct = default);
+    Task<Contract?> GetContractAsync(Guid id, CancellationToken ct = default);
+    /// <summary>Every contract with this EMAID, the active one first, then newest first.</summary>
+    Task<IReadOnlyList<Contract>> FindByEmaidAsync(string emaid, CancellationToken ct = default);
+    Task<IReadOnlyList<Contract>> ListForVehicleAsync(string pcid, CancellationToken ct = default);
+    /// <summary>The vehicle and its active contracts, in one read: what an installation needs.</summary>
+    Task<(ProvisioningCertificate? Vehicle, IReadOnlyList<Contract> Contracts)> GetInstallationContextAsync(string pcid, CancellationToken ct = default);
+    Task SetDefaultAsync(string pcid, Guid contractId, AuditEvent audit, IReadOnlyList<WebhookEvent> events, CancellationToken ct = default);
+    /// <summary>Records a (new) contract certificate; the hot path of installation, so implementations may group-commit.</summary>
+    Task RecordCertificateAsync(Guid contractId, ContractCertificate certificate, byte[]? signedData, DateTimeOffset at, AuditEvent audit, IReadOnlyList<WebhookEvent> events, CancellationToken ct = default);
+    /// <summary>Marks the contract terminated and purges its wrapped key and signed data. False when it was not active.</summary>
+    Task<bool> TerminateAsync(Guid contractId, DateTimeOffset at, string reason, AuditEvent audit, IReadOnlyList<WebhookEvent> events, CancellationToken ct = default);
+}
+
+/// <summary>Webhook endpoints and the delivery outbox.</summary>
+public interface IWebhookStore
+{
+    Task AddEndpointAsync(WebhookEndpoint endpoint, AuditEvent audit, CancellationToken ct = default);
+    Task<WebhookEndpoint?> GetEndpointAsync(Guid id, CancellationToken ct = default);
+    Task<IReadOnlyList<WebhookEndpoint>> ListEndpointsAsync(string ownerId, CancellationToken ct = default);
+    Task<bool> DeleteEndpointAsync(Guid id, AuditEvent audit, CancellationToken ct = default);
+    /// <summary>Takes up to <paramref name="max"/> due pending deliveries and leases them (moves their next attempt past the lease) so parallel dispatchers do not double-send.</summary>
+    Task<IReadOnlyList<WebhookDelivery>> ClaimDueAsync(DateTimeOffset now, int max, TimeSpan lease, CancellationToken ct = default);
+    Task RecordAttemptAsync(WebhookAttempt attempt, WebhookDeliveryState state, DateTimeOffset? nextAttemptAt, CancellationToken ct = default);
+    Task<IReadOnlyList<WebhookDelivery>> ListDeliveriesAsync(Guid endpointId, CancellationToken ct = default);
+    Task<IReadOnlyList<WebhookAttempt>> ListAttemptsAsync(Guid deliveryId, CancellationToken ct = default);
+}

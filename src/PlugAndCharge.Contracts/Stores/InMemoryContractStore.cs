@@ -1,0 +1,250 @@
+using PlugAndCharge.Contracts.Contracts;
+using PlugAndCharge.Contracts.Pools;
+using PlugAndCharge.Contracts.Webhooks;
+using PlugAndCharge.Pki.Stores;
+
+namespace PlugAndCharge.Contracts.Stores;
+
+/// <summary>All contract stores in process memory (tests, benchmarks, demos), audited through the given log.</summary>
+public sealed class InMemoryContractStore(IAuditLog audit) : IRootCertificateStore, IProvisioningCertificateStore, IContractStore, IWebhookStore
+{
+    private readonly Lock _lock = new();
+    private readonly Dictionary<Guid, RootCertificate> _roots = [];
+    private readonly Dictionary<string, ProvisioningCertificate> _vehicles = new(StringComparer.Ordinal);
+    private readonly Dictionary<Guid, Contract> _contracts = [];
+    private readonly Dictionary<Guid, WebhookEndpoint> _endpoints = [];
+    private readonly Dictionary<Guid, WebhookDelivery> _deliveries = [];
+    private readonly List<WebhookAttempt> _attempts = [];
+
+    // ---- roots ----
+
+    public async Task AddRootAsync(RootCertificate root, AuditEvent e, CancellationToken ct = default)
+    {
+        lock (_lock)
+        {
+            if (_roots.Values.Any(r => r.Fingerprint == root.Fingerprint))
+                throw new ContractException(ContractError.AlreadyExists, $"The root {root.Fingerprint} is registered already.");
+            _roots[root.Id] = root;
+        }
+        await audit.AppendAsync(e, ct);
+    }
+
+    public Task<RootCertificate?> GetRootAsync(Guid id, CancellationToken ct = default)
+    {
+        lock (_lock) return Task.FromResult(_roots.GetValueOrDefault(id));
+    }
+
+    public Task<IReadOnlyList<RootCertificate>> ListRootsAsync(CancellationToken ct = default)
+    {
+        lock (_lock) return Task.FromResult<IReadOnlyList<RootCertificate>>(_roots.Values.OrderBy(r => r.AddedAt).ToList());
+    }
+
+    public async Task<bool> DeleteRootAsync(Guid id, AuditEvent e, CancellationToken ct = default)
+    {
+        bool removed;
+        lock (_lock) removed = _roots.Remove(id);
+        if (removed) await audit.AppendAsync(e, ct);
+        return removed;
+    }
+
+    // ---- vehicles ----
+
+    public async Task PutProvisioningAsync(ProvisioningCertificate vehicle, AuditEvent e, CancellationToken ct = default)
+    {
+        lock (_lock) _vehicles[vehicle.Pcid] = vehicle;
+        await audit.AppendAsync(e, ct);
+    }
+
+    public Task<ProvisioningCertificate?> GetProvisioningAsync(string pcid, CancellationToken ct = default)
+    {
+        lock (_lock) return Task.FromResult(_vehicles.GetValueOrDefault(pcid));
+    }
+
+    public async Task SetProvisioningStatusAsync(string pcid, ProvisioningStatus status, AuditEvent e, CancellationToken ct = default)
+    {
+        lock (_lock)
+        {
+            if (!_vehicles.TryGetValue(pcid, out var v)) throw new ContractException(ContractError.UnknownVehicle, $"No vehicle {pcid}.");
+            _vehicles[pcid] = v with { Status = status };
+        }
+        await audit.AppendAsync(e, ct);
+    }
+
+    public async Task<bool> DeleteProvisioningAsync(string pcid, DateTimeOffset at, string reason, AuditEvent e, IReadOnlyList<WebhookEvent> events, CancellationToken ct = default)
+    {
+        lock (_lock)
+        {
+            if (!_vehicles.TryGetValue(pcid, out var vehicle)) return false;
+            Enqueue(events, vehicle.OemId);
+            _vehicles.Remove(pcid);
+            foreach (var c in _contracts.Values.Where(c => c.Pcid == pcid && c.State == ContractState.Active).ToList())
+                _contracts[c.Id] = Terminated(c, at, reason);
+        }
+        await audit.AppendAsync(e, ct);
+        return true;
+    }
+
+    // ---- contracts ----
+
+    public async Task CreateContractAsync(Contract contract, AuditEvent e, IReadOnlyList<WebhookEvent> events, CancellationToken ct = default)
+    {
+        lock (_lock)
+        {
+            if (_contracts.Values.Any(c => c.Emaid == contract.Emaid && c.State == ContractState.Active))
+                throw new ContractException(ContractError.AlreadyExists, $"An active contract for {contract.Emaid} exists.");
+            if (contract.IsDefault) ClearDefault(contract.Pcid);
+            _contracts[contract.Id] = contract;
+            Enqueue(events, null);
+        }
+        await audit.AppendAsync(e, ct);
+    }
+
+    public Task<Contract?> GetContractAsync(Guid id, CancellationToken ct = default)
+    {
+        lock (_lock) return Task.FromResult(_contracts.GetValueOrDefault(id));
+    }
+
+    public Task<IReadOnlyList<Contract>> FindByEmaidAsync(string emaid, CancellationToken ct = default)
+    {
+        lock (_lock)
+            return Task.FromResult<IReadOnlyList<Contract>>(_contracts.Values.Where(c => c.Emaid == emaid)
+                .OrderBy(c => c.State == ContractState.Active ? 0 : 1).ThenByDescending(c => c.CreatedAt).ToList());
+    }
+
+    public Task<IReadOnlyList<Contract>> ListForVehicleAsync(string pcid, CancellationToken ct = default)
+    {
+        lock (_lock) return Task.FromResult<IReadOnlyList<Contract>>(_contracts.Values.Where(c => c.Pcid == pcid).OrderBy(c => c.CreatedAt).ToList());
+    }
+
+    public Task<(ProvisioningCertificate? Vehicle, IReadOnlyList<Contract> Contracts)> GetInstallationContextAsync(string pcid, CancellationToken ct = default)
+    {
+        lock (_lock)
+            return Task.FromResult<(ProvisioningCertificate?, IReadOnlyList<Contract>)>((_vehicles.GetValueOrDefault(pcid),
+                _contracts.Values.Where(c => c.Pcid == pcid && c.State == ContractState.Active).OrderBy(c => c.CreatedAt).ToList()));
+    }
+
+    public async Task SetDefaultAsync(string pcid, Guid contractId, AuditEvent e, IReadOnlyList<WebhookEvent> events, CancellationToken ct = default)
+    {
+        lock (_lock)
+        {
+            if (!_contracts.TryGetValue(contractId, out var c) || c.Pcid != pcid || c.State != ContractState.Active)
+                throw new ContractException(ContractError.UnknownContract, $"No active contract {contractId} for {pcid}.");
+            ClearDefault(pcid);
+            _contracts[contractId] = c with { IsDefault = true };
+            Enqueue(events, null);
+        }
+        await audit.AppendAsync(e, ct);
+    }
+
+    public async Task RecordCertificateAsync(Guid contractId, ContractCertificate certificate, byte[]? signedData, DateTimeOffset at, AuditEvent e, IReadOnlyList<WebhookEvent> events, CancellationToken ct = default)
+    {
+        lock (_lock)
+        {
+            if (!_contracts.TryGetValue(contractId, out var c) || c.State != ContractState.Active)
+                throw new ContractException(ContractError.ContractTerminated, $"Contract {contractId} is not active.");
+            _contracts[contractId] = c with { Certificate = certificate, SignedData = signedData ?? c.SignedData, UpdatedAt = at };
+            Enqueue(events, null);
+        }
+        await audit.AppendAsync(e, ct);
+    }
+
+    public async Task<bool> TerminateAsync(Guid contractId, DateTimeOffset at, string reason, AuditEvent e, IReadOnlyList<WebhookEvent> events, CancellationToken ct = default)
+    {
+        lock (_lock)
+        {
+            if (!_contracts.TryGetValue(contractId, out var c) || c.State != ContractState.Active) return false;
+            _contracts[contractId] = Terminated(c, at, reason);
+            Enqueue(events, null);
+        }
+        await audit.AppendAsync(e, ct);
+        return true;
+    }
+
+    private static Contract Terminated(Contract c, DateTimeOffset at, string reason) => c with
+    {
+        State = ContractState.Terminated, IsDefault = false, TerminatedAt = at, TerminationReason = reason, UpdatedAt = at, SignedData = null,
+        Certificate = c.Certificate is { } cert ? cert with { WrappedPrivateKey = null, VehicleEncryptedKey = null, DhPublicKey = null } : null,
+    };
+
+    private void ClearDefault(string pcid)
+    {
+        foreach (var other in _contracts.Values.Where(c => c.Pcid == pcid && c.IsDefault).ToList())
+            _contracts[other.Id] = other with { IsDefault = false };
+    }
+
+    // ---- webhooks ----
+
+    /// <summary>Fans each event out to the enabled endpoints of the OEM owning its PCID (caller holds the lock).</summary>
+    private void Enqueue(IReadOnlyList<WebhookEvent> events, string? oemId)
+    {
+        foreach (var ev in events)
+        {
+            var owner = oemId ?? _vehicles.GetValueOrDefault(ev.Pcid)?.OemId;
+            if (owner == null) continue;
+            foreach (var ep in _endpoints.Values.Where(p => p.OwnerId == owner && p.Status == WebhookEndpointStatus.Enabled && p.EnabledEvents.Contains(ev.EventType)))
+            {
+                var d = new WebhookDelivery { Id = Guid.NewGuid(), EndpointId = ep.Id, EventId = ev.EventId, EventType = ev.EventType, Payload = ev.Payload, NextAttemptAt = ev.At };
+                _deliveries[d.Id] = d;
+            }
+        }
+    }
+
+    public async Task AddEndpointAsync(WebhookEndpoint endpoint, AuditEvent e, CancellationToken ct = default)
+    {
+        lock (_lock) _endpoints[endpoint.Id] = endpoint;
+        await audit.AppendAsync(e, ct);
+    }
+
+    public Task<WebhookEndpoint?> GetEndpointAsync(Guid id, CancellationToken ct = default)
+    {
+        lock (_lock) return Task.FromResult(_endpoints.GetValueOrDefault(id));
+    }
+
+    public Task<IReadOnlyList<WebhookEndpoint>> ListEndpointsAsync(string ownerId, CancellationToken ct = default)
+    {
+        lock (_lock) return Task.FromResult<IReadOnlyList<WebhookEndpoint>>(_endpoints.Values.Where(e => e.OwnerId == ownerId).OrderBy(e => e.CreatedAt).ToList());
+    }
+
+    public async Task<bool> DeleteEndpointAsync(Guid id, AuditEvent e, CancellationToken ct = default)
+    {
+        bool removed;
+        lock (_lock) removed = _endpoints.Remove(id);
+        if (removed) await audit.AppendAsync(e, ct);
+        return removed;
+    }
+
+    public Task<IReadOnlyList<WebhookDelivery>> ClaimDueAsync(DateTimeOffset now, int max, TimeSpan lease, CancellationToken ct = default)
+    {
+        lock (_lock)
+        {
+            var due = _deliveries.Values.Where(d => d.State == WebhookDeliveryState.Pending && d.NextAttemptAt <= now).OrderBy(d => d.NextAttemptAt).Take(max).ToList();
+            foreach (var d in due) _deliveries[d.Id] = d with { NextAttemptAt = now + lease };
+            return Task.FromResult<IReadOnlyList<WebhookDelivery>>(due);
+        }
+    }
+
+    public Task RecordAttemptAsync(WebhookAttempt attempt, WebhookDeliveryState state, DateTimeOffset? nextAttemptAt, CancellationToken ct = default)
+    {
+        lock (_lock)
+        {
+            _attempts.Add(attempt);
+            var d = _deliveries[attempt.DeliveryId];
+            _deliveries[d.Id] = d with
+            {
+                State = state, Attempts = attempt.Attempt, LastStatusCode = attempt.StatusCode, LastError = attempt.Error,
+                NextAttemptAt = nextAttemptAt ?? d.NextAttemptAt, DeliveredAt = state == WebhookDeliveryState.Delivered ? attempt.At : d.DeliveredAt,
+            };
+        }
+        return Task.CompletedTask;
+    }
+
+    public Task<IReadOnlyList<WebhookDelivery>> ListDeliveriesAsync(Guid endpointId, CancellationToken ct = default)
+    {
+        lock (_lock) return Task.FromResult<IReadOnlyList<WebhookDelivery>>(_deliveries.Values.Where(d => d.EndpointId == endpointId).OrderBy(d => d.NextAttemptAt).ToList());
+    }
+
+    public Task<IReadOnlyList<WebhookAttempt>> ListAttemptsAsync(Guid deliveryId, CancellationToken ct = default)
+    {
+        lock (_lock) return Task.FromResult<IReadOnlyList<WebhookAttempt>>(_attempts.Where(a => a.DeliveryId == deliveryId).OrderBy(a => a.Attempt).ToList());
+    }
+}

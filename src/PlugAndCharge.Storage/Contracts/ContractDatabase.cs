@@ -1,0 +1,20 @@
+using Npgsql;
+using PlugAndCharge.Contracts;
+using PlugAndCharge.Pki;
+
+namespace PlugAndCharge.Storage.Contracts;
+
+/// <summary>Opens the configured database (migrations applied) and composes contract provisioning over it.</summary>
+public static class ContractDatabase
+{
+    /// <summary>The PKI and contract stores over one data source; migrations (0003_contracts among them) applied.</summary>
+    public static async Task<(NpgsqlDataSource Db, PostgresPkiStore Pki, PostgresContractStore Contracts)> OpenAsync(string connectionString, TimeProvider? clock = null, CancellationToken ct = default)
+    {
+        var db = NpgsqlDataSource.Create(connectionString);
+        await MigrationRunner.ApplyAsync(db, ct);
+        return (db, new PostgresPkiStore(db, clock), new PostgresContractStore(db, clock));
+    }
+
+    public static ContractServices Compose(CertificateAuthorityServices ca, PostgresContractStore store, ContractOptions options, TimeProvider? clock = null) =>
+        new(ca, store, store, store, store, options, clock);
+}

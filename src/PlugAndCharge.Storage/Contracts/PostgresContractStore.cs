@@ -1,0 +1,500 @@
+using Dapper;
+using Npgsql;
+using PlugAndCharge.Contracts;
+using PlugAndCharge.Contracts.Contracts;
+using PlugAndCharge.Contracts.Pools;
+using PlugAndCharge.Contracts.Stores;
+using PlugAndCharge.Contracts.Webhooks;
+using PlugAndCharge.Pki.Keys;
+using PlugAndCharge.Pki.Stores;
+
+namespace PlugAndCharge.Storage.Contracts;
+
+/// <summary>
+/// The contract stores on PostgreSQL. Every change commits in one transaction with its audit entry and the webhook
+/// outbox rows it causes; contract certificates recorded on the installation path are group-committed.
+/// </summary>
+public sealed class PostgresContractStore : IRootCertificateStore, IProvisioningCertificateStore, IContractStore, IWebhookStore, IAsyncDisposable
+{
+    private readonly NpgsqlDataSource _db;
+    private readonly TimeProvider _clock;
+    private readonly GroupCommitQueue<CertificateUpdate, bool> _certificates;
+
+    private sealed record CertificateUpdate(Guid ContractId, ContractCertificate Certificate, byte[]? SignedData, DateTimeOffset At, AuditEvent Audit, IReadOnlyList<WebhookEvent> Events);
+
+    public PostgresContractStore(NpgsqlDataSource db, TimeProvider? clock = null)
+    {
+        _db = db;
+        _clock = clock ?? TimeProvider.System;
+        _certificates = new GroupCommitQueue<CertificateUpdate, bool>(CommitCertificatesAsync);
+    }
+
+    private async Task InTransactionAsync(Func<NpgsqlConnection, NpgsqlTransaction, Task> work, CancellationToken ct)
+    {
+        await using var conn = await _db.OpenConnectionAsync(ct);
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        await work(conn, tx);
+        await tx.CommitAsync(ct);
+    }
+
+    private Task AuditAsync(NpgsqlConnection c, NpgsqlTransaction tx, params AuditEvent[] events) => PostgresAuditWriter.AppendAsync(c, tx, events, _clock);
+
+    private static DateTimeOffset Utc(DateTime d) => new(DateTime.SpecifyKind(d, DateTimeKind.Utc));
+    private static DateTimeOffset? Utc(DateTime? d) => d is { } x ? Utc(x) : null;
+
+    // ---- roots ----
+
+    private sealed class RootRow
+    {
+        public Guid id { get; set; }
+        public string root_type { get; set; } = null!;
+        public byte[] der { get; set; } = null!;
+        public string fingerprint { get; set; } = null!;
+        public string distinguished_name { get; set; } = null!;
+        public string common_name { get; set; } = null!;
+        public string serial_number { get; set; } = null!;
+        public string key_identifier { get; set; } = null!;
+        public DateTime valid_from { get; set; }
+        public DateTime valid_to { get; set; }
+        public string standard { get; set; } = null!;
+        public string signature_algorithm { get; set; } = null!;
+        public string? organization_name { get; set; }
+        public string? owner_id { get; set; }
+        public string[] wmis { get; set; } = null!;
+        public DateTime added_at { get; set; }
+
+        public RootCertificate ToRecord() => new()
+        {
+            Id = id, Type = Enum.Parse<RootType>(root_type), Der = der, Fingerprint = fingerprint, DistinguishedName = distinguished_name, CommonName = common_name,
+            SerialNumber = serial_number, KeyIdentifier = key_identifier, ValidFrom = Utc(valid_from), ValidTo = Utc(valid_to), Standard = Enum.Parse<IsoStandard>(standard),
+            SignatureAlgorithm = signature_algorithm, OrganizationName = organization_name, OwnerId = owner_id, Wmis = wmis, AddedAt = Utc(added_at),
+        };
+    }
+
+    private const string RootColumns = "id, root_type, der, fingerprint, distinguished_name, common_name, serial_number, key_identifier, valid_from, valid_to, standard, signature_algorithm, organization_name, owner_id, wmis, added_at";
+
+    public Task AddRootAsync(RootCertificate r, AuditEvent audit, CancellationToken ct = default) =>
+        InTransactionAsync(async (c, tx) =>
+        {
+            try
+            {
+                await c.ExecuteAsync($"insert into root_certificates({RootColumns}) values (@Id, @Type, @Der, @Fingerprint, @DistinguishedName, @CommonName, @SerialNumber, @KeyIdentifier, @ValidFrom, @ValidTo, @Standard, @SignatureAlgorithm, @OrganizationName, @OwnerId, @Wmis, @AddedAt)",
+                    new
+                    {
+                        r.Id, Type = r.Type.ToString(), r.Der, r.Fingerprint, r.DistinguishedName, r.CommonName, r.SerialNumber, r.KeyIdentifier, ValidFrom = r.ValidFrom.UtcDateTime, ValidTo = r.ValidTo.UtcDateTime,
+                        Standard = r.Standard.ToString(), r.SignatureAlgorithm, r.OrganizationName, r.OwnerId, Wmis = r.Wmis.ToArray(), AddedAt = r.AddedAt.UtcDateTime,
+                    }, tx);
+            }
+            catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UniqueViolation)
+            {
+                throw new ContractException(ContractError.AlreadyExists, $"The root {r.Fingerprint} is registered already.", e);
+            }
+            await AuditAsync(c, tx, audit);
+        }, ct);
+
+    public async Task<RootCertificate?> GetRootAsync(Guid id, CancellationToken ct = default)
+    {
+        await using var conn = await _db.OpenConnectionAsync(ct);
+        return (await conn.QuerySingleOrDefaultAsync<RootRow>($"select {RootColumns} from root_certificates where id = @id", new { id }))?.ToRecord();
+    }
+
+    public async Task<IReadOnlyList<RootCertificate>> ListRootsAsync(CancellationToken ct = default)
+    {
+        await using var conn = await _db.OpenConnectionAsync(ct);
+        return (await conn.QueryAsync<RootRow>($"select {RootColumns} from root_certificates order by added_at, id")).Select(r => r.ToRecord()).ToList();
+    }
+
+    public async Task<bool> DeleteRootAsync(Guid id, AuditEvent audit, CancellationToken ct = default)
+    {
+        var deleted = false;
+        await InTransactionAsync(async (c, tx) =>
+        {
+            deleted = await c.ExecuteAsync("delete from root_certificates where id = @id", new { id }, tx) == 1;
+            if (deleted) await AuditAsync(c, tx, audit);
+        }, ct);
+        return deleted;
+    }
+
+    // ---- vehicles ----
+
+    private sealed class VehicleRow
+    {
+        public string pcid { get; set; } = null!;
+        public string oem_id { get; set; } = null!;
+        public byte[] certificate_der { get; set; } = null!;
+        public byte[][] sub_ca_ders { get; set; } = null!;
+        public Guid root_id { get; set; }
+        public string standard { get; set; } = null!;
+        public string key_algorithm { get; set; } = null!;
+        public DateTime valid_to { get; set; }
+        public string status { get; set; } = null!;
+        public DateTime added_at { get; set; }
+
+        public ProvisioningCertificate ToRecord() => new()
+        {
+            Pcid = pcid, OemId = oem_id, CertificateDer = certificate_der, SubCaDers = sub_ca_ders, RootId = root_id, Standard = Enum.Parse<IsoStandard>(standard),
+            KeyAlgorithm = key_algorithm, ValidTo = Utc(valid_to), Status = Enum.Parse<ProvisioningStatus>(status), AddedAt = Utc(added_at),
+        };
+    }
+
+    private const string VehicleColumns = "pcid, oem_id, certificate_der, sub_ca_ders, root_id, standard, key_algorithm, valid_to, status, added_at";
+
+    public Task PutProvisioningAsync(ProvisioningCertificate v, AuditEvent audit, CancellationToken ct = default) =>
+        InTransactionAsync(async (c, tx) =>
+        {
+            await c.ExecuteAsync($"""
+                insert into provisioning_certificates({VehicleColumns}) values (@Pcid, @OemId, @CertificateDer, @SubCaDers, @RootId, @Standard, @KeyAlgorithm, @ValidTo, @Status, @AddedAt)
+                on conflict (pcid) do update set oem_id = excluded.oem_id, certificate_der = excluded.certificate_der, sub_ca_ders = excluded.sub_ca_ders, root_id = excluded.root_id,
+                    standard = excluded.standard, key_algorithm = excluded.key_algorithm, valid_to = excluded.valid_to, status = excluded.status
+                """,
+                new
+                {
+                    v.Pcid, v.OemId, v.CertificateDer, SubCaDers = v.SubCaDers.ToArray(), v.RootId, Standard = v.Standard.ToString(), v.KeyAlgorithm, ValidTo = v.ValidTo.UtcDateTime,
+                    Status = v.Status.ToString(), AddedAt = v.AddedAt.UtcDateTime,
+                }, tx);
+            await AuditAsync(c, tx, audit);
+        }, ct);
+
+    public async Task<ProvisioningCertificate?> GetProvisioningAsync(string pcid, CancellationToken ct = default)
+    {
+        await using var conn = await _db.OpenConnectionAsync(ct);
+        return (await conn.QuerySingleOrDefaultAsync<VehicleRow>($"select {VehicleColumns} from provisioning_certificates where pcid = @pcid", new { pcid }))?.ToRecord();
+    }
+
+    public Task SetProvisioningStatusAsync(string pcid, ProvisioningStatus status, AuditEvent audit, CancellationToken ct = default) =>
+        InTransactionAsync(async (c, tx) =>
+        {
+            if (await c.ExecuteAsync("update provisioning_certificates set status = @status where pcid = @pcid", new { pcid, status = status.ToString() }, tx) != 1)
+                throw new ContractException(ContractError.UnknownVehicle, $"No vehicle {pcid}.");
+            await AuditAsync(c, tx, audit);
+        }, ct);
+
+    public async Task<bool> DeleteProvisioningAsync(string pcid, DateTimeOffset at, string reason, AuditEvent audit, IReadOnlyList<WebhookEvent> events, CancellationToken ct = default)
+    {
+        var deleted = false;
+        await InTransactionAsync(async (c, tx) =>
+        {
+            var oem = await c.ExecuteScalarAsync<string?>("select oem_id from provisioning_certificates where pcid = @pcid for update", new { pcid }, tx);
+            if (oem == null) return;
+            await EnqueueAsync(c, tx, events);
+            await c.ExecuteAsync($"update contracts set {TerminateSet} where pcid = @pcid and state = 'Active'", new { pcid, at = at.UtcDateTime, reason }, tx);
+            await c.ExecuteAsync("delete from provisioning_certificates where pcid = @pcid", new { pcid }, tx);
+            await AuditAsync(c, tx, audit);
+            deleted = true;
+        }, ct);
+        return deleted;
+    }
+
+    // ---- contracts ----
+
+    private sealed class ContractRow
+    {
+        public Guid id { get; set; }
+        public string emaid { get; set; } = null!;
+        public string pcid { get; set; } = null!;
+        public string emsp_id { get; set; } = null!;
+        public string standard { get; set; } = null!;
+        public string origin { get; set; } = null!;
+        public bool is_default { get; set; }
+        public string state { get; set; } = null!;
+        public string? cert_issuer_id { get; set; }
+        public string? cert_serial { get; set; }
+        public byte[]? cert_der { get; set; }
+        public byte[][]? cert_sub_ca_ders { get; set; }
+        public DateTime? cert_not_before { get; set; }
+        public DateTime? cert_not_after { get; set; }
+        public string? cert_key_algorithm { get; set; }
+        public byte[]? wrapped_private_key { get; set; }
+        public byte[]? vehicle_encrypted_key { get; set; }
+        public byte[]? dh_public_key { get; set; }
+        public byte[]? signed_data { get; set; }
+        public DateTime? contract_ends { get; set; }
+        public DateTime created_at { get; set; }
+        public DateTime updated_at { get; set; }
+        public DateTime? terminated_at { get; set; }
+        public string? termination_reason { get; set; }
+
+        public Contract ToRecord() => new()
+        {
+            Id = id, Emaid = emaid, Pcid = pcid, EmspId = emsp_id, Standard = Enum.Parse<IsoStandard>(standard), Origin = Enum.Parse<ContractOrigin>(origin), IsDefault = is_default,
+            State = Enum.Parse<ContractState>(state), SignedData = signed_data, ContractEnds = Utc(contract_ends), CreatedAt = Utc(created_at), UpdatedAt = Utc(updated_at),
+            TerminatedAt = Utc(terminated_at), TerminationReason = termination_reason,
+            Certificate = cert_der == null ? null : new ContractCertificate
+            {
+                IssuerId = cert_issuer_id, Serial = cert_serial!, Der = cert_der, SubCaDers = cert_sub_ca_ders ?? [], NotBefore = Utc(cert_not_before!.Value), NotAfter = Utc(cert_not_after!.Value),
+                KeyAlgorithm = Enum.Parse<KeyAlgorithm>(cert_key_algorithm!), WrappedPrivateKey = wrapped_private_key, VehicleEncryptedKey = vehicle_encrypted_key, DhPublicKey = dh_public_key,
+            },
+        };
+    }
+
+    private const string ContractColumns = "id, emaid, pcid, emsp_id, standard, origin, is_default, state, cert_issuer_id, cert_serial, cert_der, cert_sub_ca_ders, cert_not_before, cert_not_after, " +
+        "cert_key_algorithm, wrapped_private_key, vehicle_encrypted_key, dh_public_key, signed_data, contract_ends, created_at, updated_at, terminated_at, termination_reason";
+
+    private const string CertificateSet = "cert_issuer_id = @IssuerId, cert_serial = @Serial, cert_der = @Der, cert_sub_ca_ders = @SubCaDers, cert_not_before = @NotBefore, cert_not_after = @NotAfter, " +
+        "cert_key_algorithm = @KeyAlgorithm, wrapped_private_key = @WrappedPrivateKey, vehicle_encrypted_key = @VehicleEncryptedKey, dh_public_key = @DhPublicKey";
+
+    // Termination purges every key and the signed data; the certificate itself stays for the record.
+    private const string TerminateSet = "state = 'Terminated', is_default = false, terminated_at = @at, termination_reason = @reason, updated_at = @at, " +
+        "wrapped_private_key = null, vehicle_encrypted_key = null, dh_public_key = null, signed_data = null";
+
+    private static object CertificateParameters(Guid id, ContractCertificate? c, byte[]? signedData, DateTimeOffset at) => new
+    {
+        Id = id, c?.IssuerId, c?.Serial, c?.Der, SubCaDers = c?.SubCaDers.ToArray(), NotBefore = c?.NotBefore.UtcDateTime, NotAfter = c?.NotAfter.UtcDateTime,
+        KeyAlgorithm = c?.KeyAlgorithm.ToString(), c?.WrappedPrivateKey, c?.VehicleEncryptedKey, c?.DhPublicKey, SignedData = signedData, At = at.UtcDateTime,
+    };
+
+    public Task CreateContractAsync(Contract k, AuditEvent audit, IReadOnlyList<WebhookEvent> events, CancellationToken ct = default) =>
+        InTransactionAsync(async (c, tx) =>
+        {
+            if (k.IsDefault) await c.ExecuteAsync("update contracts set is_default = false where pcid = @Pcid and is_default", new { k.Pcid }, tx);
+            try
+            {
+                await c.ExecuteAsync($"""
+                    insert into contracts(id, emaid, pcid, emsp_id, standard, origin, is_default, state, contract_ends, created_at, updated_at, signed_data)
+                    values (@Id, @Emaid, @Pcid, @EmspId, @Standard, @Origin, @IsDefault, @State, @ContractEnds, @CreatedAt, @UpdatedAt, @SignedData)
+                    """,
+                    new
+                    {
+                        k.Id, k.Emaid, k.Pcid, k.EmspId, Standard = k.Standard.ToString(), Origin = k.Origin.ToString(), k.IsDefault, State = k.State.ToString(),
+                        ContractEnds = k.ContractEnds?.UtcDateTime, CreatedAt = k.CreatedAt.UtcDateTime, UpdatedAt = k.UpdatedAt.UtcDateTime, k.SignedData,
+                    }, tx);
+            }
+            catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UniqueViolation)
+            {
+                throw new ContractException(ContractError.AlreadyExists, $"An active contract for {k.Emaid} exists.", e);
+            }
+            if (k.Certificate != null) await c.ExecuteAsync($"update contracts set {CertificateSet} where id = @Id", CertificateParameters(k.Id, k.Certificate, null, k.UpdatedAt), tx);
+            await EnqueueAsync(c, tx, events);
+            await AuditAsync(c, tx, audit);
+        }, ct);
+
+    public async Task<Contract?> GetContractAsync(Guid id, CancellationToken ct = default)
+    {
+        await using var conn = await _db.OpenConnectionAsync(ct);
+        return (await conn.QuerySingleOrDefaultAsync<ContractRow>($"select {ContractColumns} from contracts where id = @id", new { id }))?.ToRecord();
+    }
+
+    public async Task<IReadOnlyList<Contract>> FindByEmaidAsync(string emaid, CancellationToken ct = default)
+    {
+        await using var conn = await _db.OpenConnectionAsync(ct);
+        return (await conn.QueryAsync<ContractRow>($"select {ContractColumns} from contracts where emaid = @emaid order by (state = 'Active') desc, created_at desc", new { emaid }))
+            .Select(r => r.ToRecord()).ToList();
+    }
+
+    public async Task<IReadOnlyList<Contract>> ListForVehicleAsync(string pcid, CancellationToken ct = default)
+    {
+        await using var conn = await _db.OpenConnectionAsync(ct);
+        return (await conn.QueryAsync<ContractRow>($"select {ContractColumns} from contracts where pcid = @pcid order by created_at", new { pcid })).Select(r => r.ToRecord()).ToList();
+    }
+
+    public async Task<(ProvisioningCertificate? Vehicle, IReadOnlyList<Contract> Contracts)> GetInstallationContextAsync(string pcid, CancellationToken ct = default)
+    {
+        await using var conn = await _db.OpenConnectionAsync(ct);
+        // One round trip for both reads: the installation hot path.
+        await using var multi = await conn.QueryMultipleAsync(
+            $"select {VehicleColumns} from provisioning_certificates where pcid = @pcid; select {ContractColumns} from contracts where pcid = @pcid and state = 'Active' order by created_at", new { pcid });
+        var vehicle = (await multi.ReadSingleOrDefaultAsync<VehicleRow>())?.ToRecord();
+        var contracts = (await multi.ReadAsync<ContractRow>()).Select(r => r.ToRecord()).ToList();
+        return (vehicle, contracts);
+    }
+
+    public Task SetDefaultAsync(string pcid, Guid contractId, AuditEvent audit, IReadOnlyList<WebhookEvent> events, CancellationToken ct = default) =>
+        InTransactionAsync(async (c, tx) =>
+        {
+            await c.ExecuteAsync("update contracts set is_default = false where pcid = @pcid and is_default and id <> @contractId", new { pcid, contractId }, tx);
+            if (await c.ExecuteAsync("update contracts set is_default = true where id = @contractId and pcid = @pcid and state = 'Active'", new { pcid, contractId }, tx) != 1)
+                throw new ContractException(ContractError.UnknownContract, $"No active contract {contractId} for {pcid}.");
+            await EnqueueAsync(c, tx, events);
+            await AuditAsync(c, tx, audit);
+        }, ct);
+
+    public Task RecordCertificateAsync(Guid contractId, ContractCertificate certificate, byte[]? signedData, DateTimeOffset at, AuditEvent audit, IReadOnlyList<WebhookEvent> events, CancellationToken ct = default) =>
+        _certificates.EnqueueAsync(new CertificateUpdate(contractId, certificate, signedData, at, audit, events));
+
+    /// <summary>
+    /// Records a batch of contract certificates with one statement per table (unnest over column arrays): the batch
+    /// loop is serialized, so its cost per item must stay small. ISO 15118 chains have at most two sub-CAs [V2G2-009].
+    /// </summary>
+    private async Task<IReadOnlyList<bool>> CommitCertificatesAsync(IReadOnlyList<CertificateUpdate> batch)
+    {
+        await InTransactionAsync(async (c, tx) =>
+        {
+            var certs = batch.Select(b => b.Certificate).ToList();
+            var updated = await c.ExecuteAsync("""
+                update contracts k set cert_issuer_id = u.issuer, cert_serial = u.serial, cert_der = u.der, cert_sub_ca_ders = array_remove(array[u.sub2, u.sub1], null),
+                    cert_not_before = u.nb, cert_not_after = u.na, cert_key_algorithm = u.alg, wrapped_private_key = u.wrapped, vehicle_encrypted_key = u.venc,
+                    dh_public_key = u.dh, signed_data = coalesce(u.signed, k.signed_data), updated_at = u.at
+                from unnest(@ids, @issuers, @serials, @ders, @sub2s, @sub1s, @nbs, @nas, @algs, @wrapped, @vencs, @dhs, @signed, @ats)
+                    as u(id, issuer, serial, der, sub2, sub1, nb, na, alg, wrapped, venc, dh, signed, at)
+                where k.id = u.id and k.state = 'Active'
+                """,
+                new
+                {
+                    ids = batch.Select(b => b.ContractId).ToArray(), issuers = certs.Select(x => x.IssuerId).ToArray(), serials = certs.Select(x => x.Serial).ToArray(),
+                    ders = certs.Select(x => x.Der).ToArray(), sub2s = certs.Select(x => x.SubCaDers.ElementAtOrDefault(0)).ToArray(),
+                    sub1s = certs.Select(x => x.SubCaDers.ElementAtOrDefault(1)).ToArray(), nbs = certs.Select(x => x.NotBefore.UtcDateTime).ToArray(),
+                    nas = certs.Select(x => x.NotAfter.UtcDateTime).ToArray(), algs = certs.Select(x => x.KeyAlgorithm.ToString()).ToArray(),
+                    wrapped = certs.Select(x => x.WrappedPrivateKey).ToArray(), vencs = certs.Select(x => x.VehicleEncryptedKey).ToArray(),
+                    dhs = certs.Select(x => x.DhPublicKey).ToArray(), signed = batch.Select(b => b.SignedData).ToArray(), ats = batch.Select(b => b.At.UtcDateTime).ToArray(),
+                }, tx);
+            if (updated != batch.Count) throw new ContractException(ContractError.ContractTerminated, "The contract is no longer active.");
+            await EnqueueAsync(c, tx, batch.SelectMany(b => b.Events).ToList());
+            await PostgresAuditWriter.AppendAsync(c, tx, batch.Select(b => b.Audit).ToList(), _clock);
+        }, CancellationToken.None);
+        return batch.Select(_ => true).ToList();
+    }
+
+    public async Task<bool> TerminateAsync(Guid contractId, DateTimeOffset at, string reason, AuditEvent audit, IReadOnlyList<WebhookEvent> events, CancellationToken ct = default)
+    {
+        var done = false;
+        await InTransactionAsync(async (c, tx) =>
+        {
+            done = await c.ExecuteAsync($"update contracts set {TerminateSet} where id = @contractId and state = 'Active'", new { contractId, at = at.UtcDateTime, reason }, tx) == 1;
+            if (!done) return;
+            await EnqueueAsync(c, tx, events);
+            await AuditAsync(c, tx, audit);
+        }, ct);
+        return done;
+    }
+
+    // ---- webhooks ----
+
+    /// <summary>
+    /// Fans events out to the enabled endpoints of the OEM owning each PCID, inside the caller's transaction, in one
+    /// statement (the vehicle row must still exist: a deletion enqueues before it deletes).
+    /// </summary>
+    private static async Task EnqueueAsync(NpgsqlConnection c, NpgsqlTransaction tx, IReadOnlyList<WebhookEvent> events)
+    {
+        if (events.Count == 0) return;
+        await c.ExecuteAsync("""
+            insert into webhook_outbox(id, endpoint_id, event_id, event_type, payload, state, attempts, next_attempt_at)
+            select gen_random_uuid(), e.id, u.event_id, u.event_type, u.payload, 'Pending', 0, u.at
+            from unnest(@eventIds, @eventTypes, @payloads, @ats, @pcids) as u(event_id, event_type, payload, at, pcid)
+            join provisioning_certificates p on p.pcid = u.pcid
+            join webhook_endpoints e on e.owner_id = p.oem_id and e.status = 'Enabled' and u.event_type = any(e.enabled_events)
+            """,
+            new
+            {
+                eventIds = events.Select(e => e.EventId).ToArray(), eventTypes = events.Select(e => e.EventType).ToArray(), payloads = events.Select(e => e.Payload).ToArray(),
+                ats = events.Select(e => e.At.UtcDateTime).ToArray(), pcids = events.Select(e => e.Pcid).ToArray(),
+            }, tx);
+    }
+
+    private sealed class EndpointRow
+    {
+        public Guid id { get; set; }
+        public string owner_id { get; set; } = null!;
+        public string url { get; set; } = null!;
+        public string[] enabled_events { get; set; } = null!;
+        public byte[] wrapped_secret { get; set; } = null!;
+        public string? description { get; set; }
+        public string status { get; set; } = null!;
+        public DateTime created_at { get; set; }
+
+        public WebhookEndpoint ToRecord() => new()
+        {
+            Id = id, OwnerId = owner_id, Url = new Uri(url), EnabledEvents = enabled_events, WrappedSecret = wrapped_secret, Description = description,
+            Status = Enum.Parse<WebhookEndpointStatus>(status), CreatedAt = Utc(created_at),
+        };
+    }
+
+    private const string EndpointColumns = "id, owner_id, url, enabled_events, wrapped_secret, description, status, created_at";
+
+    public Task AddEndpointAsync(WebhookEndpoint e, AuditEvent audit, CancellationToken ct = default) =>
+        InTransactionAsync(async (c, tx) =>
+        {
+            await c.ExecuteAsync($"insert into webhook_endpoints({EndpointColumns}) values (@Id, @OwnerId, @Url, @EnabledEvents, @WrappedSecret, @Description, @Status, @CreatedAt)",
+                new { e.Id, e.OwnerId, Url = e.Url.ToString(), EnabledEvents = e.EnabledEvents.ToArray(), e.WrappedSecret, e.Description, Status = e.Status.ToString(), CreatedAt = e.CreatedAt.UtcDateTime }, tx);
+            await AuditAsync(c, tx, audit);
+        }, ct);
+
+    public async Task<WebhookEndpoint?> GetEndpointAsync(Guid id, CancellationToken ct = default)
+    {
+        await using var conn = await _db.OpenConnectionAsync(ct);
+        return (await conn.QuerySingleOrDefaultAsync<EndpointRow>($"select {EndpointColumns} from webhook_endpoints where id = @id", new { id }))?.ToRecord();
+    }
+
+    public async Task<IReadOnlyList<WebhookEndpoint>> ListEndpointsAsync(string ownerId, CancellationToken ct = default)
+    {
+        await using var conn = await _db.OpenConnectionAsync(ct);
+        return (await conn.QueryAsync<EndpointRow>($"select {EndpointColumns} from webhook_endpoints where owner_id = @ownerId order by created_at", new { ownerId })).Select(r => r.ToRecord()).ToList();
+    }
+
+    public async Task<bool> DeleteEndpointAsync(Guid id, AuditEvent audit, CancellationToken ct = default)
+    {
+        var deleted = false;
+        await InTransactionAsync(async (c, tx) =>
+        {
+            deleted = await c.ExecuteAsync("delete from webhook_endpoints where id = @id", new { id }, tx) == 1;
+            if (deleted) await AuditAsync(c, tx, audit);
+        }, ct);
+        return deleted;
+    }
+
+    private sealed class DeliveryRow
+    {
+        public Guid id { get; set; }
+        public Guid endpoint_id { get; set; }
+        public Guid event_id { get; set; }
+        public string event_type { get; set; } = null!;
+        public string payload { get; set; } = null!;
+        public string state { get; set; } = null!;
+        public int attempts { get; set; }
+        public DateTime next_attempt_at { get; set; }
+        public int? last_status_code { get; set; }
+        public string? last_error { get; set; }
+        public DateTime? delivered_at { get; set; }
+
+        public WebhookDelivery ToRecord() => new()
+        {
+            Id = id, EndpointId = endpoint_id, EventId = event_id, EventType = event_type, Payload = payload, State = Enum.Parse<WebhookDeliveryState>(state), Attempts = attempts,
+            NextAttemptAt = Utc(next_attempt_at), LastStatusCode = last_status_code, LastError = last_error, DeliveredAt = Utc(delivered_at),
+        };
+    }
+
+    private const string DeliveryColumns = "id, endpoint_id, event_id, event_type, payload, state, attempts, next_attempt_at, last_status_code, last_error, delivered_at";
+
+    public async Task<IReadOnlyList<WebhookDelivery>> ClaimDueAsync(DateTimeOffset now, int max, TimeSpan lease, CancellationToken ct = default)
+    {
+        IReadOnlyList<WebhookDelivery> claimed = [];
+        await InTransactionAsync(async (c, tx) =>
+        {
+            // skip locked: parallel dispatchers (several instances) take disjoint rows; the lease keeps them apart after commit.
+            var rows = await c.QueryAsync<DeliveryRow>($"""
+                update webhook_outbox set next_attempt_at = @until
+                where id in (select id from webhook_outbox where state = 'Pending' and next_attempt_at <= @now order by next_attempt_at limit @max for update skip locked)
+                returning {DeliveryColumns}
+                """, new { now = now.UtcDateTime, until = (now + lease).UtcDateTime, max }, tx);
+            claimed = rows.Select(r => r.ToRecord()).ToList();
+        }, ct);
+        return claimed;
+    }
+
+    public Task RecordAttemptAsync(WebhookAttempt a, WebhookDeliveryState state, DateTimeOffset? nextAttemptAt, CancellationToken ct = default) =>
+        InTransactionAsync(async (c, tx) =>
+        {
+            await c.ExecuteAsync("insert into webhook_attempts(delivery_id, attempt, at, status_code, error, duration_ms) values (@DeliveryId, @Attempt, @At, @StatusCode, @Error, @Ms)",
+                new { a.DeliveryId, a.Attempt, At = a.At.UtcDateTime, a.StatusCode, a.Error, Ms = a.Duration.TotalMilliseconds }, tx);
+            await c.ExecuteAsync("""
+                update webhook_outbox set state = @State, attempts = @Attempt, last_status_code = @StatusCode, last_error = @Error,
+                    next_attempt_at = coalesce(@Next, next_attempt_at), delivered_at = case when @State = 'Delivered' then @At else delivered_at end
+                where id = @DeliveryId
+                """, new { a.DeliveryId, a.Attempt, a.StatusCode, a.Error, State = state.ToString(), Next = nextAttemptAt?.UtcDateTime, At = a.At.UtcDateTime }, tx);
+        }, ct);
+
+    public async Task<IReadOnlyList<WebhookDelivery>> ListDeliveriesAsync(Guid endpointId, CancellationToken ct = default)
+    {
+        await using var conn = await _db.OpenConnectionAsync(ct);
+        return (await conn.QueryAsync<DeliveryRow>($"select {DeliveryColumns} from webhook_outbox where endpoint_id = @endpointId order by created_at, id", new { endpointId })).Select(r => r.ToRecord()).ToList();
+    }
+
+    public async Task<IReadOnlyList<WebhookAttempt>> ListAttemptsAsync(Guid deliveryId, CancellationToken ct = default)
+    {
+        await using var conn = await _db.OpenConnectionAsync(ct);
+        var rows = await conn.QueryAsync<(Guid DeliveryId, int Attempt, DateTime At, int? StatusCode, string? Error, double Ms)>(
+            "select delivery_id, attempt, at, status_code, error, duration_ms from webhook_attempts where delivery_id = @deliveryId order by attempt", new { deliveryId });
+        return rows.Select(r => new WebhookAttempt(r.DeliveryId, r.Attempt, Utc(r.At), r.StatusCode, r.Error, TimeSpan.FromMilliseconds(r.Ms))).ToList();
+    }
+
+    public ValueTask DisposeAsync() => _certificates.DisposeAsync();
+}

@@ -1,0 +1,124 @@
+using System.Security.Cryptography;
+using BenchmarkDotNet.Attributes;
+using Org.BouncyCastle.X509;
+using PlugAndCharge.Contracts;
+using PlugAndCharge.Contracts.Contracts;
+using PlugAndCharge.Contracts.Installation;
+using PlugAndCharge.Contracts.Pools;
+using PlugAndCharge.Contracts.Signing;
+using PlugAndCharge.Contracts.Vehicles;
+using PlugAndCharge.Pki;
+using PlugAndCharge.Pki.Authorities;
+using PlugAndCharge.Pki.Keys;
+using PlugAndCharge.Storage;
+using PlugAndCharge.Storage.Contracts;
+
+namespace PlugAndCharge.Benchmarks.Contracts;
+
+/// <summary>
+/// A development world for the installation benchmarks: the iso2 hierarchy, roots in the pool, a CPS signer, and
+/// vehicles with a default contract each and a pre-built signed CertificateInstallationReq. RenewBefore is set beyond
+/// the certificate lifetime, so every installation issues a new contract certificate (the full path: decode, verify,
+/// validate, issue, encrypt, sign, encode, persist).
+/// </summary>
+internal sealed class InstallationBench
+{
+    public ContractServices Services { get; }
+    public byte[][] Requests { get; }
+
+    private InstallationBench(ContractServices services, byte[][] requests) { Services = services; Requests = requests; }
+
+    public static async Task<InstallationBench> CreateAsync(CertificateAuthorityServices ca, Func<CertificateAuthorityServices, ContractOptions, ContractServices> compose, int vehicles)
+    {
+        await DevelopmentHierarchy.CreateAsync(ca.Hierarchy, ca.CaStore, "iso2", "memory", KeyAlgorithm.EcP256, "bench");
+        var options = new ContractOptions { KeyEncryptionKey = RandomNumberGenerator.GetBytes(32), RenewBefore = TimeSpan.FromDays(100_000) };
+        var services = compose(ca, options);
+        async Task<X509Certificate> Root(string id, RootType type, string? owner, string[]? wmis)
+        {
+            var cert = (await ca.Authorities.GetAsync(id)).Certificate;
+            await services.Roots.AddAsync(cert.GetEncoded(), type, owner, wmis, "bench");
+            return cert;
+        }
+        var v2g = await Root("iso2-v2g-root", RootType.V2G, null, null);
+        await Root("iso2-mo-root", RootType.MO, null, null);
+        await Root("iso2-oem-root", RootType.OEM, "oem", ["BNC"]);
+        services.Signers.Add(await CpsSigner.IssueAsync(ca, "iso2-cps-subca2", $"memory:cps-{Guid.NewGuid():N}", "CN=CPS Bench,O=Bench,DC=CPS", "bench"));
+        var owner = new ContractOwner("emsp", ["DE8AA"]);
+        var requests = new byte[vehicles][];
+        var run = Guid.NewGuid().ToString("N")[..6].ToUpperInvariant();
+        for (var i = 0; i < vehicles; i++)
+        {
+            using var car = await VehicleSimulator.CreateAsync(ca, "iso2-oem-subca2", $"BNC{run}{i:D8}", [v2g]);
+            await services.Vehicles.AddAsync("oem", new ProvisioningCertificateUpload(car.ProvisioningCertificate, car.ProvisioningSubCas[0], car.ProvisioningSubCas[1]), "bench");
+            await services.Contracts.BindAsync(owner, new ContractBinding { Pcid = car.Pcid }, "bench");
+            requests[i] = car.BuildInstallationRequest();
+        }
+        var check = await services.Installation.HandleAsync(requests[0]);
+        if (!check.IsOk) throw new InvalidOperationException("Benchmark world is broken: " + check.Detail);
+        return new InstallationBench(services, requests);
+    }
+}
+
+/// <summary>
+/// One ISO 15118-2 installation, end to end, in memory:
+/// `dotnet run -c Release --project tests/PlugAndCharge.Benchmarks -- --filter '*InstallationInMemory*' --job short --inProcess`.
+/// </summary>
+[MemoryDiagnoser]
+public class InstallationInMemoryBenchmarks
+{
+    private InstallationBench _bench = null!;
+    private int _next;
+
+    [GlobalSetup]
+    public void Setup() => _bench = InstallationBench.CreateAsync(CertificateAuthorityServices.InMemory(), (ca, o) => ContractServices.InMemory(ca, o), 64).GetAwaiter().GetResult();
+
+    [Benchmark]
+    public async Task<InstallationOutcome> InstallIssuingANewCertificate()
+    {
+        var outcome = await _bench.Services.Installation.HandleAsync(_bench.Requests[_next++ % _bench.Requests.Length]);
+        return outcome.IsOk ? outcome : throw new InvalidOperationException(outcome.Detail);
+    }
+}
+
+/// <summary>
+/// Installations persisted in PostgreSQL (contract row, certificate row, audit entries, outbox) with 32 concurrent
+/// callers; PNC_BENCH_DATABASE names a database the benchmark may fill:
+/// `PNC_BENCH_DATABASE=... dotnet run -c Release --project tests/PlugAndCharge.Benchmarks -- --filter '*InstallationPersisted*' --job short --inProcess`.
+/// </summary>
+public class InstallationPersistedBenchmarks
+{
+    private const int Callers = 32;
+    private const int PerCaller = 32;
+    private InstallationBench _bench = null!;
+    private PostgresContractStore _store = null!;
+    private PostgresPkiStore _pki = null!;
+    private int _next;
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        var cs = Environment.GetEnvironmentVariable("PNC_BENCH_DATABASE") ?? throw new InvalidOperationException("Set PNC_BENCH_DATABASE.");
+        var (_, pki, store) = ContractDatabase.OpenAsync(cs).GetAwaiter().GetResult();
+        (_pki, _store) = (pki, store);
+        // A fresh database per run: the development hierarchy uses fixed CA ids.
+        var ca = PkiDatabase.Compose(pki, new KeyProviderRegistry([new SoftwareKeyProvider(null, null)]), new PkiOptions());
+        _bench = InstallationBench.CreateAsync(ca, (c, o) => ContractDatabase.Compose(c, store, o), 256).GetAwaiter().GetResult();
+    }
+
+    [GlobalCleanup]
+    public void Cleanup()
+    {
+        _store.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        _pki.DisposeAsync().AsTask().GetAwaiter().GetResult();
+    }
+
+    [Benchmark(OperationsPerInvoke = Callers * PerCaller)]
+    public Task Install32Concurrent() => Task.WhenAll(Enumerable.Range(0, Callers).Select(_ => Task.Run(async () =>
+    {
+        for (var i = 0; i < PerCaller; i++)
+        {
+            var outcome = await _bench.Services.Installation.HandleAsync(_bench.Requests[Interlocked.Increment(ref _next) % _bench.Requests.Length]);
+            if (!outcome.IsOk) throw new InvalidOperationException(outcome.Detail);
+        }
+    })));
+}

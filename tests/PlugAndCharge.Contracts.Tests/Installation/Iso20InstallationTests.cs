@@ -1,0 +1,62 @@
+using PlugAndCharge.Contracts.Contracts;
+using PlugAndCharge.Contracts.Installation;
+using PlugAndCharge.Exi;
+using Xunit;
+
+namespace PlugAndCharge.Contracts.Tests.Installation;
+
+public class Iso20InstallationTests(WorldFixture fx) : IClassFixture<WorldFixture>
+{
+    private ContractWorld W => fx.World;
+
+    [Fact]
+    public async Task The_car_installs_a_P521_contract_with_AES_256_GCM_and_verifies_the_CPS_signature()
+    {
+        var (car, contract) = await W.VehicleWithContractAsync(IsoStandard.Iso15118_20);
+        Assert.Equal(IsoStandard.Iso15118_20, contract.Standard);
+        var outcome = await W.Services.Iso20Installation.InstallAsync(car.BuildIso20InstallationRequest());
+        Assert.True(outcome.IsOk, outcome.Detail);
+        var (installed, remaining) = car.AcceptIso20Response(outcome.Response);
+        using (installed)
+        {
+            Assert.Equal(contract.Emaid, installed.Emaid);
+            Assert.Equal(0, remaining);
+            Assert.Equal(521, installed.Key.KeySize);
+        }
+        var res = ExiSchema.Iso20.Decode(outcome.Response);
+        Assert.Equal("SECP521", res.Descendant("ECDHCurve")!.Text);
+        Assert.Equal(94, res.Descendant("SECP521_EncryptedPrivateKey")!.Value.AsBytes().Length);
+    }
+
+    [Fact]
+    public async Task Several_contracts_are_delivered_one_per_request_in_priority_order()
+    {
+        var (car, first) = await W.VehicleWithContractAsync(IsoStandard.Iso15118_20);
+        var second = await W.Services.Contracts.BindAsync(ContractWorld.Emsp, new ContractBinding { Pcid = car.Pcid }, "test");
+        var third = await W.Services.Contracts.BindAsync(ContractWorld.Emsp, new ContractBinding { Pcid = car.Pcid, ProviderPrefix = "DE8AB" }, "test");
+
+        // The vehicle prefers the third, takes at most two.
+        var a = car.AcceptIso20Response((await W.Services.Iso20Installation.InstallAsync(car.BuildIso20InstallationRequest(2, [third.Emaid]))).Response);
+        var b = car.AcceptIso20Response((await W.Services.Iso20Installation.InstallAsync(car.BuildIso20InstallationRequest(2, [third.Emaid]))).Response);
+        Assert.Equal((third.Emaid, 1), (a.Contract.Emaid, a.Remaining));
+        Assert.Equal((first.Emaid, 0), (b.Contract.Emaid, b.Remaining)); // then the default
+        Assert.NotEqual(second.Emaid, b.Contract.Emaid);
+
+        // A new session starts over.
+        car.SessionId = [1, 2, 3, 4, 5, 6, 7, 8];
+        var c = car.AcceptIso20Response((await W.Services.Iso20Installation.InstallAsync(car.BuildIso20InstallationRequest(3))).Response);
+        Assert.Equal((first.Emaid, 2), (c.Contract.Emaid, c.Remaining));
+    }
+
+    [Fact]
+    public async Task Failures_are_complete_signed_responses_with_the_20_codes()
+    {
+        var unknown = await W.NewVehicleAsync(IsoStandard.Iso15118_20);
+        var outcome = await W.Services.Iso20Installation.InstallAsync(unknown.BuildIso20InstallationRequest());
+        Assert.Equal(InstallationResult.UnknownVehicle, outcome.Result);
+        var res = ExiSchema.Iso20.Decode(outcome.Response);
+        Assert.Equal("WARNING_NoContractMatchingPCIDFound", res.Element("ResponseCode")!.Text);
+        Assert.NotNull(res.Element("Header")!.Element("Signature"));
+        Assert.Equal(InstallationResult.Malformed, (await W.Services.Iso20Installation.InstallAsync([1, 2, 3])).Result);
+    }
+}

@@ -1,0 +1,116 @@
+using Dapper;
+using Npgsql;
+using PlugAndCharge.Contracts.Contracts;
+using PlugAndCharge.Contracts.Pools;
+using PlugAndCharge.Contracts.Tests.Webhooks;
+using PlugAndCharge.Contracts.Webhooks;
+using PlugAndCharge.Pki;
+using PlugAndCharge.Pki.Audit;
+using PlugAndCharge.Pki.Keys;
+using PlugAndCharge.Storage;
+using PlugAndCharge.Storage.Contracts;
+using PlugAndCharge.Tests;
+using Xunit;
+
+namespace PlugAndCharge.Contracts.Tests.Storage;
+
+public sealed class PostgresContractFixture : IAsyncLifetime
+{
+    public PostgresDatabase Database { get; private set; } = null!;
+    public NpgsqlDataSource Db { get; private set; } = null!;
+    public PostgresPkiStore Pki { get; private set; } = null!;
+    public PostgresContractStore Store { get; private set; } = null!;
+    public ContractWorld World { get; private set; } = null!;
+    public ContractOptions Options { get; } = ContractWorld.Options();
+
+    public async Task InitializeAsync()
+    {
+        Database = await PostgresDatabase.CreateAsync();
+        (Db, Pki, Store) = await ContractDatabase.OpenAsync(Database.ConnectionString);
+        var ca = PkiDatabase.Compose(Pki, new KeyProviderRegistry([new SoftwareKeyProvider(null, null)]), new PkiOptions());
+        World = await ContractWorld.CreateAsync(ca, c => ContractDatabase.Compose(c, Store, Options));
+    }
+
+    public async Task DisposeAsync()
+    {
+        await Store.DisposeAsync();
+        await Pki.DisposeAsync();
+        await Db.DisposeAsync();
+        await Database.DisposeAsync();
+    }
+}
+
+public class PostgresContractStoreTests(PostgresContractFixture fx) : IClassFixture<PostgresContractFixture>
+{
+    private ContractWorld W => fx.World;
+
+    [Fact]
+    public async Task Installation_and_update_persist_and_a_fresh_store_reads_the_same_contract()
+    {
+        var (car, contract) = await W.VehicleWithContractAsync();
+        using var installed = car.AcceptIso2Response((await W.Services.Installation.HandleAsync(car.BuildInstallationRequest())).Response);
+        var renewed = await W.Services.Installation.HandleAsync(car.BuildUpdateRequest(installed));
+        using var second = car.AcceptIso2Response(renewed.Response, installed);
+
+        await using var other = new PostgresContractStore(fx.Db);
+        var stored = (await other.FindByEmaidAsync(contract.Emaid)).Single();
+        Assert.Equal(second.Certificate, stored.Certificate!.Der);
+        Assert.Equal(2, stored.Certificate.SubCaDers.Count);
+        Assert.True(stored.IsDefault);
+        Assert.NotNull(stored.Certificate.WrappedPrivateKey);
+        // The clear scalar never reaches the database.
+        var scalar = second.Key.ExportParameters(true).D!;
+        Assert.False(stored.Certificate.WrappedPrivateKey.AsSpan().IndexOf(scalar) >= 0);
+        var (vehicle, active) = await other.GetInstallationContextAsync(car.Pcid);
+        Assert.Equal(car.Pcid, vehicle!.Pcid);
+        Assert.Single(active);
+    }
+
+    [Fact]
+    public async Task Concurrent_installations_all_succeed_and_the_audit_chain_stays_intact()
+    {
+        var cars = new List<Vehicles.VehicleSimulator>();
+        for (var i = 0; i < 24; i++) cars.Add((await W.VehicleWithContractAsync()).Vehicle);
+        var outcomes = await Task.WhenAll(cars.Select(c => Task.Run(() => W.Services.Installation.HandleAsync(c.BuildInstallationRequest()))));
+        Assert.All(outcomes, o => Assert.True(o.IsOk, o.Detail));
+        for (var i = 0; i < cars.Count; i++) using (cars[i].AcceptIso2Response(outcomes[i].Response)) { }
+        var verification = await AuditChain.VerifyAsync(fx.Pki.ReadAllAsync());
+        Assert.True(verification.Intact, verification.Detail);
+    }
+
+    [Fact]
+    public async Task Termination_and_vehicle_deletion_purge_keys_in_the_database()
+    {
+        var (car, contract) = await W.VehicleWithContractAsync();
+        await W.Services.Contracts.IssueCertificateAsync(null, contract.Emaid, "test");
+        var second = await W.Services.Contracts.BindAsync(ContractWorld.Emsp, new ContractBinding { Pcid = car.Pcid, IssueCertificate = true }, "test");
+        await W.Services.Contracts.TerminateAsync(ContractWorld.Emsp, contract.Emaid, "ended", "test");
+        await using var conn = await fx.Db.OpenConnectionAsync();
+        var row = await conn.QuerySingleAsync<(string State, byte[]? Key)>("select state, wrapped_private_key from contracts where id = @Id", new { contract.Id });
+        Assert.Equal(("Terminated", (byte[]?)null), row);
+
+        await W.Services.Vehicles.DeleteAsync(ContractWorld.Oem, car.Pcid, "test");
+        Assert.Equal(0, await conn.ExecuteScalarAsync<long>("select count(*) from contracts where pcid = @Pcid and (state = 'Active' or wrapped_private_key is not null)", new { car.Pcid }));
+        Assert.Equal(ContractState.Terminated, (await W.Services.Contracts.GetStatusAsync(second.Emaid)).State);
+        Assert.Equal(ContractCertificateState.Revoked, (await W.Services.Contracts.GetStatusAsync(second.Emaid)).Certificate);
+        Assert.Equal(ContractError.AlreadyExists, (await Assert.ThrowsAsync<ContractException>(() => W.Services.Roots.AddAsync(W.V2GRoot2.GetEncoded(), RootType.V2G, null, null, "t"))).Error);
+    }
+
+    [Fact]
+    public async Task The_outbox_is_written_with_the_change_and_delivered_to_a_real_receiver()
+    {
+        using var receiver = new WebhookReceiver();
+        var created = await W.Services.Webhooks.CreateAsync(ContractWorld.Oem, receiver.Url, [WebhookEvents.ContractCreated, WebhookEvents.ContractDeleted], null, "oem");
+        var (car, contract) = await W.VehicleWithContractAsync();
+        await W.Services.Contracts.TerminateAsync(null, contract.Emaid, "end", "test");
+        using var http = new HttpClient();
+        var dispatcher = new WebhookDispatcher(fx.Store, W.Services.Webhooks, http, new WebhookDispatchOptions(), TimeProvider.System);
+        while (await dispatcher.RunOnceAsync() > 0) { }
+        var deliveries = await W.Services.Webhooks.DeliveriesAsync(created.Endpoint.Id);
+        Assert.Equal([WebhookEvents.ContractCreated, WebhookEvents.ContractDeleted], deliveries.Select(d => d.EventType).Order().ToArray());
+        Assert.All(deliveries, d => Assert.Equal(WebhookDeliveryState.Delivered, d.State));
+        Assert.Equal(2, receiver.Received.Count);
+        Assert.All(receiver.Received, r => Assert.Contains(car.Pcid, r.Body));
+        Assert.Single(await fx.Store.ListAttemptsAsync(deliveries[0].Id));
+    }
+}
