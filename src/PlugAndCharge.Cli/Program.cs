@@ -32,6 +32,8 @@ namespace PlugAndCharge.Cli
             using var cts = new CancellationTokenSource();
             ConsoleCancelEventHandler onCancel = (_, ev) => { ev.Cancel = true; cts.Cancel(); };
             Console.CancelKeyPress += onCancel;
+            // SIGTERM (systemd, docker stop, kill) stops the service as cleanly as Ctrl-C does.
+            using var onTerm = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, ctx => { ctx.Cancel = true; cts.Cancel(); });
             try
             {
                 if (args.Length == 0 || args[0] is "--help" or "-h" or "help") { o.WriteLine(Usage); return args.Length == 0 ? 2 : 0; }

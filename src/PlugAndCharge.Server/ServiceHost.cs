@@ -31,6 +31,10 @@ public static class ServiceHost
     public static WebApplication Build(ServiceHostOptions options, CertificateAuthorityServices ca, NpgsqlDataSource db, TimeProvider? clock = null)
     {
         clock ??= TimeProvider.System;
+        var contractStore = new PlugAndCharge.Storage.Contracts.PostgresContractStore(db, clock);
+        var contracts = PlugAndCharge.Storage.Contracts.ContractDatabase.Compose(ca, contractStore,
+            new PlugAndCharge.Contracts.ContractOptions { KeyEncryptionKey = options.ContractKeyEncryptionKey }, clock);
+        foreach (var signer in options.CpsSigners) contracts.Signers.Add(signer);
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.ConfigureKestrel(k =>
         {
@@ -62,13 +66,18 @@ public static class ServiceHost
         builder.Services.AddSingleton(new AccessTokens(options.TokenSigningKey, clock, options.TokenLifetime));
         builder.Services.AddParticipantAuthentication();
 
+        builder.Services.AddSingleton(contracts);
+        builder.Services.AddSingleton<PlugAndCharge.Ocpp.EvCertificates.IEvCertificateService, PlugAndCharge.Server.Composition.ContractEvCertificateService>();
+        builder.Services.AddSingleton<PlugAndCharge.Ocpp.Authorization.IContractAuthorization, PlugAndCharge.Server.Composition.ContractAuthorizationFromRegistry>();
+
         // OCPP for chargers and CSMSs (stations authenticate themselves: profile 2 basic auth or profile 3 mTLS).
         builder.Services.AddSingleton<PlugAndCharge.Ocpp.Stations.IStationStore>(new PlugAndCharge.Storage.Ocpp.PostgresStationStore(db));
         builder.Services.AddOcpp();
         // The OCPI hub (parties authenticate with OCPI credentials tokens).
         builder.Services.AddSingleton<PlugAndCharge.Ocpi.Parties.IOcpiPartyStore>(new PlugAndCharge.Storage.Ocpi.PostgresOcpiPartyStore(db));
         builder.Services.AddSingleton<PlugAndCharge.Ocpi.Tokens.IOcpiTokenStore>(new PlugAndCharge.Storage.Ocpi.PostgresOcpiTokenStore(db));
-        builder.Services.AddSingleton<PlugAndCharge.Ocpi.ContractChecks.IContractStatusSource>(new PlugAndCharge.Storage.Ocpi.PostgresContractCertificateStatus(db));
+        builder.Services.AddSingleton<PlugAndCharge.Ocpi.ContractChecks.IContractStatusSource>(
+            new PlugAndCharge.Server.Composition.ContractStatusForHub(contracts, new PlugAndCharge.Storage.Ocpi.PostgresContractCertificateStatus(db)));
         builder.Services.AddOcpiHub(o => o.PublicBaseUrl = options.OcpiPublicBaseUrl);
 
         var app = builder.Build();
@@ -99,6 +108,8 @@ public static class ServiceHost
         app.MapOAuthEndpoints();
         app.MapParticipantEndpoints();
         app.MapEstEndpoints();
+        app.MapContractEndpoints();
+        app.Lifetime.ApplicationStopped.Register(() => contractStore.DisposeAsync().AsTask().GetAwaiter().GetResult());
         app.MapOcppEndpoints();
         app.MapOcpiEndpoints();
         app.MapOcpiOperatorEndpoints().RequireAuthorization(ParticipantAuthentication.Policies.Admin).WithTags("OCPI hub operator");

@@ -37,6 +37,8 @@ internal static class ServeCommands
         {
             HttpUrls = urls.Split(';'), HttpsUrls = httpsUrls.Split(';'), ServerCertificate = serverCertificate,
             TokenSigningKey = ServiceBootstrap.TokenSigningKey(env),
+            ContractKeyEncryptionKey = ServiceBootstrap.ContractKeyEncryptionKey(env),
+            CpsSigners = await ServiceBootstrap.CpsSignersAsync(env, ct),
         };
         await using var app = ServiceHost.Build(options, env.Ca, env.Db);
         await app.StartAsync(ct);

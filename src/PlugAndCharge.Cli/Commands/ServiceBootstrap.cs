@@ -38,6 +38,38 @@ internal static class ServiceBootstrap
         return Convert.FromBase64String(File.ReadAllText(file).Trim());
     }
 
+    /// <summary>
+    /// The key that wraps contract private keys at rest: PNC_CONTRACT_KEK (base64, 32 bytes), or a 0600 file in
+    /// PNC_HOME created once (development).
+    /// </summary>
+    public static byte[] ContractKeyEncryptionKey(PncEnvironment env)
+    {
+        var configured = Environment.GetEnvironmentVariable("PNC_CONTRACT_KEK");
+        if (!string.IsNullOrEmpty(configured))
+        {
+            var key = Convert.FromBase64String(configured);
+            return key.Length == 32 ? key : throw new UsageException("PNC_CONTRACT_KEK must be 32 bytes, base64.");
+        }
+        var file = Path.Combine(env.Home, "contract-kek.key");
+        if (!File.Exists(file)) WriteSecret(file, Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)));
+        return Convert.FromBase64String(File.ReadAllText(file).Trim());
+    }
+
+    /// <summary>A CPS leaf signer per ISO standard whose CPS Sub-CA 2 exists, keys beside the CA keys.</summary>
+    public static async Task<IReadOnlyList<PlugAndCharge.Contracts.Signing.CpsSigner>> CpsSignersAsync(PncEnvironment env, CancellationToken ct)
+    {
+        var signers = new List<PlugAndCharge.Contracts.Signing.CpsSigner>();
+        foreach (var standard in new[] { "iso2", "iso20" })
+        {
+            var subCa = $"{standard}-cps-subca2";
+            if (await env.Ca.CaStore.GetAsync(subCa, ct) == null) continue;
+            signers.Add(await PlugAndCharge.Contracts.Signing.CpsSigner.IssueAsync(env.Ca, subCa,
+                PlugAndCharge.Pki.Keys.KeyLocation.NewKeyUri("file", $"cps-leaf-{standard}-{Guid.NewGuid():N}"),
+                $"CN=CPS Leaf {standard},O=PlugAndCharge,DC=CPS", Program.Actor, ct));
+        }
+        return signers;
+    }
+
     /// <summary>The hub operator's own participant with a client certificate and key in PNC_HOME/participants (0600).</summary>
     public static async Task<(string CertFile, string KeyFile, string CaFile)> AdminCredentialAsync(PncEnvironment env, ParticipantDirectory directory, CancellationToken ct)
     {

@@ -30,6 +30,15 @@ public static class Problems
                 PkiError.KeyProviderUnavailable or PkiError.KeyNotFound => (503, "Signing unavailable"),
                 _ => (400, "Request refused by the CA"),
             },
+            PlugAndCharge.Contracts.ContractException c => c.Error switch
+            {
+                PlugAndCharge.Contracts.ContractError.Malformed => (400, "Bad request"),
+                PlugAndCharge.Contracts.ContractError.NotOwner or PlugAndCharge.Contracts.ContractError.WmiNotAllowed or PlugAndCharge.Contracts.ContractError.ProviderNotAllowed => (403, "Forbidden"),
+                PlugAndCharge.Contracts.ContractError.AlreadyExists or PlugAndCharge.Contracts.ContractError.ContractTerminated => (409, "Conflict"),
+                PlugAndCharge.Contracts.ContractError.KeyEncryptionKeyMissing => (503, "Contract keys unavailable"),
+                var unknown when unknown.ToString().StartsWith("Unknown", StringComparison.Ordinal) => (404, "Not found"),
+                _ => (422, "Refused"),
+            },
             BadHttpRequestException b => (b.StatusCode, "Bad request"),
             System.Text.Json.JsonException => (400, "Malformed JSON"),
             _ => null,

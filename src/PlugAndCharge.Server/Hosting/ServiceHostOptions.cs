@@ -20,6 +20,15 @@ public sealed class ServiceHostOptions
     /// <summary>Public URL of the OCPI root (https://hub.example.com/ocpi); null takes scheme and host of each request.</summary>
     public string? OcpiPublicBaseUrl { get; init; }
 
+    /// <summary>
+    /// AES-256 key that wraps contract private keys at rest (32 bytes, from a secret store); null refuses to issue
+    /// hub-made contract certificates (eMSP-made contract data still works).
+    /// </summary>
+    public byte[]? ContractKeyEncryptionKey { get; init; }
+
+    /// <summary>CPS leaf signers of installation responses (one per ISO standard at least).</summary>
+    public IReadOnlyList<PlugAndCharge.Contracts.Signing.CpsSigner> CpsSigners { get; init; } = [];
+
     public TimeSpan TokenLifetime { get; init; } = TimeSpan.FromHours(1);
 
     /// <summary>Log level of the host's structured (JSON) console logs.</summary>

@@ -50,9 +50,11 @@ public sealed class ServiceFixture : IAsyncLifetime
         var tls = await Directory.IssueTlsServerCertificateAsync(["localhost", "127.0.0.1"], "test");
         await Directory.RegisterAsync("admin", "Hub operator", ParticipantRole.Admin, [], null, "test");
         AdminCertificate = await IssueClientCertificateAsync("admin");
+        var cps = await PlugAndCharge.Contracts.Signing.CpsSigner.IssueAsync(Ca, "iso2-cps-subca2", $"memory:cps-leaf-{Guid.NewGuid():N}", "CN=CPS Leaf,O=PlugAndCharge Test,DC=CPS", "test");
         App = ServiceHost.Build(new ServiceHostOptions
         {
             HttpUrls = [HttpUrl], HttpsUrls = [HttpsUrl], ServerCertificate = tls, TokenSigningKey = RandomNumberGenerator.GetBytes(32),
+            ContractKeyEncryptionKey = RandomNumberGenerator.GetBytes(32), CpsSigners = [cps],
         }, Ca, Db);
         await App.StartAsync();
     }

@@ -1,0 +1,61 @@
+using Org.BouncyCastle.X509;
+using PlugAndCharge.Contracts;
+using PlugAndCharge.Contracts.Contracts;
+using PlugAndCharge.Core.Identifiers;
+using PlugAndCharge.Ocpp.EvCertificates;
+using OcppContractState = PlugAndCharge.Ocpp.Authorization.ContractState;
+using OcpiContractState = PlugAndCharge.Ocpi.ContractChecks.ContractState;
+
+namespace PlugAndCharge.Server.Composition;
+
+/// <summary>
+/// OCPP Get15118EVCertificate answered by contract provisioning: the -2 namespace goes to the installation/update
+/// service, the -20 one to the -20 installation service. Both always return a complete EXI response, also on failure
+/// (chargers must never get an empty exiResponse, domain.md §6).
+/// </summary>
+public sealed class ContractEvCertificateService(ContractServices contracts) : IEvCertificateService
+{
+    public async Task<EvCertificateResult> ProcessAsync(EvCertificateRequest request, CancellationToken ct = default)
+    {
+        byte[] exi;
+        try { exi = Convert.FromBase64String(request.ExiRequest); }
+        catch (FormatException) { exi = []; } // the services answer undecodable input with a signed FAILED response
+        var iso20 = request.Iso15118SchemaVersion.Contains(":-20:", StringComparison.Ordinal) || request.Iso15118SchemaVersion.Contains(":20:", StringComparison.Ordinal);
+        var outcome = iso20 ? await contracts.Iso20Installation.InstallAsync(exi, ct) : await contracts.Installation.HandleAsync(exi, ct);
+        return new EvCertificateResult(outcome.IsOk, Convert.ToBase64String(outcome.Response), outcome.IsOk ? null : outcome.Result.ToString());
+    }
+}
+
+/// <summary>OCPP Authorize's contract state from the contract registry.</summary>
+public sealed class ContractAuthorizationFromRegistry(ContractServices contracts) : PlugAndCharge.Ocpp.Authorization.IContractAuthorization
+{
+    public async ValueTask<OcppContractState> GetStateAsync(string emaid, X509Certificate? contractCertificate, CancellationToken ct = default)
+    {
+        var status = await contracts.Contracts.GetStatusAsync(emaid, ct);
+        if (!status.Known) return OcppContractState.Unknown;
+        if (status.State != ContractState.Active) return OcppContractState.Blocked;
+        return status.Certificate switch
+        {
+            ContractCertificateState.Valid => OcppContractState.Active,
+            ContractCertificateState.Expired => OcppContractState.Expired,
+            _ => OcppContractState.Blocked,
+        };
+    }
+}
+
+/// <summary>
+/// What the OCPI hub knows of a contract before relaying an authorization: the contract registry first; a contract
+/// certificate we issued outside the registry is still judged by its PKI record (<paramref name="fallback"/>).
+/// </summary>
+public sealed class ContractStatusForHub(ContractServices contracts, PlugAndCharge.Ocpi.ContractChecks.IContractStatusSource fallback)
+    : PlugAndCharge.Ocpi.ContractChecks.IContractStatusSource
+{
+    public async ValueTask<OcpiContractState> GetAsync(Emaid emaid, CancellationToken ct = default)
+    {
+        var status = await contracts.Contracts.GetStatusAsync(emaid.Normalized, ct);
+        if (!status.Known) return await fallback.GetAsync(emaid, ct);
+        if (status.State != ContractState.Active) return new OcpiContractState.Terminated(null);
+        var notAfter = status.CertificateNotAfter ?? DateTimeOffset.MinValue;
+        return new OcpiContractState.Active(DateTimeOffset.MinValue, notAfter, status.Certificate == ContractCertificateState.Revoked);
+    }
+}
