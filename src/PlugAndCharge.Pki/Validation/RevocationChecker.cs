@@ -28,7 +28,9 @@ internal static class RevocationChecker
             if (request.Revocation is { } source && info.Status != RevocationStatus.Revoked)
             {
                 var answer = source.Check(issuer.Certificate, certificate.Certificate.SerialNumber);
-                if (answer.Status == RevocationStatus.Revoked && (answer.RevokedAt is null || answer.RevokedAt.Value.UtcDateTime <= context.At))
+                // Compared at whole seconds like the validation time: a revocation earlier in the same second as the
+                // check must count, or a certificate revoked a moment ago would still pass.
+                if (answer.Status == RevocationStatus.Revoked && (answer.RevokedAt is null || WholeSeconds(answer.RevokedAt.Value.UtcDateTime) <= context.At))
                 {
                     info = new RevocationInfo(i, RevocationStatus.Revoked, answer.RevokedAt, answer.Reason ?? RevocationReason.Unspecified, RevocationEvidence.RevocationSource);
                 }
@@ -56,6 +58,8 @@ internal static class RevocationChecker
 
         return null;
     }
+
+    private static DateTime WholeSeconds(DateTime t) => new(t.Ticks - t.Ticks % TimeSpan.TicksPerSecond, DateTimeKind.Utc);
 
     private static Failure? FromCrl(ValidationContext context, CrlView crl, CertificateView certificate, CertificateView issuer, int index, ref RevocationInfo info)
     {

@@ -215,7 +215,22 @@ namespace PlugAndCharge.Pki.Tests.Validation
             RevocationMode = mode,
         };
 
-        private sealed class RecordedRevocations(BigInteger revokedSerial, RevocationReason reason) : IRevocationSource
+        [Fact]
+        public void A_revocation_earlier_in_the_same_second_as_the_check_counts()
+        {
+            // The validation time is compared at whole seconds; the record carries sub-second precision.
+            var revokedAt = new DateTimeOffset(TestPki.At.UtcDateTime, TimeSpan.Zero).AddMilliseconds(-TestPki.At.Millisecond).AddMilliseconds(400);
+            var source = new RecordedRevocations(Contract.Certificate.SerialNumber, RevocationReason.KeyCompromise, revokedAt);
+            var request = Request(Contract.Certificate, [Sub1, Sub2], source: source);
+            var result = Validator.Validate(new ChainValidationRequest
+            {
+                Leaf = request.Leaf, Intermediates = request.Intermediates, TrustAnchors = request.TrustAnchors, Revocation = source,
+                At = revokedAt.AddMilliseconds(300),
+            });
+            Assert.Equal(ChainFailureReason.Revoked, result.Reason);
+        }
+
+        private sealed class RecordedRevocations(BigInteger revokedSerial, RevocationReason reason, DateTimeOffset? revokedAt = null) : IRevocationSource
         {
             public List<X509Certificate> AskedIssuers { get; } = [];
 
@@ -227,7 +242,7 @@ namespace PlugAndCharge.Pki.Tests.Validation
                 }
 
                 return serialNumber.Equals(revokedSerial)
-                    ? RevocationCheck.RevokedOn(new DateTimeOffset(2025, 5, 1, 0, 0, 0, TimeSpan.Zero), reason)
+                    ? RevocationCheck.RevokedOn(revokedAt ?? new DateTimeOffset(2025, 5, 1, 0, 0, 0, TimeSpan.Zero), reason)
                     : RevocationCheck.Good;
             }
         }
