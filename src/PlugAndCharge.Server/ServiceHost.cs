@@ -109,6 +109,7 @@ public static class ServiceHost
         app.MapParticipantEndpoints();
         app.MapEstEndpoints();
         app.MapContractEndpoints();
+        app.MapRootCertificatePoolEndpoints();
         app.Lifetime.ApplicationStopped.Register(() => contractStore.DisposeAsync().AsTask().GetAwaiter().GetResult());
         app.MapOcppEndpoints();
         app.MapOcpiEndpoints();
