@@ -140,3 +140,81 @@ public sealed class CertificateCommandTests : IAsyncLifetime
 
     private static string Pem(X509Certificate c) => System.Security.Cryptography.PemEncoding.WriteString("CERTIFICATE", c.GetEncoded()) + "\n";
 }
+
+/// <summary>The offline-root ceremony with operator commands: a new sub-CA key makes a CSR, the root signs it.</summary>
+public sealed class OfflineRootCeremonyTests : IAsyncLifetime
+{
+    private PostgresDatabase _db = null!;
+    private readonly string _dir = OpenSsl.TempDir();
+
+    public async Task InitializeAsync()
+    {
+        Environment.SetEnvironmentVariable("PNC_KEY_PASSPHRASE", "cli-test-passphrase");
+        _db = await PostgresDatabase.CreateAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _db.DisposeAsync();
+        Directory.Delete(_dir, recursive: true);
+    }
+
+    private async Task<(int Exit, string Out, string Err)> Pnc(params string[] args)
+    {
+        var o = new StringWriter();
+        var e = new StringWriter();
+        var exit = await Program.RunAsync([.. args, "--db", _db.ConnectionString, "--home", _dir], o, e);
+        return (exit, o.ToString(), e.ToString());
+    }
+
+    [Fact]
+    public async Task A_sub_CA_key_asks_with_a_CSR_and_the_root_signs_it()
+    {
+        Assert.Equal(0, (await Pnc("pki", "init")).Exit);
+        var csrFile = Path.Combine(_dir, "subca.csr");
+        var csr = await Pnc("pki", "csr", "--key", "file:mo-subca1-b.p8", "--generate", "secp256r1",
+            "--subject", "CN=MO Sub-CA 1 B,O=PlugAndCharge Dev,C=DE,DC=MO", "--out", csrFile);
+        Assert.True(csr.Exit == 0, csr.Err + csr.Out);
+        var req = OpenSsl.Run("req", "-inform", "DER", "-in", csrFile, "-verify", "-noout");
+        Assert.True(req.ExitCode == 0, req.Output);
+
+        var signed = await Pnc("pki", "subca", "--id", "iso2-mo-subca1-b", "--profile", "iso2/mo-subca1", "--parent", "iso2-mo-root",
+            "--key", "file:mo-subca1-b.p8", "--csr", csrFile);
+        Assert.True(signed.Exit == 0, signed.Err + signed.Out);
+        var subCa = Path.Combine(_dir, "subca.pem");
+        File.WriteAllText(subCa, signed.Out);
+        var list = await Pnc("pki", "list");
+        Assert.Contains("iso2-mo-subca1-b", list.Out);
+
+        // The new sub-CA's key (which never left its file) now signs: a Sub-CA 2 below it verifies under the MO root.
+        var sub2 = await Pnc("pki", "csr", "--key", "file:mo-subca2-b.p8", "--generate", "secp256r1",
+            "--subject", "CN=MO Sub-CA 2 B,O=PlugAndCharge Dev,C=DE,DC=MO", "--out", Path.Combine(_dir, "sub2.csr"));
+        Assert.Equal(0, sub2.Exit);
+        var signed2 = await Pnc("pki", "subca", "--id", "iso2-mo-subca2-b", "--profile", "iso2/mo-subca2", "--parent", "iso2-mo-subca1-b",
+            "--key", "file:mo-subca2-b.p8", "--csr", Path.Combine(_dir, "sub2.csr"));
+        Assert.True(signed2.Exit == 0, signed2.Err);
+        var sub2Pem = Path.Combine(_dir, "sub2.pem");
+        File.WriteAllText(sub2Pem, signed2.Out);
+        var rootPem = Path.Combine(_dir, "root.pem");
+        var issue = await Pnc("cert", "issue", "--profile", "iso2/contract", "--issuer", "iso2-mo-subca2-b", "--csr", await ContractCsr());
+        Assert.True(issue.Exit == 0, issue.Err);
+        var chain = new Org.BouncyCastle.X509.X509CertificateParser().ReadCertificates(System.Text.Encoding.ASCII.GetBytes(issue.Out)).ToList();
+        Assert.Equal(4, chain.Count);
+        File.WriteAllText(rootPem, System.Security.Cryptography.PemEncoding.WriteString("CERTIFICATE", chain[3].GetEncoded()) + "\n");
+        var leaf = Path.Combine(_dir, "leaf.pem");
+        File.WriteAllText(leaf, System.Security.Cryptography.PemEncoding.WriteString("CERTIFICATE", chain[0].GetEncoded()) + "\n");
+        var verify = OpenSsl.Run("verify", "-CAfile", rootPem, "-untrusted", subCa, "-untrusted", sub2Pem, leaf);
+        Assert.True(verify.ExitCode == 0, verify.Output);
+    }
+
+    private async Task<string> ContractCsr()
+    {
+        var key = Path.Combine(_dir, "c.key");
+        OpenSsl.Run("genpkey", "-algorithm", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", key);
+        var csr = Path.Combine(_dir, "c.csr");
+        var emaid = PlugAndCharge.Core.Identifiers.Emaid.Create("DE", "8AA", "C00000042").Normalized;
+        OpenSsl.Run("req", "-new", "-key", key, "-subj", $"/CN={emaid}/O=Test/DC=MO", "-out", csr, "-sha256");
+        await Task.CompletedTask;
+        return csr;
+    }
+}

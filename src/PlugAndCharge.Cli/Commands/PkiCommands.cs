@@ -11,12 +11,18 @@ internal static class PkiCommands
             MO root + Sub-CA 1/2, OEM root + Sub-CA 1/2, each with a delegated OCSP signer. Idempotent.
         pnc pki list
             Lists the CAs with profile, parent, key URI and certificate fingerprint.
+        pnc pki csr --key URI --subject DN [--generate secp256r1|secp384r1|secp521r1|ed448] [--out FILE]
+            Writes a PKCS#10 request signed by the key at URI (file:, pkcs11:, azurekv:), generating it first with
+            --generate: the sub-CA side of the offline-root ceremony. Prints PEM unless --out names a DER file.
+        pnc pki subca --id ID --profile P --parent CA --key URI --csr FILE
+            Signs a sub-CA certificate for the CSR with the parent CA's key (on the root's offline machine) and
+            records the sub-CA with its key URI. Prints the certificate PEM.
         """;
 
     public static async Task<int> RunAsync(string[] args, TextWriter o, TextWriter e, CancellationToken ct)
     {
         var cl = new CommandLine(args, new HashSet<string>());
-        var verb = cl.Positional(0, "pki subcommand (init, list)");
+        var verb = cl.Positional(0, "pki subcommand (init, list, csr, subca)");
         await using var env = await PncEnvironment.OpenAsync(cl, e, ct);
         switch (verb)
         {
@@ -30,6 +36,38 @@ internal static class PkiCommands
                 var created = await DevelopmentHierarchy.CreateAsync(env.Ca.Hierarchy, env.Ca.CaStore, standard, scheme, alg, Program.Actor, ct);
                 o.WriteLine(created.Count == 0 ? $"The {standard} development hierarchy already exists." : $"Created {created.Count} CAs: {string.Join(", ", created)}");
                 await ListAsync(env, o, ct);
+                return 0;
+            }
+            case "csr":
+            {
+                var uri = Pki.Keys.KeyUri.Parse(cl.Require("key"));
+                var subject = cl.Require("subject");
+                var generate = cl.Get("generate");
+                var outFile = cl.Get("out");
+                cl.RejectUnknown();
+                var key = generate != null
+                    ? await env.Ca.Keys.GenerateAsync(uri, KeyAlgorithms.FromProfileName(generate), ct)
+                    : await env.Ca.Keys.OpenAsync(uri, ct);
+                var csr = await Pki.Issuance.CsrWriter.CreateAsync(key, subject, ct);
+                if (outFile != null) await File.WriteAllBytesAsync(outFile, csr, ct);
+                else o.Write(System.Security.Cryptography.PemEncoding.WriteString("CERTIFICATE REQUEST", csr) + "\n");
+                e.WriteLine($"CSR for {subject} signed by {uri}.");
+                return 0;
+            }
+            case "subca":
+            {
+                var id = cl.Require("id");
+                var profile = cl.Require("profile");
+                var parent = cl.Require("parent");
+                var keyUri = Pki.Keys.KeyUri.Parse(cl.Require("key")).ToString();
+                var csrFile = cl.Require("csr");
+                cl.RejectUnknown();
+                if (!File.Exists(csrFile)) throw new UsageException($"File '{csrFile}' not found.");
+                var csr = Pki.Issuance.CsrReader.Decode(await File.ReadAllBytesAsync(csrFile, ct));
+                var verified = Pki.Issuance.CsrReader.ReadAndVerify(csr);
+                var created = await env.Ca.Hierarchy.CreateSubCaAsync(id, profile, parent, null, keyUri, verified.KeyAlgorithm, csr, Program.Actor, ct);
+                o.Write(System.Security.Cryptography.PemEncoding.WriteString("CERTIFICATE", created.Certificate.GetEncoded()) + "\n");
+                e.WriteLine($"Created sub-CA {id} ({profile}) under {parent}; its key stays at {keyUri}.");
                 return 0;
             }
             case "list":

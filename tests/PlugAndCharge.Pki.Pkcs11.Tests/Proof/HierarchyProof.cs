@@ -86,11 +86,5 @@ internal static class HierarchyProof
     }
 
     /// <summary>A PKCS#10 request signed by a backend key (RFC 2986 §4.2): the CSR an operator takes to an offline root.</summary>
-    public static async Task<byte[]> CsrAsync(ISigningKey key, string subject)
-    {
-        var info = new CertificationRequestInfo(DistinguishedNames.Parse(subject), key.PublicKey, new DerSet());
-        var signatureAlgorithm = SignatureAlgorithms.IdentifierFor(key.Algorithm);
-        var signature = await key.SignAsync(info.GetEncoded(Asn1Encodable.Der), SignatureFormat.Der);
-        return new CertificationRequest(info, signatureAlgorithm, new DerBitString(signature)).GetEncoded(Asn1Encodable.Der);
-    }
+    public static Task<byte[]> CsrAsync(ISigningKey key, string subject) => Issuance.CsrWriter.CreateAsync(key, subject);
 }
