@@ -92,6 +92,50 @@ public class SignatureTests
     }
 
     [Fact]
+    public void Iso20_messages_sign_and_verify_with_real_Ed448()
+    {
+        var schema = ExiSchema.Iso20;
+        var g = schema.Grammar(ExiOptions.Iso15118);
+        int i = Array.FindIndex(g.GlobalElements, q => q.LocalName == "CertificateInstallationReq");
+        ExiElement message;
+        int seed = 7;
+        do message = new Generated.InstanceGenerator(g, seed++).Generate(g.GlobalElements[i], g.GlobalElementGrammars[i]);
+        while (message.Element("OEMProvisioningCertificateChain") is not { } chain || chain.Attribute("Id") == null || message.XsiNil != null || message.XsiType != null);
+        string id = message.Element("OEMProvisioningCertificateChain")!.Attribute("Id")!.Value.ToString();
+
+        // Ed448 (RFC 8032, empty context) from BouncyCastle: the BCL has none.
+        var generator = new Org.BouncyCastle.Crypto.Generators.Ed448KeyPairGenerator();
+        generator.Init(new Org.BouncyCastle.Crypto.Parameters.Ed448KeyGenerationParameters(new Org.BouncyCastle.Security.SecureRandom()));
+        var pair = generator.GenerateKeyPair();
+        byte[] Sign(byte[] data)
+        {
+            var signer = new Org.BouncyCastle.Crypto.Signers.Ed448Signer([]);
+            signer.Init(true, pair.Private);
+            signer.BlockUpdate(data, 0, data.Length);
+            return signer.GenerateSignature();
+        }
+        bool Verify(Org.BouncyCastle.Crypto.AsymmetricKeyParameter publicKey, byte[] data, byte[] signature)
+        {
+            var verifier = new Org.BouncyCastle.Crypto.Signers.Ed448Signer([]);
+            verifier.Init(false, publicKey);
+            verifier.BlockUpdate(data, 0, data.Length);
+            return verifier.VerifySignature(signature);
+        }
+        var ed448 = new DelegateExiSignatureAlgorithm(ExiSignatureMethods.Ed448, ExiDigestMethod.Sha512, Sign, (d, sg) => Verify(pair.Public, d, sg));
+
+        var signature = ExiSignature.Sign(schema, message, new[] { id }, ed448);
+        Assert.Equal(114, signature.Element("SignatureValue")!.Value.AsBytes().Length); // RFC 8032 §5.2.6
+        var received = schema.Decode(schema.Encode(message));
+        Assert.True(ExiSignature.Verify(schema, received, ed448).IsValid);
+
+        // Another Ed448 key does not verify it.
+        var other = new Org.BouncyCastle.Crypto.Generators.Ed448KeyPairGenerator();
+        other.Init(new Org.BouncyCastle.Crypto.Parameters.Ed448KeyGenerationParameters(new Org.BouncyCastle.Security.SecureRandom()));
+        var stranger = other.GenerateKeyPair().Public;
+        Assert.False(ExiSignature.Verify(schema, received, new DelegateExiSignatureAlgorithm(ExiSignatureMethods.Ed448, ExiDigestMethod.Sha512, null, (d, sg) => Verify(stranger, d, sg))).IsValid);
+    }
+
+    [Fact]
     public void Verify_only_algorithm_refuses_to_sign()
     {
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
