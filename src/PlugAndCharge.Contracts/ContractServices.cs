@@ -55,6 +55,14 @@ public sealed class ContractServices
         Webhooks = new WebhookEndpoints(webhooks, KeyProtector, clock);
     }
 
+    /// <summary>
+    /// A car's CertificateInstallationReq / CertificateUpdateReq as CSMSs forward it (OPCP CCP, OCPP
+    /// Get15118EVCertificate), routed by its message-definition namespace. Never throws for the message itself: the
+    /// outcome always carries a complete EXI response; an unknown namespace is a ContractException (Malformed).
+    /// </summary>
+    public Task<Installation.InstallationOutcome> AnswerAsync(byte[] exi, string? xsdMsgDefNamespace, CancellationToken ct = default) =>
+        IsoStandards.FromNamespace(xsdMsgDefNamespace) == IsoStandard.Iso15118_20 ? Iso20Installation.InstallAsync(exi, ct) : Installation.HandleAsync(exi, ct);
+
     /// <summary>Everything in memory (tests, benchmarks, the demo), over an in-memory CA.</summary>
     public static ContractServices InMemory(CertificateAuthorityServices ca, ContractOptions options, TimeProvider? clock = null)
     {

@@ -75,7 +75,7 @@ internal sealed class AzureKeyVaultSigningKey(KeyUri uri, IVaultKeys client, Vau
             : hash == HashAlgorithmName.SHA384 ? SHA384.HashData(data.Span)
             : SHA512.HashData(data.Span);
         var raw = await client.SignDigestAsync(key, digest, ct);
-        return format == SignatureFormat.RawRs ? raw : EcdsaSignatures.RawToDer(raw);
+        return format == SignatureFormat.RawRs ? raw : PlugAndCharge.Pki.X509.EcdsaSignatureEncoding.RawToDer(raw);
     }
 
     public void Dispose() { }

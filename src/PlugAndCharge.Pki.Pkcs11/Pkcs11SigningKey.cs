@@ -32,7 +32,7 @@ internal sealed class Pkcs11SigningKey : ISigningKey
         {
             signature = SignOn(lease, mechanismType, input, retryStaleHandle: true);
         }
-        return Algorithm.IsEc() && format == SignatureFormat.Der ? TokenKeyMaterial.RawToDer(signature) : signature;
+        return Algorithm.IsEc() && format == SignatureFormat.Der ? PlugAndCharge.Pki.X509.EcdsaSignatureEncoding.RawToDer(signature) : signature;
     }
 
     private byte[] SignOn(SessionLease lease, CKM mechanismType, byte[] input, bool retryStaleHandle)

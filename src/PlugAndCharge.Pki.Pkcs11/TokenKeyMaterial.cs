@@ -72,14 +72,4 @@ internal static class TokenKeyMaterial
         }
         return spki;
     }
-
-    /// <summary>CKM_ECDSA returns r‖s (v2.40 §2.3.1); X.509 wants ECDSA-Sig-Value (RFC 3279 §2.2.3).</summary>
-    public static byte[] RawToDer(byte[] rawRs)
-    {
-        if (rawRs.Length == 0 || rawRs.Length % 2 != 0) throw new PkiException(PkiError.SignatureCheckFailed, $"The token returned an ECDSA signature of {rawRs.Length} bytes.");
-        var half = rawRs.Length / 2;
-        var r = new Org.BouncyCastle.Math.BigInteger(1, rawRs, 0, half);
-        var s = new Org.BouncyCastle.Math.BigInteger(1, rawRs, half, half);
-        return new DerSequence(new DerInteger(r), new DerInteger(s)).GetEncoded(Asn1Encodable.Der);
-    }
 }

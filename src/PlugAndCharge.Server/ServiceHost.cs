@@ -18,6 +18,7 @@ using PlugAndCharge.Server.Authentication;
 using PlugAndCharge.Server.Endpoints;
 using PlugAndCharge.Server.Hosting;
 using PlugAndCharge.Server.Participants;
+using PlugAndCharge.Server.Revocation;
 using PlugAndCharge.Storage.Participants;
 
 namespace PlugAndCharge.Server;
@@ -104,7 +105,7 @@ public static class ServiceHost
             }
         }).WithTags("Health");
         app.MapPkiPublicationEndpoints(ca, clock);
-        PlugAndCharge.Server.Revocation.OcspEndpoints.MapOcspEndpoints(app, ca, clock);
+        app.MapOcspEndpoints(ca, clock);
         app.MapOAuthEndpoints();
         app.MapParticipantEndpoints();
         app.MapEstEndpoints();

@@ -8,37 +8,43 @@ namespace PlugAndCharge.Cli.Tests;
 /// The operator's path through <c>pnc</c> on a real PostgreSQL: init a hierarchy, issue from an openssl-made CSR,
 /// verify the chain (also with openssl), revoke, publish a CRL, and see <c>cert verify --crl</c> refuse the leaf.
 /// </summary>
-public sealed class CertificateCommandTests : IAsyncLifetime
+/// <summary>Runs <c>pnc</c> in-process against a fresh database and home folder, as an operator would with --db.</summary>
+public abstract class PncCommandTest : IAsyncLifetime
 {
-    private static readonly PlugAndCharge.Core.Identifiers.Emaid Emaid = PlugAndCharge.Core.Identifiers.Emaid.Create("DE", "8AA", "C12345678");
-    private PostgresDatabase _db = null!;
-    private readonly string _dir = OpenSsl.TempDir();
+    protected PostgresDatabase Db { get; private set; } = null!;
+    protected string Dir { get; } = OpenSsl.TempDir();
 
     public async Task InitializeAsync()
     {
         // With an explicit database the tool wants the key passphrase from configuration, as an operator would give it.
         Environment.SetEnvironmentVariable("PNC_KEY_PASSPHRASE", "cli-test-passphrase");
-        _db = await PostgresDatabase.CreateAsync();
+        Db = await PostgresDatabase.CreateAsync();
     }
 
     public async Task DisposeAsync()
     {
-        await _db.DisposeAsync();
-        Directory.Delete(_dir, recursive: true);
+        await Db.DisposeAsync();
+        Directory.Delete(Dir, recursive: true);
     }
 
-    private async Task<(int Exit, string Out, string Err)> Pnc(params string[] args)
+    /// <summary>Offline commands (cert verify, cert lint) get no database options.</summary>
+    protected async Task<(int Exit, string Out, string Err)> Pnc(params string[] args)
     {
         var o = new StringWriter();
         var e = new StringWriter();
-        var all = args.Concat(args[0] is "cert" && args[1] is "verify" or "lint" ? [] : new[] { "--db", _db.ConnectionString, "--home", _dir }).ToArray();
-        var exit = await Program.RunAsync(all, o, e);
+        var offline = args is ["cert", "verify" or "lint", ..];
+        var exit = await Program.RunAsync(offline ? args : [.. args, "--db", Db.ConnectionString, "--home", Dir], o, e);
         return (exit, o.ToString(), e.ToString());
     }
+}
+
+public sealed class CertificateCommandTests : PncCommandTest
+{
+    private static readonly PlugAndCharge.Core.Identifiers.Emaid Emaid = PlugAndCharge.Core.Identifiers.Emaid.Create("DE", "8AA", "C12345678");
 
     private string Save(string name, string text)
     {
-        var path = Path.Combine(_dir, name);
+        var path = Path.Combine(Dir, name);
         File.WriteAllText(path, text);
         return path;
     }
@@ -54,11 +60,11 @@ public sealed class CertificateCommandTests : IAsyncLifetime
         Assert.Equal(0, (await Pnc("pki", "init", "--standard", standard, "--key-algorithm", keyAlgorithm)).Exit); // idempotent
 
         // A contract key and CSR made by openssl, the way an eMSP's own tooling would.
-        var key = Path.Combine(_dir, "contract.key");
+        var key = Path.Combine(Dir, "contract.key");
         var genArgs = new List<string> { "genpkey", "-algorithm", opensslAlg, "-out", key };
         genArgs.AddRange(keyOpts.Split(' ', StringSplitOptions.RemoveEmptyEntries));
         Assert.Equal(0, OpenSsl.Run([.. genArgs]).ExitCode);
-        var csr = Path.Combine(_dir, "contract.csr");
+        var csr = Path.Combine(Dir, "contract.csr");
         var md = opensslAlg == "ec" ? (standard == "iso2" ? "-sha256" : "-sha512") : null;
         var reqArgs = new List<string> { "req", "-new", "-key", key, "-subj", $"/CN={Emaid.Normalized}/O=Test eMSP/DC=MO", "-out", csr };
         if (md != null) reqArgs.Add(md);
@@ -94,7 +100,7 @@ public sealed class CertificateCommandTests : IAsyncLifetime
         var serial = certs[0].SerialNumber.ToString(16);
         var revoke = await Pnc("cert", "revoke", serial, "--reason", "keyCompromise", "--issuer", $"{standard}-mo-subca2");
         Assert.True(revoke.Exit == 0, revoke.Err + revoke.Out);
-        var crlFile = Path.Combine(_dir, "subca2.crl");
+        var crlFile = Path.Combine(Dir, "subca2.crl");
         Assert.Equal(0, (await Pnc("crl", "generate", "--ca", $"{standard}-mo-subca2", "--out", crlFile)).Exit);
 
         var refused = await Pnc("cert", "verify", leaf, "--chain", chain, "--trust", root, "--crl", crlFile);
@@ -112,7 +118,7 @@ public sealed class CertificateCommandTests : IAsyncLifetime
     [Fact]
     public async Task User_mistakes_exit_2_with_a_message_and_no_stack_trace()
     {
-        var missing = await Pnc("cert", "verify", Path.Combine(_dir, "nope.pem"), "--trust", Path.Combine(_dir, "nope.pem"));
+        var missing = await Pnc("cert", "verify", Path.Combine(Dir, "nope.pem"), "--trust", Path.Combine(Dir, "nope.pem"));
         Assert.Equal(2, missing.Exit);
         Assert.Contains("not found", missing.Err);
         var garbage = Save("garbage.pem", "not a certificate");
@@ -142,36 +148,13 @@ public sealed class CertificateCommandTests : IAsyncLifetime
 }
 
 /// <summary>The offline-root ceremony with operator commands: a new sub-CA key makes a CSR, the root signs it.</summary>
-public sealed class OfflineRootCeremonyTests : IAsyncLifetime
+public sealed class OfflineRootCeremonyTests : PncCommandTest
 {
-    private PostgresDatabase _db = null!;
-    private readonly string _dir = OpenSsl.TempDir();
-
-    public async Task InitializeAsync()
-    {
-        Environment.SetEnvironmentVariable("PNC_KEY_PASSPHRASE", "cli-test-passphrase");
-        _db = await PostgresDatabase.CreateAsync();
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _db.DisposeAsync();
-        Directory.Delete(_dir, recursive: true);
-    }
-
-    private async Task<(int Exit, string Out, string Err)> Pnc(params string[] args)
-    {
-        var o = new StringWriter();
-        var e = new StringWriter();
-        var exit = await Program.RunAsync([.. args, "--db", _db.ConnectionString, "--home", _dir], o, e);
-        return (exit, o.ToString(), e.ToString());
-    }
-
     [Fact]
     public async Task A_sub_CA_key_asks_with_a_CSR_and_the_root_signs_it()
     {
         Assert.Equal(0, (await Pnc("pki", "init")).Exit);
-        var csrFile = Path.Combine(_dir, "subca.csr");
+        var csrFile = Path.Combine(Dir, "subca.csr");
         var csr = await Pnc("pki", "csr", "--key", "file:mo-subca1-b.p8", "--generate", "secp256r1",
             "--subject", "CN=MO Sub-CA 1 B,O=PlugAndCharge Dev,C=DE,DC=MO", "--out", csrFile);
         Assert.True(csr.Exit == 0, csr.Err + csr.Out);
@@ -181,27 +164,27 @@ public sealed class OfflineRootCeremonyTests : IAsyncLifetime
         var signed = await Pnc("pki", "subca", "--id", "iso2-mo-subca1-b", "--profile", "iso2/mo-subca1", "--parent", "iso2-mo-root",
             "--key", "file:mo-subca1-b.p8", "--csr", csrFile);
         Assert.True(signed.Exit == 0, signed.Err + signed.Out);
-        var subCa = Path.Combine(_dir, "subca.pem");
+        var subCa = Path.Combine(Dir, "subca.pem");
         File.WriteAllText(subCa, signed.Out);
         var list = await Pnc("pki", "list");
         Assert.Contains("iso2-mo-subca1-b", list.Out);
 
         // The new sub-CA's key (which never left its file) now signs: a Sub-CA 2 below it verifies under the MO root.
         var sub2 = await Pnc("pki", "csr", "--key", "file:mo-subca2-b.p8", "--generate", "secp256r1",
-            "--subject", "CN=MO Sub-CA 2 B,O=PlugAndCharge Dev,C=DE,DC=MO", "--out", Path.Combine(_dir, "sub2.csr"));
+            "--subject", "CN=MO Sub-CA 2 B,O=PlugAndCharge Dev,C=DE,DC=MO", "--out", Path.Combine(Dir, "sub2.csr"));
         Assert.Equal(0, sub2.Exit);
         var signed2 = await Pnc("pki", "subca", "--id", "iso2-mo-subca2-b", "--profile", "iso2/mo-subca2", "--parent", "iso2-mo-subca1-b",
-            "--key", "file:mo-subca2-b.p8", "--csr", Path.Combine(_dir, "sub2.csr"));
+            "--key", "file:mo-subca2-b.p8", "--csr", Path.Combine(Dir, "sub2.csr"));
         Assert.True(signed2.Exit == 0, signed2.Err);
-        var sub2Pem = Path.Combine(_dir, "sub2.pem");
+        var sub2Pem = Path.Combine(Dir, "sub2.pem");
         File.WriteAllText(sub2Pem, signed2.Out);
-        var rootPem = Path.Combine(_dir, "root.pem");
+        var rootPem = Path.Combine(Dir, "root.pem");
         var issue = await Pnc("cert", "issue", "--profile", "iso2/contract", "--issuer", "iso2-mo-subca2-b", "--csr", await ContractCsr());
         Assert.True(issue.Exit == 0, issue.Err);
         var chain = new Org.BouncyCastle.X509.X509CertificateParser().ReadCertificates(System.Text.Encoding.ASCII.GetBytes(issue.Out)).ToList();
         Assert.Equal(4, chain.Count);
         File.WriteAllText(rootPem, System.Security.Cryptography.PemEncoding.WriteString("CERTIFICATE", chain[3].GetEncoded()) + "\n");
-        var leaf = Path.Combine(_dir, "leaf.pem");
+        var leaf = Path.Combine(Dir, "leaf.pem");
         File.WriteAllText(leaf, System.Security.Cryptography.PemEncoding.WriteString("CERTIFICATE", chain[0].GetEncoded()) + "\n");
         var verify = OpenSsl.Run("verify", "-CAfile", rootPem, "-untrusted", subCa, "-untrusted", sub2Pem, leaf);
         Assert.True(verify.ExitCode == 0, verify.Output);
@@ -209,9 +192,9 @@ public sealed class OfflineRootCeremonyTests : IAsyncLifetime
 
     private async Task<string> ContractCsr()
     {
-        var key = Path.Combine(_dir, "c.key");
+        var key = Path.Combine(Dir, "c.key");
         OpenSsl.Run("genpkey", "-algorithm", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", key);
-        var csr = Path.Combine(_dir, "c.csr");
+        var csr = Path.Combine(Dir, "c.csr");
         var emaid = PlugAndCharge.Core.Identifiers.Emaid.Create("DE", "8AA", "C00000042").Normalized;
         OpenSsl.Run("req", "-new", "-key", key, "-subj", $"/CN={emaid}/O=Test/DC=MO", "-out", csr, "-sha256");
         await Task.CompletedTask;

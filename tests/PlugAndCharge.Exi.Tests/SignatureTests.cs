@@ -63,13 +63,7 @@ public class SignatureTests
     public void Iso20_uses_P521_SHA512_and_pluggable_algorithms()
     {
         var schema = ExiSchema.Iso20;
-        var g = schema.Grammar(ExiOptions.Iso15118);
-        int i = Array.FindIndex(g.GlobalElements, q => q.LocalName == "CertificateInstallationReq");
-        ExiElement message;
-        int seed = 1;
-        do message = new Generated.InstanceGenerator(g, seed++).Generate(g.GlobalElements[i], g.GlobalElementGrammars[i]);
-        while (message.Element("OEMProvisioningCertificateChain") is not { } chain || chain.Attribute("Id") == null || message.XsiNil != null || message.XsiType != null);
-        string id = message.Element("OEMProvisioningCertificateChain")!.Attribute("Id")!.Value.ToString();
+        var (message, id) = GeneratedIso20InstallationRequest(seed: 1);
 
         using var p521 = ECDsa.Create(ECCurve.NamedCurves.nistP521);
         var alg = new EcdsaExiSignatureAlgorithm(p521);
@@ -95,13 +89,7 @@ public class SignatureTests
     public void Iso20_messages_sign_and_verify_with_real_Ed448()
     {
         var schema = ExiSchema.Iso20;
-        var g = schema.Grammar(ExiOptions.Iso15118);
-        int i = Array.FindIndex(g.GlobalElements, q => q.LocalName == "CertificateInstallationReq");
-        ExiElement message;
-        int seed = 7;
-        do message = new Generated.InstanceGenerator(g, seed++).Generate(g.GlobalElements[i], g.GlobalElementGrammars[i]);
-        while (message.Element("OEMProvisioningCertificateChain") is not { } chain || chain.Attribute("Id") == null || message.XsiNil != null || message.XsiType != null);
-        string id = message.Element("OEMProvisioningCertificateChain")!.Attribute("Id")!.Value.ToString();
+        var (message, id) = GeneratedIso20InstallationRequest(seed: 7);
 
         // Ed448 (RFC 8032, empty context) from BouncyCastle: the BCL has none.
         var generator = new Org.BouncyCastle.Crypto.Generators.Ed448KeyPairGenerator();
@@ -133,6 +121,17 @@ public class SignatureTests
         other.Init(new Org.BouncyCastle.Crypto.Parameters.Ed448KeyGenerationParameters(new Org.BouncyCastle.Security.SecureRandom()));
         var stranger = other.GenerateKeyPair().Public;
         Assert.False(ExiSignature.Verify(schema, received, new DelegateExiSignatureAlgorithm(ExiSignatureMethods.Ed448, ExiDigestMethod.Sha512, null, (d, sg) => Verify(stranger, d, sg))).IsValid);
+    }
+
+    /// <summary>A generated -20 CertificateInstallationReq whose provisioning chain carries an Id to reference.</summary>
+    private static (ExiElement Message, string Id) GeneratedIso20InstallationRequest(int seed)
+    {
+        var g = ExiSchema.Iso20.Grammar(ExiOptions.Iso15118);
+        int i = Array.FindIndex(g.GlobalElements, q => q.LocalName == "CertificateInstallationReq");
+        ExiElement message;
+        do message = new Generated.InstanceGenerator(g, seed++).Generate(g.GlobalElements[i], g.GlobalElementGrammars[i]);
+        while (message.Element("OEMProvisioningCertificateChain") is not { } chain || chain.Attribute("Id") == null || message.XsiNil != null || message.XsiType != null);
+        return (message, message.Element("OEMProvisioningCertificateChain")!.Attribute("Id")!.Value.ToString());
     }
 
     [Fact]

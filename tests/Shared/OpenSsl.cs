@@ -18,6 +18,22 @@ internal static class OpenSsl
         return (p.ExitCode, stdout.Result + stderr.Result);
     }
 
+    /// <summary>Fails the test unless <c>openssl verify -x509_strict</c> accepts the leaf under the root.</summary>
+    public static void Verify(byte[] rootDer, IReadOnlyList<byte[]> intermediates, byte[] leafDer)
+    {
+        var dir = TempDir();
+        try
+        {
+            var pem = (byte[] der) => PemEncoding.WriteString("CERTIFICATE", der) + "\n";
+            File.WriteAllText(Path.Combine(dir, "root.pem"), pem(rootDer));
+            File.WriteAllText(Path.Combine(dir, "untrusted.pem"), string.Concat(intermediates.Select(pem)));
+            File.WriteAllText(Path.Combine(dir, "leaf.pem"), pem(leafDer));
+            var (code, output) = Run("verify", "-x509_strict", "-CAfile", Path.Combine(dir, "root.pem"), "-untrusted", Path.Combine(dir, "untrusted.pem"), Path.Combine(dir, "leaf.pem"));
+            if (code != 0) throw new Xunit.Sdk.XunitException("openssl verify failed: " + output);
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+
     public static string WritePem(string dir, string name, params X509Certificate[] certs)
     {
         var path = Path.Combine(dir, name);

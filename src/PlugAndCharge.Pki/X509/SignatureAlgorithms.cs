@@ -10,6 +10,23 @@ using PlugAndCharge.Pki.Keys;
 namespace PlugAndCharge.Pki.X509;
 
 /// <summary>Signature algorithm identifiers and verification: ECDSA through .NET (OpenSSL, fast), Ed448 through BouncyCastle.</summary>
+/// <summary>
+/// ECDSA signature encodings: HSMs (CKM_ECDSA, PKCS#11 v2.40 §2.3.1) and vaults (JWS ES256/384/512, RFC 7518 §3.4)
+/// return r‖s; X.509 and CMS want ECDSA-Sig-Value (RFC 3279 §2.2.3).
+/// </summary>
+public static class EcdsaSignatureEncoding
+{
+    public static byte[] RawToDer(ReadOnlySpan<byte> rawRs)
+    {
+        if (rawRs.Length == 0 || rawRs.Length % 2 != 0)
+            throw new PkiException(PkiError.SignatureCheckFailed, $"An ECDSA r||s signature of {rawRs.Length} bytes is malformed.");
+        var half = rawRs.Length / 2;
+        var r = new Org.BouncyCastle.Math.BigInteger(1, rawRs[..half]);
+        var s = new Org.BouncyCastle.Math.BigInteger(1, rawRs[half..]);
+        return new DerSequence(new DerInteger(r), new DerInteger(s)).GetEncoded(Asn1Encodable.Der);
+    }
+}
+
 public static class SignatureAlgorithms
 {
     public static AlgorithmIdentifier IdentifierFor(KeyAlgorithm signer) => signer switch

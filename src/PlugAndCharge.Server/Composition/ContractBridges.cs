@@ -1,6 +1,7 @@
 using Org.BouncyCastle.X509;
 using PlugAndCharge.Contracts;
 using PlugAndCharge.Contracts.Contracts;
+using PlugAndCharge.Contracts.Installation;
 using PlugAndCharge.Core.Identifiers;
 using PlugAndCharge.Ocpp.EvCertificates;
 using OcppContractState = PlugAndCharge.Ocpp.Authorization.ContractState;
@@ -20,8 +21,9 @@ public sealed class ContractEvCertificateService(ContractServices contracts) : I
         byte[] exi;
         try { exi = Convert.FromBase64String(request.ExiRequest); }
         catch (FormatException) { exi = []; } // the services answer undecodable input with a signed FAILED response
-        var iso20 = request.Iso15118SchemaVersion.Contains(":-20:", StringComparison.Ordinal) || request.Iso15118SchemaVersion.Contains(":20:", StringComparison.Ordinal);
-        var outcome = iso20 ? await contracts.Iso20Installation.InstallAsync(exi, ct) : await contracts.Installation.HandleAsync(exi, ct);
+        InstallationOutcome outcome;
+        try { outcome = await contracts.AnswerAsync(exi, request.Iso15118SchemaVersion, ct); }
+        catch (ContractException) { outcome = await contracts.Installation.HandleAsync([], ct); } // unknown namespace: a signed -2 FAILED answer
         return new EvCertificateResult(outcome.IsOk, Convert.ToBase64String(outcome.Response), outcome.IsOk ? null : outcome.Result.ToString());
     }
 }

@@ -26,8 +26,7 @@ public static class ContractEndpoints
             byte[] exi;
             try { exi = Convert.FromBase64String(body.CertificateInstallationReq); }
             catch (FormatException) { return Problems.BadRequest("certificateInstallationReq is not base64."); }
-            var iso20 = body.XsdMsgDefNamespace.Contains(":-20:", StringComparison.Ordinal) || body.XsdMsgDefNamespace.Contains(":20:", StringComparison.Ordinal);
-            var outcome = iso20 ? await contracts.Iso20Installation.InstallAsync(exi, ct) : await contracts.Installation.HandleAsync(exi, ct);
+            var outcome = await contracts.AnswerAsync(exi, body.XsdMsgDefNamespace, ct);
             // OPCP spells the top-level member "CCPResponse"; a dictionary key keeps it from the camel-case policy.
             return Results.Ok(new Dictionary<string, object>
             {

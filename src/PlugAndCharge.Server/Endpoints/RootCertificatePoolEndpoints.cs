@@ -61,7 +61,7 @@ public static class RootCertificatePoolEndpoints
         rootCertificateId = r.Id, rootType = r.Type.ToString(), distinguishedName = r.DistinguishedName, caCertificate = Convert.ToBase64String(r.Der),
         commonName = r.CommonName, rootAuthorityKeyIdentifierHex = r.KeyIdentifier, rootIssuerSerialNumber = r.SerialNumber,
         validFrom = r.ValidFrom, validTo = r.ValidTo, organizationName = r.OrganizationName, fingerprint = r.Fingerprint,
-        xsdMsgDefNamespace = r.Standard == IsoStandard.Iso15118_2 ? "urn:iso:15118:2:2013:MsgDef" : "urn:iso:std:iso:15118:-20:CommonMessages",
+        xsdMsgDefNamespace = r.Standard.Namespace(),
         signatureAlgorithm = r.SignatureAlgorithm,
     };
 }
