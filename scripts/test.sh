@@ -17,8 +17,9 @@ PGBIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
 command -v curl >/dev/null || (apt-get install -y -qq curl >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq curl) >/dev/null 2>&1)
 # SoftHSM2 for the PKCS#11 key tests (they initialize their own token folder inside the build output).
 bash "$ROOT/scripts/softhsm.sh" || { echo "0 passed, 1 failed"; exit 1; }
-# Node.js and the ocpp-rpc client for the OCPP interop tests (npm ci from the lock file).
-bash "$ROOT/tests/PlugAndCharge.Ocpp.Tests/client/setup.sh" || { echo "0 passed, 1 failed"; exit 1; }
+# Node.js and the ocpp-rpc clients (npm ci from their lock files): the OCPP interop test stations and the roaming
+# sample's charger, which the scenario test plays.
+bash "$ROOT/scripts/npm-ci.sh" "$ROOT/tests/PlugAndCharge.Ocpp.Tests/client" "$ROOT/samples/roaming/charger" || { echo "0 passed, 1 failed"; exit 1; }
 
 RUN=$(mktemp -d /tmp/pnc-test.XXXXXX)
 chmod 755 "$RUN"

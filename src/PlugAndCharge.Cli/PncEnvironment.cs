@@ -80,10 +80,14 @@ public sealed class PncEnvironment : IAsyncDisposable
         return value;
     }
 
+    /// <summary>Stop the managed PostgreSQL when this environment closes (what <c>pnc up</c> started, it stops on Ctrl-C).</summary>
+    public bool StopManagedDatabaseOnDispose { get; set; }
+
     public async ValueTask DisposeAsync()
     {
         await Store.DisposeAsync();
         Ca.Keys.Dispose();
         await Db.DisposeAsync();
+        if (StopManagedDatabaseOnDispose && ManagedDatabase) await new LocalPostgresCluster(Path.Combine(Home, "postgres")).StopAsync();
     }
 }

@@ -21,6 +21,12 @@ public sealed class OcpiHubOptions
     /// <summary>Largest page the hub serves (X-Limit).</summary>
     public int MaxPageSize { get; set; } = 100;
 
+    /// <summary>
+    /// How old this instance's in-memory view of the parties may get before it reloads it from the store (what other
+    /// instances changed); zero never reloads (one instance owns the store).
+    /// </summary>
+    public TimeSpan PartyRefreshInterval { get; set; } = TimeSpan.FromSeconds(5);
+
     /// <summary>How often the still-alive check calls each registered party's versions endpoint; zero disables it.</summary>
     public TimeSpan LivenessInterval { get; set; } = TimeSpan.FromMinutes(1);
 }

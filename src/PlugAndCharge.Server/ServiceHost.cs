@@ -68,14 +68,17 @@ public static class ServiceHost
         builder.Services.AddParticipantAuthentication();
 
         builder.Services.AddSingleton(contracts);
+        builder.Services.AddSingleton(options.WebhookDispatch);
+        builder.Services.AddHostedService<WebhookDispatchService>();
         builder.Services.AddSingleton<PlugAndCharge.Ocpp.EvCertificates.IEvCertificateService, PlugAndCharge.Server.Composition.ContractEvCertificateService>();
-        builder.Services.AddSingleton<PlugAndCharge.Ocpp.Authorization.IContractAuthorization, PlugAndCharge.Server.Composition.ContractAuthorizationFromRegistry>();
+        builder.Services.AddSingleton<PlugAndCharge.Ocpp.Authorization.IContractAuthorization, PlugAndCharge.Server.Composition.ContractAuthorizationThroughHub>();
 
         // OCPP for chargers and CSMSs (stations authenticate themselves: profile 2 basic auth or profile 3 mTLS).
         builder.Services.AddSingleton<PlugAndCharge.Ocpp.Stations.IStationStore>(new PlugAndCharge.Storage.Ocpp.PostgresStationStore(db));
         builder.Services.AddOcpp();
         // The OCPI hub (parties authenticate with OCPI credentials tokens).
-        builder.Services.AddSingleton<PlugAndCharge.Ocpi.Parties.IOcpiPartyStore>(new PlugAndCharge.Storage.Ocpi.PostgresOcpiPartyStore(db));
+        builder.Services.AddSingleton<PlugAndCharge.Ocpi.Parties.IOcpiPartyStore>(new PlugAndCharge.Storage.Ocpi.PostgresOcpiPartyStore(db,
+            options.ContractKeyEncryptionKey ?? throw new InvalidOperationException("ServiceHostOptions.ContractKeyEncryptionKey is required: it also encrypts the OCPI tokens B the hub stores.")));
         builder.Services.AddSingleton<PlugAndCharge.Ocpi.Tokens.IOcpiTokenStore>(new PlugAndCharge.Storage.Ocpi.PostgresOcpiTokenStore(db));
         builder.Services.AddSingleton<PlugAndCharge.Ocpi.ContractChecks.IContractStatusSource>(
             new PlugAndCharge.Server.Composition.ContractStatusForHub(contracts, new PlugAndCharge.Storage.Ocpi.PostgresContractCertificateStatus(db)));
@@ -111,8 +114,13 @@ public static class ServiceHost
         app.MapEstEndpoints();
         app.MapContractEndpoints();
         app.MapRootCertificatePoolEndpoints();
+        app.MapProvisioningCertificatePoolEndpoints();
+        app.MapContractManagementEndpoints();
+        app.MapCpsEndpoints();
+        app.MapWebhookApiEndpoints();
         app.Lifetime.ApplicationStopped.Register(() => contractStore.DisposeAsync().AsTask().GetAwaiter().GetResult());
         app.MapOcppEndpoints();
+        app.MapStationEndpoints();
         app.MapOcpiEndpoints();
         app.MapOcpiOperatorEndpoints().RequireAuthorization(ParticipantAuthentication.Policies.Admin).WithTags("OCPI hub operator");
         return app;

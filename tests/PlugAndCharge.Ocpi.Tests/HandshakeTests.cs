@@ -88,6 +88,30 @@ public sealed class HandshakeTests
     }
 
     [Fact]
+    public async Task The_operator_revokes_a_registered_partys_credentials_and_it_registers_again_with_the_new_token_A()
+    {
+        await using var world = await HubWorld.StartAsync();
+        var emsp = await world.AddPartyAsync(Roles.Emsp, "DE", "REV", OcpiVersion.V230);
+        var oldC = emsp.HubToken!;
+        // A registered party cannot simply get a new token A...
+        await Assert.ThrowsAsync<OcpiConflictException>(() => world.Hub.Admin.IssueTokenAAsync(world.PartyIds[emsp]));
+
+        // ...but the operator can cut its credentials off: token C stops working and the hub forgets token B.
+        var tokenA = await world.Hub.Admin.RevokeCredentialsAsync(world.PartyIds[emsp]);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await emsp.CallAsync(HttpMethod.Get, emsp.Hub("tokens", "SENDER"), token: oldC)).StatusCode);
+        var cut = (await world.Hub.Admin.GetAsync(world.PartyIds[emsp]))!;
+        Assert.False(cut.IsRegistered);
+        Assert.Null(cut.OutgoingToken);
+        Assert.Empty(cut.Endpoints);
+
+        emsp.RotateTokenB();
+        await emsp.RegisterAsync(world.Hub.VersionsUrl, tokenA);
+        Assert.True((await world.Hub.Admin.GetAsync(world.PartyIds[emsp]))!.IsRegistered);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await emsp.CallAsync(HttpMethod.Get, world.Hub.VersionsUrl, token: tokenA)).StatusCode);
+        world.Traffic.AssertConformant();
+    }
+
+    [Fact]
     public async Task Token_is_accepted_base64_and_raw_and_unknown_tokens_get_an_OCPI_401()
     {
         await using var world = await HubWorld.StartAsync();

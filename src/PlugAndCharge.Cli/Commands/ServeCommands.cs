@@ -1,3 +1,7 @@
+using System.Security.Cryptography.X509Certificates;
+using PlugAndCharge.Pki.Authorities;
+using PlugAndCharge.Pki.Keys;
+using PlugAndCharge.Samples.Roaming;
 using PlugAndCharge.Server;
 using PlugAndCharge.Server.Hosting;
 using PlugAndCharge.Server.Participants;
@@ -14,10 +18,19 @@ internal static class ServeCommands
             https://127.0.0.1:5443). TLS certificate from PNC_TLS_CERT/PNC_TLS_KEY, else issued by the participant CA;
             token key from PNC_TOKEN_KEY, else a file in PNC_HOME.
         pnc up [--urls URL] [--https-urls URL]
-            For a newcomer: starts the managed PostgreSQL, applies migrations, creates the development PKI, issues and
-            verifies a sample contract certificate, creates an admin participant with a client certificate, then
-            serves until Ctrl-C.
+            For a newcomer: starts the managed PostgreSQL, applies migrations, creates the development PKI and an admin
+            participant with a client certificate, starts the service, plays a Plug & Charge roaming session end to end
+            against it (OEM, eMSP over OCPI, a CPO's OCPP charger, the car) with a timeline, then serves until Ctrl-C.
         """;
+
+    /// <summary>A listen address as a client reaches it: wildcards become the loopback address.</summary>
+    private static string Loopback(string url) => url.Replace("://0.0.0.0", "://127.0.0.1").Replace("://*", "://127.0.0.1").Replace("://+", "://127.0.0.1").TrimEnd('/');
+
+    private static X509Certificate2 LoadClientCertificate(string certFile, string keyFile)
+    {
+        using var pem = X509Certificate2.CreateFromPemFile(certFile, keyFile);
+        return X509CertificateLoader.LoadPkcs12(pem.Export(X509ContentType.Pkcs12), null);
+    }
 
     public static async Task<int> ServeAsync(string[] args, TextWriter o, TextWriter e, bool demo, CancellationToken ct)
     {
@@ -27,8 +40,13 @@ internal static class ServeCommands
         if (cl.Get("public-url") == null && Environment.GetEnvironmentVariable("PNC_PUBLIC_URL") == null)
             Environment.SetEnvironmentVariable("PNC_PUBLIC_URL", urls.Split(';')[0].Replace("127.0.0.1", "localhost"));
         await using var env = await PncEnvironment.OpenAsync(cl, e, ct);
+        env.StopManagedDatabaseOnDispose = demo;
         cl.RejectUnknown();
-        if (demo) await DemoScenario.RunAsync(env, o, ct);
+        if (demo)
+        {
+            var created = await DevelopmentHierarchy.CreateAsync(env.Ca.Hierarchy, env.Ca.CaStore, "iso2", "file", KeyAlgorithm.EcP256, Program.Actor, ct);
+            o.WriteLine(created.Count > 0 ? $"Created the development PKI: {string.Join(", ", created)}" : "Development PKI present (V2G, CPO, CPS, MO and OEM roots and sub-CAs).");
+        }
 
         var directory = new ParticipantDirectory(new PostgresParticipantStore(env.Db), env.Ca, TimeProvider.System);
         var serverCertificate = await ServiceBootstrap.ServerCertificateAsync(env, directory, ct);
@@ -42,16 +60,42 @@ internal static class ServeCommands
         };
         await using var app = ServiceHost.Build(options, env.Ca, env.Db);
         await app.StartAsync(ct);
-        var u = options.HttpUrls[0];
-        var s = options.HttpsUrls[0];
+        var u = Loopback(options.HttpUrls[0]);
+        var s = Loopback(options.HttpsUrls[0]);
+        RoamingSession? session = null;
+        if (admin != default)
+        {
+            o.WriteLine();
+            o.WriteLine("A Plug & Charge roaming session, end to end, over the service's real interfaces:");
+            using var adminCertificate = LoadClientCertificate(admin.CertFile, admin.KeyFile);
+            using var participantCa = X509CertificateLoader.LoadCertificateFromFile(admin.CaFile);
+            try
+            {
+                session = await RoamingScenario.RunAsync(new ServiceConnection(u, s, participantCa, adminCertificate), new Timeline(o),
+                    new ScenarioOptions { CredentialDirectory = Path.GetDirectoryName(admin.CertFile) }, ct);
+                o.WriteLine();
+                o.WriteLine($"Done: car {session.Pcid} received contract {session.Emaid}, charged ({session.FirstAuthorization}, eMSP said {session.EmspAnswer}), " +
+                    $"then was refused ({session.SecondAuthorization}) once the eMSP ended the contract; OCSP: {session.OcspStatus}.");
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                e.WriteLine($"The roaming scenario failed: {ex.Message}");
+                e.WriteLine("The service keeps running; its log and the timeline above show how far it got.");
+            }
+        }
         o.WriteLine();
         o.WriteLine("PlugAndCharge is running:");
         o.WriteLine($"  public HTTP    {u}   (health: {u}/health/ready, OCSP: {u}/ocsp/CA, CRL: {u}/crl/CA.crl, CA: {u}/ca/CA.der)");
         o.WriteLine($"  participants   {s}   (mutual TLS or OAuth2 bearer; API description: {s}/openapi/v1.json)");
+        o.WriteLine($"  OCPP           {"wss" + s[5..]}/ocpp/{{stationId}}   OCPI hub: {s}/ocpi/versions");
         if (admin != default)
         {
             o.WriteLine($"  admin login    client certificate {admin.CertFile}, key {admin.KeyFile}");
             o.WriteLine($"                 try: curl --cacert {admin.CaFile} --cert {admin.CertFile} --key {admin.KeyFile} {s}/v1/participants");
+            foreach (var (id, (cert, key)) in session?.CredentialFiles ?? new Dictionary<string, (string, string)>())
+                o.WriteLine($"  {id,-14} --cert {cert} --key {key}");
+            if (session != null)
+                o.WriteLine($"                 e.g. curl --cacert {admin.CaFile} --cert {session.CredentialFiles.First(f => f.Key.Contains("emsp")).Value.Cert} --key {session.CredentialFiles.First(f => f.Key.Contains("emsp")).Value.Key} {s}/v1/contracts/{session.Emaid}");
         }
         o.WriteLine($"  database       {(env.ManagedDatabase ? "managed local PostgreSQL in " + Path.Combine(env.Home, "postgres") : "configured database")}");
         o.WriteLine($"  keys           {env.KeyDirectory} (encrypted PKCS#8)");
@@ -59,6 +103,7 @@ internal static class ServeCommands
         try { await Task.Delay(Timeout.Infinite, ct); }
         catch (OperationCanceledException) { }
         o.WriteLine("Stopping.");
+        if (session != null) await session.DisposeAsync();
         await app.StopAsync(CancellationToken.None);
         return 0;
     }

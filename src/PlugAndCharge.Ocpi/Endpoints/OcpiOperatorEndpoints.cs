@@ -36,6 +36,8 @@ public static class OcpiOperatorEndpoints
         }));
         g.MapPost("/parties/{id}/token-a", (string id, PartyAdministration admin, CancellationToken ct) =>
             Guarded(async () => Results.Ok(new TokenAView(await admin.IssueTokenAAsync(id, ct)))));
+        g.MapPost("/parties/{id}/revoke-credentials", (string id, PartyAdministration admin, CancellationToken ct) =>
+            Guarded(async () => Results.Ok(new TokenAView(await admin.RevokeCredentialsAsync(id, ct)))));
         g.MapPut("/parties/{id}/provider-prefixes", (string id, ProviderPrefixesInput input, PartyAdministration admin, CancellationToken ct) =>
             Guarded(async () => Results.Ok(View(await admin.SetProviderPrefixesAsync(id, input.ProviderPrefixes ?? [], ct)))));
         g.MapPost("/parties/{id}/suspend", (string id, PartyAdministration admin, CancellationToken ct) =>

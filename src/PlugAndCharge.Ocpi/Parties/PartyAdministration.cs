@@ -42,6 +42,23 @@ public sealed class PartyAdministration(PartyDirectory parties, ClientInfoPublis
         return tokenA;
     }
 
+    /// <summary>
+    /// Cuts a party off (its token C and the hub's token B for it stop working, its endpoints are forgotten) and
+    /// returns a fresh token A for it to register again: what an operator does when a party lost its credentials or they
+    /// leaked (OCPI 2.3.0 §7.2.4 leaves this out-of-band).
+    /// </summary>
+    public async Task<string> RevokeCredentialsAsync(string partyId, CancellationToken ct = default)
+    {
+        var tokenA = CredentialsTokens.New();
+        var updated = await parties.UpdateAsync(partyId, p => p with
+        {
+            IncomingTokenHash = CredentialsTokens.Hash(tokenA), IncomingTokenKind = CredentialsTokenKind.A, OutgoingToken = null, Endpoints = [],
+            Version = null, Status = PartyStatus.Planned,
+        }, ct);
+        clientInfo.Publish(updated);
+        return tokenA;
+    }
+
     public async Task<PartyRecord> SetProviderPrefixesAsync(string partyId, IReadOnlyList<string> prefixes, CancellationToken ct = default)
     {
         var normalized = NormalizePrefixes(prefixes);

@@ -4,13 +4,19 @@ namespace PlugAndCharge.Ocpi.Parties;
 
 /// <summary>
 /// The hub's view of its parties, indexed for the hot path (token -> party, country+party -> party, provider prefix ->
-/// party). Reads take an immutable snapshot without a lock; writes go to the store first, then swap the snapshot, one
-/// writer at a time. One hub instance owns its parties; a second instance would need a reload on change.
+/// party). Reads take an immutable snapshot without a lock; writes re-read the store, apply the change, store it and
+/// swap the snapshot, one writer at a time. Several hub instances share the store: each reloads its snapshot when it is
+/// older than <see cref="OcpiHubOptions.PartyRefreshInterval"/> (in the background, readers keep the old one), and at
+/// once when a token is unknown (at most once a second), so a party that registered on another instance is recognized
+/// on its first call here.
 /// </summary>
-public sealed class PartyDirectory(IOcpiPartyStore store, TimeProvider clock)
+public sealed class PartyDirectory(IOcpiPartyStore store, TimeProvider clock, OcpiHubOptions options)
 {
+    private static readonly TimeSpan MissReloadSpacing = TimeSpan.FromSeconds(1);
     private readonly SemaphoreSlim _writer = new(1, 1);
     private volatile Snapshot? _snapshot;
+    private int _refreshing;
+    private long _lastMissReloadTicks;
 
     public TimeProvider Clock => clock;
 
@@ -21,8 +27,9 @@ public sealed class PartyDirectory(IOcpiPartyStore store, TimeProvider clock)
         public required FrozenDictionary<string, PartyRecord> ByCountryParty { get; init; }
         public required FrozenDictionary<string, PartyRecord> ByProviderPrefix { get; init; }
         public required IReadOnlyList<PartyRecord> All { get; init; }
+        public required DateTimeOffset LoadedAt { get; init; }
 
-        public static Snapshot Of(IEnumerable<PartyRecord> parties)
+        public static Snapshot Of(IEnumerable<PartyRecord> parties, DateTimeOffset loadedAt)
         {
             var all = parties.OrderBy(p => p.Id, StringComparer.Ordinal).ToList();
             var byCp = new Dictionary<string, PartyRecord>(StringComparer.OrdinalIgnoreCase);
@@ -34,7 +41,7 @@ public sealed class PartyDirectory(IOcpiPartyStore store, TimeProvider clock)
             }
             return new Snapshot
             {
-                All = all,
+                All = all, LoadedAt = loadedAt,
                 ById = all.ToFrozenDictionary(p => p.Id, StringComparer.Ordinal),
                 ByTokenHash = all.Where(p => p.IncomingTokenHash != null).ToFrozenDictionary(p => p.IncomingTokenHash!, StringComparer.Ordinal),
                 ByCountryParty = byCp.ToFrozenDictionary(StringComparer.OrdinalIgnoreCase),
@@ -47,9 +54,28 @@ public sealed class PartyDirectory(IOcpiPartyStore store, TimeProvider clock)
 
     private async ValueTask<Snapshot> CurrentAsync(CancellationToken ct)
     {
-        if (_snapshot is { } s) return s;
+        if (_snapshot is { } s)
+        {
+            if (options.PartyRefreshInterval > TimeSpan.Zero && clock.GetUtcNow() - s.LoadedAt >= options.PartyRefreshInterval
+                && Interlocked.CompareExchange(ref _refreshing, 1, 0) == 0)
+                _ = Task.Run(async () =>
+                {
+                    try { await ReloadAsync(CancellationToken.None); }
+                    catch (Exception) { /* the store is unavailable: keep serving the snapshot, retry on a later read */ }
+                    finally { Volatile.Write(ref _refreshing, 0); }
+                }, CancellationToken.None);
+            return s;
+        }
         await _writer.WaitAsync(ct);
-        try { return _snapshot ??= Snapshot.Of(await store.ListAsync(ct)); }
+        try { return _snapshot ??= Snapshot.Of(await store.ListAsync(ct), clock.GetUtcNow()); }
+        finally { _writer.Release(); }
+    }
+
+    /// <summary>Reads every party from the store into a new snapshot (what other instances wrote becomes visible).</summary>
+    public async Task ReloadAsync(CancellationToken ct = default)
+    {
+        await _writer.WaitAsync(ct);
+        try { _snapshot = Snapshot.Of(await store.ListAsync(ct), clock.GetUtcNow()); }
         finally { _writer.Release(); }
     }
 
@@ -58,8 +84,17 @@ public sealed class PartyDirectory(IOcpiPartyStore store, TimeProvider clock)
     public async ValueTask<PartyRecord?> GetAsync(string id, CancellationToken ct = default) =>
         (await CurrentAsync(ct)).ById.GetValueOrDefault(id);
 
-    public async ValueTask<PartyRecord?> FindByTokenHashAsync(string hash, CancellationToken ct = default) =>
-        (await CurrentAsync(ct)).ByTokenHash.GetValueOrDefault(hash);
+    public async ValueTask<PartyRecord?> FindByTokenHashAsync(string hash, CancellationToken ct = default)
+    {
+        var snapshot = await CurrentAsync(ct);
+        if (snapshot.ByTokenHash.TryGetValue(hash, out var party)) return party;
+        // Unknown here, perhaps just issued by another instance: reload once, spaced so unknown tokens cannot hammer the store.
+        var now = clock.GetUtcNow().UtcTicks;
+        var last = Interlocked.Read(ref _lastMissReloadTicks);
+        if (now - last < MissReloadSpacing.Ticks || Interlocked.CompareExchange(ref _lastMissReloadTicks, now, last) != last) return null;
+        await ReloadAsync(ct);
+        return _snapshot!.ByTokenHash.GetValueOrDefault(hash);
+    }
 
     public async ValueTask<PartyRecord?> FindByCountryPartyAsync(string countryCode, string partyId, CancellationToken ct = default) =>
         (await CurrentAsync(ct)).ByCountryParty.GetValueOrDefault(Key(countryCode, partyId));
@@ -76,16 +111,16 @@ public sealed class PartyDirectory(IOcpiPartyStore store, TimeProvider clock)
 
     private async Task<PartyRecord> WriteAsync(string id, Func<PartyRecord?, PartyRecord> change, bool create, CancellationToken ct)
     {
-        await CurrentAsync(ct);
         await _writer.WaitAsync(ct);
         try
         {
-            var snap = _snapshot!;
+            // The store is the truth (another instance may have changed the party): change what it holds now.
+            var snap = Snapshot.Of(await store.ListAsync(ct), clock.GetUtcNow());
             var existing = snap.ById.GetValueOrDefault(id);
             if (!create && existing == null) throw new KeyNotFoundException($"Party '{id}' does not exist.");
             var updated = change(existing);
             if (create) await store.CreateAsync(updated, ct); else await store.UpdateAsync(updated, ct);
-            _snapshot = Snapshot.Of(snap.All.Where(p => p.Id != id).Append(updated));
+            _snapshot = Snapshot.Of(snap.All.Where(p => p.Id != id).Append(updated), snap.LoadedAt);
             return updated;
         }
         finally { _writer.Release(); }

@@ -4,8 +4,24 @@ using PlugAndCharge.Pki.Validation;
 
 namespace PlugAndCharge.Ocpp.Operator;
 
-/// <summary>An operator command could not be carried out (station offline, refused the call, answered badly).</summary>
-public sealed class StationCommandException(string message, Exception? inner = null) : Exception(message, inner);
+/// <summary>Why an operator command could not be carried out.</summary>
+public enum StationCommandFailure
+{
+    /// <summary>The station is not connected (to this instance).</summary>
+    Offline,
+    /// <summary>The station answered with a CALLERROR, refused the DataTransfer, or answered against the schema.</summary>
+    Refused,
+    /// <summary>The station did not answer in time.</summary>
+    TimedOut,
+    /// <summary>The station went away before it answered.</summary>
+    Disconnected,
+}
+
+/// <summary>An operator command could not be carried out (station offline, refused the call, answered badly, timed out).</summary>
+public sealed class StationCommandException(string message, Exception? inner = null, StationCommandFailure failure = StationCommandFailure.Refused) : Exception(message, inner)
+{
+    public StationCommandFailure Failure { get; } = failure;
+}
 
 /// <summary>
 /// What an operator asks of a connected station's certificate store (OCPP 2.0.1 M03-M05, F06; 1.6 through
@@ -24,10 +40,11 @@ public sealed class StationCertificateCommands(ConnectedStations stations)
     public async Task<InstallCertificateResponse> InstallCertificateAsync(string stationId, string certificateType, string rootPem, CancellationToken ct = default)
     {
         if (!RootTypes.Contains(certificateType)) throw new ArgumentException($"Unknown certificate type {certificateType}.", nameof(certificateType));
+        // The input is checked before the station is looked up: a bad root is a bad request whether or not it is online.
+        EnsureSelfSignedRoot(rootPem);
         var session = Session(stationId);
         if (certificateType == "OEMRootCertificate" && session.Version != OcppVersion.V21)
             throw new ArgumentException("OEM roots can be installed over OCPP 2.1 only.", nameof(certificateType));
-        EnsureSelfSignedRoot(rootPem);
         return await Call<InstallCertificateResponse>(session, "InstallCertificate", new InstallCertificateRequest(certificateType, rootPem.Trim() + "\n"), ct);
     }
 
@@ -42,7 +59,7 @@ public sealed class StationCertificateCommands(ConnectedStations stations)
         Call<TriggerMessageResponse>(Session(stationId), "TriggerMessage", new TriggerMessageRequest("SignV2GCertificate"), ct);
 
     private StationSession Session(string stationId) =>
-        stations.Find(stationId) ?? throw new StationCommandException($"Station {stationId} is not connected.");
+        stations.Find(stationId) ?? throw new StationCommandException($"Station {stationId} is not connected.", failure: StationCommandFailure.Offline);
 
     private static async Task<T> Call<T>(StationSession session, string action, object payload, CancellationToken ct)
     {
@@ -52,7 +69,12 @@ public sealed class StationCertificateCommands(ConnectedStations stations)
         }
         catch (OcppCallFailedException e)
         {
-            throw new StationCommandException($"Station {session.StationId}: {e.Message}", e);
+            throw new StationCommandException($"Station {session.StationId}: {e.Message}", e, e.Failure switch
+            {
+                OcppCallFailure.TimedOut => StationCommandFailure.TimedOut,
+                OcppCallFailure.Disconnected => StationCommandFailure.Disconnected,
+                _ => StationCommandFailure.Refused,
+            });
         }
     }
 

@@ -16,6 +16,12 @@ public sealed class InMemoryStationStore : IStationStore
         return Task.CompletedTask;
     }
 
+    public Task<bool> AddAsync(StationRecord station, CancellationToken ct = default)
+    {
+        StationIds.Validate(station.StationId);
+        return Task.FromResult(_stations.TryAdd(station.StationId, station));
+    }
+
     public Task<bool> DeleteAsync(string stationId, CancellationToken ct = default) => Task.FromResult(_stations.TryRemove(stationId, out _));
 
     public Task<IReadOnlyList<StationRecord>> ListAsync(string? cpoId = null, CancellationToken ct = default) =>

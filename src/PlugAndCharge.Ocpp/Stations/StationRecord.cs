@@ -39,6 +39,8 @@ public interface IStationStore
     Task<StationRecord?> FindAsync(string stationId, CancellationToken ct = default);
     /// <summary>Creates or replaces the station's registration.</summary>
     Task SaveAsync(StationRecord station, CancellationToken ct = default);
+    /// <summary>Registers a new station; false (and nothing changed) when its id is already registered.</summary>
+    Task<bool> AddAsync(StationRecord station, CancellationToken ct = default);
     Task<bool> DeleteAsync(string stationId, CancellationToken ct = default);
     Task<IReadOnlyList<StationRecord>> ListAsync(string? cpoId = null, CancellationToken ct = default);
     /// <summary>Records what a BootNotification said about the station; false when the station is unknown.</summary>

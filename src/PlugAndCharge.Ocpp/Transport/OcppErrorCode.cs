@@ -53,10 +53,23 @@ public sealed class OcppCallErrorException(OcppErrorCode code, string descriptio
     public OcppErrorCode Code { get; } = code;
 }
 
+/// <summary>Why an outbound call failed.</summary>
+public enum OcppCallFailure
+{
+    /// <summary>The station answered, but with a CALLERROR, a refused DataTransfer or an answer that breaks the schema.</summary>
+    Refused,
+    /// <summary>No answer in time.</summary>
+    TimedOut,
+    /// <summary>The station was not connected, or went away before it answered.</summary>
+    Disconnected,
+}
+
 /// <summary>An outbound call that did not end in a CALLRESULT: the station answered CALLERROR, timed out, or went away.</summary>
-public sealed class OcppCallFailedException(string action, OcppErrorCode? code, string description) : Exception($"{action}: {description}")
+public sealed class OcppCallFailedException(string action, OcppErrorCode? code, string description, OcppCallFailure failure = OcppCallFailure.Refused)
+    : Exception($"{action}: {description}")
 {
     public string Action { get; } = action;
     /// <summary>The station's CALLERROR code; null when it never answered (timeout, disconnect).</summary>
     public OcppErrorCode? Code { get; } = code;
+    public OcppCallFailure Failure { get; } = failure;
 }

@@ -98,7 +98,7 @@ public sealed class StationSession : IAsyncDisposable
         {
             ArrayPool<byte>.Shared.Return(buffer);
             await _closed.CancelAsync();
-            foreach (var p in _pending.Values) p.Completion.TrySetException(new OcppCallFailedException(p.Action, null, "the station disconnected"));
+            foreach (var p in _pending.Values) p.Completion.TrySetException(new OcppCallFailedException(p.Action, null, "the station disconnected", OcppCallFailure.Disconnected));
             _pending.Clear();
         }
     }
@@ -228,7 +228,9 @@ public sealed class StationSession : IAsyncDisposable
         }
         catch (OperationCanceledException) when (!ct.IsCancellationRequested)
         {
-            throw new OcppCallFailedException(action, null, IsOpen ? "timed out waiting for the previous call" : "the station is not connected");
+            throw IsOpen
+                ? new OcppCallFailedException(action, null, "timed out waiting for the previous call", OcppCallFailure.TimedOut)
+                : new OcppCallFailedException(action, null, "the station is not connected", OcppCallFailure.Disconnected);
         }
         var id = Guid.NewGuid().ToString("N");
         var completion = new TaskCompletionSource<JsonElement>(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -243,7 +245,9 @@ public sealed class StationSession : IAsyncDisposable
             }
             catch (OperationCanceledException) when (!ct.IsCancellationRequested)
             {
-                throw new OcppCallFailedException(action, null, IsOpen ? $"no answer within {limit.TotalSeconds:0.#} s" : "the station disconnected");
+                throw IsOpen
+                    ? new OcppCallFailedException(action, null, $"no answer within {limit.TotalSeconds:0.#} s", OcppCallFailure.TimedOut)
+                    : new OcppCallFailedException(action, null, "the station disconnected", OcppCallFailure.Disconnected);
             }
             if (_schemas.HasResponse(Version, action) && _schemas.ValidateResponse(Version, action, result.GetRawText()) is { } violation)
                 throw new OcppCallFailedException(action, violation.Code, "the station's answer breaks the schema: " + violation.Description);
@@ -251,7 +255,7 @@ public sealed class StationSession : IAsyncDisposable
         }
         catch (Exception e) when (e is WebSocketException or ObjectDisposedException)
         {
-            throw new OcppCallFailedException(action, null, "the station disconnected");
+            throw new OcppCallFailedException(action, null, "the station disconnected", OcppCallFailure.Disconnected);
         }
         finally
         {

@@ -15,4 +15,11 @@ public sealed class OcspOptions
     public int MaxCertIdsPerRequest { get; set; } = 64;
     /// <summary>Pre-signed answers kept per CA; past this, answers are still signed but not cached.</summary>
     public int MaxCachedResponsesPerCa { get; set; } = 200_000;
+    /// <summary>
+    /// Answers one client may have signed on the spot per second (a cache miss, a nonce, several CertIDs), with bursts
+    /// of twice that; past it the client gets tryLater. Cached answers are never limited. Zero: no limit.
+    /// </summary>
+    public int OnDemandSignaturesPerClientPerSecond { get; set; } = 100;
+    /// <summary>Answers signed on the spot per second for all clients together (bursts of twice that); zero: no limit.</summary>
+    public int OnDemandSignaturesPerSecond { get; set; } = 2_000;
 }

@@ -40,7 +40,11 @@ public sealed class OcspResponder : IDisposable
         : this(ca.CaStore, ca.Certificates, ca.Keys, options, clock) { }
 
     /// <summary>Answers the DER OCSPRequest <paramref name="request"/> sent to the responder of <paramref name="caId"/>.</summary>
-    public ValueTask<OcspAnswer> RespondAsync(string caId, ReadOnlyMemory<byte> request, CancellationToken ct = default)
+    /// <param name="maySignNow">
+    /// Asked before an answer is signed on the spot (anything but a cached answer); false answers tryLater (RFC 6960
+    /// §2.3). The host uses it to rate-limit the work a client can cause with uncacheable requests.
+    /// </param>
+    public ValueTask<OcspAnswer> RespondAsync(string caId, ReadOnlyMemory<byte> request, CancellationToken ct = default, Func<bool>? maySignNow = null)
     {
         if (request.Length == 0 || request.Length > _options.MaxRequestBytes) return new(OcspAnswer.Error(OcspResponseStatus.MalformedRequest));
         if (_authorities.TryGetValue(caId, out var loaded) && loaded.IsCompletedSuccessfully)
@@ -55,12 +59,13 @@ public sealed class OcspResponder : IDisposable
                 if (cached.ClaimRefresh(_clock.GetUtcNow())) _ = Task.Run(() => RefreshAsync(authority, cached));
                 return new(new OcspAnswer(cached.Der, OcspResponseStatus.Successful, cached));
             }
+            if (maySignNow != null && !maySignNow()) return new(OcspAnswer.Error(OcspResponseStatus.TryLater));
             return AnswerAsync(authority, request, parsed, ct);
         }
-        return SlowPathAsync(caId, request, ct);
+        return SlowPathAsync(caId, request, ct, maySignNow);
     }
 
-    private async ValueTask<OcspAnswer> SlowPathAsync(string caId, ReadOnlyMemory<byte> request, CancellationToken ct)
+    private async ValueTask<OcspAnswer> SlowPathAsync(string caId, ReadOnlyMemory<byte> request, CancellationToken ct, Func<bool>? maySignNow)
     {
         OcspAuthority? authority;
         try { authority = await AuthorityAsync(caId, ct); }
@@ -73,6 +78,7 @@ public sealed class OcspResponder : IDisposable
         if (parsed == null) return OcspAnswer.Error(OcspResponseStatus.MalformedRequest);
         if (parsed.IsCacheable && authority.TryGetCached(request.Span[parsed.CertIds[0].Encoded], _clock.GetUtcNow(), out var cached))
             return new OcspAnswer(cached.Der, OcspResponseStatus.Successful, cached);
+        if (maySignNow != null && !maySignNow()) return OcspAnswer.Error(OcspResponseStatus.TryLater);
         return await AnswerAsync(authority, request, parsed, ct);
     }
 

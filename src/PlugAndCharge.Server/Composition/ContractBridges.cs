@@ -3,6 +3,7 @@ using PlugAndCharge.Contracts;
 using PlugAndCharge.Contracts.Contracts;
 using PlugAndCharge.Contracts.Installation;
 using PlugAndCharge.Core.Identifiers;
+using PlugAndCharge.Ocpi.Tokens;
 using PlugAndCharge.Ocpp.EvCertificates;
 using OcppContractState = PlugAndCharge.Ocpp.Authorization.ContractState;
 using OcpiContractState = PlugAndCharge.Ocpi.ContractChecks.ContractState;
@@ -28,10 +29,33 @@ public sealed class ContractEvCertificateService(ContractServices contracts) : I
     }
 }
 
-/// <summary>OCPP Authorize's contract state from the contract registry.</summary>
-public sealed class ContractAuthorizationFromRegistry(ContractServices contracts) : PlugAndCharge.Ocpp.Authorization.IContractAuthorization
+/// <summary>
+/// OCPP Authorize's contract state. A contract whose provider prefix belongs to an eMSP connected to the hub is
+/// authorized by that eMSP in real time through the hub's relay (which answers a terminated contract or a revoked or
+/// expired certificate of ours itself, domain.md §7); any other contract is judged by our contract registry.
+/// </summary>
+public sealed class ContractAuthorizationThroughHub(ContractServices contracts, HubContractAuthorization hub) : PlugAndCharge.Ocpp.Authorization.IContractAuthorization
 {
     public async ValueTask<OcppContractState> GetStateAsync(string emaid, X509Certificate? contractCertificate, CancellationToken ct = default)
+    {
+        if (Emaid.TryParse(emaid, IdentifierStrictness.Lenient, out var parsed, out _) && await hub.IsHubContractAsync(parsed, ct))
+        {
+            var answer = await hub.AuthorizeAsync(parsed, null, ct: ct);
+            // OCPI AllowedType → OCPP AuthorizationStatus: ALLOWED → Accepted; EXPIRED → Expired; BLOCKED, NO_CREDIT and
+            // NOT_ALLOWED → Blocked; no answer (unknown token 2004, eMSP unreachable without a whitelist entry) → Unknown.
+            return answer.Allowed switch
+            {
+                "ALLOWED" => OcppContractState.Active,
+                "EXPIRED" => OcppContractState.Expired,
+                "BLOCKED" or "NO_CREDIT" or "NOT_ALLOWED" => OcppContractState.Blocked,
+                _ => OcppContractState.Unknown,
+            };
+        }
+        return await FromRegistryAsync(contracts, emaid, ct);
+    }
+
+    /// <summary>The registry's verdict: an active contract with a valid certificate is Active.</summary>
+    public static async ValueTask<OcppContractState> FromRegistryAsync(ContractServices contracts, string emaid, CancellationToken ct)
     {
         var status = await contracts.Contracts.GetStatusAsync(emaid, ct);
         if (!status.Known) return OcppContractState.Unknown;

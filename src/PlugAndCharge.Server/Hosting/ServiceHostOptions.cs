@@ -21,13 +21,16 @@ public sealed class ServiceHostOptions
     public string? OcpiPublicBaseUrl { get; init; }
 
     /// <summary>
-    /// AES-256 key that wraps contract private keys at rest (32 bytes, from a secret store); null refuses to issue
-    /// hub-made contract certificates (eMSP-made contract data still works).
+    /// AES-256 data-at-rest key (32 bytes, from a secret store): wraps contract private keys and webhook secrets, and
+    /// (through a derived key) encrypts the OCPI tokens B the hub stores. Required by the host.
     /// </summary>
     public byte[]? ContractKeyEncryptionKey { get; init; }
 
     /// <summary>CPS leaf signers of installation responses (one per ISO standard at least).</summary>
     public IReadOnlyList<PlugAndCharge.Contracts.Signing.CpsSigner> CpsSigners { get; init; } = [];
+
+    /// <summary>Retry schedule and polling of webhook deliveries to OEMs (the dispatcher runs with the host).</summary>
+    public PlugAndCharge.Contracts.Webhooks.WebhookDispatchOptions WebhookDispatch { get; init; } = new();
 
     public TimeSpan TokenLifetime { get; init; } = TimeSpan.FromHours(1);
 

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
@@ -43,6 +44,38 @@ public static class OcspEndpoints
     private sealed class Handler(OcspResponder responder, TimeProvider clock, ILogger log)
     {
         private readonly int _max = responder.Options.MaxRequestBytes;
+        private readonly PartitionedRateLimiter<string>? _signing = SigningLimiter(responder.Options);
+
+        /// <summary>
+        /// Token buckets for answers signed on the spot: one per client address and one for everybody, so a flood of
+        /// random serials or nonces from one client (or many) costs bounded signatures and database reads.
+        /// </summary>
+        private static PartitionedRateLimiter<string>? SigningLimiter(OcspOptions o)
+        {
+            // Refilled ten times a second (or one token per 1/perSecond s below 10/s); bursts of two seconds' worth.
+            static TokenBucketRateLimiterOptions Bucket(int perSecond) => new()
+            {
+                TokenLimit = perSecond * 2, QueueLimit = 0, AutoReplenishment = true,
+                TokensPerPeriod = perSecond >= 10 ? perSecond / 10 : 1,
+                ReplenishmentPeriod = perSecond >= 10 ? TimeSpan.FromMilliseconds(100) : TimeSpan.FromSeconds(1.0 / perSecond),
+            };
+            var limiters = new List<PartitionedRateLimiter<string>>();
+            if (o.OnDemandSignaturesPerClientPerSecond > 0)
+                limiters.Add(PartitionedRateLimiter.Create<string, string>(client => RateLimitPartition.GetTokenBucketLimiter(client, _ => Bucket(o.OnDemandSignaturesPerClientPerSecond))));
+            if (o.OnDemandSignaturesPerSecond > 0)
+                limiters.Add(PartitionedRateLimiter.Create<string, string>(_ => RateLimitPartition.GetTokenBucketLimiter("all", _ => Bucket(o.OnDemandSignaturesPerSecond))));
+            return limiters.Count switch { 0 => null, 1 => limiters[0], _ => PartitionedRateLimiter.CreateChained(limiters.ToArray()) };
+        }
+
+        private Func<bool>? MaySign(HttpContext http)
+        {
+            if (_signing is not { } limiter) return null;
+            return () =>
+            {
+                using var lease = limiter.AttemptAcquire(http.Connection.RemoteIpAddress?.ToString() ?? "unknown");
+                return lease.IsAcquired;
+            };
+        }
 
         public async Task PostAsync(HttpContext http)
         {
@@ -78,7 +111,7 @@ public static class OcspEndpoints
                     }
                     reader.AdvanceTo(read.Buffer.Start, read.Buffer.End);
                 }
-                var answer = await responder.RespondAsync(caId, rented.AsMemory(0, length), http.RequestAborted);
+                var answer = await responder.RespondAsync(caId, rented.AsMemory(0, length), http.RequestAborted, MaySign(http));
                 await WriteAsync(http, caId, answer, false);
             }
             catch (Exception e) when (!http.RequestAborted.IsCancellationRequested && !http.Response.HasStarted)
@@ -100,7 +133,7 @@ public static class OcspEndpoints
             {
                 var length = OcspGetEncoding.Decode(encoded, rented);
                 var answer = length <= 0 ? OcspAnswer.Error(OcspResponseStatus.MalformedRequest)
-                    : await responder.RespondAsync(caId, rented.AsMemory(0, length), http.RequestAborted);
+                    : await responder.RespondAsync(caId, rented.AsMemory(0, length), http.RequestAborted, MaySign(http));
                 await WriteAsync(http, caId, answer, true);
             }
             catch (Exception e) when (!http.RequestAborted.IsCancellationRequested && !http.Response.HasStarted)

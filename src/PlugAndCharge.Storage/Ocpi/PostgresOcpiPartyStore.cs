@@ -2,12 +2,19 @@ using System.Text.Json;
 using Dapper;
 using Npgsql;
 using PlugAndCharge.Ocpi.Parties;
+using PlugAndCharge.Storage.Secrets;
 
 namespace PlugAndCharge.Storage.Ocpi;
 
-/// <summary>The hub's parties on PostgreSQL: a party, its roles and its provider prefixes are written in one transaction.</summary>
-public sealed class PostgresOcpiPartyStore(NpgsqlDataSource db) : IOcpiPartyStore
+/// <summary>
+/// The hub's parties on PostgreSQL: a party, its roles and its provider prefixes are written in one transaction. The
+/// party's token B (the hub needs it in clear to call the party) is stored encrypted (<see cref="AtRestSecrets"/>);
+/// tokens the parties present are stored only as SHA-256 hashes.
+/// </summary>
+public sealed class PostgresOcpiPartyStore(NpgsqlDataSource db, byte[] dataAtRestKey) : IOcpiPartyStore
 {
+    private readonly AtRestSecrets _tokens = new(dataAtRestKey, "ocpi-token-b");
+
     private sealed record PartyRow(string id, string name, string status, string? version, string? versions_url, string? outgoing_token, string endpoints,
         string? incoming_token_sha256, string incoming_token_kind, int? timeout_ms, DateTime updated_at, DateTime? last_seen_at);
 
@@ -28,7 +35,7 @@ public sealed class PostgresOcpiPartyStore(NpgsqlDataSource db) : IOcpiPartyStor
             "select party_id, prefix from ocpi_provider_prefixes order by prefix", cancellationToken: ct))).ToLookup(r => r.party_id);
         return parties.Select(p => new PartyRecord
         {
-            Id = p.id, Name = p.name, Status = Enum.Parse<PartyStatus>(p.status), Version = p.version, VersionsUrl = p.versions_url, OutgoingToken = p.outgoing_token,
+            Id = p.id, Name = p.name, Status = Enum.Parse<PartyStatus>(p.status), Version = p.version, VersionsUrl = p.versions_url, OutgoingToken = _tokens.Unprotect(p.outgoing_token, p.id),
             Endpoints = (JsonSerializer.Deserialize<List<EndpointJson>>(p.endpoints) ?? []).Select(e => new PartyEndpoint(e.Identifier, e.Role, e.Url)).ToList(),
             IncomingTokenHash = p.incoming_token_sha256, IncomingTokenKind = Enum.Parse<CredentialsTokenKind>(p.incoming_token_kind),
             Timeout = p.timeout_ms is { } ms ? TimeSpan.FromMilliseconds(ms) : null,
@@ -48,7 +55,7 @@ public sealed class PostgresOcpiPartyStore(NpgsqlDataSource db) : IOcpiPartyStor
         await using var tx = await conn.BeginTransactionAsync(ct);
         var row = new
         {
-            p.Id, p.Name, Status = p.Status.ToString(), p.Version, p.VersionsUrl, p.OutgoingToken,
+            p.Id, p.Name, Status = p.Status.ToString(), p.Version, p.VersionsUrl, OutgoingToken = _tokens.Protect(p.OutgoingToken, p.Id),
             Endpoints = JsonSerializer.Serialize(p.Endpoints.Select(e => new EndpointJson(e.Identifier, e.Role, e.Url)).ToList()),
             p.IncomingTokenHash, Kind = p.IncomingTokenKind.ToString(), TimeoutMs = p.Timeout is { } t ? (int?)t.TotalMilliseconds : null,
             p.UpdatedAt, p.LastSeenAt,

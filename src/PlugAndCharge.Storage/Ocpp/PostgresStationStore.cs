@@ -43,25 +43,37 @@ public sealed class PostgresStationStore(NpgsqlDataSource db) : IStationStore
         return row?.ToRecord();
     }
 
+    private const string Insert = """
+        insert into ocpp_stations (station_id, cpo_id, cpo_organization, security_profile, password_hash, serial_number, vendor, model,
+                                   firmware_version, last_boot_at, registered_at)
+        values (@StationId, @CpoId, @CpoOrganization, @Profile, @PasswordHash, @SerialNumber, @Vendor, @Model, @FirmwareVersion, @LastBootAt, coalesce(@RegisteredAt::timestamptz, now()))
+        """;
+
     public async Task SaveAsync(StationRecord station, CancellationToken ct = default)
     {
         StationIds.Validate(station.StationId);
         await using var conn = await db.OpenConnectionAsync(ct);
-        await conn.ExecuteAsync(new CommandDefinition("""
-            insert into ocpp_stations (station_id, cpo_id, cpo_organization, security_profile, password_hash, serial_number, vendor, model,
-                                       firmware_version, last_boot_at, registered_at)
-            values (@StationId, @CpoId, @CpoOrganization, @Profile, @PasswordHash, @SerialNumber, @Vendor, @Model, @FirmwareVersion, @LastBootAt, coalesce(@RegisteredAt::timestamptz, now()))
+        await conn.ExecuteAsync(new CommandDefinition(Insert + "\n" + """
             on conflict (station_id) do update set
                 cpo_id = excluded.cpo_id, cpo_organization = excluded.cpo_organization, security_profile = excluded.security_profile,
                 password_hash = excluded.password_hash, serial_number = excluded.serial_number, vendor = excluded.vendor, model = excluded.model,
                 firmware_version = excluded.firmware_version, last_boot_at = excluded.last_boot_at
-            """, new
-        {
-            station.StationId, station.CpoId, station.CpoOrganization, Profile = (short)station.SecurityProfile, station.PasswordHash,
-            station.SerialNumber, station.Vendor, station.Model, station.FirmwareVersion, station.LastBootAt,
-            RegisteredAt = station.RegisteredAt == default ? (DateTimeOffset?)null : station.RegisteredAt,
-        }, cancellationToken: ct));
+            """, Parameters(station), cancellationToken: ct));
     }
+
+    public async Task<bool> AddAsync(StationRecord station, CancellationToken ct = default)
+    {
+        StationIds.Validate(station.StationId);
+        await using var conn = await db.OpenConnectionAsync(ct);
+        return await conn.ExecuteAsync(new CommandDefinition(Insert + " on conflict (station_id) do nothing", Parameters(station), cancellationToken: ct)) > 0;
+    }
+
+    private static object Parameters(StationRecord station) => new
+    {
+        station.StationId, station.CpoId, station.CpoOrganization, Profile = (short)station.SecurityProfile, station.PasswordHash,
+        station.SerialNumber, station.Vendor, station.Model, station.FirmwareVersion, station.LastBootAt,
+        RegisteredAt = station.RegisteredAt == default ? (DateTimeOffset?)null : station.RegisteredAt,
+    };
 
     public async Task<bool> DeleteAsync(string stationId, CancellationToken ct = default)
     {

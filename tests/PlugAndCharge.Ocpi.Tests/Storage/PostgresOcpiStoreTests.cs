@@ -28,6 +28,8 @@ public sealed class OcpiDatabaseFixture : IAsyncLifetime
     public NpgsqlDataSource Db { get; private set; } = null!;
     public PostgresPkiStore Pki { get; private set; } = null!;
     public CertificateAuthorityServices Ca { get; private set; } = null!;
+    /// <summary>The data-at-rest key every hub instance of a test shares (token B survives a restart only with the same key).</summary>
+    public byte[] DataAtRestKey { get; } = System.Security.Cryptography.RandomNumberGenerator.GetBytes(32);
     private readonly string _keyDir = Directory.CreateTempSubdirectory("pnc-ocpi-keys").FullName;
 
     public async Task InitializeAsync()
@@ -70,7 +72,7 @@ public sealed class PostgresOcpiStoreTests(OcpiDatabaseFixture fx) : IClassFixtu
     [Fact]
     public async Task Parties_round_trip_and_roles_prefixes_and_tokens_stay_unique()
     {
-        var store = new PostgresOcpiPartyStore(fx.Db);
+        var store = new PostgresOcpiPartyStore(fx.Db, fx.DataAtRestKey);
         var a = Party("pa1", "DE", "AAA", "DEAAA");
         await store.CreateAsync(a);
         var registered = a with
@@ -86,6 +88,15 @@ public sealed class PostgresOcpiStoreTests(OcpiDatabaseFixture fx) : IClassFixtu
         var loaded = (await store.ListAsync()).Single(p => p.Id == "pa1");
         Assert.Equal(PartyStatus.Connected, loaded.Status);
         Assert.Equal("token-b", loaded.OutgoingToken);
+        // Token B is not in the database in clear, and another key cannot read it.
+        await using (var conn = await fx.Db.OpenConnectionAsync())
+        {
+            var stored = await Dapper.SqlMapper.ExecuteScalarAsync<string>(conn, "select outgoing_token from ocpi_parties where id = 'pa1'");
+            Assert.StartsWith("v1:", stored, StringComparison.Ordinal);
+            Assert.DoesNotContain("token-b", stored, StringComparison.Ordinal);
+        }
+        var otherKey = new PostgresOcpiPartyStore(fx.Db, System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+        await Assert.ThrowsAnyAsync<System.Security.Cryptography.CryptographicException>(() => otherKey.ListAsync());
         Assert.Equal(CredentialsTokens.Hash("token-c"), loaded.IncomingTokenHash);
         Assert.Equal(CredentialsTokenKind.C, loaded.IncomingTokenKind);
         Assert.Equal(registered.Roles, loaded.Roles);
@@ -161,7 +172,7 @@ public sealed class PostgresOcpiStoreTests(OcpiDatabaseFixture fx) : IClassFixtu
         await fx.Ca.Revoker.RevokeAsync(issued.Record.IssuerId, issued.Record.Serial, RevocationReason.KeyCompromise, "test");
         void Postgres(IServiceCollection s)
         {
-            s.AddSingleton<IOcpiPartyStore>(new PostgresOcpiPartyStore(fx.Db));
+            s.AddSingleton<IOcpiPartyStore>(new PostgresOcpiPartyStore(fx.Db, fx.DataAtRestKey));
             s.AddSingleton<IOcpiTokenStore>(new PostgresOcpiTokenStore(fx.Db));
             s.AddSingleton<IContractStatusSource>(new PostgresContractCertificateStatus(fx.Db));
         }
@@ -193,5 +204,38 @@ public sealed class PostgresOcpiStoreTests(OcpiDatabaseFixture fx) : IClassFixtu
         Assert.Equal("ALLOWED", (await card.EnvelopeAsync())["data"]!["allowed"]!.GetValue<string>());
         Assert.Equal(1, emsp.AuthorizeCalls);
         traffic.AssertConformant(8);
+    }
+
+    [Fact]
+    public async Task Two_hub_instances_on_one_database_see_each_others_parties()
+    {
+        void Postgres(IServiceCollection s)
+        {
+            s.AddSingleton<IOcpiPartyStore>(new PostgresOcpiPartyStore(fx.Db, fx.DataAtRestKey));
+            s.AddSingleton<IOcpiTokenStore>(new PostgresOcpiTokenStore(fx.Db));
+        }
+        var traffic = new TrafficLog();
+        await using var one = await HubHost.StartAsync(o => o.PartyRefreshInterval = TimeSpan.FromMilliseconds(200), Postgres);
+        await using var two = await HubHost.StartAsync(o => o.PartyRefreshInterval = TimeSpan.FromMilliseconds(200), Postgres);
+        Assert.NotNull(await two.Admin.ListAsync()); // instance two has loaded its view before the party exists
+
+        // Created and registered on instance one; its first call to instance two is recognized (reload on unknown token).
+        await using var emsp = await FakeParty.StartAsync(Roles.Emsp, "DE", "TWO", OcpiVersion.V230, traffic);
+        var (record, tokenA) = await one.Admin.CreateAsync(new PartyAdministration.NewParty("eMSP two", [new PartyRole(Roles.Emsp, "DE", "TWO")]));
+        await emsp.RegisterAsync(one.VersionsUrl, tokenA);
+        using (var viaTwo = await emsp.CallAsync(HttpMethod.Get, two.VersionsUrl)) Assert.Equal(HttpStatusCode.OK, viaTwo.StatusCode);
+
+        // Provider prefixes set on instance one reach instance two's routing after its refresh interval.
+        await one.Admin.SetProviderPrefixesAsync(record.Id, ["DETWO"]);
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while ((await two.Services.GetRequiredService<PartyDirectory>().FindByProviderPrefixAsync("DETWO")) is null && DateTime.UtcNow < deadline)
+            await Task.Delay(100);
+        Assert.Equal(record.Id, (await two.Services.GetRequiredService<PartyDirectory>().FindByProviderPrefixAsync("DETWO"))!.Id);
+
+        // An update made on instance two starts from what instance one stored (no lost update of the prefixes).
+        await two.Admin.SuspendAsync(record.Id);
+        var stored = (await new PostgresOcpiPartyStore(fx.Db, fx.DataAtRestKey).ListAsync()).Single(p => p.Id == record.Id);
+        Assert.Equal(PartyStatus.Suspended, stored.Status);
+        Assert.Equal(["DETWO"], stored.ProviderPrefixes);
     }
 }

@@ -88,6 +88,20 @@ public sealed class PostgresStationStoreTests(StationDatabase database) : IClass
     }
 
     [Fact]
+    public async Task Adding_never_replaces_a_registered_station()
+    {
+        var id = "CS-" + Guid.NewGuid().ToString("N")[..8];
+        Assert.True(await Store.AddAsync(Station(id, "cpo-first")));
+        Assert.False(await Store.AddAsync(Station(id, "cpo-second")));
+        Assert.Equal("cpo-first", (await Store.FindAsync(id))!.CpoId);
+
+        var memory = new InMemoryStationStore();
+        Assert.True(await memory.AddAsync(Station(id, "cpo-first")));
+        Assert.False(await memory.AddAsync(Station(id, "cpo-second")));
+        Assert.Equal("cpo-first", (await memory.FindAsync(id))!.CpoId);
+    }
+
+    [Fact]
     public async Task A_profile_2_station_without_a_password_record_is_refused_by_the_database()
     {
         var station = Station("CS-" + Guid.NewGuid().ToString("N")[..8]) with { PasswordHash = null };

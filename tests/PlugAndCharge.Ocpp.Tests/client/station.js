@@ -4,14 +4,15 @@
 //
 // CONFIG: {
 //   endpoint, identity, protocol, password?, ca (PEM), cert?, key? (PEM, mutual TLS), strict? (ocpp-rpc strict mode),
-//   replies?: { Method: payload | { ignore: N, reply: payload } }    answers to CSMS calls (first N left unanswered)
+//   replies?: { Method: payload | { ignore: N, reply: payload } | { error: Code, message? } }
+//                                                                      answers to CSMS calls (first N left unanswered; error = CALLERROR)
 //   pncReplies?: { MessageId: payload }                                1.6 DataTransfer(iso15118pnc) answers
 //   steps: [ { call: Method, params } | { raw: "text", expectId: "id" } | { waitFor: Method, count?, timeoutMs? } | { sleepMs } ],
 //   onReceive?: { Method: { call, params } }                           a call the station makes after answering Method
 //   holdUntilStdinEnds?: bool                                           stay connected for CSMS-initiated calls
 // }
 const fs = require('fs');
-const { RPCClient, NOREPLY } = require('ocpp-rpc');
+const { RPCClient, NOREPLY, createRPCError } = require('ocpp-rpc');
 
 const PNC = 'org.openchargealliance.iso15118pnc';
 
@@ -47,6 +48,7 @@ async function main() {
             }, 10);
         }
         const r = (cfg.replies ?? {})[method];
+        if (r && typeof r === 'object' && 'error' in r) throw createRPCError(r.error, r.message ?? '');
         if (r && typeof r === 'object' && 'ignore' in r) {
             unanswered[method] = (unanswered[method] ?? 0) + 1;
             if (unanswered[method] <= r.ignore) return NOREPLY;

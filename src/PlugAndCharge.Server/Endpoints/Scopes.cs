@@ -1,0 +1,81 @@
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using PlugAndCharge.Contracts;
+using PlugAndCharge.Contracts.Contracts;
+using PlugAndCharge.Core.Identifiers;
+using PlugAndCharge.Core.Participants;
+using PlugAndCharge.Server.Authentication;
+
+namespace PlugAndCharge.Server.Endpoints;
+
+/// <summary>
+/// Whose data a call may touch, decided once for the contract APIs: an eMSP acts on EMAIDs of its provider IDs, an OEM
+/// on PCIDs of its WMIs, the hub operator for anyone. Refusals are ContractExceptions, so Problems maps them to 400/403
+/// problem details like every other domain refusal.
+/// </summary>
+internal static class Scopes
+{
+    public static Participant Me(HttpContext http) => http.User.Participant()!;
+
+    public static Emaid ParseEmaid(ContractServices contracts, string? text) =>
+        Emaid.TryParse(text, contracts.Options.ReceivedEmaidStrictness, out var emaid, out var why) ? emaid : throw new ContractException(ContractError.Malformed, $"emaid: {why}");
+
+    public static Pcid ParsePcid(string? text) =>
+        Pcid.TryParse(text, out var pcid, out var why) ? pcid : throw new ContractException(ContractError.Malformed, $"pcid: {why}");
+
+    /// <summary>The eMSP scope of a call about an existing EMAID: the caller's when the EMAID is under its provider IDs; null (anyone) for the hub operator.</summary>
+    public static ContractOwner? EmspScope(HttpContext http, Emaid emaid)
+    {
+        var me = Me(http);
+        if (me.IsAdmin) return null;
+        if (!me.OwnsEmaid(emaid)) throw new ContractException(ContractError.ProviderNotAllowed, $"EMAID {emaid.Normalized} is not under one of your provider IDs.");
+        return Owner(me);
+    }
+
+    /// <summary>
+    /// The eMSP a new contract is made for: the caller; the hub operator acts for the eMSP participant that owns
+    /// <paramref name="providerPrefix"/> (country + provider ID, from the EMAID or providerId).
+    /// </summary>
+    public static async Task<ContractOwner> EmspOwnerAsync(HttpContext http, string? providerPrefix)
+    {
+        var me = Me(http);
+        if (!me.IsAdmin) return Owner(me);
+        if (string.IsNullOrWhiteSpace(providerPrefix))
+            throw new ContractException(ContractError.Malformed, "The hub operator acts for an eMSP: name its provider ID (providerId) or an EMAID under it.");
+        var emsp = (await http.RequestServices.GetRequiredService<IParticipantStore>().ListAsync(http.RequestAborted))
+            .FirstOrDefault(p => p.Role == ParticipantRole.Emsp && !p.Disabled && p.Owns(providerPrefix))
+            ?? throw new ContractException(ContractError.Malformed, $"No eMSP participant owns provider ID {ParticipantIdentities.Normalize(providerPrefix)}.");
+        return Owner(emsp);
+    }
+
+    /// <summary>The OEM scope of a call about a vehicle: the caller's id when the PCID's WMI is one of its own; null (anyone) for the hub operator.</summary>
+    public static string? OemScope(HttpContext http, Pcid pcid)
+    {
+        var me = Me(http);
+        if (me.IsAdmin) return null;
+        if (!me.OwnsPcid(pcid)) throw new ContractException(ContractError.WmiNotAllowed, $"WMI {pcid.Wmi} of PCID {pcid} is not one of yours.");
+        return me.Id;
+    }
+
+    /// <summary>The OEM a vehicle is added for: the caller (its WMI), or for the hub operator the OEM participant that owns the WMI.</summary>
+    public static async Task<string> OemOwnerAsync(HttpContext http, Pcid pcid)
+    {
+        if (OemScope(http, pcid) is { } me) return me;
+        var oem = (await http.RequestServices.GetRequiredService<IParticipantStore>().ListAsync(http.RequestAborted))
+            .FirstOrDefault(p => p.Role == ParticipantRole.Oem && !p.Disabled && p.Owns(pcid.Wmi))
+            ?? throw new ContractException(ContractError.Malformed, $"No OEM participant owns WMI {pcid.Wmi}.");
+        return oem.Id;
+    }
+
+    private static ContractOwner Owner(Participant p) => new(p.Id, p.Identities);
+
+    /// <summary>Binary fields of OPCP bodies (encrypted key, DH public key): base64, or hex as some MO CAs send them.</summary>
+    public static byte[]? Binary(string? text)
+    {
+        if (string.IsNullOrWhiteSpace(text)) return null;
+        text = text.Trim();
+        if (text.Length % 2 == 0 && text.All(char.IsAsciiHexDigit))
+            return Convert.FromHexString(text);
+        try { return Convert.FromBase64String(text); } catch (FormatException) { return null; }
+    }
+}

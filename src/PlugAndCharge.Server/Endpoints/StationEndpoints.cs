@@ -1,0 +1,323 @@
+using System.Net.WebSockets;
+using System.Security.Cryptography;
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Routing;
+using PlugAndCharge.Contracts;
+using PlugAndCharge.Contracts.Pools;
+using PlugAndCharge.Core.Participants;
+using PlugAndCharge.Ocpp.Messages;
+using PlugAndCharge.Ocpp.Operator;
+using PlugAndCharge.Ocpp.Stations;
+using PlugAndCharge.Ocpp.Transport;
+using PlugAndCharge.Pki;
+using PlugAndCharge.Pki.Stores;
+using PlugAndCharge.Server.Authentication;
+
+namespace PlugAndCharge.Server.Endpoints;
+
+/// <summary>
+/// The CPO's OCPP stations: register (security profile 2 with a Basic-auth password stored only as its PBKDF2 record,
+/// or 3 with a client certificate), list, show, delete; and the operator commands on a connected station's certificate
+/// store (InstallCertificate, GetInstalledCertificateIds, DeleteCertificate, TriggerMessage SignV2GCertificate), each
+/// answered with what the station said. A CPO acts on its own stations, the hub operator on any. Registrations,
+/// deletions, root installations and certificate deletions are written to the CA's audit log (never a password).
+/// "Connected" means connected to this instance.
+/// </summary>
+public static class StationEndpoints
+{
+    public sealed record RegisterStation(string? StationId, int? SecurityProfile, string? Password, string? CpoId, string? Organization, string? SerialNumber);
+
+    public sealed record InstallCertificate(string? CertificateType, string? RootCertificateId, string? Certificate);
+
+    /// <summary>CertificateHashData flat, or wrapped as GetInstalledCertificateIds lists it (<c>{"certificateHashData": {...}}</c>).</summary>
+    public sealed record HashData(string? HashAlgorithm, string? IssuerNameHash, string? IssuerKeyHash, string? SerialNumber, HashData? CertificateHashData);
+
+    /// <summary>GetCertificateIdUseEnumType (OEMRootCertificate since OCPP 2.1).</summary>
+    private static readonly IReadOnlySet<string> InstalledTypes = new HashSet<string>(StringComparer.Ordinal)
+    {
+        "V2GRootCertificate", "MORootCertificate", "CSMSRootCertificate", "V2GCertificateChain", "ManufacturerRootCertificate", "OEMRootCertificate",
+    };
+
+    private static readonly IReadOnlySet<string> HashAlgorithms = new HashSet<string>(StringComparer.Ordinal) { "SHA256", "SHA384", "SHA512" };
+
+    /// <summary>OCPP 2.0.1 BootNotification chargingStation.serialNumber (and 1.6 chargePointSerialNumber): at most 25 characters.</summary>
+    private const int MaxSerialNumberLength = 25;
+
+    /// <summary>X.520 ub-organization-name: the O of the station's certificates.</summary>
+    private const int MaxOrganizationLength = 64;
+
+    public static IEndpointRouteBuilder MapStationEndpoints(this IEndpointRouteBuilder app)
+    {
+        var stations = app.MapGroup("/v1/ocpp/stations").RequireAuthorization(ParticipantAuthentication.Policies.Cpo).WithTags("OCPP stations");
+
+        stations.MapPost("/", RegisterAsync)
+            .WithSummary("Register an OCPP station (CPO for itself; the hub operator names cpoId). The password is never returned");
+        stations.MapGet("/", ListAsync).WithSummary("The caller's stations (the hub operator: all, or those of ?cpoId=)");
+        stations.MapGet("/{stationId}", GetAsync).WithSummary("A station, whether it is connected, its OCPP version and last boot");
+        stations.MapDelete("/{stationId}", DeleteAsync).WithSummary("Delete a station's registration and disconnect it");
+
+        stations.MapPost("/{stationId}/certificates", InstallAsync)
+            .WithSummary("InstallCertificate: a root from the root certificate pool (rootCertificateId) or a self-signed root (PEM)");
+        stations.MapGet("/{stationId}/certificates", InstalledAsync)
+            .WithSummary("GetInstalledCertificateIds (?type=V2GRootCertificate&type=...; none = all)");
+        stations.MapDelete("/{stationId}/certificates", DeleteCertificateAsync)
+            .WithSummary("DeleteCertificate by CertificateHashData (JSON body, or query hashAlgorithm, issuerNameHash, issuerKeyHash, serialNumber)");
+        stations.MapPost("/{stationId}/trigger/sign-v2g-certificate", TriggerAsync)
+            .WithSummary("TriggerMessage SignV2GCertificate: the station asks for a new V2G (SECC) certificate");
+        return app;
+    }
+
+    private static async Task<IResult> RegisterAsync(RegisterStation body, HttpContext http, IStationStore store, IParticipantStore participants,
+        ConnectedStations connected, CertificateAuthorityServices ca, TimeProvider clock)
+    {
+        var me = http.User.Participant()!;
+        if (!StationIds.IsValid(body.StationId))
+            return Problems.BadRequest($"stationId must be 1-{StationIds.MaxLength} printable ASCII characters without ':' or '/'.");
+        SecurityProfile? profile = body.SecurityProfile switch
+        {
+            2 => SecurityProfile.TlsWithBasicAuth,
+            3 => SecurityProfile.TlsWithClientCertificate,
+            _ => null,
+        };
+        if (profile == null) return Problems.BadRequest("securityProfile must be 2 (TLS + HTTP Basic auth) or 3 (mutual TLS).");
+
+        string? passwordHash = null;
+        if (profile == SecurityProfile.TlsWithBasicAuth)
+        {
+            if (body.Password is not { } password || password.Length < StationPassword.MinLength || password.Length > StationPassword.MaxLength)
+                return Problems.BadRequest($"Security profile 2 needs a password of {StationPassword.MinLength} to {StationPassword.MaxLength} characters (OCPP BasicAuthPassword).");
+            if (password.Any(char.IsControl)) return Problems.BadRequest("The password must not contain control characters.");
+            passwordHash = StationPassword.Hash(password);
+        }
+        else if (body.Password != null)
+        {
+            return Problems.BadRequest("password belongs to security profile 2; a profile 3 station authenticates with its client certificate.");
+        }
+
+        if (body.SerialNumber is { } serial && (serial.Length is 0 or > MaxSerialNumberLength || serial.Any(char.IsControl)))
+            return Problems.BadRequest($"serialNumber has 1 to {MaxSerialNumberLength} characters (OCPP chargingStation.serialNumber).");
+
+        string cpoId;
+        if (me.IsAdmin)
+        {
+            if (string.IsNullOrWhiteSpace(body.CpoId)) return Problems.BadRequest("cpoId is required when the hub operator registers a station.");
+            cpoId = body.CpoId;
+        }
+        else
+        {
+            if (body.CpoId != null && body.CpoId != me.Id) return Problems.Forbidden("A CPO registers stations for itself only: leave cpoId out or give your own participant id.");
+            cpoId = me.Id;
+        }
+        var cpo = await participants.GetAsync(cpoId, http.RequestAborted);
+        if (cpo == null) return Problems.BadRequest($"cpoId '{cpoId}' is not a participant.");
+        if (cpo.Role != ParticipantRole.Cpo) return Problems.BadRequest($"Participant '{cpoId}' is not a CPO.");
+        if (cpo.Disabled) return Problems.BadRequest($"Participant '{cpoId}' is disabled.");
+
+        // SignCertificate requires O = the CPO's organization; a CPO may not give its stations another company's name.
+        var registered = cpo.Organization ?? cpo.Name;
+        var organization = body.Organization?.Trim() ?? registered;
+        if (organization.Length is 0 or > MaxOrganizationLength || organization.Any(char.IsControl))
+            return Problems.BadRequest($"organization has 1 to {MaxOrganizationLength} characters.");
+        if (!me.IsAdmin && organization != registered)
+            return Problems.Forbidden($"Your stations carry your registered organization ('{registered}'); only the hub operator may register another.");
+
+        var station = new StationRecord
+        {
+            StationId = body.StationId!, CpoId = cpoId, CpoOrganization = organization, SecurityProfile = profile.Value,
+            PasswordHash = passwordHash, SerialNumber = body.SerialNumber, RegisteredAt = clock.GetUtcNow(),
+        };
+        if (!await store.AddAsync(station, http.RequestAborted))
+            return Results.Problem(statusCode: 409, title: "Conflict", detail: $"Station '{station.StationId}' is already registered.");
+        await ca.Audit.AppendAsync(new AuditEvent(ParticipantEndpoints.Actor(http), "ocpp.station.register", Subject(station.StationId), new Dictionary<string, string>
+        {
+            ["cpo"] = cpoId, ["organization"] = organization, ["securityProfile"] = ((int)station.SecurityProfile).ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["serialNumber"] = station.SerialNumber ?? "",
+        }), CancellationToken.None);
+        return Results.Created($"/v1/ocpp/stations/{Uri.EscapeDataString(station.StationId)}", View(station, connected));
+    }
+
+    private static async Task<IResult> ListAsync(HttpContext http, IStationStore store, ConnectedStations connected, [FromQuery] string? cpoId)
+    {
+        var me = http.User.Participant()!;
+        if (!me.IsAdmin)
+        {
+            if (cpoId != null && cpoId != me.Id) return Problems.Forbidden("A CPO lists its own stations only.");
+            cpoId = me.Id;
+        }
+        var list = await store.ListAsync(cpoId, http.RequestAborted);
+        return Results.Ok(list.Select(s => View(s, connected)));
+    }
+
+    private static async Task<IResult> GetAsync(string stationId, HttpContext http, IStationStore store, ConnectedStations connected)
+    {
+        var (station, refusal) = await OwnStationAsync(stationId, http, store);
+        return refusal ?? Results.Ok(View(station!, connected));
+    }
+
+    private static async Task<IResult> DeleteAsync(string stationId, HttpContext http, IStationStore store, ConnectedStations connected, CertificateAuthorityServices ca)
+    {
+        var (station, refusal) = await OwnStationAsync(stationId, http, store);
+        if (refusal != null) return refusal;
+        if (!await store.DeleteAsync(station!.StationId, http.RequestAborted)) return Problems.NotFound($"No station '{stationId}'.");
+        // From here on the station can no longer authenticate; a live connection is ended too.
+        var session = connected.Find(station.StationId);
+        var wasConnected = session != null;
+        if (session != null) await session.CloseAsync(WebSocketCloseStatus.PolicyViolation, "The station's registration was deleted.");
+        await ca.Audit.AppendAsync(new AuditEvent(ParticipantEndpoints.Actor(http), "ocpp.station.delete", Subject(station.StationId), new Dictionary<string, string>
+        {
+            ["cpo"] = station.CpoId, ["disconnected"] = wasConnected ? "true" : "false",
+        }), CancellationToken.None);
+        return Results.NoContent();
+    }
+
+    private static async Task<IResult> InstallAsync(string stationId, InstallCertificate body, HttpContext http, IStationStore store,
+        StationCertificateCommands commands, ContractServices contracts, CertificateAuthorityServices ca)
+    {
+        var (_, refusal) = await OwnStationAsync(stationId, http, store);
+        if (refusal != null) return refusal;
+        if ((body.RootCertificateId == null) == (body.Certificate == null))
+            return Problems.BadRequest("Give either rootCertificateId (a root of the root certificate pool) or certificate (a PEM root), not both.");
+
+        string? type = body.CertificateType;
+        byte[] der;
+        if (body.RootCertificateId != null)
+        {
+            if (!Guid.TryParse(body.RootCertificateId, out var rootId)) return Problems.BadRequest("rootCertificateId is not a UUID.");
+            RootCertificate root;
+            try { root = await contracts.Roots.GetAsync(rootId, http.RequestAborted); }
+            catch (ContractException e) when (e.Error == ContractError.UnknownRoot) { return Problems.BadRequest($"rootCertificateId {rootId} is not in the root certificate pool."); }
+            var poolType = root.Type switch
+            {
+                RootType.V2G => "V2GRootCertificate",
+                RootType.MO => "MORootCertificate",
+                RootType.OEM => "OEMRootCertificate",
+                _ => null,
+            };
+            if (type == null) type = poolType;
+            else if (poolType != null && type != poolType)
+                return Problems.BadRequest($"Root {rootId} is a {root.Type} root of the pool; install it as {poolType}, not {type}.");
+            der = root.Der;
+        }
+        else
+        {
+            der = Pem.DecodeOne(body.Certificate, "CERTIFICATE") ?? [];
+            if (der.Length == 0) return Problems.BadRequest("certificate must be one PEM (or base64 DER) certificate.");
+        }
+        if (type == null || !StationCertificateCommands.RootTypes.Contains(type))
+            return Problems.BadRequest($"certificateType must be one of {string.Join(", ", StationCertificateCommands.RootTypes)}.");
+
+        var pem = System.Security.Cryptography.PemEncoding.WriteString("CERTIFICATE", der);
+        InstallCertificateResponse answer;
+        try { answer = await commands.InstallCertificateAsync(stationId, type, pem, http.RequestAborted); }
+        catch (ArgumentException e) { return Problems.BadRequest(e.Message); }
+        catch (StationCommandException e) { return CommandFailed(stationId, e); }
+        await ca.Audit.AppendAsync(new AuditEvent(ParticipantEndpoints.Actor(http), "ocpp.station.certificate.install", Subject(stationId), new Dictionary<string, string>
+        {
+            ["certificateType"] = type, ["fingerprint"] = Convert.ToHexStringLower(SHA256.HashData(der)), ["rootCertificateId"] = body.RootCertificateId ?? "",
+            ["status"] = answer.Status,
+        }), CancellationToken.None);
+        return Results.Ok(answer);
+    }
+
+    private static async Task<IResult> InstalledAsync(string stationId, HttpContext http, IStationStore store, ConnectedStations connected,
+        StationCertificateCommands commands, [FromQuery(Name = "type")] string[]? types)
+    {
+        var (_, refusal) = await OwnStationAsync(stationId, http, store);
+        if (refusal != null) return refusal;
+        var wanted = (types ?? []).SelectMany(t => t.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).Distinct().ToList();
+        if (wanted.FirstOrDefault(t => !InstalledTypes.Contains(t)) is { } unknown)
+            return Problems.BadRequest($"type '{unknown}' is not one of {string.Join(", ", InstalledTypes)}.");
+        if (wanted.Contains("OEMRootCertificate") && connected.Find(stationId) is { } session && session.Version != OcppVersion.V21)
+            return Problems.BadRequest("OEMRootCertificate exists in OCPP 2.1 only; the station speaks " + session.Version.SubProtocol() + ".");
+        try { return Results.Ok(await commands.GetInstalledCertificateIdsAsync(stationId, wanted, http.RequestAborted)); }
+        catch (StationCommandException e) { return CommandFailed(stationId, e); }
+    }
+
+    private static async Task<IResult> DeleteCertificateAsync(string stationId, HttpContext http, IStationStore store,
+        StationCertificateCommands commands, CertificateAuthorityServices ca)
+    {
+        var (_, refusal) = await OwnStationAsync(stationId, http, store);
+        if (refusal != null) return refusal;
+        HashData? given;
+        if (http.Request.ContentLength > 0 || http.Request.Headers.TransferEncoding.Count > 0)
+        {
+            try { given = await http.Request.ReadFromJsonAsync<HashData>(http.RequestAborted); }
+            catch (JsonException) { return Problems.BadRequest("The body is not a CertificateHashData JSON object."); }
+            catch (InvalidOperationException) { return Problems.BadRequest("The body must be JSON (Content-Type: application/json)."); }
+            given = given?.CertificateHashData ?? given;
+        }
+        else
+        {
+            var q = http.Request.Query;
+            given = new HashData(q["hashAlgorithm"], q["issuerNameHash"], q["issuerKeyHash"], q["serialNumber"], null);
+        }
+        if (Validate(given) is { } problem) return Problems.BadRequest(problem);
+        var hash = new CertificateHashData(given!.HashAlgorithm!, given.IssuerNameHash!, given.IssuerKeyHash!, given.SerialNumber!);
+
+        DeleteCertificateResponse answer;
+        try { answer = await commands.DeleteCertificateAsync(stationId, hash, http.RequestAborted); }
+        catch (StationCommandException e) { return CommandFailed(stationId, e); }
+        await ca.Audit.AppendAsync(new AuditEvent(ParticipantEndpoints.Actor(http), "ocpp.station.certificate.delete", Subject(stationId), new Dictionary<string, string>
+        {
+            ["hashAlgorithm"] = hash.HashAlgorithm, ["issuerNameHash"] = hash.IssuerNameHash, ["issuerKeyHash"] = hash.IssuerKeyHash,
+            ["serialNumber"] = hash.SerialNumber, ["status"] = answer.Status,
+        }), CancellationToken.None);
+        return Results.Ok(answer);
+    }
+
+    private static async Task<IResult> TriggerAsync(string stationId, HttpContext http, IStationStore store, StationCertificateCommands commands)
+    {
+        var (_, refusal) = await OwnStationAsync(stationId, http, store);
+        if (refusal != null) return refusal;
+        try { return Results.Ok(await commands.TriggerSignV2GCertificateAsync(stationId, http.RequestAborted)); }
+        catch (StationCommandException e) { return CommandFailed(stationId, e); }
+    }
+
+    /// <summary>The station when it exists (404) and the caller is its CPO or the hub operator (403).</summary>
+    private static async Task<(StationRecord? Station, IResult? Refusal)> OwnStationAsync(string stationId, HttpContext http, IStationStore store)
+    {
+        var station = StationIds.IsValid(stationId) ? await store.FindAsync(stationId, http.RequestAborted) : null;
+        if (station == null) return (null, Problems.NotFound($"No station '{stationId}'."));
+        var me = http.User.Participant()!;
+        if (!me.IsAdmin && station.CpoId != me.Id) return (null, Problems.Forbidden($"Station '{stationId}' belongs to another CPO."));
+        return (station, null);
+    }
+
+    private static string? Validate(HashData? h)
+    {
+        if (h == null) return "CertificateHashData is required: hashAlgorithm, issuerNameHash, issuerKeyHash, serialNumber.";
+        if (h.HashAlgorithm == null || !HashAlgorithms.Contains(h.HashAlgorithm)) return "hashAlgorithm must be SHA256, SHA384 or SHA512.";
+        if (!IsHex(h.IssuerNameHash, 128)) return "issuerNameHash must be hex, at most 128 characters.";
+        if (!IsHex(h.IssuerKeyHash, 128)) return "issuerKeyHash must be hex, at most 128 characters.";
+        if (!IsHex(h.SerialNumber, 40)) return "serialNumber must be hex, at most 40 characters.";
+        return null;
+    }
+
+    private static bool IsHex(string? s, int max) => !string.IsNullOrEmpty(s) && s.Length <= max && s.All(char.IsAsciiHexDigit);
+
+    private static IResult CommandFailed(string stationId, StationCommandException e) => e.Failure switch
+    {
+        StationCommandFailure.Offline => Results.Problem(statusCode: 409, title: "Station offline",
+            detail: $"Station '{stationId}' is not connected, so it cannot be sent the command; try again once it is online."),
+        StationCommandFailure.TimedOut => Results.Problem(statusCode: 504, title: "Station did not answer", detail: e.Message),
+        StationCommandFailure.Disconnected => Results.Problem(statusCode: 502, title: "Station went away", detail: e.Message),
+        _ => Results.Problem(statusCode: 502, title: "Station refused the command", detail: e.Message),
+    };
+
+    private static string Subject(string stationId) => "ocpp-station/" + stationId;
+
+    private static object View(StationRecord s, ConnectedStations connected)
+    {
+        var session = connected.Find(s.StationId);
+        return new
+        {
+            stationId = s.StationId, cpoId = s.CpoId, organization = s.CpoOrganization, securityProfile = (int)s.SecurityProfile,
+            serialNumber = s.SerialNumber, vendor = s.Vendor, model = s.Model, firmwareVersion = s.FirmwareVersion,
+            registeredAt = s.RegisteredAt, lastBootAt = s.LastBootAt,
+            connected = session != null, ocppVersion = session?.Version.SubProtocol(),
+        };
+    }
+}

@@ -1,0 +1,42 @@
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using PlugAndCharge.Contracts;
+using PlugAndCharge.Contracts.Webhooks;
+
+namespace PlugAndCharge.Server.Hosting;
+
+/// <summary>
+/// Delivers the webhook outbox while the host runs (WebhookDispatcher.RunAsync) and stops with it. Deliveries are
+/// leased in the database, so several instances may run this side by side. A failure other than the database being
+/// away (which the dispatcher rides out itself) is logged and the loop starts again after a pause, instead of taking
+/// the host down.
+/// </summary>
+public sealed class WebhookDispatchService(ContractServices contracts, WebhookDispatchOptions options, TimeProvider clock, ILogger<WebhookDispatchService> log)
+    : BackgroundService
+{
+    private static readonly TimeSpan RestartDelay = TimeSpan.FromSeconds(5);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        // Receivers are OEM systems: no cookies, no redirects to elsewhere, a bounded connection lifetime.
+        using var http = new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false, PooledConnectionLifetime = TimeSpan.FromMinutes(5) });
+        var dispatcher = new WebhookDispatcher(contracts.WebhookStore, contracts.Webhooks, http, options, clock);
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await dispatcher.RunAsync(stoppingToken);
+            }
+            catch (Exception e) when (!stoppingToken.IsCancellationRequested)
+            {
+                log.LogError(e, "Webhook dispatch failed; restarting in {Delay}", RestartDelay);
+                try { await Task.Delay(RestartDelay, clock, stoppingToken); }
+                catch (OperationCanceledException) { return; }
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+}
