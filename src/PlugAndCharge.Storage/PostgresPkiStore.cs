@@ -188,6 +188,16 @@ public sealed class PostgresPkiStore : ICertificateAuthorityStore, ICertificateS
         return (await conn.QuerySingleOrDefaultAsync<CertRow>($"select {CertColumns} from certificates where issuer_id = @issuerId and serial = @serial", new { issuerId, serial }))?.ToRecord();
     }
 
+    public async Task<IReadOnlyList<CertificateRecord>> GetManyAsync(IReadOnlyCollection<(string IssuerId, string Serial)> keys, CancellationToken ct = default)
+    {
+        if (keys.Count == 0) return [];
+        await using var conn = await _db.OpenConnectionAsync(ct);
+        return (await conn.QueryAsync<CertRow>(new CommandDefinition(
+            $"select {CertColumns} from certificates where (issuer_id, serial) in (select * from unnest(@issuers, @serials))",
+            new { issuers = keys.Select(k => k.IssuerId).ToArray(), serials = keys.Select(k => k.Serial).ToArray() }, cancellationToken: ct)))
+            .Select(r => r.ToRecord()).ToList();
+    }
+
     public async Task<IReadOnlyList<CertificateRecord>> FindBySerialAsync(string serial, CancellationToken ct = default)
     {
         await using var conn = await _db.OpenConnectionAsync(ct);

@@ -129,25 +129,25 @@ public sealed class ContractRegistry(
     public async Task<ContractStatus> GetStatusAsync(string emaid, CancellationToken ct = default)
     {
         if (!Emaid.TryParse(emaid, IdentifierStrictness.Lenient, out var parsed, out _)) return ContractStatus.Unknown(emaid);
-        var all = await store.FindByEmaidAsync(parsed.Normalized, ct);
-        if (all.Count == 0 && parsed.Format == EmaidFormat.Iso15118)
+        var c = await store.FindStatusAsync(parsed.Normalized, ct);
+        if (c == null && parsed.Format == EmaidFormat.Iso15118)
         {
             // Vehicles and chargers often send the EMAID without (or with a wrong) check character.
             var body = parsed.ProviderPrefix + parsed.Instance;
-            all = await store.FindByEmaidAsync(body + ContractIdCheckCharacter.ComputeIso(body), ct);
-            if (all.Count == 0 && parsed.CheckCharacter != null) all = await store.FindByEmaidAsync(body, ct);
+            c = await store.FindStatusAsync(body + ContractIdCheckCharacter.ComputeIso(body), ct);
+            if (c == null && parsed.CheckCharacter != null) c = await store.FindStatusAsync(body, ct);
         }
-        if (all.Count == 0) return ContractStatus.Unknown(parsed.Normalized);
-        var c = all[0];
+        if (c == null) return ContractStatus.Unknown(parsed.Normalized);
         var certState = ContractCertificateState.None;
-        if (c.Certificate is { } cert)
+        if (c.CertificateSerial != null && c.CertificateNotBefore is { } notBefore && c.CertificateNotAfter is { } notAfter)
         {
             var now = clock.GetUtcNow();
-            certState = now < cert.NotBefore ? ContractCertificateState.NotYetValid : now > cert.NotAfter ? ContractCertificateState.Expired : ContractCertificateState.Valid;
-            if (cert.IssuerId != null && await issuedCertificates.GetAsync(cert.IssuerId, cert.Serial, ct) is { Status: CertificateStatus.Revoked })
-                certState = ContractCertificateState.Revoked;
+            certState = now < notBefore ? ContractCertificateState.NotYetValid : now > notAfter ? ContractCertificateState.Expired : ContractCertificateState.Valid;
+            var revoked = c.CertificateRevoked ?? (c.CertificateIssuerId != null
+                && await issuedCertificates.GetAsync(c.CertificateIssuerId, c.CertificateSerial, ct) is { Status: CertificateStatus.Revoked });
+            if (revoked) certState = ContractCertificateState.Revoked;
         }
-        return new ContractStatus(c.Emaid, true, c.State, certState, c.Certificate?.NotAfter, c.Pcid, c.EmspId);
+        return new ContractStatus(c.Emaid, true, c.State, certState, c.CertificateNotAfter, c.Pcid, c.EmspId);
     }
 
     internal string NormalizeEmaid(string emaid) =>

@@ -38,6 +38,11 @@ public interface IContractStore
     /// <summary>Every contract with this EMAID, the active one first, then newest first.</summary>
     Task<IReadOnlyList<Contract>> FindByEmaidAsync(string emaid, CancellationToken ct = default);
     Task<IReadOnlyList<Contract>> ListForVehicleAsync(string pcid, CancellationToken ct = default);
+    /// <summary>
+    /// What real-time authorization needs of the contract with this EMAID (the active one, else the newest), without
+    /// its keys, signed data or certificate bytes; null when there is none. The hot path of OCPP Authorize and OCPI.
+    /// </summary>
+    Task<ContractStatusRecord?> FindStatusAsync(string emaid, CancellationToken ct = default);
     /// <summary>The vehicle and its active contracts, in one read: what an installation needs.</summary>
     Task<(ProvisioningCertificate? Vehicle, IReadOnlyList<Contract> Contracts)> GetInstallationContextAsync(string pcid, CancellationToken ct = default);
     Task SetDefaultAsync(string pcid, Guid contractId, AuditEvent audit, IReadOnlyList<WebhookEvent> events, CancellationToken ct = default);
@@ -60,3 +65,10 @@ public interface IWebhookStore
     Task<IReadOnlyList<WebhookDelivery>> ListDeliveriesAsync(Guid endpointId, CancellationToken ct = default);
     Task<IReadOnlyList<WebhookAttempt>> ListAttemptsAsync(Guid deliveryId, CancellationToken ct = default);
 }
+
+/// <summary>
+/// A contract's state and its certificate's facts for authorization. <see cref="CertificateRevoked"/> is null when the
+/// store cannot tell (the caller then asks the CA's certificate store).
+/// </summary>
+public sealed record ContractStatusRecord(string Emaid, ContractState State, string Pcid, string EmspId, string? CertificateIssuerId, string? CertificateSerial,
+    DateTimeOffset? CertificateNotBefore, DateTimeOffset? CertificateNotAfter, bool? CertificateRevoked);

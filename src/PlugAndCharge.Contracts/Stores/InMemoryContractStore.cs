@@ -111,6 +111,13 @@ public sealed class InMemoryContractStore(IAuditLog audit) : IRootCertificateSto
                 .OrderBy(c => c.State == ContractState.Active ? 0 : 1).ThenByDescending(c => c.CreatedAt).ToList());
     }
 
+    public async Task<ContractStatusRecord?> FindStatusAsync(string emaid, CancellationToken ct = default)
+    {
+        var c = (await FindByEmaidAsync(emaid, ct)).FirstOrDefault();
+        return c == null ? null : new ContractStatusRecord(c.Emaid, c.State, c.Pcid, c.EmspId, c.Certificate?.IssuerId, c.Certificate?.Serial,
+            c.Certificate?.NotBefore, c.Certificate?.NotAfter, null);
+    }
+
     public Task<IReadOnlyList<Contract>> ListForVehicleAsync(string pcid, CancellationToken ct = default)
     {
         lock (_lock) return Task.FromResult<IReadOnlyList<Contract>>(_contracts.Values.Where(c => c.Pcid == pcid).OrderBy(c => c.CreatedAt).ToList());

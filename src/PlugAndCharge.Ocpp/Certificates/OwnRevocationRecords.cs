@@ -15,13 +15,15 @@ public sealed class OwnRevocationRecords(ICertificateStore certificates)
 {
     public async Task<IRevocationSource> ForAsync(IEnumerable<X509Certificate> chain, CaSnapshot cas, CancellationToken ct = default)
     {
-        var records = new Dictionary<(string, string), CertificateRecord>();
+        // Every certificate of the chain whose issuer is one of our CAs, read in one query.
+        var keys = new HashSet<(string, string)>();
         foreach (var c in chain)
         {
             var serial = SerialNumbers.ToHex(c.SerialNumber);
-            foreach (var ca in cas.BySubject(c.IssuerDN))
-                if (await certificates.GetAsync(ca.Id, serial, ct) is { } r) records[(ca.Id, serial)] = r;
+            foreach (var ca in cas.BySubject(c.IssuerDN)) keys.Add((ca.Id, serial));
         }
+        var records = new Dictionary<(string, string), CertificateRecord>();
+        foreach (var r in await certificates.GetManyAsync(keys, ct)) records[(r.IssuerId, r.Serial)] = r;
         return new Snapshot(records, cas);
     }
 

@@ -24,6 +24,16 @@ public interface ICertificateStore
     Task RecordIssuedAsync(CertificateRecord certificate, AuditEvent audit, CancellationToken ct = default);
     Task RecordFailedAsync(string issuerId, string serial, AuditEvent audit, CancellationToken ct = default);
     Task<CertificateRecord?> GetAsync(string issuerId, string serial, CancellationToken ct = default);
+
+    /// <summary>The records of several (issuer, serial) pairs, those that exist (a chain's revocation in one read).</summary>
+    async Task<IReadOnlyList<CertificateRecord>> GetManyAsync(IReadOnlyCollection<(string IssuerId, string Serial)> keys, CancellationToken ct = default)
+    {
+        var found = new List<CertificateRecord>(keys.Count);
+        foreach (var (issuer, serial) in keys)
+            if (await GetAsync(issuer, serial, ct) is { } r) found.Add(r);
+        return found;
+    }
+
     Task<IReadOnlyList<CertificateRecord>> FindBySerialAsync(string serial, CancellationToken ct = default);
     Task<RevocationOutcome> RevokeAsync(string issuerId, string serial, RevocationReason reason, DateTimeOffset at, AuditEvent audit, CancellationToken ct = default);
     Task<IReadOnlyList<RevokedEntry>> ListRevokedAsync(string issuerId, CancellationToken ct = default);

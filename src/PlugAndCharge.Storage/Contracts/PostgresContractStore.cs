@@ -281,6 +281,23 @@ public sealed class PostgresContractStore : IRootCertificateStore, IProvisioning
             .Select(r => r.ToRecord()).ToList();
     }
 
+    public async Task<ContractStatusRecord?> FindStatusAsync(string emaid, CancellationToken ct = default)
+    {
+        // One indexed read; the certificate's revocation comes from the CA's table in the same query.
+        await using var conn = await _db.OpenConnectionAsync(ct);
+        var r = await conn.QuerySingleOrDefaultAsync<StatusRow>(new CommandDefinition("""
+            select c.emaid, c.state, c.pcid, c.emsp_id, c.cert_issuer_id, c.cert_serial, c.cert_not_before, c.cert_not_after,
+                   case when c.cert_issuer_id is null then null else coalesce(k.status = 'Revoked', false) end as cert_revoked
+            from contracts c left join certificates k on k.issuer_id = c.cert_issuer_id and k.serial = c.cert_serial
+            where c.emaid = @emaid order by (c.state = 'Active') desc, c.created_at desc limit 1
+            """, new { emaid }, cancellationToken: ct));
+        return r == null ? null : new ContractStatusRecord(r.emaid, Enum.Parse<ContractState>(r.state), r.pcid, r.emsp_id, r.cert_issuer_id, r.cert_serial,
+            r.cert_not_before is { } nb ? Utc(nb) : null, r.cert_not_after is { } na ? Utc(na) : null, r.cert_revoked);
+    }
+
+    private sealed record StatusRow(string emaid, string state, string pcid, string emsp_id, string? cert_issuer_id, string? cert_serial,
+        DateTime? cert_not_before, DateTime? cert_not_after, bool? cert_revoked);
+
     public async Task<IReadOnlyList<Contract>> ListForVehicleAsync(string pcid, CancellationToken ct = default)
     {
         await using var conn = await _db.OpenConnectionAsync(ct);

@@ -1,6 +1,3 @@
-using System.Diagnostics;
-using System.Globalization;
-using System.Text.Json;
 using PlugAndCharge.Ocpp.Authorization;
 using PlugAndCharge.Ocpp.Tests.Infrastructure;
 using Xunit;
@@ -18,16 +15,13 @@ namespace PlugAndCharge.Ocpp.Tests.Load;
 [Collection(OcppServerCollection.Name)]
 public sealed class OcppLoadTests(OcppServerFixture server, ITestOutputHelper output)
 {
-    private static int Setting(string name, int fallback) =>
-        int.TryParse(Environment.GetEnvironmentVariable(name), NumberStyles.None, CultureInfo.InvariantCulture, out var v) && v > 0 ? v : fallback;
-
     [Fact]
     public async Task Concurrent_stations_authorize_and_fetch_EV_certificates_at_fixed_rates()
     {
-        var stations = Setting("PNC_OCPP_LOAD_STATIONS", 50);
-        var seconds = Setting("PNC_OCPP_LOAD_SECONDS", 2);
-        var authorizeRate = Setting("PNC_OCPP_LOAD_AUTHORIZE_RATE", 100);
-        var evRate = Setting("PNC_OCPP_LOAD_EV_RATE", 50);
+        var stations = NodeLoad.Setting("PNC_OCPP_LOAD_STATIONS", 50);
+        var seconds = NodeLoad.Setting("PNC_OCPP_LOAD_SECONDS", 2);
+        var authorizeRate = NodeLoad.Setting("PNC_OCPP_LOAD_AUTHORIZE_RATE", 100);
+        var evRate = NodeLoad.Setting("PNC_OCPP_LOAD_EV_RATE", 50);
 
         var ids = new List<string>();
         for (var i = 0; i < stations; i++) ids.Add(await server.RegisterStationAsync(id: $"LOAD-{i:D5}-{Guid.NewGuid():N}"[..24]));
@@ -50,35 +44,7 @@ public sealed class OcppLoadTests(OcppServerFixture server, ITestOutputHelper ou
             },
         };
 
-        var path = Path.Combine(Path.GetTempPath(), "pnc-load-" + Guid.NewGuid().ToString("N") + ".json");
-        await File.WriteAllTextAsync(path, JsonSerializer.Serialize(config));
-        string text;
-        try
-        {
-            var psi = new ProcessStartInfo("node", ["load.js", path]) { WorkingDirectory = NodeStation.ClientDirectory, RedirectStandardOutput = true, RedirectStandardError = true };
-            using var node = Process.Start(psi)!;
-            var stdout = node.StandardOutput.ReadToEndAsync();
-            var stderr = node.StandardError.ReadToEndAsync();
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(120 + 3 * seconds + stations / 10));
-            try { await node.WaitForExitAsync(timeout.Token); }
-            catch (OperationCanceledException) { node.Kill(true); throw new TimeoutException("load.js did not finish: " + await stderr); }
-            text = await stdout;
-        }
-        finally
-        {
-            File.Delete(path);
-        }
-
-        output.WriteLine(text);
-        if (Environment.GetEnvironmentVariable("PNC_OCPP_LOAD_REPORT") is { Length: > 0 } reportPath) await File.WriteAllTextAsync(reportPath, text);
-        var report = JsonDocument.Parse(text).RootElement;
-        Assert.False(report.TryGetProperty("fatal", out _), text);
-        Assert.Equal(stations, report.GetProperty("connected").GetInt32());
-        Assert.Equal(stations, report.GetProperty("still_connected").GetInt32());
-        foreach (var phase in report.GetProperty("phases").EnumerateArray())
-        {
-            Assert.Equal(0, phase.GetProperty("errors").GetInt32());
-            Assert.Equal(phase.GetProperty("sent").GetInt32(), phase.GetProperty("ok").GetInt32());
-        }
+        var report = await NodeLoad.RunAsync(config, TimeSpan.FromSeconds(120 + 3 * seconds + stations / 10), output);
+        NodeLoad.AssertClean(report, stations);
     }
 }
