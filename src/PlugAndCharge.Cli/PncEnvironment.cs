@@ -36,13 +36,18 @@ public sealed class PncEnvironment : IAsyncDisposable
         Directory.CreateDirectory(home);
         var cs = cl.Get("db") ?? Environment.GetEnvironmentVariable("PNC_DATABASE");
         var managed = string.IsNullOrEmpty(cs);
-        if (managed) cs = await new LocalPostgresCluster(Path.Combine(home, "postgres")).EnsureStartedAsync(log, ct);
+        LocalPostgresCluster? cluster = null;
+        if (managed)
+        {
+            cluster = new LocalPostgresCluster(Path.Combine(home, "postgres"));
+            cs = await cluster.EnsureStartedAsync(log, ct);
+        }
         var (db, store) = await PkiDatabase.OpenAsync(cs!, ct);
         var options = new PkiOptions { PublicBaseUrl = cl.Get("public-url") ?? Environment.GetEnvironmentVariable("PNC_PUBLIC_URL") ?? "http://localhost:5080" };
         var keys = new KeyProviderRegistry(KeyProviders(home, managed));
         var profileDir = Environment.GetEnvironmentVariable("PNC_PROFILES");
         var ca = PkiDatabase.Compose(store, keys, options, profileDir != null ? ProfileCatalog.LoadBuiltIn(profileDir) : null);
-        return new PncEnvironment(home, cs!, managed, db, store, ca);
+        return new PncEnvironment(home, cs!, managed, db, store, ca) { _startedCluster = cluster is { StartedHere: true } ? cluster : null };
     }
 
     /// <summary>
@@ -80,14 +85,18 @@ public sealed class PncEnvironment : IAsyncDisposable
         return value;
     }
 
-    /// <summary>Stop the managed PostgreSQL when this environment closes (what <c>pnc up</c> started, it stops on Ctrl-C).</summary>
+    /// <summary>
+    /// Stop the managed PostgreSQL when this environment closes, if this process started it (what <c>pnc up</c> started,
+    /// it stops on Ctrl-C; a cluster another process was already using keeps running).
+    /// </summary>
     public bool StopManagedDatabaseOnDispose { get; set; }
+    private LocalPostgresCluster? _startedCluster;
 
     public async ValueTask DisposeAsync()
     {
         await Store.DisposeAsync();
         Ca.Keys.Dispose();
         await Db.DisposeAsync();
-        if (StopManagedDatabaseOnDispose && ManagedDatabase) await new LocalPostgresCluster(Path.Combine(Home, "postgres")).StopAsync();
+        if (StopManagedDatabaseOnDispose && _startedCluster != null) await _startedCluster.StopAsync();
     }
 }

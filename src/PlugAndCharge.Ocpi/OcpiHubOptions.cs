@@ -27,6 +27,9 @@ public sealed class OcpiHubOptions
     /// </summary>
     public TimeSpan PartyRefreshInterval { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>How long the hub keeps a forwarded command's response_url for the CPO's asynchronous CommandResult.</summary>
+    public TimeSpan CommandResultTimeout { get; set; } = TimeSpan.FromMinutes(15);
+
     /// <summary>How often the still-alive check calls each registered party's versions endpoint; zero disables it.</summary>
     public TimeSpan LivenessInterval { get; set; } = TimeSpan.FromMinutes(1);
 }

@@ -33,6 +33,7 @@ public static class OcpiHubServices
         services.AddSingleton<TokenDistribution>();
         services.AddSingleton<AuthorizationRelay>();
         services.AddSingleton<HubContractAuthorization>();
+        services.AddSingleton<CommandCallbacks>();
         services.AddSingleton<ModuleRouter>();
         services.AddSingleton<PartyLivenessMonitor>();
         services.AddSingleton<IHostedService>(sp => sp.GetRequiredService<PartyLivenessMonitor>());

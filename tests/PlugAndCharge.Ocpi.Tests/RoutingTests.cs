@@ -74,4 +74,43 @@ public sealed class RoutingTests
         Assert.Equal("LOC1", (await one.EnvelopeAsync())["data"]!["id"]!.GetValue<string>());
         world.Traffic.AssertConformant(2);
     }
+
+    [Fact]
+    public async Task A_command_result_comes_back_through_the_hub_at_a_one_time_response_url()
+    {
+        await using var world = await HubWorld.StartAsync();
+        var cpo = await world.AddPartyAsync(Roles.Cpo, "NL", "CMD", OcpiVersion.V230);
+        var emsp = await world.AddPartyAsync(Roles.Emsp, "DE", "CME", OcpiVersion.V230);
+        var other = await world.AddPartyAsync(Roles.Cpo, "BE", "OTH", OcpiVersion.V230);
+        var ownUrl = $"{emsp.BaseUrl}/ocpi/2.3.0/emsp/command-results/REF1";
+        var command = new JsonObject
+        {
+            ["response_url"] = ownUrl, ["token"] = emsp.Token("CARD7", "RFID"), ["location_id"] = "LOC1", ["evse_uid"] = "EVSE1",
+        };
+        using var sent = await emsp.CallAsync(HttpMethod.Post, world.Hub.BaseUrl + "/ocpi/2.3.0/receiver/commands/START_SESSION", command, emsp.To(cpo));
+        var envelope = await sent.EnvelopeAsync();
+        Assert.Equal(1000, envelope["status_code"]!.GetValue<int>());
+        Assert.Equal("ACCEPTED", envelope["data"]!["result"]!.GetValue<string>());
+
+        // The CPO got the command with the hub's own response_url, never the eMSP's.
+        Assert.True(cpo.Commands.TryDequeue(out var received));
+        Assert.Equal("START_SESSION", received.Command);
+        var hubUrl = received.Body["response_url"]!.GetValue<string>();
+        Assert.StartsWith(world.Hub.BaseUrl + "/ocpi/2.3.0/hub/commandresult/", hubUrl, StringComparison.Ordinal);
+        Assert.DoesNotContain(emsp.BaseUrl, received.Body.ToJsonString(), StringComparison.Ordinal);
+
+        // Another party cannot post the result; the CPO can, once; the eMSP gets it at its own URL.
+        var result = new JsonObject { ["result"] = "ACCEPTED" };
+        using (var forged = await other.CallAsync(HttpMethod.Post, hubUrl, result)) Assert.Equal(HttpStatusCode.Forbidden, forged.StatusCode);
+        using (var posted = await cpo.CallAsync(HttpMethod.Post, hubUrl, result))
+        {
+            Assert.Equal(HttpStatusCode.OK, posted.StatusCode);
+            Assert.Equal(1000, (await posted.EnvelopeAsync())["status_code"]!.GetValue<int>());
+        }
+        Assert.True(emsp.CommandResults.TryDequeue(out var delivered));
+        Assert.Equal("REF1", delivered.Reference);
+        Assert.Equal("ACCEPTED", delivered.Body["result"]!.GetValue<string>());
+        using (var again = await cpo.CallAsync(HttpMethod.Post, hubUrl, result)) Assert.Equal(HttpStatusCode.NotFound, again.StatusCode);
+        Assert.Empty(emsp.CommandResults);
+    }
 }

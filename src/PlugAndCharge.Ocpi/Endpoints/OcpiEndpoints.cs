@@ -30,6 +30,9 @@ public static class OcpiEndpoints
         app.MapPost("/ocpi/{version}/sender/tokens/{uid}/authorize", ctx => OcpiCalls.RunAsync(ctx, OcpiAccess.Registered, Authorize));
         app.MapMethods("/ocpi/{version}/receiver/tokens/{cc}/{pid}/{uid}", ["GET", "PUT", "PATCH"], ctx => OcpiCalls.RunAsync(ctx, OcpiAccess.Registered, TokenPush));
 
+        // The hub's one-time response_url of a forwarded command (see ModuleRouter.RelayCommandResultAsync).
+        app.MapPost("/ocpi/{version}/hub/commandresult/{id}", ctx => OcpiCalls.RunAsync(ctx, OcpiAccess.Registered, CommandResult));
+
         // No regex constraint: a slim host (CreateSlimBuilder) does not register it.
         app.MapMethods("/ocpi/{version}/sender/{module}/{**rest}", ["GET", "PUT", "PATCH", "POST", "DELETE"],
             ctx => OcpiCalls.RunAsync(ctx, OcpiAccess.Registered, call => Route(call, InterfaceRoles.Sender)));
@@ -143,6 +146,14 @@ public static class OcpiEndpoints
             _ => await distribution.GetAsync(push, call.Aborted),
         };
         await call.WriteAsync(answer);
+    }
+
+    private static async Task CommandResult(OcpiCall call)
+    {
+        var id = (string)call.Http.Request.RouteValues["id"]!;
+        var answer = await call.Http.RequestServices.GetRequiredService<ModuleRouter>()
+            .RelayCommandResultAsync(call.Party, id, call.Version, await call.ReadBodyAsync(), call.CorrelationId, call.Aborted);
+        await OcpiCalls.WriteAsync(call.Http, answer.HttpStatus, answer.Body);
     }
 
     private static async Task Route(OcpiCall call, string iface)

@@ -15,10 +15,17 @@ public sealed class PartyLivenessMonitor(PartyDirectory parties, PartyClients cl
     {
         if (options.LivenessInterval <= TimeSpan.Zero) return;
         using var timer = new PeriodicTimer(options.LivenessInterval, clock);
-        while (await timer.WaitForNextTickAsync(stoppingToken))
+        try
         {
-            try { await CheckAllAsync(stoppingToken); }
-            catch (Exception e) when (e is not OperationCanceledException) { log.LogWarning(e, "Still-alive check failed"); }
+            while (await timer.WaitForNextTickAsync(stoppingToken))
+            {
+                try { await CheckAllAsync(stoppingToken); }
+                catch (Exception e) when (e is not OperationCanceledException) { log.LogWarning(e, "Still-alive check failed"); }
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // The host is stopping (also when it failed to start): not a failure of the service.
         }
     }
 

@@ -13,7 +13,7 @@ namespace PlugAndCharge.Ocpi.Routing;
 /// §4.1.x "Message Routing"): with a receiver named, direct forwarding; without, a push to a receiver interface is
 /// broadcast to every party implementing it and a GET of a sender's list is merged across every party offering it.
 /// </summary>
-public sealed class ModuleRouter(PartyDirectory parties, PartyClients clients, TimeProvider clock)
+public sealed class ModuleRouter(PartyDirectory parties, PartyClients clients, CommandCallbacks commands, TimeProvider clock)
 {
     public static readonly IReadOnlySet<string> Modules = new HashSet<string>(StringComparer.Ordinal)
         { "locations", "sessions", "cdrs", "tariffs", "commands", "chargingprofiles" };
@@ -41,6 +41,8 @@ public sealed class ModuleRouter(PartyDirectory parties, PartyClients clients, T
             if (!target.IsRegistered || target.Status is PartyStatus.Suspended or PartyStatus.Planned)
                 return Status(OcpiStatus.ReceiverNotConnected, $"Party {toCc}-{toPid} is not connected.", now);
             routing = new RoutingParties(from?.CountryCode, from?.PartyId, toCc, toPid);
+            if (IsCommand(request) && RewriteResponseUrl(request, target, routing, now) is { } rewritten) request = rewritten;
+            else if (IsCommand(request)) return Status(OcpiStatus.HubError, "The hub cannot take more pending commands right now.", now);
             var response = await ForwardAsync(target, endpoint!, request, routing, request.Query, ct);
             return response.Outcome switch
             {
@@ -58,6 +60,51 @@ public sealed class ModuleRouter(PartyDirectory parties, PartyClients clients, T
         if (request.Method != HttpMethod.Get && role == InterfaceRoles.Receiver)
             return await BroadcastAsync(request, from, now, ct);
         return Status(OcpiStatus.InvalidParameters, "This request needs OCPI-to-country-code and OCPI-to-party-id: the hub cannot tell which party it is for.", now);
+    }
+
+    private static bool IsCommand(RoutedRequest r) =>
+        r.Module == "commands" && r.InterfaceRole == InterfaceRoles.Receiver && r.Method == HttpMethod.Post && r.Body.Length > 0;
+
+    /// <summary>
+    /// Replaces the command's response_url with a one-time URL of the hub (the CPO posts its CommandResult there and
+    /// the hub relays it to the eMSP's own URL). A body without response_url goes on unchanged; null when the hub is full.
+    /// </summary>
+    private RoutedRequest? RewriteResponseUrl(RoutedRequest request, PartyRecord target, RoutingParties routing, DateTimeOffset now)
+    {
+        JsonObject? body;
+        try { body = JsonNode.Parse(request.Body) as JsonObject; }
+        catch (JsonException) { return request; }
+        if (body?["response_url"]?.GetValue<string>() is not { Length: > 0 } original) return request;
+        var id = commands.Register(new PendingCommand(original, request.Caller.Id, target.Id, routing.FromCountryCode, routing.FromPartyId,
+            routing.ToCountryCode, routing.ToPartyId, now));
+        if (id == null) return null;
+        var versionBase = request.HubModuleUrl[..request.HubModuleUrl.LastIndexOf("/receiver/", StringComparison.Ordinal)];
+        body["response_url"] = $"{versionBase}/hub/commandresult/{id}";
+        return request with { Body = JsonSerializer.SerializeToUtf8Bytes(body, OcpiJsonContext.Default.JsonObject) };
+    }
+
+    /// <summary>
+    /// A CPO's CommandResult posted to the hub's callback URL: relayed to the response_url the eMSP gave, with the eMSP's
+    /// token B and the routing headers of the way back. Only the party the command went to may post it, once.
+    /// </summary>
+    public async Task<RoutedAnswer> RelayCommandResultAsync(PartyRecord caller, string id, OcpiVersion version, byte[] body, string correlationId, CancellationToken ct)
+    {
+        var now = clock.GetUtcNow();
+        if (commands.Find(id) is not { } pending) return Status(OcpiStatus.ClientError, "No pending command has this result URL (unknown, answered or expired).", now, 404);
+        if (pending.ReceiverPartyId != caller.Id) return Status(OcpiStatus.ClientError, "This command was not sent to you.", now, 403);
+        var sender = await parties.GetAsync(pending.SenderPartyId, ct);
+        if (sender is not { IsRegistered: true } || sender.Status is PartyStatus.Suspended or PartyStatus.Planned)
+            return Status(OcpiStatus.ReceiverNotConnected, "The party that sent the command is not connected.", now);
+        var routing = new RoutingParties(pending.ReceiverCountryCode, pending.ReceiverPartyCode, pending.SenderCountryCode, pending.SenderPartyCode);
+        var response = await clients.For(sender).SendAsync(HttpMethod.Post, pending.ResponseUrl, sender.OutgoingToken!, correlationId, routing,
+            TranslateBody(body, version, Version(sender)), clients.TimeoutFor(sender), ct);
+        if (response.IsSuccess) commands.Complete(id);
+        return response.Outcome switch
+        {
+            PartyCallOutcome.Answered => new RoutedAnswer(response.HttpStatus, response.Body),
+            PartyCallOutcome.Unreachable => Status(OcpiStatus.ReceiverNotConnected, "The party that sent the command could not be reached.", now),
+            _ => Status(OcpiStatus.ForwardTimeout, "The party that sent the command did not answer in time.", now),
+        };
     }
 
     private IEnumerable<(PartyRecord Party, PartyEndpoint Endpoint)> Implementing(IReadOnlyList<PartyRecord> all, RoutedRequest request)
@@ -160,6 +207,6 @@ public sealed class ModuleRouter(PartyDirectory parties, PartyClients clients, T
         return $"<{request.HubModuleUrl}{request.Rest}{next.Query}>; rel=\"next\"";
     }
 
-    private static RoutedAnswer Status(int status, string message, DateTimeOffset now) =>
-        new(OcpiStatus.HttpStatusFor(status), OcpiResponses.StatusEnvelope(status, message, now));
+    private static RoutedAnswer Status(int status, string message, DateTimeOffset now, int? httpStatus = null) =>
+        new(httpStatus ?? OcpiStatus.HttpStatusFor(status), OcpiResponses.StatusEnvelope(status, message, now));
 }

@@ -24,6 +24,9 @@ public sealed class LocalPostgresCluster
 
     public LocalPostgresCluster(string home) => Home = Path.GetFullPath(home);
 
+    /// <summary>True when <see cref="EnsureStartedAsync"/> started the server (it was not already running for someone else).</summary>
+    public bool StartedHere { get; private set; }
+
     public int Port => int.Parse(File.ReadAllText(PortFile).Trim(), System.Globalization.CultureInfo.InvariantCulture);
 
     public string ConnectionString(string database = Database) => new NpgsqlConnectionStringBuilder
@@ -62,6 +65,7 @@ public sealed class LocalPostgresCluster
             if (asRoot) { Chown(SocketDir); Chown(Home, recursive: false); TouchOwned(LogFile); }
             log.WriteLine($"Starting PostgreSQL on 127.0.0.1:{Port} ...");
             await RunAsync(bin, "pg_ctl", asRoot, ["start", "-w", "-t", "60", "-D", DataDir, "-l", LogFile, "-o", $"-p {Port} -k {SocketDir} -c listen_addresses=127.0.0.1"], ct);
+            StartedHere = true;
         }
         await using (var conn = new NpgsqlConnection(ConnectionString("postgres")))
         {

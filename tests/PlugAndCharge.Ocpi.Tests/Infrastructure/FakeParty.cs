@@ -46,6 +46,9 @@ public sealed class FakeParty : IAsyncDisposable
     public ConcurrentDictionary<string, JsonObject> PushedTokens { get; } = new();
     public ConcurrentDictionary<string, JsonObject> PushedLocations { get; } = new();
     public ConcurrentDictionary<string, JsonObject> ClientInfos { get; } = new();
+    /// <summary>Commands a CPO received (command name, body) and CommandResults an eMSP received (its reference, body).</summary>
+    public ConcurrentQueue<(string Command, JsonObject Body)> Commands { get; } = new();
+    public ConcurrentQueue<(string Reference, JsonObject Body)> CommandResults { get; } = new();
     public List<JsonObject> OwnLocations { get; } = [];
     public Func<string, string, JsonObject?, Task<AuthorizeReply>> OnAuthorize { get; set; }
     public int AuthorizeCalls => _authorizeCalls;
@@ -102,13 +105,28 @@ public sealed class FakeParty : IAsyncDisposable
         {
             var eps = new JsonArray { Endpoint("credentials", "SENDER", "credentials"), Endpoint("credentials", "RECEIVER", "credentials"),
                 Endpoint("hubclientinfo", "RECEIVER", "receiver/hubclientinfo") };
-            if (Role == Roles.Cpo) { eps.Add(Endpoint("tokens", "RECEIVER", "receiver/tokens")); eps.Add(Endpoint("locations", "SENDER", "sender/locations")); }
+            if (Role == Roles.Cpo)
+            {
+                eps.Add(Endpoint("tokens", "RECEIVER", "receiver/tokens")); eps.Add(Endpoint("locations", "SENDER", "sender/locations"));
+                eps.Add(Endpoint("commands", "RECEIVER", "receiver/commands"));
+            }
             else { eps.Add(Endpoint("tokens", "SENDER", "sender/tokens")); eps.Add(Endpoint("locations", "RECEIVER", "receiver/locations")); }
             return Reply(ctx, 200, Envelope(new JsonObject { ["version"] = v, ["endpoints"] = eps }));
         }));
         app.MapPut($"/ocpi/{v}/receiver/hubclientinfo/{{cc}}/{{pid}}", ctx => Authenticated(ctx, async () =>
         {
             ClientInfos[$"{ctx.Request.RouteValues["cc"]}-{ctx.Request.RouteValues["pid"]}"] = (await Body(ctx))!;
+            await Reply(ctx, 200, Envelope(null));
+        }));
+        // Commands: a CPO accepts them (CommandResponse); an eMSP takes the asynchronous CommandResult at its response_url.
+        app.MapPost($"/ocpi/{v}/receiver/commands/{{command}}", ctx => Authenticated(ctx, async () =>
+        {
+            Commands.Enqueue(((string)ctx.Request.RouteValues["command"]!, (await Body(ctx))!));
+            await Reply(ctx, 200, Envelope(new JsonObject { ["result"] = "ACCEPTED", ["timeout"] = 30 }));
+        }));
+        app.MapPost($"/ocpi/{v}/emsp/command-results/{{reference}}", ctx => Authenticated(ctx, async () =>
+        {
+            CommandResults.Enqueue(((string)ctx.Request.RouteValues["reference"]!, (await Body(ctx))!));
             await Reply(ctx, 200, Envelope(null));
         }));
         if (Role == Roles.Cpo)
