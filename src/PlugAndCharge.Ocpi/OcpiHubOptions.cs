@@ -18,6 +18,14 @@ public sealed class OcpiHubOptions
     /// <summary>Calls in flight to one party before further calls to it fail fast (the per-party bulkhead).</summary>
     public int MaxConcurrentCallsPerParty { get; set; } = 512;
 
+    /// <summary>
+    /// Failures in a row (timeouts, refused connections) after which the hub stops calling a party for
+    /// <see cref="CircuitBreakerOpenTime"/> and answers at once as for a timeout (4002, or the whitelist policy for
+    /// authorizations); zero disables the breaker.
+    /// </summary>
+    public int CircuitBreakerFailures { get; set; } = 5;
+    public TimeSpan CircuitBreakerOpenTime { get; set; } = TimeSpan.FromSeconds(5);
+
     /// <summary>Largest page the hub serves (X-Limit).</summary>
     public int MaxPageSize { get; set; } = 100;
 

@@ -104,6 +104,41 @@ public sealed class AuthorizationTests
     }
 
     [Fact]
+    public async Task After_five_timeouts_in_a_row_the_hub_stops_calling_a_hanging_eMSP_until_a_probe_finds_it_back()
+    {
+        await using var world = await HubWorld.StartAsync(o =>
+        {
+            o.PartyTimeout = TimeSpan.FromMilliseconds(300);
+            o.CircuitBreakerOpenTime = TimeSpan.FromSeconds(1);
+        });
+        var cpo = await world.AddPartyAsync(Roles.Cpo, "NL", "CPO", OcpiVersion.V230);
+        var emsp = await world.AddPartyAsync(Roles.Emsp, "DE", "EMS", OcpiVersion.V230, providerPrefixes: ["DE8AC"]);
+        var hang = true;
+        emsp.OnAuthorize = (uid, type, location) => Task.FromResult(hang ? new AuthorizeReply(200, null) : emsp!.Allowed(uid, type, location, "REF-" + uid));
+        async Task<(int Status, long Ms)> Authorize()
+        {
+            var watch = Stopwatch.StartNew();
+            using var r = await cpo.CallAsync(HttpMethod.Post, AuthorizeUrl(cpo, "RFID1", "RFID"), headers: cpo.To(emsp));
+            return ((await r.EnvelopeAsync())["status_code"]!.GetValue<int>(), watch.ElapsedMilliseconds);
+        }
+
+        for (var i = 0; i < 5; i++) Assert.Equal(4002, (await Authorize()).Status);
+        Assert.Equal(5, emsp.AuthorizeCalls);
+        // Open: answered at once (4002 as for a timeout) without calling the eMSP.
+        var open = await Authorize();
+        Assert.Equal(4002, open.Status);
+        Assert.True(open.Ms < 250, $"took {open.Ms} ms");
+        Assert.Equal(5, emsp.AuthorizeCalls);
+
+        // The eMSP recovers; after the open time one probe goes through and closes the circuit.
+        hang = false;
+        await Task.Delay(1100);
+        Assert.Equal(1000, (await Authorize()).Status);
+        Assert.Equal(1000, (await Authorize()).Status);
+        Assert.Equal(7, emsp.AuthorizeCalls);
+    }
+
+    [Fact]
     public async Task An_eMSP_that_is_down_gets_4003_unless_the_token_may_be_allowed_offline()
     {
         var (world, cpo, emsp) = await WorldAsync();

@@ -9,15 +9,25 @@ public readonly record struct RoutingParties(string? FromCountryCode, string? Fr
 
 /// <summary>
 /// Calls one party. Each party has its own connection pool and its own bulkhead (a bounded number of calls in flight),
-/// so a party that hangs uses up only its own connections and slots; nothing here is shared with other parties.
+/// so a party that hangs uses up only its own connections and slots; nothing here is shared with other parties. A
+/// circuit breaker stops calling a party after <c>breakerThreshold</c> failures in a row (timeouts, refused
+/// connections): for <c>breakerOpenTime</c> its calls fail at once (as Busy, which callers treat as a timeout), then one
+/// probe call decides whether it is back. A hanging party then costs the hub no connections and no waiting callers.
 /// </summary>
 public sealed class PartyClient : IDisposable
 {
     private readonly HttpClient _http;
     private readonly SemaphoreSlim _bulkhead;
+    private readonly int _breakerThreshold;
+    private readonly long _breakerOpenMs;
+    private int _consecutiveFailures;
+    private long _openUntilMs;
+    private int _probing;
 
-    public PartyClient(int maxConcurrent, TimeSpan connectTimeout)
+    public PartyClient(int maxConcurrent, TimeSpan connectTimeout, int breakerThreshold = 5, TimeSpan? breakerOpenTime = null)
     {
+        _breakerThreshold = breakerThreshold;
+        _breakerOpenMs = (long)(breakerOpenTime ?? TimeSpan.FromSeconds(5)).TotalMilliseconds;
         var handler = new SocketsHttpHandler
         {
             PooledConnectionLifetime = TimeSpan.FromMinutes(5),
@@ -35,9 +45,22 @@ public sealed class PartyClient : IDisposable
     public async Task<PartyResponse> SendAsync(HttpMethod method, string url, string token, string correlationId, RoutingParties routing,
         ReadOnlyMemory<byte> body, TimeSpan timeout, CancellationToken ct)
     {
-        if (!_bulkhead.Wait(0)) return PartyResponse.Failed(PartyCallOutcome.Busy);
+        var probe = false;
+        if (_breakerThreshold > 0 && Volatile.Read(ref _consecutiveFailures) >= _breakerThreshold)
+        {
+            // Open: fail fast until the open time has passed, then let exactly one probe through.
+            if (Environment.TickCount64 < Volatile.Read(ref _openUntilMs) || Interlocked.CompareExchange(ref _probing, 1, 0) != 0)
+                return PartyResponse.Failed(PartyCallOutcome.Busy);
+            probe = true;
+        }
+        if (!_bulkhead.Wait(0))
+        {
+            if (probe) Volatile.Write(ref _probing, 0);
+            return PartyResponse.Failed(PartyCallOutcome.Busy);
+        }
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
         cts.CancelAfter(timeout);
+        var outcome = PartyCallOutcome.Answered;
         try
         {
             using var request = new HttpRequestMessage(method, url);
@@ -60,24 +83,37 @@ public sealed class PartyClient : IDisposable
         }
         catch (OperationCanceledException) when (!ct.IsCancellationRequested)
         {
-            return PartyResponse.Failed(PartyCallOutcome.Timeout);
+            return PartyResponse.Failed(outcome = PartyCallOutcome.Timeout);
         }
         catch (HttpRequestException e) when (e.InnerException is OperationCanceledException or TimeoutException)
         {
-            return PartyResponse.Failed(PartyCallOutcome.Timeout);
+            return PartyResponse.Failed(outcome = PartyCallOutcome.Timeout);
         }
         catch (HttpRequestException e) when (e.InnerException is SocketException { SocketErrorCode: SocketError.TimedOut })
         {
-            return PartyResponse.Failed(PartyCallOutcome.Timeout);
+            return PartyResponse.Failed(outcome = PartyCallOutcome.Timeout);
         }
         catch (HttpRequestException)
         {
-            return PartyResponse.Failed(PartyCallOutcome.Unreachable);
+            return PartyResponse.Failed(outcome = PartyCallOutcome.Unreachable);
         }
         finally
         {
             _bulkhead.Release();
+            Record(outcome, probe, ct.IsCancellationRequested);
         }
+    }
+
+    /// <summary>Whether the party's circuit is open (calls fail fast); for operators and tests.</summary>
+    public bool IsOpen => _breakerThreshold > 0 && Volatile.Read(ref _consecutiveFailures) >= _breakerThreshold;
+
+    private void Record(PartyCallOutcome outcome, bool probe, bool callerCancelled)
+    {
+        if (outcome == PartyCallOutcome.Answered && !callerCancelled) Volatile.Write(ref _consecutiveFailures, 0);
+        else if (outcome is PartyCallOutcome.Timeout or PartyCallOutcome.Unreachable
+                 && Interlocked.Increment(ref _consecutiveFailures) >= _breakerThreshold)
+            Volatile.Write(ref _openUntilMs, Environment.TickCount64 + _breakerOpenMs);
+        if (probe) Volatile.Write(ref _probing, 0);
     }
 
     private static string? Header(HttpResponseMessage r, string name) =>

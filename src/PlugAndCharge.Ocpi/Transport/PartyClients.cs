@@ -9,7 +9,7 @@ public sealed class PartyClients(OcpiHubOptions options) : IDisposable
     private readonly ConcurrentDictionary<string, PartyClient> _clients = new(StringComparer.Ordinal);
 
     public PartyClient For(PartyRecord party) =>
-        _clients.GetOrAdd(party.Id, _ => new PartyClient(options.MaxConcurrentCallsPerParty, TimeoutFor(party)));
+        _clients.GetOrAdd(party.Id, _ => new PartyClient(options.MaxConcurrentCallsPerParty, TimeoutFor(party), options.CircuitBreakerFailures, options.CircuitBreakerOpenTime));
 
     public TimeSpan TimeoutFor(PartyRecord party) => party.Timeout ?? options.PartyTimeout;
 
