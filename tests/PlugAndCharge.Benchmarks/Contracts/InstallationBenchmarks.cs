@@ -122,3 +122,56 @@ public class InstallationPersistedBenchmarks
         }
     })));
 }
+
+/// <summary>
+/// Installations in a loop, for a profiler: in memory, or persisted with PNC_BENCH_DATABASE set (32 concurrent callers);
+/// prints installations per second and this process's CPU per installation every 1,000.
+/// </summary>
+public static class InstallationLoop
+{
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var count = args.Length > 0 ? int.Parse(args[0], System.Globalization.CultureInfo.InvariantCulture) : 20_000;
+        if (Environment.GetEnvironmentVariable("PNC_BENCH_DATABASE") is { Length: > 0 } cs) return await PersistedAsync(cs, count);
+        var bench = await InstallationBench.CreateAsync(CertificateAuthorityServices.InMemory(), (ca, o) => ContractServices.InMemory(ca, o), 64);
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        for (var i = 1; i <= count; i++)
+        {
+            var outcome = await bench.Services.Installation.HandleAsync(bench.Requests[i % bench.Requests.Length]);
+            if (!outcome.IsOk) throw new InvalidOperationException(outcome.Detail);
+            if (i % 1000 == 0)
+            {
+                Console.WriteLine($"{i}: {watch.Elapsed.TotalMicroseconds / 1000:F0} us/installation");
+                watch.Restart();
+            }
+        }
+        return 0;
+    }
+
+    private static async Task<int> PersistedAsync(string cs, int count)
+    {
+        var (_, pki, store) = await ContractDatabase.OpenAsync(cs);
+        var ca = PkiDatabase.Compose(pki, new KeyProviderRegistry([new SoftwareKeyProvider(null, null)]), new PkiOptions());
+        var bench = await InstallationBench.CreateAsync(ca, (c, o) => ContractDatabase.Compose(c, store, o), 256);
+        var next = 0;
+        var me = System.Diagnostics.Process.GetCurrentProcess();
+        for (var round = 0; round < count / 1000; round++)
+        {
+            var cpu = me.TotalProcessorTime;
+            var watch = System.Diagnostics.Stopwatch.StartNew();
+            await Task.WhenAll(Enumerable.Range(0, 32).Select(_ => Task.Run(async () =>
+            {
+                for (var k = 0; k < 32; k++)
+                {
+                    var outcome = await bench.Services.Installation.HandleAsync(bench.Requests[Interlocked.Increment(ref next) % bench.Requests.Length]);
+                    if (!outcome.IsOk) throw new InvalidOperationException(outcome.Detail);
+                }
+            })));
+            me.Refresh();
+            Console.WriteLine($"{1024 / watch.Elapsed.TotalSeconds:F0} installations/s, this process {(me.TotalProcessorTime - cpu).TotalMicroseconds / 1024:F0} us CPU each");
+        }
+        await store.DisposeAsync();
+        await pki.DisposeAsync();
+        return 0;
+    }
+}
