@@ -55,7 +55,11 @@ internal static class ServiceBootstrap
         return Convert.FromBase64String(File.ReadAllText(file).Trim());
     }
 
-    /// <summary>A CPS leaf signer per ISO standard whose CPS Sub-CA 2 exists, keys beside the CA keys.</summary>
+    /// <summary>
+    /// A CPS leaf signer per ISO standard whose CPS Sub-CA 2 exists, keys beside the CA keys. The leaf is kept across
+    /// restarts (its certificate and key URI in PNC_HOME/cps-leaf-STANDARD.*) and replaced only when it is missing,
+    /// revoked, within 30 days of expiry, or no longer issued by the current CPS Sub-CA 2.
+    /// </summary>
     public static async Task<IReadOnlyList<PlugAndCharge.Contracts.Signing.CpsSigner>> CpsSignersAsync(PncEnvironment env, CancellationToken ct)
     {
         var signers = new List<PlugAndCharge.Contracts.Signing.CpsSigner>();
@@ -63,11 +67,43 @@ internal static class ServiceBootstrap
         {
             var subCa = $"{standard}-cps-subca2";
             if (await env.Ca.CaStore.GetAsync(subCa, ct) == null) continue;
-            signers.Add(await PlugAndCharge.Contracts.Signing.CpsSigner.IssueAsync(env.Ca, subCa,
+            var (certFile, uriFile) = (Path.Combine(env.Home, $"cps-leaf-{standard}.pem"), Path.Combine(env.Home, $"cps-leaf-{standard}.key-uri"));
+            if (await ReuseCpsSignerAsync(env, subCa, certFile, uriFile, ct) is { } kept)
+            {
+                signers.Add(kept);
+                continue;
+            }
+            var signer = await PlugAndCharge.Contracts.Signing.CpsSigner.IssueAsync(env.Ca, subCa,
                 PlugAndCharge.Pki.Keys.KeyLocation.NewKeyUri("file", $"cps-leaf-{standard}-{Guid.NewGuid():N}"),
-                $"CN=CPS Leaf {standard},O=PlugAndCharge,DC=CPS", Program.Actor, ct));
+                $"CN=CPS Leaf {standard},O=PlugAndCharge,DC=CPS", Program.Actor, ct);
+            await File.WriteAllTextAsync(certFile, PemEncoding.WriteString("CERTIFICATE", signer.LeafDer) + "\n", ct);
+            await File.WriteAllTextAsync(uriFile, signer.Id, ct);
+            signers.Add(signer);
         }
         return signers;
+    }
+
+    private static async Task<PlugAndCharge.Contracts.Signing.CpsSigner?> ReuseCpsSignerAsync(PncEnvironment env, string subCaId, string certFile, string uriFile, CancellationToken ct)
+    {
+        if (!File.Exists(certFile) || !File.Exists(uriFile)) return null;
+        try
+        {
+            var pem = await File.ReadAllTextAsync(certFile, ct);
+            var leaf = PlugAndCharge.Pki.Validation.CertificateReader.ReadCertificate(Convert.FromBase64String(pem[PemEncoding.Find(pem).Base64Data]));
+            var subCa = await env.Ca.Authorities.GetAsync(subCaId, ct);
+            if (!leaf.IssuerDN.Equivalent(subCa.Certificate.SubjectDN) || leaf.NotAfter.ToUniversalTime() < DateTime.UtcNow.AddDays(30)) return null;
+            var record = await env.Ca.Certificates.GetAsync(subCaId, PlugAndCharge.Pki.X509.SerialNumbers.ToHex(leaf.SerialNumber), ct);
+            if (record is not { Status: PlugAndCharge.Pki.Stores.CertificateStatus.Valid }) return null;
+            leaf.Verify(subCa.Certificate.GetPublicKey());
+            var keyUri = (await File.ReadAllTextAsync(uriFile, ct)).Trim();
+            var key = await env.Ca.Keys.OpenAsync(PlugAndCharge.Pki.Keys.KeyUri.Parse(keyUri), ct);
+            var chain = subCa.ChainIncludingSelf;
+            return new PlugAndCharge.Contracts.Signing.CpsSigner(keyUri, leaf, chain.Take(chain.Count - 1).ToList(), chain[^1], key);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            return null; // unreadable, foreign or keyless: issue a new one
+        }
     }
 
     /// <summary>The hub operator's own participant with a client certificate and key in PNC_HOME/participants (0600).</summary>
