@@ -2,6 +2,8 @@ using BenchmarkDotNet.Running;
 
 // Load tools that are not BenchmarkDotNet benchmarks: `dotnet run -c Release --project tests/PlugAndCharge.Benchmarks -- ocpi-load 1000 10 200`.
 if (args is ["ocpi-load", ..]) return await PlugAndCharge.Benchmarks.Ocpi.OcpiRelayLoad.RunAsync(args[1..]);
+// The ceiling of the OCSP load method (ab on new connections against raw sockets): `... -- canned-http 5490 60`.
+if (args is ["canned-http", ..]) return await PlugAndCharge.Benchmarks.Ocsp.CannedHttpServer.RunAsync(args[1..]);
 // A steady in-memory installation loop to attach a profiler to (dotnet-trace): `... -- install-loop 20000`.
 if (args is ["install-loop", ..]) return await PlugAndCharge.Benchmarks.Contracts.InstallationLoop.RunAsync(args[1..]);
 
