@@ -59,6 +59,8 @@ public interface IWebhookStore
     Task<WebhookEndpoint?> GetEndpointAsync(Guid id, CancellationToken ct = default);
     Task<IReadOnlyList<WebhookEndpoint>> ListEndpointsAsync(string ownerId, CancellationToken ct = default);
     Task<bool> DeleteEndpointAsync(Guid id, AuditEvent audit, CancellationToken ct = default);
+    /// <summary>Replaces an endpoint's URL, events, description and status (never its secret); false when it is gone.</summary>
+    Task<bool> UpdateEndpointAsync(WebhookEndpoint endpoint, AuditEvent audit, CancellationToken ct = default);
     /// <summary>Takes up to <paramref name="max"/> due pending deliveries and leases them (moves their next attempt past the lease) so parallel dispatchers do not double-send.</summary>
     Task<IReadOnlyList<WebhookDelivery>> ClaimDueAsync(DateTimeOffset now, int max, TimeSpan lease, CancellationToken ct = default);
     Task RecordAttemptAsync(WebhookAttempt attempt, WebhookDeliveryState state, DateTimeOffset? nextAttemptAt, CancellationToken ct = default);

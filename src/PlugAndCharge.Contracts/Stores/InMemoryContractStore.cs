@@ -212,6 +212,18 @@ public sealed class InMemoryContractStore(IAuditLog audit) : IRootCertificateSto
         lock (_lock) return Task.FromResult<IReadOnlyList<WebhookEndpoint>>(_endpoints.Values.Where(e => e.OwnerId == ownerId).OrderBy(e => e.CreatedAt).ToList());
     }
 
+    public async Task<bool> UpdateEndpointAsync(WebhookEndpoint endpoint, AuditEvent e, CancellationToken ct = default)
+    {
+        bool found;
+        lock (_lock)
+        {
+            found = _endpoints.ContainsKey(endpoint.Id);
+            if (found) _endpoints[endpoint.Id] = endpoint;
+        }
+        if (found) await audit.AppendAsync(e, ct);
+        return found;
+    }
+
     public async Task<bool> DeleteEndpointAsync(Guid id, AuditEvent e, CancellationToken ct = default)
     {
         bool removed;

@@ -26,7 +26,7 @@ public static class WebhookApiEndpoints
             if (string.IsNullOrWhiteSpace(body.Url) || !Uri.TryCreate(body.Url, UriKind.Absolute, out var url)) return Problems.BadRequest("url must be an absolute http(s) URL.");
             if (body.EnabledEvents is not { Count: > 0 }) return Problems.BadRequest($"enabledEvents is required (events sent here: {string.Join(", ", WebhookEvents.All)}).");
             if (body.Status != null && !body.Status.Equals("enabled", StringComparison.OrdinalIgnoreCase))
-                return Results.Problem(statusCode: 501, title: "Not implemented", detail: "Endpoints are created enabled; a disabled endpoint is not supported (delete it instead).");
+                return Results.Problem(statusCode: 501, title: "Not implemented", detail: "Endpoints are created enabled; disable one afterwards with PUT {\"status\": \"disabled\"}.");
             var owner = Owner(http, ownerId);
             if (owner == null) return Problems.BadRequest("The hub operator names the OEM the endpoint is for (?ownerId=).");
             var created = await contracts.Webhooks.CreateAsync(owner, url, body.EnabledEvents, body.Description, ParticipantEndpoints.Actor(http), http.RequestAborted);
@@ -46,13 +46,22 @@ public static class WebhookApiEndpoints
             return Results.Ok(View(await contracts.Webhooks.GetAsync(Scope(http), guid, http.RequestAborted), http, null));
         }).WithSummary("One webhook endpoint (never its secret)");
 
-        group.MapPut("/{id}", async (string id, ContractServices contracts, HttpContext http) =>
+        group.MapPut("/{id}", async (string id, EndpointRequest body, ContractServices contracts, HttpContext http) =>
         {
             if (!Guid.TryParse(id, out var guid)) return Problems.BadRequest("id is not a UUID.");
-            _ = await contracts.Webhooks.GetAsync(Scope(http), guid, http.RequestAborted);
-            return Results.Problem(statusCode: 501, title: "Not implemented",
-                detail: "Webhook endpoints cannot be changed yet: delete this one and create a new one (it gets a new secret).");
-        }).WithSummary("Update a webhook endpoint: not implemented (501); delete and create instead");
+            Uri? url = null;
+            if (body.Url != null && !Uri.TryCreate(body.Url, UriKind.Absolute, out url)) return Problems.BadRequest("url must be an absolute http(s) URL.");
+            WebhookEndpointStatus? status = null;
+            if (body.Status != null)
+            {
+                if (!Enum.TryParse<WebhookEndpointStatus>(body.Status, ignoreCase: true, out var parsed) || !Enum.IsDefined(parsed))
+                    return Problems.BadRequest("status is enabled or disabled.");
+                status = parsed;
+            }
+            var updated = await contracts.Webhooks.UpdateAsync(Scope(http), guid, url, body.EnabledEvents, body.Description, status,
+                ParticipantEndpoints.Actor(http), http.RequestAborted);
+            return Results.Ok(View(updated, http, null));
+        }).WithSummary("Change a webhook endpoint's URL, events, description or status (its secret stays)");
 
         group.MapDelete("/{id}", async (string id, ContractServices contracts, HttpContext http) =>
         {

@@ -437,6 +437,18 @@ public sealed class PostgresContractStore : IRootCertificateStore, IProvisioning
         return (await conn.QueryAsync<EndpointRow>($"select {EndpointColumns} from webhook_endpoints where owner_id = @ownerId order by created_at", new { ownerId })).Select(r => r.ToRecord()).ToList();
     }
 
+    public async Task<bool> UpdateEndpointAsync(WebhookEndpoint e, AuditEvent audit, CancellationToken ct = default)
+    {
+        var updated = false;
+        await InTransactionAsync(async (c, tx) =>
+        {
+            updated = await c.ExecuteAsync("update webhook_endpoints set url = @Url, enabled_events = @EnabledEvents, description = @Description, status = @Status where id = @Id",
+                new { e.Id, Url = e.Url.ToString(), EnabledEvents = e.EnabledEvents.ToArray(), e.Description, Status = e.Status.ToString() }, tx) == 1;
+            if (updated) await AuditAsync(c, tx, audit);
+        }, ct);
+        return updated;
+    }
+
     public async Task<bool> DeleteEndpointAsync(Guid id, AuditEvent audit, CancellationToken ct = default)
     {
         var deleted = false;

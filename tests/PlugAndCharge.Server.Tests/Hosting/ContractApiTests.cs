@@ -336,7 +336,13 @@ public sealed class ContractApiTests(ContractApiFixture w) : IClassFixture<Contr
         await Problem(HttpStatusCode.NotFound, await w.OemB.GetAsync($"/v1/webhook/endpoints/{id}"));
         await Problem(HttpStatusCode.NotFound, await w.OemB.DeleteAsync($"/v1/webhook/endpoints/{id}"));
         await Problem(HttpStatusCode.Forbidden, await w.EmspA.GetAsync("/v1/webhook/endpoints"));
-        await Problem((HttpStatusCode)501, await w.OemA.PutAsJsonAsync($"/v1/webhook/endpoints/{id}", new { url = receiver.Url.ToString() }));
+        var changed = await w.OemA.PutAsJsonAsync($"/v1/webhook/endpoints/{id}", new { description = "contract events (renamed)" });
+        Assert.Equal(HttpStatusCode.OK, changed.StatusCode);
+        Assert.Equal("contract events (renamed)", (await Json(changed)).GetProperty("description").GetString());
+        Assert.Equal(2, (await w.OemA.GetFromJsonAsync<JsonElement>($"/v1/webhook/endpoints/{id}")).GetProperty("enabledEvents").GetArrayLength()); // kept
+        await Problem(HttpStatusCode.BadRequest, await w.OemA.PutAsJsonAsync($"/v1/webhook/endpoints/{id}", new { status = "paused" }));
+        await Problem(HttpStatusCode.BadRequest, await w.OemA.PutAsJsonAsync($"/v1/webhook/endpoints/{id}", new { enabledEvents = new[] { "no.such.event" } }));
+        await Problem(HttpStatusCode.NotFound, await w.OemB.PutAsJsonAsync($"/v1/webhook/endpoints/{id}", new { description = "not mine" }));
         await Problem(HttpStatusCode.BadRequest, await w.OemA.PostAsJsonAsync("/v1/webhook/endpoints", new { url = "ftp://x", enabledEvents = new[] { "mo.contract.created.sent.to.oem" } }));
         await Problem(HttpStatusCode.BadRequest, await w.OemA.PostAsJsonAsync("/v1/webhook/endpoints", new { url = receiver.Url.ToString(), enabledEvents = new[] { "no.such.event" } }));
         await Problem(HttpStatusCode.BadRequest, await w.OemA.GetAsync("/v1/webhook/endpoints/not-a-uuid"));
@@ -361,6 +367,12 @@ public sealed class ContractApiTests(ContractApiFixture w) : IClassFixture<Contr
         var deliveries = await w.OemA.GetFromJsonAsync<JsonElement>($"/v1/webhook/endpoints/{id}/deliveries");
         Assert.Contains(deliveries.EnumerateArray(), d => d.GetProperty("eventType").GetString() == "mo.contract.created.sent.to.oem" && d.GetProperty("state").GetString() == "Delivered");
         await Problem(HttpStatusCode.NotFound, await w.OemB.GetAsync($"/v1/webhook/endpoints/{id}/deliveries"));
+
+        // Disabled, the endpoint gets no new events: a new contract queues no delivery for it.
+        Assert.Equal(HttpStatusCode.OK, (await w.OemA.PutAsJsonAsync($"/v1/webhook/endpoints/{id}", new { status = "disabled" })).StatusCode);
+        var before = (await w.OemA.GetFromJsonAsync<JsonElement>($"/v1/webhook/endpoints/{id}/deliveries")).GetArrayLength();
+        Assert.Equal(HttpStatusCode.Created, (await w.EmspA.PostAsJsonAsync("/v1/contracts", new { pcid = car.Pcid })).StatusCode);
+        Assert.Equal(before, (await w.OemA.GetFromJsonAsync<JsonElement>($"/v1/webhook/endpoints/{id}/deliveries")).GetArrayLength());
         Assert.Equal(HttpStatusCode.OK, (await w.OemA.DeleteAsync($"/v1/webhook/endpoints/{id}")).StatusCode);
         await Problem(HttpStatusCode.NotFound, await w.OemA.GetAsync($"/v1/webhook/endpoints/{id}"));
     }
