@@ -70,9 +70,10 @@ public static class RoamingScenario
         if (o.CredentialDirectory != null)
             foreach (var (id, cert) in new[] { (o.OemId, oemCert), (o.EmspId, emspCert), (o.CpoId, cpoCert) }) files[id] = WriteCredential(o.CredentialDirectory, id, cert);
         var v2gRoot = await DownloadCaAsync(publicHttp, "iso2-v2g-root", ct);
-        foreach (var (ca, type) in new[] { ("iso2-v2g-root", "V2G"), ("iso2-mo-root", "MO") })
+        var moRoot = await DownloadCaAsync(publicHttp, "iso2-mo-root", ct);
+        foreach (var (root, type) in new[] { (v2gRoot, "V2G"), (moRoot, "MO") })
         {
-            var der = ca == "iso2-v2g-root" ? v2gRoot.GetEncoded() : (await DownloadCaAsync(publicHttp, ca, ct)).GetEncoded();
+            var der = root.GetEncoded();
             await t.StepAsync("hub operator", "hub", $"RCP PUT /v1/root/rootCerts ({type} root)",
                 () => Http.SendAsync(admin, HttpMethod.Put, "/v1/root/rootCerts", new { caCertificate = Convert.ToBase64String(der), rootType = type }, ct, 200, 201, 409),
                 r => r.Status == 409 ? $"{type} root already in the root pool" : $"{type} root added to the root pool, fingerprint {Short(r.Body?["RootResponse"]?["fingerprint"])}");

@@ -63,6 +63,7 @@ internal static class ServeCommands
         var u = Loopback(options.HttpUrls[0]);
         var s = Loopback(options.HttpsUrls[0]);
         RoamingSession? session = null;
+        var scenario = new ScenarioOptions { CredentialDirectory = admin == default ? null : Path.GetDirectoryName(admin.CertFile) };
         if (admin != default)
         {
             o.WriteLine();
@@ -71,8 +72,7 @@ internal static class ServeCommands
             using var participantCa = X509CertificateLoader.LoadCertificateFromFile(admin.CaFile);
             try
             {
-                session = await RoamingScenario.RunAsync(new ServiceConnection(u, s, participantCa, adminCertificate), new Timeline(o),
-                    new ScenarioOptions { CredentialDirectory = Path.GetDirectoryName(admin.CertFile) }, ct);
+                session = await RoamingScenario.RunAsync(new ServiceConnection(u, s, participantCa, adminCertificate), new Timeline(o), scenario, ct);
                 o.WriteLine();
                 o.WriteLine($"Done: car {session.Pcid} received contract {session.Emaid}, charged ({session.FirstAuthorization}, eMSP said {session.EmspAnswer}), " +
                     $"then was refused ({session.SecondAuthorization}) once the eMSP ended the contract; OCSP: {session.OcspStatus}.");
@@ -94,8 +94,8 @@ internal static class ServeCommands
             o.WriteLine($"                 try: curl --cacert {admin.CaFile} --cert {admin.CertFile} --key {admin.KeyFile} {s}/v1/participants");
             foreach (var (id, (cert, key)) in session?.CredentialFiles ?? new Dictionary<string, (string, string)>())
                 o.WriteLine($"  {id,-14} --cert {cert} --key {key}");
-            if (session != null)
-                o.WriteLine($"                 e.g. curl --cacert {admin.CaFile} --cert {session.CredentialFiles.First(f => f.Key.Contains("emsp")).Value.Cert} --key {session.CredentialFiles.First(f => f.Key.Contains("emsp")).Value.Key} {s}/v1/contracts/{session.Emaid}");
+            if (session != null && session.CredentialFiles.TryGetValue(scenario.EmspId, out var emsp))
+                o.WriteLine($"                 e.g. curl --cacert {admin.CaFile} --cert {emsp.Cert} --key {emsp.Key} {s}/v1/contracts/{session.Emaid}");
         }
         o.WriteLine($"  database       {(env.ManagedDatabase ? "managed local PostgreSQL in " + Path.Combine(env.Home, "postgres") : "configured database")}");
         o.WriteLine($"  keys           {env.KeyDirectory} (encrypted PKCS#8)");

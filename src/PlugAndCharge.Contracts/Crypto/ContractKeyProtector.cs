@@ -4,8 +4,9 @@ using System.Text;
 namespace PlugAndCharge.Contracts.Crypto;
 
 /// <summary>
-/// Keeps contract private keys encrypted at rest: AES-256-GCM under the key-encryption key from configuration, with
-/// the contract id and EMAID as additional data so a wrapped key cannot be moved to another contract row.
+/// Keeps the service's secrets encrypted at rest: AES-256-GCM under the key-encryption key from configuration.
+/// Contract private keys carry the contract id and EMAID as additional data, so a wrapped key cannot be moved to another
+/// contract row; any other secret the service must read back (an OCPI party's token B) carries its own named context.
 /// Blob = version 1 ‖ nonce (12) ‖ ciphertext ‖ tag (16). The clear key exists only in memory while a response is built.
 /// </summary>
 public sealed class ContractKeyProtector
@@ -22,24 +23,33 @@ public sealed class ContractKeyProtector
 
     public bool IsConfigured => _kek != null;
 
-    public byte[] Protect(ReadOnlySpan<byte> privateKey, Guid contractId, string emaid)
+    public byte[] Protect(ReadOnlySpan<byte> privateKey, Guid contractId, string emaid) => Seal(privateKey, Context(contractId, emaid));
+
+    public byte[] Unprotect(ReadOnlySpan<byte> blob, Guid contractId, string emaid) => Open(blob, Context(contractId, emaid));
+
+    /// <summary>Another secret bound to <paramref name="context"/> (e.g. <c>ocpi-token-b:PARTY</c>): usable only under that context.</summary>
+    public byte[] Protect(ReadOnlySpan<byte> secret, string context) => Seal(secret, Encoding.UTF8.GetBytes("pnc-secret:" + context));
+
+    public byte[] Unprotect(ReadOnlySpan<byte> blob, string context) => Open(blob, Encoding.UTF8.GetBytes("pnc-secret:" + context));
+
+    private byte[] Seal(ReadOnlySpan<byte> plain, byte[] associatedData)
     {
         var kek = Kek();
-        var blob = new byte[1 + 12 + privateKey.Length + 16];
+        var blob = new byte[1 + 12 + plain.Length + 16];
         blob[0] = Version;
         RandomNumberGenerator.Fill(blob.AsSpan(1, 12));
         using var gcm = new AesGcm(kek, 16);
-        gcm.Encrypt(blob.AsSpan(1, 12), privateKey, blob.AsSpan(13, privateKey.Length), blob.AsSpan(13 + privateKey.Length, 16), Context(contractId, emaid));
+        gcm.Encrypt(blob.AsSpan(1, 12), plain, blob.AsSpan(13, plain.Length), blob.AsSpan(13 + plain.Length, 16), associatedData);
         return blob;
     }
 
-    public byte[] Unprotect(ReadOnlySpan<byte> blob, Guid contractId, string emaid)
+    private byte[] Open(ReadOnlySpan<byte> blob, byte[] associatedData)
     {
         var kek = Kek();
-        if (blob.Length < 1 + 12 + 16 || blob[0] != Version) throw new CryptographicException("The wrapped contract key has an unknown format.");
+        if (blob.Length < 1 + 12 + 16 || blob[0] != Version) throw new CryptographicException("The wrapped secret has an unknown format.");
         var plain = new byte[blob.Length - 29];
         using var gcm = new AesGcm(kek, 16);
-        gcm.Decrypt(blob.Slice(1, 12), blob.Slice(13, plain.Length), blob[^16..], plain, Context(contractId, emaid));
+        gcm.Decrypt(blob.Slice(1, 12), blob.Slice(13, plain.Length), blob[^16..], plain, associatedData);
         return plain;
     }
 

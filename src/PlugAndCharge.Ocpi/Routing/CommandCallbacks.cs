@@ -7,7 +7,7 @@ namespace PlugAndCharge.Ocpi.Routing;
 /// <param name="SenderPartyId">The party that sent the command (the eMSP) and owns <paramref name="ResponseUrl"/>.</param>
 /// <param name="ReceiverPartyId">The party the command went to (the CPO): the only one that may post its result.</param>
 public sealed record PendingCommand(string ResponseUrl, string SenderPartyId, string ReceiverPartyId,
-    string? SenderCountryCode, string? SenderPartyCode, string? ReceiverCountryCode, string? ReceiverPartyCode, DateTimeOffset ExpiresAt);
+    string? SenderCountryCode, string? SenderPartyCode, string? ReceiverCountryCode, string? ReceiverPartyCode);
 
 /// <summary>
 /// The response_url rewrite of commands through the hub (OCPI 2.2.1 §13, "Commands" via a hub): the CPO cannot (and
@@ -18,7 +18,7 @@ public sealed record PendingCommand(string ResponseUrl, string SenderPartyId, st
 public sealed class CommandCallbacks(OcpiHubOptions options, TimeProvider clock)
 {
     private const int MaxPending = 100_000;
-    private readonly ConcurrentDictionary<string, PendingCommand> _pending = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, (PendingCommand Command, DateTimeOffset ExpiresAt)> _pending = new(StringComparer.Ordinal);
 
     /// <summary>Registers a command's response_url; returns the id of the hub's callback URL, or null when the hub is full.</summary>
     public string? Register(PendingCommand command)
@@ -30,12 +30,12 @@ public sealed class CommandCallbacks(OcpiHubOptions options, TimeProvider clock)
             if (_pending.Count >= MaxPending) return null;
         }
         var id = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
-        _pending[id] = command with { ExpiresAt = now + options.CommandResultTimeout };
+        _pending[id] = (command, now + options.CommandResultTimeout);
         return id;
     }
 
     public PendingCommand? Find(string id) =>
-        _pending.TryGetValue(id, out var p) && p.ExpiresAt > clock.GetUtcNow() ? p : null;
+        _pending.TryGetValue(id, out var p) && p.ExpiresAt > clock.GetUtcNow() ? p.Command : null;
 
     /// <summary>The result was delivered: the callback URL stops working.</summary>
     public void Complete(string id) => _pending.TryRemove(id, out _);

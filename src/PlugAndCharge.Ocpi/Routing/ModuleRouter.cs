@@ -41,8 +41,12 @@ public sealed class ModuleRouter(PartyDirectory parties, PartyClients clients, C
             if (!target.IsRegistered || target.Status is PartyStatus.Suspended or PartyStatus.Planned)
                 return Status(OcpiStatus.ReceiverNotConnected, $"Party {toCc}-{toPid} is not connected.", now);
             routing = new RoutingParties(from?.CountryCode, from?.PartyId, toCc, toPid);
-            if (IsCommand(request) && RewriteResponseUrl(request, target, routing, now) is { } rewritten) request = rewritten;
-            else if (IsCommand(request)) return Status(OcpiStatus.HubError, "The hub cannot take more pending commands right now.", now);
+            if (IsCommand(request))
+            {
+                if (RewriteResponseUrl(request, target, routing) is not { } rewritten)
+                    return Status(OcpiStatus.HubError, "The hub cannot take more pending commands right now.", now);
+                request = rewritten;
+            }
             var response = await ForwardAsync(target, endpoint!, request, routing, request.Query, ct);
             return response.Outcome switch
             {
@@ -69,14 +73,14 @@ public sealed class ModuleRouter(PartyDirectory parties, PartyClients clients, C
     /// Replaces the command's response_url with a one-time URL of the hub (the CPO posts its CommandResult there and
     /// the hub relays it to the eMSP's own URL). A body without response_url goes on unchanged; null when the hub is full.
     /// </summary>
-    private RoutedRequest? RewriteResponseUrl(RoutedRequest request, PartyRecord target, RoutingParties routing, DateTimeOffset now)
+    private RoutedRequest? RewriteResponseUrl(RoutedRequest request, PartyRecord target, RoutingParties routing)
     {
         JsonObject? body;
         try { body = JsonNode.Parse(request.Body) as JsonObject; }
         catch (JsonException) { return request; }
         if (body?["response_url"]?.GetValue<string>() is not { Length: > 0 } original) return request;
         var id = commands.Register(new PendingCommand(original, request.Caller.Id, target.Id, routing.FromCountryCode, routing.FromPartyId,
-            routing.ToCountryCode, routing.ToPartyId, now));
+            routing.ToCountryCode, routing.ToPartyId));
         if (id == null) return null;
         var versionBase = request.HubModuleUrl[..request.HubModuleUrl.LastIndexOf("/receiver/", StringComparison.Ordinal)];
         body["response_url"] = $"{versionBase}/hub/commandresult/{id}";

@@ -104,9 +104,6 @@ public sealed class PartyClient : IDisposable
         }
     }
 
-    /// <summary>Whether the party's circuit is open (calls fail fast); for operators and tests.</summary>
-    public bool IsOpen => _breakerThreshold > 0 && Volatile.Read(ref _consecutiveFailures) >= _breakerThreshold;
-
     private void Record(PartyCallOutcome outcome, bool probe, bool callerCancelled)
     {
         if (outcome == PartyCallOutcome.Answered && !callerCancelled) Volatile.Write(ref _consecutiveFailures, 0);

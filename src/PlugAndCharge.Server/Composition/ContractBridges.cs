@@ -55,7 +55,7 @@ public sealed class ContractAuthorizationThroughHub(ContractServices contracts, 
     }
 
     /// <summary>The registry's verdict: an active contract with a valid certificate is Active.</summary>
-    public static async ValueTask<OcppContractState> FromRegistryAsync(ContractServices contracts, string emaid, CancellationToken ct)
+    private static async ValueTask<OcppContractState> FromRegistryAsync(ContractServices contracts, string emaid, CancellationToken ct)
     {
         var status = await contracts.Contracts.GetStatusAsync(emaid, ct);
         if (!status.Known) return OcppContractState.Unknown;

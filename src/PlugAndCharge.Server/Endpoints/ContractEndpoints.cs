@@ -46,9 +46,8 @@ public static class ContractEndpoints
 
         app.MapGet("/v1/ccp/lookupContract/{emaid}", async (string emaid, ContractServices contracts, HttpContext http) =>
         {
-            if (!Emaid.TryParse(emaid, IdentifierStrictness.Lenient, out var parsed, out var error)) return Problems.BadRequest(error);
-            var me = http.User.Participant()!;
-            if (!me.IsAdmin && !me.OwnsEmaid(parsed)) return Problems.Forbidden($"EMAID {parsed.Normalized} is not under one of your provider IDs.");
+            var parsed = Scopes.ParseEmaid(contracts, emaid);
+            _ = Scopes.EmspScope(http, parsed);
             var status = await contracts.Contracts.GetStatusAsync(parsed.Normalized, http.RequestAborted);
             if (!status.Known) return Problems.NotFound($"No contract {parsed.Normalized}.");
             return Results.Ok(new

@@ -107,13 +107,10 @@ public static class CpsEndpoints
                     detail: "Storing contract data signed by another CPS (signedContractDataXML) is not supported: send contractData and our CPS signs it.")
                 : Problems.BadRequest("contractData is required.");
         if (storeRequired && string.IsNullOrWhiteSpace(body.Pcid)) return Problems.BadRequest("pcid is required: the signed data is stored for that vehicle.");
-        var leaf = Pem.DecodeOne(data.ContractCertificate, "CERTIFICATE");
-        if (leaf == null) return Problems.BadRequest("Invalid certificate format on contractData.contractCertificate (base64 DER or PEM).");
-        var sub1 = Pem.DecodeOne(data.ContractSubCa1Certificate, "CERTIFICATE");
-        if (sub1 == null) return Problems.BadRequest("Invalid certificate format on contractData.contractSubCa1Certificate (base64 DER or PEM; required).");
-        byte[]? sub2 = null;
-        if (!string.IsNullOrWhiteSpace(data.ContractSubCa2Certificate) && (sub2 = Pem.DecodeOne(data.ContractSubCa2Certificate, "CERTIFICATE")) == null)
-            return Problems.BadRequest("Invalid certificate format on contractData.contractSubCa2Certificate (base64 DER or PEM).");
+        if (Pem.DecodeChain(("contractData.contractCertificate", data.ContractCertificate), ("contractData.contractSubCa2Certificate", data.ContractSubCa2Certificate),
+                ("contractData.contractSubCa1Certificate", data.ContractSubCa1Certificate), out var problem) is not { } chain)
+            return Problems.BadRequest(problem);
+        var (leaf, sub2, sub1) = chain;
         var encrypted = Scopes.Binary(data.ContractSignatureEncryptedPrivateKey);
         if (encrypted == null) return Problems.BadRequest("contractData.contractSignatureEncryptedPrivateKey must be base64 (or hex).");
         var dh = Scopes.Binary(data.DHpublickey);

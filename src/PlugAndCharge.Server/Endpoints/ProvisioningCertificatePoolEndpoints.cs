@@ -26,15 +26,10 @@ public static class ProvisioningCertificatePoolEndpoints
         var oem = app.MapGroup("/v1/oem/provCerts").RequireAuthorization(ParticipantAuthentication.Policies.Oem).WithTags("PCP");
         oem.MapPut("/", async (AddProvisioningCertificate body, ContractServices contracts, HttpContext http) =>
         {
-            var leafText = body.VehicleCertificate ?? body.ProvisioningCertificate;
-            if (string.IsNullOrWhiteSpace(leafText)) return Problems.BadRequest("vehicleCertificate is required.");
-            var leaf = Pem.DecodeOne(leafText, "CERTIFICATE");
-            if (leaf == null) return Problems.BadRequest("Invalid certificate format on vehicleCertificate (base64 DER or PEM).");
-            var sub1 = Pem.DecodeOne(body.SubCA1Certificate, "CERTIFICATE");
-            if (sub1 == null) return Problems.BadRequest("Invalid certificate format on subCA1Certificate (base64 DER or PEM; required).");
-            byte[]? sub2 = null;
-            if (!string.IsNullOrWhiteSpace(body.SubCA2Certificate) && (sub2 = Pem.DecodeOne(body.SubCA2Certificate, "CERTIFICATE")) == null)
-                return Problems.BadRequest("Invalid certificate format on subCA2Certificate (base64 DER or PEM).");
+            if (Pem.DecodeChain(("vehicleCertificate", body.VehicleCertificate ?? body.ProvisioningCertificate), ("subCA2Certificate", body.SubCA2Certificate),
+                    ("subCA1Certificate", body.SubCA1Certificate), out var problem) is not { } chain)
+                return Problems.BadRequest(problem);
+            var (leaf, sub2, sub1) = chain;
             if (body.PreviousPcid != null) _ = Scopes.ParsePcid(body.PreviousPcid);
             var standard = body.XsdMsgDefNamespace == null ? (IsoStandard?)null : IsoStandards.FromNamespace(body.XsdMsgDefNamespace);
 

@@ -292,7 +292,7 @@ public sealed class PostgresContractStore : IRootCertificateStore, IProvisioning
             where c.emaid = @emaid order by (c.state = 'Active') desc, c.created_at desc limit 1
             """, new { emaid }, cancellationToken: ct));
         return r == null ? null : new ContractStatusRecord(r.emaid, Enum.Parse<ContractState>(r.state), r.pcid, r.emsp_id, r.cert_issuer_id, r.cert_serial,
-            r.cert_not_before is { } nb ? Utc(nb) : null, r.cert_not_after is { } na ? Utc(na) : null, r.cert_revoked);
+            Utc(r.cert_not_before), Utc(r.cert_not_after), r.cert_revoked);
     }
 
     private sealed record StatusRow(string emaid, string state, string pcid, string emsp_id, string? cert_issuer_id, string? cert_serial,

@@ -1,19 +1,29 @@
+using System.Text;
 using System.Text.Json;
 using Dapper;
 using Npgsql;
+using PlugAndCharge.Contracts.Crypto;
 using PlugAndCharge.Ocpi.Parties;
-using PlugAndCharge.Storage.Secrets;
 
 namespace PlugAndCharge.Storage.Ocpi;
 
 /// <summary>
 /// The hub's parties on PostgreSQL: a party, its roles and its provider prefixes are written in one transaction. The
-/// party's token B (the hub needs it in clear to call the party) is stored encrypted (<see cref="AtRestSecrets"/>);
-/// tokens the parties present are stored only as SHA-256 hashes.
+/// party's token B (the hub needs it in clear to call the party) is stored encrypted under the data-at-rest key
+/// (<see cref="ContractKeyProtector"/>, bound to the party), as "v1:" + base64; a value an earlier version wrote in
+/// clear is not used (the party registers again). Tokens the parties present are stored only as SHA-256 hashes.
 /// </summary>
 public sealed class PostgresOcpiPartyStore(NpgsqlDataSource db, byte[] dataAtRestKey) : IOcpiPartyStore
 {
-    private readonly AtRestSecrets _tokens = new(dataAtRestKey, "ocpi-token-b");
+    private const string Encrypted = "v1:";
+    private readonly ContractKeyProtector _secrets = new(dataAtRestKey);
+
+    private string? ProtectToken(string? token, string partyId) =>
+        token == null ? null : Encrypted + Convert.ToBase64String(_secrets.Protect(Encoding.UTF8.GetBytes(token), "ocpi-token-b:" + partyId));
+
+    private string? UnprotectToken(string? stored, string partyId) =>
+        stored == null || !stored.StartsWith(Encrypted, StringComparison.Ordinal) ? null
+            : Encoding.UTF8.GetString(_secrets.Unprotect(Convert.FromBase64String(stored[Encrypted.Length..]), "ocpi-token-b:" + partyId));
 
     private sealed record PartyRow(string id, string name, string status, string? version, string? versions_url, string? outgoing_token, string endpoints,
         string? incoming_token_sha256, string incoming_token_kind, int? timeout_ms, DateTime updated_at, DateTime? last_seen_at);
@@ -35,7 +45,7 @@ public sealed class PostgresOcpiPartyStore(NpgsqlDataSource db, byte[] dataAtRes
             "select party_id, prefix from ocpi_provider_prefixes order by prefix", cancellationToken: ct))).ToLookup(r => r.party_id);
         return parties.Select(p => new PartyRecord
         {
-            Id = p.id, Name = p.name, Status = Enum.Parse<PartyStatus>(p.status), Version = p.version, VersionsUrl = p.versions_url, OutgoingToken = _tokens.Unprotect(p.outgoing_token, p.id),
+            Id = p.id, Name = p.name, Status = Enum.Parse<PartyStatus>(p.status), Version = p.version, VersionsUrl = p.versions_url, OutgoingToken = UnprotectToken(p.outgoing_token, p.id),
             Endpoints = (JsonSerializer.Deserialize<List<EndpointJson>>(p.endpoints) ?? []).Select(e => new PartyEndpoint(e.Identifier, e.Role, e.Url)).ToList(),
             IncomingTokenHash = p.incoming_token_sha256, IncomingTokenKind = Enum.Parse<CredentialsTokenKind>(p.incoming_token_kind),
             Timeout = p.timeout_ms is { } ms ? TimeSpan.FromMilliseconds(ms) : null,
@@ -55,7 +65,7 @@ public sealed class PostgresOcpiPartyStore(NpgsqlDataSource db, byte[] dataAtRes
         await using var tx = await conn.BeginTransactionAsync(ct);
         var row = new
         {
-            p.Id, p.Name, Status = p.Status.ToString(), p.Version, p.VersionsUrl, OutgoingToken = _tokens.Protect(p.OutgoingToken, p.Id),
+            p.Id, p.Name, Status = p.Status.ToString(), p.Version, p.VersionsUrl, OutgoingToken = ProtectToken(p.OutgoingToken, p.Id),
             Endpoints = JsonSerializer.Serialize(p.Endpoints.Select(e => new EndpointJson(e.Identifier, e.Role, e.Url)).ToList()),
             p.IncomingTokenHash, Kind = p.IncomingTokenKind.ToString(), TimeoutMs = p.Timeout is { } t ? (int?)t.TotalMilliseconds : null,
             p.UpdatedAt, p.LastSeenAt,
