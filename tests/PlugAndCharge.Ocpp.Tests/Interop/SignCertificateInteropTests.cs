@@ -101,6 +101,8 @@ public sealed class SignCertificateInteropTests(OcppServerFixture server)
         [
             Call("SignCertificate", new { csr = Csr(id, OcppServerFixture.Organization), certificateType = "ChargingStationCertificate" }),
             new { waitFor = "CertificateSigned", count = 2, timeoutMs = 15000 },
+            // Stay connected a moment: the station's reply to the second attempt must leave before it closes.
+            new { sleepMs = 500 },
         ]);
         config["replies"] = new Dictionary<string, object> { ["CertificateSigned"] = new { ignore = 1, reply = new { status = "Accepted" } } };
         var run = await NodeStation.RunAsync(config);
@@ -109,7 +111,7 @@ public sealed class SignCertificateInteropTests(OcppServerFixture server)
         var deliveries = run.Received("CertificateSigned");
         Assert.Equal(2, deliveries.Count);
         Assert.Equal(deliveries[0].GetProperty("certificateChain").GetString(), deliveries[1].GetProperty("certificateChain").GetString());
-        // The station may have closed before the server recorded its answer to the second attempt: give it a moment.
+        // The server records the answer just after it arrives: give it a moment.
         var outcome = server.Delivery.LastOutcome(id);
         for (var i = 0; i < 50 && outcome?.StationStatus != "Accepted"; i++)
         {
