@@ -57,6 +57,9 @@ status=${PIPESTATUS[0]}
 # The console logger closes each test assembly with "Total tests: N" then "Passed: N" / "Failed: N" lines.
 passed=$(grep -E "^\s+Passed: *[0-9]+$" "$LOG" | grep -oE "[0-9]+" | awk '{s+=$1} END {print s+0}')
 failed=$(grep -E "^\s+Failed: *[0-9]+$" "$LOG" | grep -oE "[0-9]+" | awk '{s+=$1} END {print s+0}')
+# Why each failed test failed (its message and the top of its stack), so a CI log alone is enough to start from.
+awk '/^[[:space:]]*Failed [A-Za-z]/ {show=1; n=0} /^[[:space:]]*(Passed|Skipped) [A-Za-z]|^Total tests/ {show=0}
+     show && n++ < 25 {print}' "$LOG" | head -n 300
 if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then
   echo "The build or the test host failed (exit $status)."
   failed=1

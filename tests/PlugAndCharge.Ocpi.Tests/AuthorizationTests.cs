@@ -11,9 +11,10 @@ public sealed class AuthorizationTests
 {
     private const string Emaid = "DE8ACC12345678J";
 
-    private static async Task<(HubWorld World, FakeParty Cpo, FakeParty Emsp)> WorldAsync(OcpiVersion cpoVersion = OcpiVersion.V230, OcpiVersion emspVersion = OcpiVersion.V230)
+    private static async Task<(HubWorld World, FakeParty Cpo, FakeParty Emsp)> WorldAsync(OcpiVersion cpoVersion = OcpiVersion.V230, OcpiVersion emspVersion = OcpiVersion.V230,
+        TimeSpan? partyTimeout = null)
     {
-        var world = await HubWorld.StartAsync();
+        var world = await HubWorld.StartAsync(partyTimeout is { } t ? o => o.PartyTimeout = t : null);
         var cpo = await world.AddPartyAsync(Roles.Cpo, "NL", "CPO", cpoVersion);
         var emsp = await world.AddPartyAsync(Roles.Emsp, "DE", "EMS", emspVersion, providerPrefixes: ["DE8AC"]);
         return (world, cpo, emsp);
@@ -84,7 +85,7 @@ public sealed class AuthorizationTests
     [Fact]
     public async Task A_hanging_eMSP_gets_4002_after_the_timeout_unless_the_token_may_be_allowed_offline()
     {
-        var (world, cpo, emsp) = await WorldAsync();
+        var (world, cpo, emsp) = await WorldAsync(partyTimeout: TimeSpan.FromMilliseconds(800));
         await using var _ = world;
         emsp.OnAuthorize = (_, _, _) => Task.FromResult(new AuthorizeReply(200, null));
         using var p1 = await emsp.CallAsync(HttpMethod.Put, $"{emsp.Hub("tokens", "RECEIVER")}/DE/EMS/OFFLINE1?type=RFID", emsp.Token("OFFLINE1", "RFID", "ALLOWED_OFFLINE"));

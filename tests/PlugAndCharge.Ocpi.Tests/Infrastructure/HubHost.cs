@@ -34,7 +34,9 @@ public sealed class HubHost : IAsyncDisposable
         {
             o.CountryCode = "DE";
             o.PartyId = "HUB";
-            o.PartyTimeout = TimeSpan.FromMilliseconds(800);
+            // The production default (5 s): a loaded CI box can take most of a second for a first TLS handshake and
+            // JIT; the tests about timeouts set their own short one.
+            o.PartyTimeout = TimeSpan.FromSeconds(5);
             o.LivenessInterval = TimeSpan.Zero;
             o.MaxPageSize = 50;
             configure?.Invoke(o);
