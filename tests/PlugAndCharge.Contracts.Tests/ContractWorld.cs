@@ -67,22 +67,22 @@ public sealed class ContractWorld
     public string NextPcid() => $"{Wmi}{Interlocked.Increment(ref _vehicles) + Random.Shared.Next(1_000_000) * 1000:D14}";
 
     /// <summary>A vehicle with a provisioning certificate from our OEM Sub-CA 2, not yet in the pool.</summary>
-    public Task<VehicleSimulator> NewVehicleAsync(IsoStandard standard = IsoStandard.Iso15118_2, string? pcid = null) =>
+    public Task<VehicleSimulator> NewVehicleAsync(IsoStandard standard = IsoStandard.Iso15118_2, string? pcid = null, bool ed448 = false) =>
         VehicleSimulator.CreateAsync(Ca, standard == IsoStandard.Iso15118_2 ? "iso2-oem-subca2" : "iso20-oem-subca2", pcid ?? NextPcid(),
-            [standard == IsoStandard.Iso15118_2 ? V2GRoot2 : V2GRoot20]);
+            [standard == IsoStandard.Iso15118_2 ? V2GRoot2 : V2GRoot20], ed448);
 
-    /// <summary>A vehicle in the pool.</summary>
-    public async Task<VehicleSimulator> RegisteredVehicleAsync(IsoStandard standard = IsoStandard.Iso15118_2)
+    /// <summary>A vehicle in the pool (-20: of the Ed448 family when <paramref name="ed448"/>).</summary>
+    public async Task<VehicleSimulator> RegisteredVehicleAsync(IsoStandard standard = IsoStandard.Iso15118_2, bool ed448 = false)
     {
-        var v = await NewVehicleAsync(standard);
+        var v = await NewVehicleAsync(standard, ed448: ed448);
         await Services.Vehicles.AddAsync(Oem, new ProvisioningCertificateUpload(v.ProvisioningCertificate, v.ProvisioningSubCas[0], v.ProvisioningSubCas[1]), "test");
         return v;
     }
 
     /// <summary>A vehicle in the pool with one default contract bound.</summary>
-    public async Task<(VehicleSimulator Vehicle, Contract Contract)> VehicleWithContractAsync(IsoStandard standard = IsoStandard.Iso15118_2)
+    public async Task<(VehicleSimulator Vehicle, Contract Contract)> VehicleWithContractAsync(IsoStandard standard = IsoStandard.Iso15118_2, bool ed448 = false)
     {
-        var v = await RegisteredVehicleAsync(standard);
+        var v = await RegisteredVehicleAsync(standard, ed448);
         var c = await Services.Contracts.BindAsync(Emsp, new ContractBinding { Pcid = v.Pcid }, "test");
         return (v, c);
     }

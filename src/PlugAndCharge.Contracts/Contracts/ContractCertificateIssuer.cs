@@ -1,5 +1,8 @@
 using System.Security.Cryptography;
 using Org.BouncyCastle.Asn1.X509;
+using Org.BouncyCastle.Crypto.Parameters;
+using Org.BouncyCastle.Security;
+using Org.BouncyCastle.X509;
 using PlugAndCharge.Contracts.Crypto;
 using PlugAndCharge.Pki.Issuance;
 using PlugAndCharge.Pki.Keys;
@@ -7,32 +10,40 @@ using PlugAndCharge.Pki.X509;
 
 namespace PlugAndCharge.Contracts.Contracts;
 
-/// <summary>A hub-issued contract certificate and its private scalar, in clear only for the response being built.</summary>
-public sealed record IssuedContractCertificate(ContractCertificate Certificate, byte[] PrivateScalar);
+/// <summary>
+/// A hub-issued contract certificate and its private key, in clear only for the response being built: the EC scalar D
+/// (P-256, P-521) or the 57-byte RFC 8032 Ed448 private key.
+/// </summary>
+public sealed record IssuedContractCertificate(ContractCertificate Certificate, byte[] PrivateKey);
 
 /// <summary>
 /// Issues contract certificates from our MO Sub-CA 2 (profile iso2/contract or iso20/contract) with a key pair generated
-/// for the contract. The private scalar leaves this class only wrapped (<see cref="ContractKeyProtector"/>) for storage,
+/// for the contract. The private key leaves this class only wrapped (<see cref="ContractKeyProtector"/>) for storage,
 /// and in clear to the caller that encrypts it for the vehicle at once.
 /// </summary>
 public sealed class ContractCertificateIssuer(CertificateIssuer issuer, ContractKeyProtector protector, ContractOptions options)
 {
-    public async Task<IssuedContractCertificate> IssueAsync(Contract contract, string actor, CancellationToken ct = default)
+    /// <summary>
+    /// The contract key type a vehicle can receive: P-256 for ISO 15118-2; for -20 the family of the vehicle's
+    /// provisioning key, P-521 (delivered with ECDHCurve SECP521) or Ed448 (delivered with X448).
+    /// </summary>
+    public static KeyAlgorithm ContractKeyFor(IsoStandard standard, KeyAlgorithm? vehicleKey) =>
+        standard == IsoStandard.Iso15118_2 ? KeyAlgorithm.EcP256
+        : vehicleKey is KeyAlgorithm.Ed448 or KeyAlgorithm.X448 ? KeyAlgorithm.Ed448 : KeyAlgorithm.EcP521;
+
+    public async Task<IssuedContractCertificate> IssueAsync(Contract contract, string actor, KeyAlgorithm algorithm, CancellationToken ct = default)
     {
         if (!protector.IsConfigured)
             throw new ContractException(ContractError.KeyEncryptionKeyMissing, "Contract certificates cannot be issued without a key-encryption key (Contracts:KeyEncryptionKey).");
-        var (curve, algorithm, profile, issuerId) = contract.Standard == IsoStandard.Iso15118_2
-            ? (ECCurve.NamedCurves.nistP256, KeyAlgorithm.EcP256, "iso2/contract", options.Iso2ContractIssuerId)
-            : (ECCurve.NamedCurves.nistP521, KeyAlgorithm.EcP521, "iso20/contract", options.Iso20ContractIssuerId);
-        using var key = ECDsa.Create(curve);
-        var parameters = key.ExportParameters(true);
-        var scalar = parameters.D!;
+        var (profile, issuerId) = contract.Standard == IsoStandard.Iso15118_2
+            ? ("iso2/contract", options.Iso2ContractIssuerId) : ("iso20/contract", options.Iso20ContractIssuerId);
+        var (publicKey, privateKey) = NewKeyPair(algorithm);
         try
         {
             var subject = new X509Name(new[] { X509Name.CN, X509Name.O, X509Name.DC }, new[] { contract.Emaid, options.ContractOrganization, "MO" });
             var issued = await issuer.IssueAsync(new IssuanceRequest
             {
-                ProfileId = profile, IssuerId = issuerId, PublicKey = SubjectPublicKeyInfo.GetInstance(key.ExportSubjectPublicKeyInfo()),
+                ProfileId = profile, IssuerId = issuerId, PublicKey = publicKey,
                 Subject = subject, Validity = options.ContractCertificateValidity, Actor = actor,
             }, ct);
             var chain = issued.IssuerChain;
@@ -42,18 +53,36 @@ public sealed class ContractCertificateIssuer(CertificateIssuer issuer, Contract
                 // ContractSignatureCertChain carries Sub-CA 2 then Sub-CA 1, never the root.
                 SubCaDers = chain.Take(chain.Count - 1).Select(c => c.GetEncoded()).ToList(),
                 NotBefore = issued.Record.NotBefore, NotAfter = issued.Record.NotAfter, KeyAlgorithm = algorithm,
-                WrappedPrivateKey = protector.Protect(scalar, contract.Id, contract.Emaid),
+                WrappedPrivateKey = protector.Protect(privateKey, contract.Id, contract.Emaid),
             };
-            return new IssuedContractCertificate(certificate, scalar);
+            return new IssuedContractCertificate(certificate, privateKey);
         }
         catch
         {
-            CryptographicOperations.ZeroMemory(scalar);
+            CryptographicOperations.ZeroMemory(privateKey);
             throw;
         }
     }
 
-    /// <summary>The clear scalar of a stored hub-issued certificate (caller zeroes it after use).</summary>
+    private static (SubjectPublicKeyInfo Public, byte[] Private) NewKeyPair(KeyAlgorithm algorithm)
+    {
+        if (algorithm == KeyAlgorithm.Ed448)
+        {
+            // .NET has no Ed448; BouncyCastle generates it (RFC 8032: the private key is 57 random bytes).
+            var ed = new Ed448PrivateKeyParameters(new SecureRandom());
+            return (SubjectPublicKeyInfoFactory.CreateSubjectPublicKeyInfo(ed.GeneratePublicKey()), ed.GetEncoded());
+        }
+        var curve = algorithm switch
+        {
+            KeyAlgorithm.EcP256 => ECCurve.NamedCurves.nistP256,
+            KeyAlgorithm.EcP521 => ECCurve.NamedCurves.nistP521,
+            _ => throw new ContractException(ContractError.ProfileViolation, $"A contract key cannot be {algorithm}."),
+        };
+        using var key = ECDsa.Create(curve);
+        return (SubjectPublicKeyInfo.GetInstance(key.ExportSubjectPublicKeyInfo()), key.ExportParameters(true).D!);
+    }
+
+    /// <summary>The clear private key of a stored hub-issued certificate (caller zeroes it after use).</summary>
     public byte[] Unwrap(Contract contract) =>
         contract.Certificate?.WrappedPrivateKey is { } wrapped ? protector.Unprotect(wrapped, contract.Id, contract.Emaid)
         : throw new ContractException(ContractError.UnknownContract, $"Contract {contract.Emaid} has no stored key.");

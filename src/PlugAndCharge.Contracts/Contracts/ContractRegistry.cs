@@ -3,6 +3,7 @@ using PlugAndCharge.Contracts.Pools;
 using PlugAndCharge.Contracts.Stores;
 using PlugAndCharge.Contracts.Webhooks;
 using PlugAndCharge.Core.Identifiers;
+using PlugAndCharge.Pki.Keys;
 using PlugAndCharge.Pki.Revocation;
 using PlugAndCharge.Pki.Stores;
 
@@ -49,7 +50,7 @@ public sealed class ContractRegistry(
             {
                 continue; // a minted EMAID collided: mint another
             }
-            return binding.IssueCertificate ? (await EnsureCertificateAsync(contract, actor, forceNew: true, ct)).Contract : contract;
+            return binding.IssueCertificate ? (await EnsureCertificateAsync(contract, actor, forceNew: true, ContractKeyOf(contract, vehicle), ct)).Contract : contract;
         }
     }
 
@@ -57,30 +58,37 @@ public sealed class ContractRegistry(
     public async Task<Contract> IssueCertificateAsync(ContractOwner? owner, string emaid, string actor, CancellationToken ct = default)
     {
         var contract = await GetActiveAsync(owner, emaid, ct);
-        var (updated, scalar) = await EnsureCertificateAsync(contract, actor, forceNew: true, ct);
-        CryptographicOperations.ZeroMemory(scalar);
+        var vehicle = await vehicles.GetProvisioningAsync(contract.Pcid, ct);
+        var (updated, key) = await EnsureCertificateAsync(contract, actor, forceNew: true, ContractKeyOf(contract, vehicle), ct);
+        CryptographicOperations.ZeroMemory(key);
         return updated;
     }
 
+    /// <summary>The contract key type the contract's vehicle can receive (its -20 key family; P-521 when unknown).</summary>
+    private static KeyAlgorithm ContractKeyOf(Contract contract, ProvisioningCertificate? vehicle) =>
+        ContractCertificateIssuer.ContractKeyFor(contract.Standard, vehicle == null ? null : KeyAlgorithms.FromProfileName(vehicle.KeyAlgorithm));
+
     /// <summary>
-    /// The certificate an installation delivers: the stored one when it is valid for longer than
-    /// <see cref="ContractOptions.RenewBefore"/> and not revoked, else a new one (recorded, OEM notified). Returns the
-    /// clear private scalar for immediate encryption; the caller zeroes it.
+    /// The certificate an installation delivers: the stored one when it has a <paramref name="keyAlgorithm"/> key and is
+    /// valid for longer than <see cref="ContractOptions.RenewBefore"/>, else a new one (recorded, OEM notified). Returns
+    /// the clear private key (<see cref="IssuedContractCertificate.PrivateKey"/>) for immediate encryption; the caller
+    /// zeroes it.
     /// </summary>
-    internal async Task<(Contract Contract, byte[] Scalar)> EnsureCertificateAsync(Contract contract, string actor, bool forceNew, CancellationToken ct)
+    internal async Task<(Contract Contract, byte[] PrivateKey)> EnsureCertificateAsync(Contract contract, string actor, bool forceNew, KeyAlgorithm keyAlgorithm, CancellationToken ct)
     {
         if (contract.Origin != ContractOrigin.HubIssued)
             throw new ContractException(ContractError.ProfileViolation, $"Contract {contract.Emaid} carries eMSP-made contract data; the hub holds no key for it.");
         var now = clock.GetUtcNow();
-        if (!forceNew && contract.Certificate is { WrappedPrivateKey: not null } current && current.NotAfter - now > options.RenewBefore && current.NotBefore <= now)
+        if (!forceNew && contract.Certificate is { WrappedPrivateKey: not null } current && current.KeyAlgorithm == keyAlgorithm
+            && current.NotAfter - now > options.RenewBefore && current.NotBefore <= now)
             return (contract, certificates.Unwrap(contract));
-        var issued = await certificates.IssueAsync(contract, actor, ct);
+        var issued = await certificates.IssueAsync(contract, actor, keyAlgorithm, ct);
         var updated = contract with { Certificate = issued.Certificate, UpdatedAt = now };
         await store.RecordCertificateAsync(contract.Id, issued.Certificate, null, now, new AuditEvent(actor, "contract.certificate", contract.Emaid, new Dictionary<string, string>
         {
             ["contract"] = contract.Id.ToString(), ["issuer"] = issued.Certificate.IssuerId ?? "", ["serial"] = issued.Certificate.Serial,
         }), [ContractWebhookPayloads.For(WebhookEvents.ContractUpdated, updated, now)], ct);
-        return (updated, issued.PrivateScalar);
+        return (updated, issued.PrivateKey);
     }
 
     /// <summary>Makes a contract the vehicle's default (the one a CertificateInstallationReq gets).</summary>

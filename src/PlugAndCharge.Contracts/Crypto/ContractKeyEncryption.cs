@@ -1,10 +1,15 @@
 using System.Security.Cryptography;
 using System.Text;
+using Org.BouncyCastle.Crypto.Parameters;
+using Org.BouncyCastle.Security;
 
 namespace PlugAndCharge.Contracts.Crypto;
 
-/// <summary>The contract private key encrypted for one vehicle, and the ephemeral public key it needs to decrypt it.</summary>
-public sealed record EncryptedContractKey(byte[] EncryptedPrivateKey, byte[] DhPublicKey);
+/// <summary>
+/// The contract private key encrypted for one vehicle, and the ephemeral public key it needs to decrypt it; for -20
+/// also the ECDHCurve (SECP521 or X448) the response names.
+/// </summary>
+public sealed record EncryptedContractKey(byte[] EncryptedPrivateKey, byte[] DhPublicKey, string? EcdhCurve = null);
 
 /// <summary>
 /// Encrypts a contract private key for the vehicle that will hold it, and (for the vehicle simulator and tests) back.
@@ -65,15 +70,7 @@ public static class ContractKeyEncryption
         using var owned = ephemeral == null ? ECDiffieHellman.Create(ECCurve.NamedCurves.nistP521) : null;
         var u = ephemeral ?? owned!;
         var z = u.DeriveRawSecretAgreement(vehicleKey);
-        var k = ContractKeyDerivation.Derive(z, HashAlgorithmName.SHA512, 32);
-        CryptographicOperations.ZeroMemory(z);
-        iv ??= RandomNumberGenerator.GetBytes(12);
-        var output = new byte[12 + 66 + 16];
-        iv.CopyTo(output, 0);
-        using (var gcm = new AesGcm(k, 16))
-            gcm.Encrypt(iv, contractScalar, output.AsSpan(12, 66), output.AsSpan(78, 16), AdditionalData(pcid, contractSki));
-        CryptographicOperations.ZeroMemory(k);
-        return new EncryptedContractKey(output, UncompressedPoint(u.ExportParameters(false).Q));
+        return new EncryptedContractKey(SealIso20(z, contractScalar, pcid, contractSki, iv), UncompressedPoint(u.ExportParameters(false).Q), "SECP521");
     }
 
     /// <summary>The vehicle side of <see cref="EncryptIso20Secp521"/>: returns the 66-byte contract scalar.</summary>
@@ -81,12 +78,75 @@ public static class ContractKeyEncryption
     {
         if (encrypted.Length != 94) throw new CryptographicException($"SECP521_EncryptedPrivateKey has {encrypted.Length} bytes; expected 94.");
         using var peer = ImportPoint(dhPublicKey, ECCurve.NamedCurves.nistP521, 66);
-        var z = vehicleKey.DeriveRawSecretAgreement(peer.PublicKey);
+        return OpenIso20(vehicleKey.DeriveRawSecretAgreement(peer.PublicKey), encrypted, pcid, contractSki);
+    }
+
+    /// <summary>
+    /// ISO 15118-20, ECDHCurve X448: X448 (RFC 7748) with the vehicle's X448 key (<see cref="Ed448KeyAgreement"/> for an
+    /// Ed448 provisioning key), the same KDF and AES-256-GCM as SECP521 over the 56-byte contract secret, field =
+    /// IV (12) ‖ CT (56) ‖ tag (16) = 84 bytes. DHPublicKey: see <see cref="X448DhPublicKeyField"/>.
+    /// </summary>
+    public static EncryptedContractKey EncryptIso20X448(ReadOnlySpan<byte> contractSecret, ReadOnlySpan<byte> vehicleX448PublicKey, string pcid, byte[] contractSki,
+        X448PrivateKeyParameters? ephemeral = null, byte[]? iv = null)
+    {
+        if (contractSecret.Length != 56) throw new ArgumentException("An ISO 15118-20 X448 delivery carries a 56-byte secret.", nameof(contractSecret));
+        var u = ephemeral ?? new X448PrivateKeyParameters(new SecureRandom());
+        var z = X448Secret(u, vehicleX448PublicKey);
+        return new EncryptedContractKey(SealIso20(z, contractSecret, pcid, contractSki, iv), X448DhPublicKeyField(u.GeneratePublicKey().GetEncoded()), "X448");
+    }
+
+    /// <summary>The vehicle side of <see cref="EncryptIso20X448"/>: returns the 56-byte contract secret.</summary>
+    public static byte[] DecryptIso20X448(ReadOnlySpan<byte> encrypted, ReadOnlySpan<byte> dhPublicKey, ReadOnlySpan<byte> vehicleX448PrivateKey, string pcid, byte[] contractSki)
+    {
+        if (encrypted.Length != 84) throw new CryptographicException($"X448_EncryptedPrivateKey has {encrypted.Length} bytes; expected 84.");
+        if (dhPublicKey.Length != 56 && !(dhPublicKey.Length == 133 && !dhPublicKey[56..].ContainsAnyExcept((byte)0)))
+            throw new CryptographicException("An X448 DHPublicKey is 56 bytes, or 56 bytes followed by 77 zero bytes.");
+        return OpenIso20(X448Secret(new X448PrivateKeyParameters(vehicleX448PrivateKey), dhPublicKey[..56]), encrypted, pcid, contractSki);
+    }
+
+    /// <summary>
+    /// The -20 schema fixes dhPublicKeyType at 133 bytes (an uncompressed P-521 point) for both curves; an X448 public
+    /// key has 56. We send the 56 bytes followed by 77 zero bytes, so the message stays schema-valid for a validating
+    /// receiver, and accept either form when decrypting. The public record does not say how -20 fills the field for
+    /// X448: check this against the standard's text before interoperating with a production vehicle.
+    /// </summary>
+    public static byte[] X448DhPublicKeyField(ReadOnlySpan<byte> x448PublicKey)
+    {
+        var field = new byte[133];
+        x448PublicKey.CopyTo(field);
+        return field;
+    }
+
+    private static byte[] X448Secret(X448PrivateKeyParameters own, ReadOnlySpan<byte> peer)
+    {
+        var z = new byte[56];
+        // RFC 7748 §6.2: an all-zero shared secret (a low-order peer key) must be refused; BouncyCastle throws for it.
+        try { own.GenerateSecret(new X448PublicKeyParameters(peer), z); }
+        catch (InvalidOperationException e) { throw new CryptographicException("X448 agreement failed: " + e.Message, e); }
+        return z;
+    }
+
+    /// <summary>IV ‖ AES-256-GCM(K = KDF-SHA-512(Z)[0..32], secret, AD = PCID ‖ SKI) ‖ tag. Zeroes Z.</summary>
+    private static byte[] SealIso20(byte[] z, ReadOnlySpan<byte> secret, string pcid, byte[] contractSki, byte[]? iv)
+    {
         var k = ContractKeyDerivation.Derive(z, HashAlgorithmName.SHA512, 32);
         CryptographicOperations.ZeroMemory(z);
-        var plain = new byte[66];
+        iv ??= RandomNumberGenerator.GetBytes(12);
+        var output = new byte[12 + secret.Length + 16];
+        iv.CopyTo(output, 0);
         using (var gcm = new AesGcm(k, 16))
-            gcm.Decrypt(encrypted[..12], encrypted.Slice(12, 66), encrypted.Slice(78, 16), plain, AdditionalData(pcid, contractSki));
+            gcm.Encrypt(iv, secret, output.AsSpan(12, secret.Length), output.AsSpan(12 + secret.Length, 16), AdditionalData(pcid, contractSki));
+        CryptographicOperations.ZeroMemory(k);
+        return output;
+    }
+
+    private static byte[] OpenIso20(byte[] z, ReadOnlySpan<byte> encrypted, string pcid, byte[] contractSki)
+    {
+        var k = ContractKeyDerivation.Derive(z, HashAlgorithmName.SHA512, 32);
+        CryptographicOperations.ZeroMemory(z);
+        var plain = new byte[encrypted.Length - 28];
+        using (var gcm = new AesGcm(k, 16))
+            gcm.Decrypt(encrypted[..12], encrypted.Slice(12, plain.Length), encrypted[^16..], plain, AdditionalData(pcid, contractSki));
         CryptographicOperations.ZeroMemory(k);
         return plain;
     }

@@ -162,7 +162,7 @@ public sealed class CertificateInstallationService(
             if (forceNew) throw new InstallationRefusal(InstallationResult.NoContract, $"Contract {contract.Emaid} is renewed by its eMSP, not by the hub.", contract.Emaid);
             return new Iso2ContractMaterial(cert.Der, cert.SubCaDers, cert.VehicleEncryptedKey!, cert.DhPublicKey!, contract.Emaid);
         }
-        var (updated, scalar) = await registry.EnsureCertificateAsync(contract, actor, forceNew, ct);
+        var (updated, scalar) = await registry.EnsureCertificateAsync(contract, actor, forceNew, Pki.Keys.KeyAlgorithm.EcP256, ct);
         try
         {
             var vehicleKey = InstallationSupport.KeyAgreementKey(partner, parsed);

@@ -115,7 +115,7 @@ public sealed class ContractDataSigningService(
         }
         var signer = PickSigner(cpsV2GRootFingerprint);
         var provisioning = parsed.Get(vehicle.CertificateDer, "provisioning certificate");
-        var (updated, scalar) = await registry.EnsureCertificateAsync(contract, actor, forceNew: false, ct);
+        var (updated, scalar) = await registry.EnsureCertificateAsync(contract, actor, forceNew: false, Pki.Keys.KeyAlgorithm.EcP256, ct);
         Iso2ContractMaterial material;
         try
         {

@@ -1,6 +1,8 @@
 using System.Numerics;
 using System.Security.Cryptography;
+using Org.BouncyCastle.Crypto.Parameters;
 using Org.BouncyCastle.X509;
+using PlugAndCharge.Contracts.Signing;
 using PlugAndCharge.Exi;
 using PlugAndCharge.Pki.Validation;
 
@@ -37,10 +39,14 @@ internal static class InstallationSupport
     {
         if (signedId == null) throw new InstallationRefusal(InstallationResult.SignatureInvalid, "The signed element carries no Id.");
         IExiSignatureAlgorithm verifier;
-        try { verifier = new EcdsaExiSignatureAlgorithm(keys.VerificationKey(signer), canSign: false); }
+        try
+        {
+            verifier = signer.GetPublicKey() is Ed448PublicKeyParameters ed ? Ed448ExiSignature.Verifier(ed)
+                : new EcdsaExiSignatureAlgorithm(keys.VerificationKey(signer), canSign: false);
+        }
         catch (Exception e) when (e is CryptographicException or ArgumentException)
         {
-            throw new InstallationRefusal(InstallationResult.Unsupported, "The signer's key is not an ECDSA P-256 or P-521 key: " + e.Message);
+            throw new InstallationRefusal(InstallationResult.Unsupported, "The signer's key is not an ECDSA P-256/P-521 or Ed448 key: " + e.Message);
         }
         var check = ExiSignature.Verify(schema, message, verifier);
         if (!check.IsValid) throw new InstallationRefusal(InstallationResult.SignatureInvalid, "The request signature does not verify: " + check);

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
+using Org.BouncyCastle.Crypto.Parameters;
 using Org.BouncyCastle.X509;
 using PlugAndCharge.Contracts.Contracts;
 using PlugAndCharge.Contracts.Crypto;
@@ -19,8 +20,10 @@ namespace PlugAndCharge.Contracts.Installation;
 /// contracts (the vehicle's PrioritizedEMAIDs first, then the default, then by age), delivers one per request and
 /// counts the rest in RemainingContractCertificateChains (capped by MaximumContractCertificateChains); follow-up
 /// requests in the same V2G session get the next one.
-/// ECDH on SECP521 is implemented; X448 (and Ed448-signed requests) answer FAILED: the -20 schema fixes DHPublicKey at
-/// 133 bytes, which a 56-byte X448 key does not fill, and the public record does not say how to pad it.
+/// The delivery follows the vehicle's key family: a P-521 provisioning key gets a P-521 contract key with ECDHCurve
+/// SECP521; an Ed448 provisioning key (which signs the request) gets an Ed448 contract key with ECDHCurve X448, agreed
+/// with the X448 form of the vehicle's key (<see cref="Ed448KeyAgreement"/>). A provisioning certificate with an X448
+/// key cannot sign the request and is refused.
 /// </summary>
 public sealed class Iso20InstallationService(
     IContractStore contracts,
@@ -55,8 +58,8 @@ public sealed class Iso20InstallationService(
 
             // 1. The vehicle's signature over its certificate chain.
             var keyAlgorithm = CertificateFacts.KeyAlgorithmOf(provisioning);
-            if (keyAlgorithm != KeyAlgorithm.EcP521)
-                throw new InstallationRefusal(InstallationResult.Unsupported, $"Provisioning key {keyAlgorithm}: only SECP521 delivery is implemented (X448 is not).");
+            if (keyAlgorithm is not (KeyAlgorithm.EcP521 or KeyAlgorithm.Ed448))
+                throw new InstallationRefusal(InstallationResult.Unsupported, $"Provisioning key {keyAlgorithm}: -20 delivers to secp521r1 (ECDHCurve SECP521) or Ed448 (X448) keys that sign their request.");
             InstallationSupport.VerifyRequestSignature(ExiSchema.Iso20, message, chain.Attribute("Id")?.Value.ToString(), provisioning, parsed);
 
             // 2. The vehicle in the pool and its chain.
@@ -86,16 +89,17 @@ public sealed class Iso20InstallationService(
             var index = _delivered.TryGetValue(sessionKey, out var seen) && clock.GetUtcNow() - seen.At < SessionMemory ? seen.Next % deliverable : 0;
             var contract = ordered[index];
 
-            // 4. Its certificate and key, encrypted for the vehicle with AES-256-GCM.
-            var (updated, scalar) = await registry.EnsureCertificateAsync(contract, actor, forceNew: false, ct);
+            // 4. Its certificate and key (of the vehicle's key family), encrypted for the vehicle with AES-256-GCM.
+            var contractKey = ContractCertificateIssuer.ContractKeyFor(IsoStandard.Iso15118_20, keyAlgorithm);
+            var (updated, privateKey) = await registry.EnsureCertificateAsync(contract, actor, forceNew: false, contractKey, ct);
             EncryptedContractKey encrypted;
             try
             {
-                var vehicleKey = InstallationSupport.KeyAgreementKey(provisioning, parsed);
-                var contractCert = parsed.Get(updated.Certificate!.Der, "contract certificate");
-                encrypted = ContractKeyEncryption.EncryptIso20Secp521(scalar, vehicleKey, pcid, CertificateFacts.SubjectKeyIdentifier(contractCert));
+                var ski = CertificateFacts.SubjectKeyIdentifier(parsed.Get(updated.Certificate!.Der, "contract certificate"));
+                encrypted = contractKey == KeyAlgorithm.Ed448 ? EncryptX448(privateKey, provisioning, pcid, ski)
+                    : ContractKeyEncryption.EncryptIso20Secp521(privateKey, InstallationSupport.KeyAgreementKey(provisioning, parsed), pcid, ski);
             }
-            finally { CryptographicOperations.ZeroMemory(scalar); }
+            finally { CryptographicOperations.ZeroMemory(privateKey); }
             Remember(sessionKey, index + 1);
             var remaining = deliverable - index - 1;
             var response = await BuildAsync(sessionId, "OK", signer, updated.Certificate!, encrypted, remaining, ct);
@@ -106,6 +110,17 @@ public sealed class Iso20InstallationService(
         {
             return await FailAsync(sessionId, signer, new InstallationRefusal(InstallationResult.InternalError, e.Message), pcid, ct);
         }
+    }
+
+    /// <summary>X448 delivery: the Ed448 contract key's 56-byte secret scalar, for the X448 form of the vehicle's Ed448 key.</summary>
+    private static EncryptedContractKey EncryptX448(byte[] ed448PrivateKey, X509Certificate provisioning, string pcid, byte[] ski)
+    {
+        byte[] vehicleKey;
+        try { vehicleKey = Ed448KeyAgreement.X448PublicKey(((Ed448PublicKeyParameters)provisioning.GetPublicKey()).GetEncoded()); }
+        catch (CryptographicException e) { throw new InstallationRefusal(InstallationResult.Unsupported, "The vehicle's Ed448 key has no usable X448 form: " + e.Message); }
+        var scalar = Ed448KeyAgreement.SecretScalar(ed448PrivateKey);
+        try { return ContractKeyEncryption.EncryptIso20X448(scalar, vehicleKey, pcid, ski); }
+        finally { CryptographicOperations.ZeroMemory(scalar); }
     }
 
     private static List<Contract> Order(List<Contract> active, ExiElement? prioritized)
@@ -147,9 +162,10 @@ public sealed class Iso20InstallationService(
         var data = new ExiElement(Iso20Names.SignedInstallationData).SetAttribute(Iso20Names.Id, "id1");
         // ContractCertificateChain requires SubCertificates; a failure fills the fixed-length fields with zeros.
         data.Add(Chain(Iso20Names.ContractCertificateChain, certificate?.Der ?? [0], certificate?.SubCaDers is { Count: > 0 } s ? s : [[0]]));
-        data.Add(new ExiElement(Iso20Names.EcdhCurve, ExiValue.FromString("SECP521")));
+        var x448 = key?.EcdhCurve == "X448";
+        data.Add(new ExiElement(Iso20Names.EcdhCurve, ExiValue.FromString(x448 ? "X448" : "SECP521")));
         data.Add(new ExiElement(Iso20Names.DhPublicKey, ExiValue.FromBytes(key?.DhPublicKey ?? new byte[133])));
-        data.Add(new ExiElement(Iso20Names.Secp521EncryptedPrivateKey, ExiValue.FromBytes(key?.EncryptedPrivateKey ?? new byte[94])));
+        data.Add(new ExiElement(x448 ? Iso20Names.X448EncryptedPrivateKey : Iso20Names.Secp521EncryptedPrivateKey, ExiValue.FromBytes(key?.EncryptedPrivateKey ?? new byte[94])));
         res.Add(data);
         res.Add(new ExiElement(Iso20Names.RemainingContractCertificateChains, ExiValue.FromInteger(Math.Clamp(remaining, 0, 255))));
         if (signer != null) await ExiResponseSigner.SignAsync(ExiSchema.Iso20, res, header, ["id1"], signer, ct);

@@ -61,6 +61,7 @@ internal static class Iso20Names
     public static readonly QName EcdhCurve = new(Messages, "ECDHCurve");
     public static readonly QName DhPublicKey = new(Messages, "DHPublicKey");
     public static readonly QName Secp521EncryptedPrivateKey = new(Messages, "SECP521_EncryptedPrivateKey");
+    public static readonly QName X448EncryptedPrivateKey = new(Messages, "X448_EncryptedPrivateKey");
     public static readonly QName RemainingContractCertificateChains = new(Messages, "RemainingContractCertificateChains");
     public static readonly QName Certificate = new(Messages, "Certificate");
     public static readonly QName SubCertificates = new(Messages, "SubCertificates");

@@ -1,9 +1,11 @@
 using System.Security.Cryptography;
 using Org.BouncyCastle.Asn1.X509;
+using Org.BouncyCastle.Crypto.Parameters;
 using Org.BouncyCastle.X509;
 using PlugAndCharge.Contracts.Crypto;
 using PlugAndCharge.Contracts.Installation;
 using PlugAndCharge.Contracts.Pools;
+using PlugAndCharge.Contracts.Signing;
 using PlugAndCharge.Exi;
 using PlugAndCharge.Pki;
 using PlugAndCharge.Pki.Issuance;
@@ -11,15 +13,37 @@ using PlugAndCharge.Pki.Validation;
 
 namespace PlugAndCharge.Contracts.Vehicles;
 
-/// <summary>A contract as a vehicle holds it after a successful installation or update.</summary>
-public sealed class InstalledContract(string emaid, byte[] certificate, IReadOnlyList<byte[]> subCertificates, ECDsa key) : IDisposable
+/// <summary>
+/// A contract as a vehicle holds it after a successful installation or update: an EC key (P-256, P-521), or for an
+/// X448 delivery the Ed448 contract key's 56-byte secret scalar.
+/// </summary>
+public sealed class InstalledContract : IDisposable
 {
-    public string Emaid { get; } = emaid;
-    public byte[] Certificate { get; } = certificate;
-    public IReadOnlyList<byte[]> SubCertificates { get; } = subCertificates;
-    /// <summary>The decrypted contract key (it matched the certificate).</summary>
-    public ECDsa Key { get; } = key;
-    public void Dispose() => Key.Dispose();
+    private readonly ECDsa? _key;
+
+    public InstalledContract(string emaid, byte[] certificate, IReadOnlyList<byte[]> subCertificates, ECDsa key)
+    {
+        Emaid = emaid; Certificate = certificate; SubCertificates = subCertificates; _key = key;
+    }
+
+    public InstalledContract(string emaid, byte[] certificate, IReadOnlyList<byte[]> subCertificates, byte[] ed448SecretScalar)
+    {
+        Emaid = emaid; Certificate = certificate; SubCertificates = subCertificates; Ed448SecretScalar = ed448SecretScalar;
+    }
+
+    public string Emaid { get; }
+    public byte[] Certificate { get; }
+    public IReadOnlyList<byte[]> SubCertificates { get; }
+    /// <summary>The decrypted EC contract key (it matched the certificate).</summary>
+    public ECDsa Key => _key ?? throw new InvalidOperationException("This contract's key is Ed448 (see Ed448SecretScalar).");
+    /// <summary>The decrypted Ed448 secret scalar (it matched the certificate), or null for an EC key.</summary>
+    public byte[]? Ed448SecretScalar { get; }
+
+    public void Dispose()
+    {
+        _key?.Dispose();
+        if (Ed448SecretScalar != null) CryptographicOperations.ZeroMemory(Ed448SecretScalar);
+    }
 }
 
 /// <summary>Why the simulated vehicle refused a response.</summary>
@@ -32,13 +56,18 @@ public sealed class VehicleRejectedResponseException(string responseCode, string
 /// Plays the car for demos and tests: holds an OEM provisioning key and chain and the V2G roots it trusts, builds and
 /// signs CertificateInstallationReq / CertificateUpdateReq (ISO 15118-2) and the -20 CertificateInstallationReq, and
 /// checks an answer the way a vehicle must: the CPS signature and its chain up to a trusted V2G root, every signed
-/// reference, then decrypts the contract key and checks it belongs to the contract certificate.
+/// reference, then decrypts the contract key and checks it belongs to the contract certificate. A -20 vehicle holds a
+/// P-521 or an Ed448 provisioning key.
 /// </summary>
 public sealed class VehicleSimulator : IDisposable
 {
     private readonly ChainValidator _validator = new();
+    private readonly ECDsa? _ecKey;
 
-    public ECDsa ProvisioningKey { get; }
+    /// <summary>The EC provisioning key (P-256 for -2, P-521 for -20).</summary>
+    public ECDsa ProvisioningKey => _ecKey ?? throw new InvalidOperationException("This vehicle's provisioning key is Ed448.");
+    /// <summary>The Ed448 provisioning key of a -20 vehicle of the Ed448 family, or null.</summary>
+    public Ed448PrivateKeyParameters? Ed448ProvisioningKey { get; }
     public byte[] ProvisioningCertificate { get; }
     /// <summary>OEM Sub-CA 2 then Sub-CA 1.</summary>
     public IReadOnlyList<byte[]> ProvisioningSubCas { get; }
@@ -49,26 +78,56 @@ public sealed class VehicleSimulator : IDisposable
     public byte[] SessionId { get; set; } = RandomNumberGenerator.GetBytes(8);
 
     public VehicleSimulator(ECDsa provisioningKey, byte[] provisioningCertificate, IReadOnlyList<byte[]> subCas, IReadOnlyList<X509Certificate> trustedV2GRoots)
+        : this(provisioningCertificate, subCas, trustedV2GRoots, provisioningKey.KeySize == 256 ? IsoStandard.Iso15118_2 : IsoStandard.Iso15118_20)
     {
-        ProvisioningKey = provisioningKey; ProvisioningCertificate = provisioningCertificate; ProvisioningSubCas = subCas; TrustedV2GRoots = trustedV2GRoots;
-        var cert = CertificateFacts.Read(provisioningCertificate, "provisioning certificate");
-        Pcid = (CertificateFacts.CommonName(cert) ?? "").ToUpperInvariant();
-        Standard = provisioningKey.KeySize == 256 ? IsoStandard.Iso15118_2 : IsoStandard.Iso15118_20;
+        _ecKey = provisioningKey;
     }
 
-    /// <summary>A vehicle with a fresh provisioning key certified by one of our OEM Sub-CA 2s (development hierarchy).</summary>
-    public static async Task<VehicleSimulator> CreateAsync(CertificateAuthorityServices ca, string oemSubCa2Id, string pcid, IReadOnlyList<X509Certificate> trustedV2GRoots, CancellationToken ct = default)
+    /// <summary>A -20 vehicle of the Ed448 family: it signs with Ed448 and receives its contract key over X448.</summary>
+    public VehicleSimulator(Ed448PrivateKeyParameters provisioningKey, byte[] provisioningCertificate, IReadOnlyList<byte[]> subCas, IReadOnlyList<X509Certificate> trustedV2GRoots)
+        : this(provisioningCertificate, subCas, trustedV2GRoots, IsoStandard.Iso15118_20)
+    {
+        Ed448ProvisioningKey = provisioningKey;
+    }
+
+    private VehicleSimulator(byte[] provisioningCertificate, IReadOnlyList<byte[]> subCas, IReadOnlyList<X509Certificate> trustedV2GRoots, IsoStandard standard)
+    {
+        ProvisioningCertificate = provisioningCertificate; ProvisioningSubCas = subCas; TrustedV2GRoots = trustedV2GRoots; Standard = standard;
+        var cert = CertificateFacts.Read(provisioningCertificate, "provisioning certificate");
+        Pcid = (CertificateFacts.CommonName(cert) ?? "").ToUpperInvariant();
+    }
+
+    /// <summary>
+    /// A vehicle with a fresh provisioning key certified by one of our OEM Sub-CA 2s (development hierarchy): P-256 under
+    /// an iso2 Sub-CA, P-521 under an iso20 one unless <paramref name="ed448"/> asks for the Ed448 family.
+    /// </summary>
+    public static async Task<VehicleSimulator> CreateAsync(CertificateAuthorityServices ca, string oemSubCa2Id, string pcid, IReadOnlyList<X509Certificate> trustedV2GRoots,
+        bool ed448 = false, CancellationToken ct = default)
     {
         var sub = await ca.Authorities.GetAsync(oemSubCa2Id, ct);
         var standard = sub.Profile.Id[..sub.Profile.Id.IndexOf('/')];
-        var key = ECDsa.Create(standard == "iso2" ? ECCurve.NamedCurves.nistP256 : ECCurve.NamedCurves.nistP521);
+        ECDsa? ec = null;
+        Ed448PrivateKeyParameters? ed = null;
+        SubjectPublicKeyInfo publicKey;
+        if (ed448 && standard == "iso20")
+        {
+            ed = new Ed448PrivateKeyParameters(new Org.BouncyCastle.Security.SecureRandom());
+            publicKey = SubjectPublicKeyInfoFactory.CreateSubjectPublicKeyInfo(ed.GeneratePublicKey());
+        }
+        else
+        {
+            ec = ECDsa.Create(standard == "iso2" ? ECCurve.NamedCurves.nistP256 : ECCurve.NamedCurves.nistP521);
+            publicKey = SubjectPublicKeyInfo.GetInstance(ec.ExportSubjectPublicKeyInfo());
+        }
         var issued = await ca.Issuer.IssueAsync(new IssuanceRequest
         {
-            ProfileId = standard + "/oem-provisioning", IssuerId = oemSubCa2Id, PublicKey = SubjectPublicKeyInfo.GetInstance(key.ExportSubjectPublicKeyInfo()),
+            ProfileId = standard + "/oem-provisioning", IssuerId = oemSubCa2Id, PublicKey = publicKey,
             Subject = new X509Name($"CN={pcid},O=PlugAndCharge Vehicle,DC=OEM"), Actor = "vehicle-simulator",
         }, ct);
         var chain = issued.IssuerChain;
-        return new VehicleSimulator(key, issued.Certificate.GetEncoded(), chain.Take(chain.Count - 1).Select(c => c.GetEncoded()).ToList(), trustedV2GRoots);
+        var subs = chain.Take(chain.Count - 1).Select(c => c.GetEncoded()).ToList();
+        return ed != null ? new VehicleSimulator(ed, issued.Certificate.GetEncoded(), subs, trustedV2GRoots)
+            : new VehicleSimulator(ec!, issued.Certificate.GetEncoded(), subs, trustedV2GRoots);
     }
 
     // ---- ISO 15118-2 ----
@@ -148,7 +207,7 @@ public sealed class VehicleSimulator : IDisposable
             foreach (var e in prioritizedEmaids) list.Add(new ExiElement(Iso20Names.Emaid, ExiValue.FromString(e)));
             req.Add(list);
         }
-        ExiSignature.Sign(ExiSchema.Iso20, req, ["ID1"], new EcdsaExiSignatureAlgorithm(ProvisioningKey));
+        ExiSignature.Sign(ExiSchema.Iso20, req, ["ID1"], Ed448ProvisioningKey is { } ed ? Ed448ExiSignature.Signer(ed) : new EcdsaExiSignatureAlgorithm(ProvisioningKey));
         return ExiSchema.Iso20.Encode(req);
     }
 
@@ -164,13 +223,25 @@ public sealed class VehicleSimulator : IDisposable
         var leaf = chain.Element(Iso20Names.Certificate)!.Value.AsBytes();
         var subs = chain.Element(Iso20Names.SubCertificates)?.Elements().Select(e => e.Value.AsBytes()).ToList() ?? [];
         var curve = data.Element(Iso20Names.EcdhCurve)!.Text;
-        if (curve != "SECP521") throw new VehicleRejectedResponseException(code, $"ECDHCurve {curve} does not match the vehicle's P-521 key.");
+        var expected = Ed448ProvisioningKey == null ? "SECP521" : "X448";
+        if (curve != expected) throw new VehicleRejectedResponseException(code, $"ECDHCurve {curve} does not match the vehicle's key ({expected}).");
         var leafCert = CertificateFacts.Read(leaf, "contract certificate");
-        using var ecdh = ECDiffieHellman.Create(ProvisioningKey.ExportParameters(true));
-        var scalar = ContractKeyEncryption.DecryptIso20Secp521(data.Element(Iso20Names.Secp521EncryptedPrivateKey)!.Value.AsBytes(),
-            data.Element(Iso20Names.DhPublicKey)!.Value.AsBytes(), ecdh, Pcid, CertificateFacts.SubjectKeyIdentifier(leafCert));
+        var ski = CertificateFacts.SubjectKeyIdentifier(leafCert);
+        var dh = data.Element(Iso20Names.DhPublicKey)!.Value.AsBytes();
         var emaid = CertificateFacts.CommonName(leafCert) ?? "";
         var remaining = (int)res.Element(Iso20Names.RemainingContractCertificateChains)!.Value.AsInt64();
+        if (Ed448ProvisioningKey is { } ed)
+        {
+            var own = Ed448KeyAgreement.SecretScalar(ed.GetEncoded());
+            try
+            {
+                var secret = ContractKeyEncryption.DecryptIso20X448(data.Element(Iso20Names.X448EncryptedPrivateKey)!.Value.AsBytes(), dh, own, Pcid, ski);
+                return (new InstalledContract(emaid, leaf, subs, Ed448ScalarMatching(secret, leafCert, code, emaid)), remaining);
+            }
+            finally { CryptographicOperations.ZeroMemory(own); }
+        }
+        using var ecdh = ECDiffieHellman.Create(ProvisioningKey.ExportParameters(true));
+        var scalar = ContractKeyEncryption.DecryptIso20Secp521(data.Element(Iso20Names.Secp521EncryptedPrivateKey)!.Value.AsBytes(), dh, ecdh, Pcid, ski);
         return (new InstalledContract(emaid, leaf, subs, KeyMatching(scalar, leaf, ECCurve.NamedCurves.nistP521, code, emaid)), remaining);
     }
 
@@ -209,9 +280,14 @@ public sealed class VehicleSimulator : IDisposable
             Leaf = leaf, Intermediates = subs, TrustAnchors = TrustedV2GRoots, At = DateTimeOffset.UtcNow, Iso15118 = new Iso15118Rules(),
         });
         if (!path.IsValid) throw new VehicleRejectedResponseException(code, $"The CPS chain does not lead to a trusted V2G root: {path.Reason} ({path.Detail}).");
-        using var key = ECDsa.Create();
-        key.ImportSubjectPublicKeyInfo(leaf.SubjectPublicKeyInfo.GetEncoded(), out _);
-        var check = ExiSignature.Verify(schema, message, key);
+        ExiSignatureCheck check;
+        if (leaf.GetPublicKey() is Ed448PublicKeyParameters ed) check = ExiSignature.Verify(schema, message, Ed448ExiSignature.Verifier(ed));
+        else
+        {
+            using var key = ECDsa.Create();
+            key.ImportSubjectPublicKeyInfo(leaf.SubjectPublicKeyInfo.GetEncoded(), out _);
+            check = ExiSignature.Verify(schema, message, key);
+        }
         if (!check.IsValid) throw new VehicleRejectedResponseException(code, "The CPS signature does not verify: " + check);
         var covered = check.References.Select(r => r.Uri).ToHashSet();
         if (!expectedRefs.All(covered.Contains)) throw new VehicleRejectedResponseException(code, "The signature does not cover every contract element.");
@@ -243,5 +319,22 @@ public sealed class VehicleSimulator : IDisposable
         }
     }
 
-    public void Dispose() => ProvisioningKey.Dispose();
+    /// <summary>
+    /// The Ed448 counterpart of <see cref="KeyMatching"/>: the delivered scalar s must give the certificate's key, which
+    /// the vehicle checks in X448 form (X448(s, 5) against the RFC 7748 image of the certificate's Ed448 key).
+    /// </summary>
+    private static byte[] Ed448ScalarMatching(byte[] scalar, X509Certificate certificate, string code, string emaid)
+    {
+        if (!string.Equals(CertificateFacts.CommonName(certificate), emaid, StringComparison.OrdinalIgnoreCase))
+            throw new VehicleRejectedResponseException(code, "eMAID is not the contract certificate's CN.");
+        if (certificate.GetPublicKey() is not Ed448PublicKeyParameters ed
+            || !Ed448KeyAgreement.X448PublicKeyOfScalar(scalar).AsSpan().SequenceEqual(Ed448KeyAgreement.X448PublicKey(ed.GetEncoded())))
+        {
+            CryptographicOperations.ZeroMemory(scalar);
+            throw new VehicleRejectedResponseException(code, "The decrypted contract key does not belong to the contract certificate.");
+        }
+        return scalar;
+    }
+
+    public void Dispose() => _ecKey?.Dispose();
 }

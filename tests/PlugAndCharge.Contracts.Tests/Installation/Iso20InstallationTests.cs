@@ -1,5 +1,6 @@
 using PlugAndCharge.Contracts.Contracts;
 using PlugAndCharge.Contracts.Installation;
+using PlugAndCharge.Contracts.Vehicles;
 using PlugAndCharge.Exi;
 using Xunit;
 
@@ -26,6 +27,46 @@ public class Iso20InstallationTests(WorldFixture fx) : IClassFixture<WorldFixtur
         var res = ExiSchema.Iso20.Decode(outcome.Response);
         Assert.Equal("SECP521", res.Descendant("ECDHCurve")!.Text);
         Assert.Equal(94, res.Descendant("SECP521_EncryptedPrivateKey")!.Value.AsBytes().Length);
+    }
+
+    [Fact]
+    public async Task An_Ed448_car_signs_its_request_and_installs_an_Ed448_contract_delivered_over_X448()
+    {
+        var (car, contract) = await W.VehicleWithContractAsync(IsoStandard.Iso15118_20, ed448: true);
+        var request = car.BuildIso20InstallationRequest();
+        Assert.Equal(ExiSignatureMethods.Ed448, ExiSchema.Iso20.Decode(request).Descendant("SignatureMethod")!.Attribute("Algorithm")!.Value.ToString());
+        var outcome = await W.Services.Iso20Installation.InstallAsync(request);
+        Assert.True(outcome.IsOk, outcome.Detail);
+        var (installed, _) = car.AcceptIso20Response(outcome.Response); // CPS signature, decryption, key ↔ certificate
+        using (installed)
+        {
+            Assert.Equal(contract.Emaid, installed.Emaid);
+            Assert.Equal(56, installed.Ed448SecretScalar!.Length);
+        }
+        Assert.Equal(Pki.Keys.KeyAlgorithm.Ed448, (await W.Services.Contracts.FindAsync(contract.Emaid))[0].Certificate!.KeyAlgorithm);
+        var data = ExiSchema.Iso20.Decode(outcome.Response).Descendant("SignedInstallationData")!;
+        Assert.Equal("X448", data.Element("ECDHCurve")!.Text);
+        Assert.Equal(84, data.Element("X448_EncryptedPrivateKey")!.Value.AsBytes().Length);
+        Assert.Null(data.Element("SECP521_EncryptedPrivateKey"));
+
+        // A request whose Ed448 signature was made by another key is refused.
+        var impostor = await W.NewVehicleAsync(IsoStandard.Iso15118_20, car.Pcid, ed448: true);
+        var forged = await W.Services.Iso20Installation.InstallAsync(new VehicleSimulator(impostor.Ed448ProvisioningKey!, car.ProvisioningCertificate, car.ProvisioningSubCas, car.TrustedV2GRoots).BuildIso20InstallationRequest());
+        Assert.Equal(InstallationResult.SignatureInvalid, forged.Result);
+    }
+
+    [Fact]
+    public async Task A_certificate_issued_at_binding_follows_the_vehicles_key_family()
+    {
+        var ed = await W.RegisteredVehicleAsync(IsoStandard.Iso15118_20, ed448: true);
+        var p521 = await W.RegisteredVehicleAsync(IsoStandard.Iso15118_20);
+        var forEd = await W.Services.Contracts.BindAsync(ContractWorld.Emsp, new ContractBinding { Pcid = ed.Pcid, IssueCertificate = true }, "test");
+        var forP521 = await W.Services.Contracts.BindAsync(ContractWorld.Emsp, new ContractBinding { Pcid = p521.Pcid, IssueCertificate = true }, "test");
+        Assert.Equal(Pki.Keys.KeyAlgorithm.Ed448, forEd.Certificate!.KeyAlgorithm);
+        Assert.Equal(Pki.Keys.KeyAlgorithm.EcP521, forP521.Certificate!.KeyAlgorithm);
+        // The installation delivers that certificate rather than a new one.
+        var (installed, _) = ed.AcceptIso20Response((await W.Services.Iso20Installation.InstallAsync(ed.BuildIso20InstallationRequest())).Response);
+        using (installed) Assert.Equal(forEd.Certificate.Der, installed.Certificate);
     }
 
     [Fact]

@@ -44,6 +44,7 @@ public sealed class ServiceFixture : IAsyncLifetime
         HttpsUrl = $"https://127.0.0.1:{FreePort()}";
         Ca = PkiDatabase.Compose(_store, new KeyProviderRegistry([new SoftwareKeyProvider(null, null)]), new PkiOptions { PublicBaseUrl = HttpUrl });
         await DevelopmentHierarchy.CreateAsync(Ca.Hierarchy, Ca.CaStore, "iso2", "memory", KeyAlgorithm.EcP256, "test");
+        await DevelopmentHierarchy.CreateAsync(Ca.Hierarchy, Ca.CaStore, "iso20", "memory", KeyAlgorithm.EcP521, "test");
         Directory = new ParticipantDirectory(new PostgresParticipantStore(Db), Ca, TimeProvider.System);
         var participantCa = await Directory.EnsureParticipantCaAsync("memory", "test");
         ParticipantCa = X509CertificateLoader.LoadCertificate(participantCa.CertificateDer);
@@ -51,10 +52,11 @@ public sealed class ServiceFixture : IAsyncLifetime
         await Directory.RegisterAsync("admin", "Hub operator", ParticipantRole.Admin, [], null, "test");
         AdminCertificate = await IssueClientCertificateAsync("admin");
         var cps = await PlugAndCharge.Contracts.Signing.CpsSigner.IssueAsync(Ca, "iso2-cps-subca2", $"memory:cps-leaf-{Guid.NewGuid():N}", "CN=CPS Leaf,O=PlugAndCharge Test,DC=CPS", "test");
+        var cps20 = await PlugAndCharge.Contracts.Signing.CpsSigner.IssueAsync(Ca, "iso20-cps-subca2", $"memory:cps-leaf-20-{Guid.NewGuid():N}", "CN=CPS Leaf 20,O=PlugAndCharge Test,DC=CPS", "test");
         App = ServiceHost.Build(new ServiceHostOptions
         {
             HttpUrls = [HttpUrl], HttpsUrls = [HttpsUrl], ServerCertificate = tls, TokenSigningKey = RandomNumberGenerator.GetBytes(32),
-            ContractKeyEncryptionKey = RandomNumberGenerator.GetBytes(32), CpsSigners = [cps],
+            ContractKeyEncryptionKey = RandomNumberGenerator.GetBytes(32), CpsSigners = [cps, cps20],
         }, Ca, Db);
         await App.StartAsync();
     }
