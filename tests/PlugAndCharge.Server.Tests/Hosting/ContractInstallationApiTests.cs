@@ -7,6 +7,7 @@ using PlugAndCharge.Contracts.Contracts;
 using PlugAndCharge.Contracts.Pools;
 using PlugAndCharge.Contracts.Vehicles;
 using PlugAndCharge.Core.Participants;
+using PlugAndCharge.Tests;
 using Xunit;
 
 namespace PlugAndCharge.Server.Tests.Hosting;
@@ -25,7 +26,8 @@ public sealed class ContractInstallationApiTests(ServiceFixture f) : IClassFixtu
         async Task<Org.BouncyCastle.X509.X509Certificate> Root(string id, RootType type, string? owner, string[]? wmis)
         {
             var cert = (await f.Ca.Authorities.GetAsync(id)).Certificate;
-            await contracts.Roots.AddAsync(cert.GetEncoded(), type, owner, wmis, "test");
+            try { await contracts.Roots.AddAsync(cert.GetEncoded(), type, owner, wmis, "test"); }
+            catch (ContractException e) when (e.Error == ContractError.AlreadyExists) { } // the other test of the class added it
             return cert;
         }
         var v2g = await Root("iso2-v2g-root", RootType.V2G, null, null);
@@ -67,5 +69,62 @@ public sealed class ContractInstallationApiTests(ServiceFixture f) : IClassFixtu
         Assert.Equal(HttpStatusCode.Forbidden, (await other.GetAsync($"/v1/ccp/lookupContract/{contract.Emaid}")).StatusCode);
         // An eMSP may not ask for signed contract data as if it were a CSMS.
         Assert.Equal(HttpStatusCode.Forbidden, (await emsp.PostAsJsonAsync("/v1/ccp/signedContractData", new { certificateInstallationReq = "AA==", xsdMsgDefNamespace = "x" })).StatusCode);
+    }
+
+    /// <summary>
+    /// The car holds EVerest's OEM provisioning key (shared/vectors/everest_aux_pki). Its OEM (openssl with EVerest's OEM
+    /// Sub-CA 2 key) certifies it with a PCID as CN, under EVerest's OEM root, which the OEM registers in our pool.
+    /// </summary>
+    [Fact]
+    public async Task A_car_with_EVerests_provisioning_key_and_OEM_chain_installs_through_the_API()
+    {
+        var contracts = f.App.Services.GetRequiredService<ContractServices>();
+        var pki = TestPaths.Shared("vectors/everest_aux_pki");
+        var dir = OpenSsl.TempDir();
+        try
+        {
+            const string pcid = "WMV00000000000017";
+            var ext = Path.Combine(dir, "ext.cnf");
+            File.WriteAllText(ext, "basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,keyAgreement\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n");
+            Run("req", "-new", "-key", $"{pki}/client/oem/OEM_LEAF.key", "-passin", "pass:123456", "-subj", $"/CN={pcid}/O=EVerest/C=DE/DC=OEM", "-out", $"{dir}/car.csr");
+            Run("x509", "-req", "-in", $"{dir}/car.csr", "-CA", $"{pki}/ca/oem/OEM_SUB_CA2.pem", "-CAkey", $"{pki}/client/oem/OEM_SUB_CA2.key", "-passin", "pass:123456",
+                "-CAcreateserial", "-days", "365", "-sha256", "-extfile", ext, "-outform", "DER", "-out", $"{dir}/car.der");
+            Run("pkcs8", "-topk8", "-nocrypt", "-in", $"{pki}/client/oem/OEM_LEAF.key", "-passin", "pass:123456", "-out", $"{dir}/car.p8");
+            byte[] Der(string pem) => System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPem(File.ReadAllText(pem)).RawData;
+
+            var v2g = (await f.Ca.Authorities.GetAsync("iso2-v2g-root")).Certificate;
+            foreach (var (der, type, owner, wmis) in new[] { (v2g.GetEncoded(), RootType.V2G, (string?)null, (string[]?)null),
+                         ((await f.Ca.Authorities.GetAsync("iso2-mo-root")).Certificate.GetEncoded(), RootType.MO, null, null),
+                         (Der($"{pki}/ca/oem/OEM_ROOT_CA.pem"), RootType.OEM, "oem-everest", new[] { "WMV" }) })
+            {
+                try { await contracts.Roots.AddAsync(der, type, owner, wmis, "test"); }
+                catch (ContractException e) when (e.Error == ContractError.AlreadyExists) { }
+            }
+            var key = System.Security.Cryptography.ECDsa.Create();
+            key.ImportFromPem(File.ReadAllText($"{dir}/car.p8"));
+            using var car = new VehicleSimulator(key, File.ReadAllBytes($"{dir}/car.der"), [Der($"{pki}/ca/oem/OEM_SUB_CA2.pem"), Der($"{pki}/ca/oem/OEM_SUB_CA1.pem")], [v2g]);
+            await contracts.Vehicles.AddAsync("oem-everest", new ProvisioningCertificateUpload(car.ProvisioningCertificate, car.ProvisioningSubCas[0], car.ProvisioningSubCas[1]), "test");
+            var contract = await contracts.Contracts.BindAsync(new ContractOwner("emsp-ccp", ["DE1CC"]), new ContractBinding { Pcid = pcid, ProviderPrefix = "DE1CC" }, "test");
+
+            using (var admin = f.Client(f.AdminCertificate))
+                await admin.PostAsJsonAsync("/v1/participants", new { id = "cpo-everest", role = "Cpo", identities = new[] { "DEC02" } });
+            using var csms = f.Client(await f.IssueClientCertificateAsync("cpo-everest"));
+            var response = await csms.PostAsJsonAsync("/v1/ccp/signedContractData", new
+            {
+                certificateInstallationReq = Convert.ToBase64String(car.BuildInstallationRequest()), xsdMsgDefNamespace = "urn:iso:15118:2:2013:MsgDef",
+            });
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            var messageDef = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("CCPResponse").GetProperty("emaidContent")[0].GetProperty("messageDef");
+            // The car: CPS signature up to its V2G root, every reference, decrypted key matching the contract certificate.
+            using var installed = car.AcceptIso2Response(Convert.FromBase64String(messageDef.GetProperty("certificateInstallationRes").GetString()!));
+            Assert.Equal(contract.Emaid, installed.Emaid);
+        }
+        finally { Directory.Delete(dir, true); }
+
+        static void Run(params string[] args)
+        {
+            var (code, output) = OpenSsl.Run(args);
+            Assert.True(code == 0, $"openssl {args[0]}: {output}");
+        }
     }
 }
