@@ -56,6 +56,27 @@ public class Iso20InstallationTests(WorldFixture fx) : IClassFixture<WorldFixtur
     }
 
     [Fact]
+    public async Task A_provisioning_certificate_with_an_X448_key_cannot_sign_its_request_and_gets_a_signed_FAILED()
+    {
+        var x448 = new Org.BouncyCastle.Crypto.Parameters.X448PrivateKeyParameters(new Org.BouncyCastle.Security.SecureRandom());
+        var pcid = W.NextPcid();
+        var issued = await W.Ca.Issuer.IssueAsync(new Pki.Issuance.IssuanceRequest
+        {
+            ProfileId = "iso20/oem-provisioning", IssuerId = "iso20-oem-subca2", Actor = "test",
+            PublicKey = Org.BouncyCastle.X509.SubjectPublicKeyInfoFactory.CreateSubjectPublicKeyInfo(x448.GeneratePublicKey()),
+            Subject = new Org.BouncyCastle.Asn1.X509.X509Name($"CN={pcid},O=PlugAndCharge Vehicle,DC=OEM"),
+        });
+        var chain = issued.IssuerChain;
+        using var signingKey = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP521);
+        using var car = new VehicleSimulator(signingKey, issued.Certificate.GetEncoded(), chain.Take(chain.Count - 1).Select(c => c.GetEncoded()).ToList(), [W.V2GRoot20]);
+        var outcome = await W.Services.Iso20Installation.InstallAsync(car.BuildIso20InstallationRequest());
+        Assert.Equal(InstallationResult.Unsupported, outcome.Result);
+        var res = ExiSchema.Iso20.Decode(outcome.Response);
+        Assert.Equal("FAILED", res.Element("ResponseCode")!.Text);
+        Assert.NotNull(res.Element("Header")!.Element("Signature"));
+    }
+
+    [Fact]
     public async Task A_certificate_issued_at_binding_follows_the_vehicles_key_family()
     {
         var ed = await W.RegisteredVehicleAsync(IsoStandard.Iso15118_20, ed448: true);
