@@ -6,6 +6,8 @@ if (args is ["ocpi-load", ..]) return await PlugAndCharge.Benchmarks.Ocpi.OcpiRe
 if (args is ["canned-http", ..]) return await PlugAndCharge.Benchmarks.Ocsp.CannedHttpServer.RunAsync(args[1..]);
 // A steady in-memory installation loop to attach a profiler to (dotnet-trace): `... -- install-loop 20000`.
 if (args is ["install-loop", ..]) return await PlugAndCharge.Benchmarks.Contracts.InstallationLoop.RunAsync(args[1..]);
+// Installations offered at a fixed rate (open loop), latency percentiles from scheduled start: `... -- install-rate 1000 30`.
+if (args is ["install-rate", ..]) return await PlugAndCharge.Benchmarks.Contracts.InstallationRate.RunAsync(args[1..]);
 
 // Every benchmark class in this assembly is selectable: `dotnet run -c Release --project tests/PlugAndCharge.Benchmarks -- --filter '*Exi*'`.
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);

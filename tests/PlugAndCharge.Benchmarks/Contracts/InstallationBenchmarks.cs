@@ -124,6 +124,37 @@ public class InstallationPersistedBenchmarks
 }
 
 /// <summary>
+/// The installation world of the load tools: persisted in the database PNC_BENCH_DATABASE names (a fresh one per run:
+/// the development hierarchy uses fixed CA ids), else in memory. Disposing closes the stores.
+/// </summary>
+internal sealed class InstallationWorld : IAsyncDisposable
+{
+    public InstallationBench Bench { get; }
+    public bool Persisted { get; }
+    private readonly Func<ValueTask> _close;
+
+    private InstallationWorld(InstallationBench bench, bool persisted, Func<ValueTask> close) { Bench = bench; Persisted = persisted; _close = close; }
+
+    public static async Task<InstallationWorld> OpenAsync()
+    {
+        if (Environment.GetEnvironmentVariable("PNC_BENCH_DATABASE") is not { Length: > 0 } cs)
+            return new InstallationWorld(await InstallationBench.CreateAsync(CertificateAuthorityServices.InMemory(), (ca, o) => ContractServices.InMemory(ca, o), 64), false, () => ValueTask.CompletedTask);
+        var (_, pki, store) = await ContractDatabase.OpenAsync(cs);
+        var ca = PkiDatabase.Compose(pki, new KeyProviderRegistry([new SoftwareKeyProvider(null, null)]), new PkiOptions());
+        var bench = await InstallationBench.CreateAsync(ca, (c, o) => ContractDatabase.Compose(c, store, o), 256);
+        return new InstallationWorld(bench, true, async () => { await store.DisposeAsync(); await pki.DisposeAsync(); });
+    }
+
+    public async Task InstallAsync(int i)
+    {
+        var outcome = await Bench.Services.Installation.HandleAsync(Bench.Requests[i % Bench.Requests.Length]);
+        if (!outcome.IsOk) throw new InvalidOperationException(outcome.Detail);
+    }
+
+    public ValueTask DisposeAsync() => _close();
+}
+
+/// <summary>
 /// Installations in a loop, for a profiler: in memory, or persisted with PNC_BENCH_DATABASE set (32 concurrent callers);
 /// prints installations per second and this process's CPU per installation every 1,000.
 /// </summary>
@@ -132,27 +163,21 @@ public static class InstallationLoop
     public static async Task<int> RunAsync(string[] args)
     {
         var count = args.Length > 0 ? int.Parse(args[0], System.Globalization.CultureInfo.InvariantCulture) : 20_000;
-        if (Environment.GetEnvironmentVariable("PNC_BENCH_DATABASE") is { Length: > 0 } cs) return await PersistedAsync(cs, count);
-        var bench = await InstallationBench.CreateAsync(CertificateAuthorityServices.InMemory(), (ca, o) => ContractServices.InMemory(ca, o), 64);
-        var watch = System.Diagnostics.Stopwatch.StartNew();
-        for (var i = 1; i <= count; i++)
+        await using var world = await InstallationWorld.OpenAsync();
+        if (!world.Persisted)
         {
-            var outcome = await bench.Services.Installation.HandleAsync(bench.Requests[i % bench.Requests.Length]);
-            if (!outcome.IsOk) throw new InvalidOperationException(outcome.Detail);
-            if (i % 1000 == 0)
+            var watch = System.Diagnostics.Stopwatch.StartNew();
+            for (var i = 1; i <= count; i++)
             {
-                Console.WriteLine($"{i}: {watch.Elapsed.TotalMicroseconds / 1000:F0} us/installation");
-                watch.Restart();
+                await world.InstallAsync(i);
+                if (i % 1000 == 0)
+                {
+                    Console.WriteLine($"{i}: {watch.Elapsed.TotalMicroseconds / 1000:F0} us/installation");
+                    watch.Restart();
+                }
             }
+            return 0;
         }
-        return 0;
-    }
-
-    private static async Task<int> PersistedAsync(string cs, int count)
-    {
-        var (_, pki, store) = await ContractDatabase.OpenAsync(cs);
-        var ca = PkiDatabase.Compose(pki, new KeyProviderRegistry([new SoftwareKeyProvider(null, null)]), new PkiOptions());
-        var bench = await InstallationBench.CreateAsync(ca, (c, o) => ContractDatabase.Compose(c, store, o), 256);
         var next = 0;
         var me = System.Diagnostics.Process.GetCurrentProcess();
         for (var round = 0; round < count / 1000; round++)
@@ -161,17 +186,11 @@ public static class InstallationLoop
             var watch = System.Diagnostics.Stopwatch.StartNew();
             await Task.WhenAll(Enumerable.Range(0, 32).Select(_ => Task.Run(async () =>
             {
-                for (var k = 0; k < 32; k++)
-                {
-                    var outcome = await bench.Services.Installation.HandleAsync(bench.Requests[Interlocked.Increment(ref next) % bench.Requests.Length]);
-                    if (!outcome.IsOk) throw new InvalidOperationException(outcome.Detail);
-                }
+                for (var k = 0; k < 32; k++) await world.InstallAsync(Interlocked.Increment(ref next));
             })));
             me.Refresh();
             Console.WriteLine($"{1024 / watch.Elapsed.TotalSeconds:F0} installations/s, this process {(me.TotalProcessorTime - cpu).TotalMicroseconds / 1024:F0} us CPU each");
         }
-        await store.DisposeAsync();
-        await pki.DisposeAsync();
         return 0;
     }
 }

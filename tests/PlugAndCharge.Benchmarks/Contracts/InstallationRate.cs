@@ -1,0 +1,75 @@
+using System.Diagnostics;
+using System.Globalization;
+
+namespace PlugAndCharge.Benchmarks.Contracts;
+
+/// <summary>
+/// Open-loop load: installations offered at a fixed rate whether or not earlier ones have completed (a closed loop
+/// slows its offers down when the service does and hides queueing). Latency counts from each installation's scheduled
+/// start, so time spent waiting behind a late scheduler or a full pool is included.
+/// `install-rate RATE SECONDS [WARMUP_SECONDS]`, persisted when PNC_BENCH_DATABASE is set.
+/// </summary>
+public static class InstallationRate
+{
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var rate = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 1000;
+        var seconds = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 30;
+        var warmup = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 10;
+        await using var world = await InstallationWorld.OpenAsync();
+
+        // Warm-up at the same rate (JIT tiers, pools, caches); its latencies are not reported.
+        await OfferAsync(world, rate, warmup, 0);
+        var me = Process.GetCurrentProcess();
+        var cpu = me.TotalProcessorTime;
+        var run = await OfferAsync(world, rate, seconds, rate * warmup);
+        me.Refresh();
+
+        var done = run.Latencies.Where(l => l >= 0).Order().ToArray();
+        double Ms(long ticks) => ticks * 1000.0 / Stopwatch.Frequency;
+        double Percentile(double p) => done.Length == 0 ? double.NaN : Ms(done[Math.Min(done.Length - 1, (int)Math.Ceiling(p * done.Length) - 1)]);
+        Console.WriteLine($"offered {rate}/s for {seconds} s ({(world.Persisted ? "persisted" : "in memory")}): completed {done.Length} of {run.Latencies.Length}, {run.Failures} failed, " +
+            $"achieved {done.Length / run.Elapsed.TotalSeconds:F0}/s over {run.Elapsed.TotalSeconds:F1} s");
+        Console.WriteLine($"latency from scheduled start: p50 {Percentile(0.50):F1} ms, p90 {Percentile(0.90):F1} ms, p99 {Percentile(0.99):F1} ms, max {(done.Length > 0 ? Ms(done[^1]) : double.NaN):F1} ms; " +
+            $"this process {(me.TotalProcessorTime - cpu).TotalMicroseconds / Math.Max(1, done.Length):F0} us CPU each");
+        return run.Failures == 0 ? 0 : 1;
+    }
+
+    private sealed record Run(long[] Latencies, int Failures, TimeSpan Elapsed);
+
+    /// <summary>Starts installation i at start + i/rate (or at once when the scheduler is late) and waits for all of them.</summary>
+    private static async Task<Run> OfferAsync(InstallationWorld world, int rate, int seconds, int firstRequest)
+    {
+        var total = rate * seconds;
+        var latencies = new long[total];
+        Array.Fill(latencies, -1);
+        var failures = 0;
+        var pending = new List<Task>(total);
+        var clock = Stopwatch.StartNew();
+        var start = Stopwatch.GetTimestamp();
+        for (var i = 0; i < total;)
+        {
+            var due = Math.Min(total, (int)(clock.Elapsed.TotalSeconds * rate) + 1);
+            for (; i < due; i++)
+            {
+                var n = i;
+                var scheduled = start + (long)((double)n * Stopwatch.Frequency / rate);
+                pending.Add(Task.Run(async () =>
+                {
+                    try
+                    {
+                        await world.InstallAsync(firstRequest + n);
+                        latencies[n] = Stopwatch.GetTimestamp() - scheduled;
+                    }
+                    catch (Exception e)
+                    {
+                        if (Interlocked.Increment(ref failures) <= 3) Console.Error.WriteLine($"installation {n}: {e.GetType().Name}: {e.Message}");
+                    }
+                }));
+            }
+            if (i < total) await Task.Delay(1);
+        }
+        await Task.WhenAll(pending);
+        return new Run(latencies, failures, clock.Elapsed);
+    }
+}
