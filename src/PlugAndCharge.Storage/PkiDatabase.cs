@@ -10,7 +10,7 @@ public static class PkiDatabase
 {
     public static async Task<(NpgsqlDataSource Db, PostgresPkiStore Store)> OpenAsync(string connectionString, CancellationToken ct = default)
     {
-        var db = NpgsqlDataSource.Create(connectionString);
+        var db = StorageDataSource.Create(connectionString);
         await MigrationRunner.ApplyAsync(db, ct);
         return (db, new PostgresPkiStore(db));
     }

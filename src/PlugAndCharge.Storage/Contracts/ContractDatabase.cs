@@ -10,7 +10,7 @@ public static class ContractDatabase
     /// <summary>The PKI and contract stores over one data source; migrations (0003_contracts among them) applied.</summary>
     public static async Task<(NpgsqlDataSource Db, PostgresPkiStore Pki, PostgresContractStore Contracts)> OpenAsync(string connectionString, TimeProvider? clock = null, CancellationToken ct = default)
     {
-        var db = NpgsqlDataSource.Create(connectionString);
+        var db = StorageDataSource.Create(connectionString);
         await MigrationRunner.ApplyAsync(db, ct);
         return (db, new PostgresPkiStore(db, clock), new PostgresContractStore(db, clock));
     }
