@@ -1,4 +1,3 @@
-using Dapper;
 using Npgsql;
 using PlugAndCharge.Pki.Audit;
 using PlugAndCharge.Pki.Stores;
@@ -13,12 +12,43 @@ internal static class PostgresAuditWriter
 {
     private const long LockKey = 0x504E_435F_4155_44; // "PNC_AUD"
 
+    /// <summary>The last entry of the chain, which the next one links to.</summary>
+    public sealed record Head(long Seq, byte[] Hash);
+
     public static async Task AppendAsync(NpgsqlConnection conn, NpgsqlTransaction tx, IReadOnlyList<AuditEvent> events, TimeProvider clock)
     {
-        await conn.ExecuteAsync("select pg_advisory_xact_lock(@k)", new { k = LockKey }, tx);
-        var head = await conn.QuerySingleOrDefaultAsync<(long Seq, byte[] Hash)?>("select seq, hash from audit_log order by seq desc limit 1", transaction: tx);
-        var seq = head?.Seq ?? 0;
-        var prev = head?.Hash ?? AuditChain.Genesis;
+        await using var batch = new NpgsqlBatch(conn, tx);
+        var head = await ExecuteThenLockAsync(batch);
+        await InsertAsync(conn, tx, head, events, clock);
+    }
+
+    /// <summary>
+    /// Runs the caller's statements in <paramref name="batch"/>, then takes the lock and reads the head, all in one round
+    /// trip. The lock comes last so it is held only for the insert and the commit; the head read still sees every entry
+    /// committed before the lock was granted, because each statement of a batch takes its own snapshot (read committed).
+    /// Row counts of the caller's statements are in their <see cref="NpgsqlBatchCommand.RecordsAffected"/> afterwards.
+    /// </summary>
+    public static async Task<Head> ExecuteThenLockAsync(NpgsqlBatch batch)
+    {
+        batch.BatchCommands.Add(new NpgsqlBatchCommand($"select pg_advisory_xact_lock({LockKey})"));
+        var read = new NpgsqlBatchCommand("select seq, hash from audit_log order by seq desc limit 1");
+        batch.BatchCommands.Add(read);
+        Head? head = null;
+        await using (var r = await batch.ExecuteReaderAsync())
+        {
+            do
+            {
+                if (r.FieldCount == 2 && r.GetName(0) == "seq" && await r.ReadAsync()) head = new Head(r.GetInt64(0), (byte[])r[1]);
+            }
+            while (await r.NextResultAsync());
+        }
+        return head ?? new Head(0, AuditChain.Genesis);
+    }
+
+    /// <summary>Links the events to <paramref name="head"/> and inserts them with one statement (a group commit of hundreds costs one round trip).</summary>
+    public static async Task InsertAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Head head, IReadOnlyList<AuditEvent> events, TimeProvider clock)
+    {
+        var (seq, prev) = (head.Seq, head.Hash);
         var at = AuditChain.Normalize(clock.GetUtcNow());
         var n = events.Count;
         var (seqs, actors, actions, subjects, detailTexts, prevs, hashes) = (new long[n], new string[n], new string[n], new string[n], new string[n], new byte[n][], new byte[n][]);
@@ -31,10 +61,13 @@ internal static class PostgresAuditWriter
             (seqs[i], actors[i], actions[i], subjects[i], detailTexts[i], prevs[i], hashes[i]) = (seq, e.Actor, e.Action, e.Subject, details, prev, hash);
             prev = hash;
         }
-        // One statement for the whole batch: a group commit of hundreds of issuances costs one round trip here.
-        await conn.ExecuteAsync(
+        await using var insert = new NpgsqlCommand(
             "insert into audit_log(seq, at, actor, action, subject, details, prev_hash, hash) " +
-            "select s, @at, a, ac, su, d, p, h from unnest(@seqs, @actors, @actions, @subjects, @detailTexts, @prevs, @hashes) as r(s, a, ac, su, d, p, h)",
-            new { at, seqs, actors, actions, subjects, detailTexts, prevs, hashes }, tx);
+            "select s, $1, a, ac, su, d, p, h from unnest($2, $3, $4, $5, $6, $7, $8) as r(s, a, ac, su, d, p, h)", conn, tx)
+        {
+            Parameters = { new() { Value = at.UtcDateTime }, new() { Value = seqs }, new() { Value = actors }, new() { Value = actions }, new() { Value = subjects },
+                new() { Value = detailTexts }, new() { Value = prevs }, new() { Value = hashes } },
+        };
+        await insert.ExecuteNonQueryAsync();
     }
 }

@@ -155,22 +155,31 @@ public sealed class PostgresPkiStore : ICertificateAuthorityStore, ICertificateS
 
     public Task RecordIssuedAsync(CertificateRecord certificate, AuditEvent audit, CancellationToken ct = default) => _issued.EnqueueAsync((certificate, audit));
 
+    /// <summary>
+    /// Records a batch of issued certificates and their audit entries in three round trips: the update with the audit
+    /// lock and head, the audit insert, the commit.
+    /// </summary>
     private async Task<IReadOnlyList<bool>> CommitIssuedAsync(IReadOnlyList<(CertificateRecord Cert, AuditEvent Audit)> batch)
     {
         await InTransactionAsync(async (c, tx) =>
         {
-            var updated = await c.ExecuteAsync(
+            await using var commands = new NpgsqlBatch(c, tx);
+            var update = new NpgsqlBatchCommand(
                 "update certificates c set status = 'Valid', not_before = u.nb, not_after = u.na, der = u.der, sha256 = u.sha " +
-                "from unnest(@issuers, @serials, @notBefore, @notAfter, @ders, @shas) as u(i, s, nb, na, der, sha) " +
-                "where c.issuer_id = u.i and c.serial = u.s and c.status = 'Reserved'",
-                new
+                "from unnest($1, $2, $3, $4, $5, $6) as u(i, s, nb, na, der, sha) " +
+                "where c.issuer_id = u.i and c.serial = u.s and c.status = 'Reserved'")
+            {
+                Parameters =
                 {
-                    issuers = batch.Select(b => b.Cert.IssuerId).ToArray(), serials = batch.Select(b => b.Cert.Serial).ToArray(),
-                    notBefore = batch.Select(b => b.Cert.NotBefore.UtcDateTime).ToArray(), notAfter = batch.Select(b => b.Cert.NotAfter.UtcDateTime).ToArray(),
-                    ders = batch.Select(b => b.Cert.Der!).ToArray(), shas = batch.Select(b => b.Cert.Sha256!).ToArray(),
-                }, tx);
-            if (updated != batch.Count) throw new PkiException(PkiError.SerialCollision, "A certificate was recorded for a serial that was not reserved.");
-            await PostgresAuditWriter.AppendAsync(c, tx, batch.Select(b => b.Audit).ToList(), _clock);
+                    new() { Value = batch.Select(b => b.Cert.IssuerId).ToArray() }, new() { Value = batch.Select(b => b.Cert.Serial).ToArray() },
+                    new() { Value = batch.Select(b => b.Cert.NotBefore.UtcDateTime).ToArray() }, new() { Value = batch.Select(b => b.Cert.NotAfter.UtcDateTime).ToArray() },
+                    new() { Value = batch.Select(b => b.Cert.Der!).ToArray() }, new() { Value = batch.Select(b => b.Cert.Sha256!).ToArray() },
+                },
+            };
+            commands.BatchCommands.Add(update);
+            var head = await PostgresAuditWriter.ExecuteThenLockAsync(commands);
+            if (update.RecordsAffected != batch.Count) throw new PkiException(PkiError.SerialCollision, "A certificate was recorded for a serial that was not reserved.");
+            await PostgresAuditWriter.InsertAsync(c, tx, head, batch.Select(b => b.Audit).ToList(), _clock);
         }, CancellationToken.None);
         return batch.Select(_ => true).ToList();
     }

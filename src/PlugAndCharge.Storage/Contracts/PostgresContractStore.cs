@@ -329,34 +329,41 @@ public sealed class PostgresContractStore : IRootCertificateStore, IProvisioning
         _certificates.EnqueueAsync(new CertificateUpdate(contractId, certificate, signedData, at, audit, events));
 
     /// <summary>
-    /// Records a batch of contract certificates with one statement per table (unnest over column arrays): the batch
-    /// loop is serialized, so its cost per item must stay small. ISO 15118 chains have at most two sub-CAs [V2G2-009].
+    /// Records a batch of contract certificates with one statement per table (unnest over column arrays) and three round
+    /// trips (contracts, outbox, audit lock and head; the audit insert; the commit): the batch loop is serialized, so its
+    /// cost per item must stay small. ISO 15118 chains have at most two sub-CAs [V2G2-009].
     /// </summary>
     private async Task<IReadOnlyList<bool>> CommitCertificatesAsync(IReadOnlyList<CertificateUpdate> batch)
     {
         await InTransactionAsync(async (c, tx) =>
         {
             var certs = batch.Select(b => b.Certificate).ToList();
-            var updated = await c.ExecuteAsync("""
+            await using var commands = new NpgsqlBatch(c, tx);
+            var update = new NpgsqlBatchCommand("""
                 update contracts k set cert_issuer_id = u.issuer, cert_serial = u.serial, cert_der = u.der, cert_sub_ca_ders = array_remove(array[u.sub2, u.sub1], null),
                     cert_not_before = u.nb, cert_not_after = u.na, cert_key_algorithm = u.alg, wrapped_private_key = u.wrapped, vehicle_encrypted_key = u.venc,
                     dh_public_key = u.dh, signed_data = coalesce(u.signed, k.signed_data), updated_at = u.at
-                from unnest(@ids, @issuers, @serials, @ders, @sub2s, @sub1s, @nbs, @nas, @algs, @wrapped, @vencs, @dhs, @signed, @ats)
+                from unnest($1::uuid[], $2::text[], $3::text[], $4::bytea[], $5::bytea[], $6::bytea[], $7::timestamptz[], $8::timestamptz[], $9::text[], $10::bytea[], $11::bytea[], $12::bytea[], $13::bytea[], $14::timestamptz[])
                     as u(id, issuer, serial, der, sub2, sub1, nb, na, alg, wrapped, venc, dh, signed, at)
                 where k.id = u.id and k.state = 'Active'
-                """,
-                new
+                """)
+            {
+                Parameters =
                 {
-                    ids = batch.Select(b => b.ContractId).ToArray(), issuers = certs.Select(x => x.IssuerId).ToArray(), serials = certs.Select(x => x.Serial).ToArray(),
-                    ders = certs.Select(x => x.Der).ToArray(), sub2s = certs.Select(x => x.SubCaDers.ElementAtOrDefault(0)).ToArray(),
-                    sub1s = certs.Select(x => x.SubCaDers.ElementAtOrDefault(1)).ToArray(), nbs = certs.Select(x => x.NotBefore.UtcDateTime).ToArray(),
-                    nas = certs.Select(x => x.NotAfter.UtcDateTime).ToArray(), algs = certs.Select(x => x.KeyAlgorithm.ToString()).ToArray(),
-                    wrapped = certs.Select(x => x.WrappedPrivateKey).ToArray(), vencs = certs.Select(x => x.VehicleEncryptedKey).ToArray(),
-                    dhs = certs.Select(x => x.DhPublicKey).ToArray(), signed = batch.Select(b => b.SignedData).ToArray(), ats = batch.Select(b => b.At.UtcDateTime).ToArray(),
-                }, tx);
-            if (updated != batch.Count) throw new ContractException(ContractError.ContractTerminated, "The contract is no longer active.");
-            await EnqueueAsync(c, tx, batch.SelectMany(b => b.Events).ToList());
-            await PostgresAuditWriter.AppendAsync(c, tx, batch.Select(b => b.Audit).ToList(), _clock);
+                    new() { Value = batch.Select(b => b.ContractId).ToArray() }, new() { Value = certs.Select(x => x.IssuerId).ToArray() },
+                    new() { Value = certs.Select(x => x.Serial).ToArray() }, new() { Value = certs.Select(x => x.Der).ToArray() },
+                    new() { Value = certs.Select(x => x.SubCaDers.ElementAtOrDefault(0)).ToArray() }, new() { Value = certs.Select(x => x.SubCaDers.ElementAtOrDefault(1)).ToArray() },
+                    new() { Value = certs.Select(x => x.NotBefore.UtcDateTime).ToArray() }, new() { Value = certs.Select(x => x.NotAfter.UtcDateTime).ToArray() },
+                    new() { Value = certs.Select(x => x.KeyAlgorithm.ToString()).ToArray() }, new() { Value = certs.Select(x => x.WrappedPrivateKey).ToArray() },
+                    new() { Value = certs.Select(x => x.VehicleEncryptedKey).ToArray() }, new() { Value = certs.Select(x => x.DhPublicKey).ToArray() },
+                    new() { Value = batch.Select(b => b.SignedData).ToArray() }, new() { Value = batch.Select(b => b.At.UtcDateTime).ToArray() },
+                },
+            };
+            commands.BatchCommands.Add(update);
+            if (OutboxInsert(batch.SelectMany(b => b.Events).ToList()) is { } outbox) commands.BatchCommands.Add(outbox);
+            var head = await PostgresAuditWriter.ExecuteThenLockAsync(commands);
+            if (update.RecordsAffected != batch.Count) throw new ContractException(ContractError.ContractTerminated, "The contract is no longer active.");
+            await PostgresAuditWriter.InsertAsync(c, tx, head, batch.Select(b => b.Audit).ToList(), _clock);
         }, CancellationToken.None);
         return batch.Select(_ => true).ToList();
     }
@@ -382,20 +389,26 @@ public sealed class PostgresContractStore : IRootCertificateStore, IProvisioning
     /// </summary>
     private static async Task EnqueueAsync(NpgsqlConnection c, NpgsqlTransaction tx, IReadOnlyList<WebhookEvent> events)
     {
-        if (events.Count == 0) return;
-        await c.ExecuteAsync("""
-            insert into webhook_outbox(id, endpoint_id, event_id, event_type, payload, state, attempts, next_attempt_at)
-            select gen_random_uuid(), e.id, u.event_id, u.event_type, u.payload, 'Pending', 0, u.at
-            from unnest(@eventIds, @eventTypes, @payloads, @ats, @pcids) as u(event_id, event_type, payload, at, pcid)
-            join provisioning_certificates p on p.pcid = u.pcid
-            join webhook_endpoints e on e.owner_id = p.oem_id and e.status = 'Enabled' and u.event_type = any(e.enabled_events)
-            """,
-            new
-            {
-                eventIds = events.Select(e => e.EventId).ToArray(), eventTypes = events.Select(e => e.EventType).ToArray(), payloads = events.Select(e => e.Payload).ToArray(),
-                ats = events.Select(e => e.At.UtcDateTime).ToArray(), pcids = events.Select(e => e.Pcid).ToArray(),
-            }, tx);
+        if (OutboxInsert(events) is not { } insert) return;
+        await using var batch = new NpgsqlBatch(c, tx) { BatchCommands = { insert } };
+        await batch.ExecuteNonQueryAsync();
     }
+
+    private static NpgsqlBatchCommand? OutboxInsert(IReadOnlyList<WebhookEvent> events) => events.Count == 0 ? null : new NpgsqlBatchCommand("""
+        insert into webhook_outbox(id, endpoint_id, event_id, event_type, payload, state, attempts, next_attempt_at)
+        select gen_random_uuid(), e.id, u.event_id, u.event_type, u.payload, 'Pending', 0, u.at
+        from unnest($1::uuid[], $2::text[], $3::text[], $4::timestamptz[], $5::text[]) as u(event_id, event_type, payload, at, pcid)
+        join provisioning_certificates p on p.pcid = u.pcid
+        join webhook_endpoints e on e.owner_id = p.oem_id and e.status = 'Enabled' and u.event_type = any(e.enabled_events)
+        """)
+    {
+        Parameters =
+        {
+            new() { Value = events.Select(e => e.EventId).ToArray() }, new() { Value = events.Select(e => e.EventType).ToArray() },
+            new() { Value = events.Select(e => e.Payload).ToArray() }, new() { Value = events.Select(e => e.At.UtcDateTime).ToArray() },
+            new() { Value = events.Select(e => e.Pcid).ToArray() },
+        },
+    };
 
     private sealed class EndpointRow
     {
