@@ -19,6 +19,7 @@ public sealed class PostgresContractStore : IRootCertificateStore, IProvisioning
     private readonly NpgsqlDataSource _db;
     private readonly TimeProvider _clock;
     private readonly GroupCommitQueue<CertificateUpdate, bool> _certificates;
+    private readonly GroupCommitQueue<string, InstallationContext> _contexts;
 
     private sealed record CertificateUpdate(Guid ContractId, ContractCertificate Certificate, byte[]? SignedData, DateTimeOffset At, AuditEvent Audit, IReadOnlyList<WebhookEvent> Events);
 
@@ -27,6 +28,7 @@ public sealed class PostgresContractStore : IRootCertificateStore, IProvisioning
         _db = db;
         _clock = clock ?? TimeProvider.System;
         _certificates = new GroupCommitQueue<CertificateUpdate, bool>(CommitCertificatesAsync);
+        _contexts = new GroupCommitQueue<string, InstallationContext>(ReadContextsAsync);
     }
 
     private async Task InTransactionAsync(Func<NpgsqlConnection, NpgsqlTransaction, Task> work, CancellationToken ct)
@@ -304,15 +306,27 @@ public sealed class PostgresContractStore : IRootCertificateStore, IProvisioning
         return (await conn.QueryAsync<ContractRow>($"select {ContractColumns} from contracts where pcid = @pcid order by created_at", new { pcid })).Select(r => r.ToRecord()).ToList();
     }
 
+    private sealed record InstallationContext(ProvisioningCertificate? Vehicle, IReadOnlyList<Contract> Contracts);
+
     public async Task<(ProvisioningCertificate? Vehicle, IReadOnlyList<Contract> Contracts)> GetInstallationContextAsync(string pcid, CancellationToken ct = default)
     {
-        await using var conn = await _db.OpenConnectionAsync(ct);
-        // One round trip for both reads: the installation hot path.
+        var context = await _contexts.EnqueueAsync(pcid).WaitAsync(ct);
+        return (context.Vehicle, context.Contracts);
+    }
+
+    /// <summary>
+    /// The contexts of concurrent installations in one round trip (two statements over all their PCIDs): the read every
+    /// installation makes was the only round trip on the hot path not shared between callers.
+    /// </summary>
+    private async Task<IReadOnlyList<InstallationContext>> ReadContextsAsync(IReadOnlyList<string> pcids)
+    {
+        await using var conn = await _db.OpenConnectionAsync();
         await using var multi = await conn.QueryMultipleAsync(
-            $"select {VehicleColumns} from provisioning_certificates where pcid = @pcid; select {ContractColumns} from contracts where pcid = @pcid and state = 'Active' order by created_at", new { pcid });
-        var vehicle = (await multi.ReadSingleOrDefaultAsync<VehicleRow>())?.ToRecord();
-        var contracts = (await multi.ReadAsync<ContractRow>()).Select(r => r.ToRecord()).ToList();
-        return (vehicle, contracts);
+            $"select {VehicleColumns} from provisioning_certificates where pcid = any(@pcids); " +
+            $"select {ContractColumns} from contracts where pcid = any(@pcids) and state = 'Active' order by created_at", new { pcids = pcids.Distinct().ToArray() });
+        var vehicles = (await multi.ReadAsync<VehicleRow>()).ToDictionary(v => v.pcid, v => v.ToRecord(), StringComparer.Ordinal);
+        var contracts = (await multi.ReadAsync<ContractRow>()).Select(r => r.ToRecord()).ToLookup(c => c.Pcid, StringComparer.Ordinal);
+        return pcids.Select(p => new InstallationContext(vehicles.GetValueOrDefault(p), contracts[p].ToList())).ToList();
     }
 
     public Task SetDefaultAsync(string pcid, Guid contractId, AuditEvent audit, IReadOnlyList<WebhookEvent> events, CancellationToken ct = default) =>
@@ -538,5 +552,9 @@ public sealed class PostgresContractStore : IRootCertificateStore, IProvisioning
         return rows.Select(r => new WebhookAttempt(r.DeliveryId, r.Attempt, Utc(r.At), r.StatusCode, r.Error, TimeSpan.FromMilliseconds(r.Ms))).ToList();
     }
 
-    public ValueTask DisposeAsync() => _certificates.DisposeAsync();
+    public async ValueTask DisposeAsync()
+    {
+        await _contexts.DisposeAsync();
+        await _certificates.DisposeAsync();
+    }
 }
