@@ -29,7 +29,9 @@ public static class Ed448KeyAgreement
     {
         if (ed448PublicKey.Length != Ed448PublicKeyParameters.KeySize)
             throw new CryptographicException($"An Ed448 public key has 57 bytes, not {ed448PublicKey.Length}.");
-        _ = new Ed448PublicKeyParameters(ed448PublicKey); // decodes the point: refuses keys that are not on the curve
+        // Decoding the point refuses keys that are not on the curve.
+        try { _ = new Ed448PublicKeyParameters(ed448PublicKey); }
+        catch (ArgumentException e) { throw new CryptographicException("The Ed448 public key is not a point of the curve.", e); }
         var encodedY = ed448PublicKey.ToArray();
         encodedY[56] &= 0x7F; // the top bit is the sign of x
         var y = new BigInteger(encodedY, isUnsigned: true);

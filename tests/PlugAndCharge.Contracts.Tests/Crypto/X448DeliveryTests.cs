@@ -35,8 +35,17 @@ public class X448DeliveryTests
         Assert.Throws<CryptographicException>(() => Ed448KeyAgreement.X448PublicKey(new byte[56]));
         var neutral = new byte[57];
         neutral[0] = 1; // y = 1: the neutral element
-        Assert.ThrowsAny<Exception>(() => Ed448KeyAgreement.X448PublicKey(neutral));
+        Assert.Throws<CryptographicException>(() => Ed448KeyAgreement.X448PublicKey(neutral));
+        // About half of all y have no x on the curve: one of the first few changed encodings is such a y.
+        var offCurve = Enumerable.Range(1, 16).Select(i => { var k = (byte[])Rfc8032Public.Clone(); k[0] ^= (byte)i; return k; }).First(k => !IsOnCurve(k));
+        Assert.Throws<CryptographicException>(() => Ed448KeyAgreement.X448PublicKey(offCurve));
         Assert.Throws<CryptographicException>(() => Ed448KeyAgreement.SecretScalar(new byte[56]));
+    }
+
+    private static bool IsOnCurve(byte[] key)
+    {
+        try { _ = new Ed448PublicKeyParameters(key); return true; }
+        catch (ArgumentException) { return false; }
     }
 
     [Fact]
