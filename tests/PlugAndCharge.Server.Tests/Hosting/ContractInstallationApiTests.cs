@@ -7,6 +7,7 @@ using PlugAndCharge.Contracts.Contracts;
 using PlugAndCharge.Contracts.Pools;
 using PlugAndCharge.Contracts.Vehicles;
 using PlugAndCharge.Core.Participants;
+using PlugAndCharge.Exi;
 using PlugAndCharge.Tests;
 using Xunit;
 
@@ -15,24 +16,18 @@ namespace PlugAndCharge.Server.Tests.Hosting;
 /// <summary>
 /// A CSMS calls POST /v1/ccp/signedContractData over mutual TLS with a car-made CertificateInstallationReq; the car
 /// accepts the answer (CPS signature to its V2G root, decrypted contract key matching the certificate). An eMSP then
-/// looks its contract up, and may not look up another provider's.
+/// looks its contract up, and may not look up another provider's. The same for a car with EVerest's provisioning key and
+/// OEM chain, and for ISO 15118-20 cars of both key families.
 /// </summary>
 public sealed class ContractInstallationApiTests(ServiceFixture f) : IClassFixture<ServiceFixture>
 {
     [Fact]
     public async Task A_csms_gets_a_signed_installation_response_the_car_accepts()
     {
-        var contracts = f.App.Services.GetRequiredService<ContractServices>();
-        async Task<Org.BouncyCastle.X509.X509Certificate> Root(string id, RootType type, string? owner, string[]? wmis)
-        {
-            var cert = (await f.Ca.Authorities.GetAsync(id)).Certificate;
-            try { await contracts.Roots.AddAsync(cert.GetEncoded(), type, owner, wmis, "test"); }
-            catch (ContractException e) when (e.Error == ContractError.AlreadyExists) { } // the other test of the class added it
-            return cert;
-        }
-        var v2g = await Root("iso2-v2g-root", RootType.V2G, null, null);
-        await Root("iso2-mo-root", RootType.MO, null, null);
-        await Root("iso2-oem-root", RootType.OEM, "oem-1", ["WMZ"]);
+        var contracts = Contracts;
+        var v2g = await RootAsync("iso2-v2g-root", RootType.V2G, null, null);
+        await RootAsync("iso2-mo-root", RootType.MO, null, null);
+        await RootAsync("iso2-oem-root", RootType.OEM, "oem-1", ["WMZ"]);
         using var car = await VehicleSimulator.CreateAsync(f.Ca, "iso2-oem-subca2", "WMZ00000000000001", [v2g]);
         await contracts.Vehicles.AddAsync("oem-1", new ProvisioningCertificateUpload(car.ProvisioningCertificate, car.ProvisioningSubCas[0], car.ProvisioningSubCas[1]), "test");
         var contract = await contracts.Contracts.BindAsync(new ContractOwner("emsp-ccp", ["DE1CC"]), new ContractBinding { Pcid = car.Pcid }, "test");
@@ -78,7 +73,7 @@ public sealed class ContractInstallationApiTests(ServiceFixture f) : IClassFixtu
     [Fact]
     public async Task A_car_with_EVerests_provisioning_key_and_OEM_chain_installs_through_the_API()
     {
-        var contracts = f.App.Services.GetRequiredService<ContractServices>();
+        var contracts = Contracts;
         var pki = TestPaths.Shared("vectors/everest_aux_pki");
         var dir = OpenSsl.TempDir();
         try
@@ -92,14 +87,9 @@ public sealed class ContractInstallationApiTests(ServiceFixture f) : IClassFixtu
             Run("pkcs8", "-topk8", "-nocrypt", "-in", $"{pki}/client/oem/OEM_LEAF.key", "-passin", "pass:123456", "-out", $"{dir}/car.p8");
             byte[] Der(string pem) => System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPem(File.ReadAllText(pem)).RawData;
 
-            var v2g = (await f.Ca.Authorities.GetAsync("iso2-v2g-root")).Certificate;
-            foreach (var (der, type, owner, wmis) in new[] { (v2g.GetEncoded(), RootType.V2G, (string?)null, (string[]?)null),
-                         ((await f.Ca.Authorities.GetAsync("iso2-mo-root")).Certificate.GetEncoded(), RootType.MO, null, null),
-                         (Der($"{pki}/ca/oem/OEM_ROOT_CA.pem"), RootType.OEM, "oem-everest", new[] { "WMV" }) })
-            {
-                try { await contracts.Roots.AddAsync(der, type, owner, wmis, "test"); }
-                catch (ContractException e) when (e.Error == ContractError.AlreadyExists) { }
-            }
+            var v2g = await RootAsync("iso2-v2g-root", RootType.V2G, null, null);
+            await RootAsync("iso2-mo-root", RootType.MO, null, null);
+            await AddRootAsync(Der($"{pki}/ca/oem/OEM_ROOT_CA.pem"), RootType.OEM, "oem-everest", ["WMV"]);
             var key = System.Security.Cryptography.ECDsa.Create();
             key.ImportFromPem(File.ReadAllText($"{dir}/car.p8"));
             using var car = new VehicleSimulator(key, File.ReadAllBytes($"{dir}/car.der"), [Der($"{pki}/ca/oem/OEM_SUB_CA2.pem"), Der($"{pki}/ca/oem/OEM_SUB_CA1.pem")], [v2g]);
@@ -126,5 +116,59 @@ public sealed class ContractInstallationApiTests(ServiceFixture f) : IClassFixtu
             var (code, output) = OpenSsl.Run(args);
             Assert.True(code == 0, $"openssl {args[0]}: {output}");
         }
+    }
+
+    private static int _cars;
+
+    /// <summary>
+    /// ISO 15118-20 the same way: a P-521 car gets ECDHCurve SECP521; an Ed448 car signs with Ed448 and gets X448.
+    /// </summary>
+    [Theory]
+    [InlineData(false, "SECP521")]
+    [InlineData(true, "X448")]
+    public async Task A_csms_gets_a_20_installation_response_the_car_accepts(bool ed448, string curve)
+    {
+        var contracts = Contracts;
+        var v2g = await RootAsync("iso20-v2g-root", RootType.V2G, null, null);
+        await RootAsync("iso20-mo-root", RootType.MO, null, null);
+        await RootAsync("iso20-oem-root", RootType.OEM, "oem-20", ["WMT"]);
+        using var car = await VehicleSimulator.CreateAsync(f.Ca, "iso20-oem-subca2", $"WMT{Interlocked.Increment(ref _cars):D14}", [v2g], ed448);
+        await contracts.Vehicles.AddAsync("oem-20", new ProvisioningCertificateUpload(car.ProvisioningCertificate, car.ProvisioningSubCas[0], car.ProvisioningSubCas[1]), "test");
+        var contract = await contracts.Contracts.BindAsync(new ContractOwner("emsp-20", ["DE2TT"]), new ContractBinding { Pcid = car.Pcid }, "test");
+
+        using (var admin = f.Client(f.AdminCertificate))
+            await admin.PostAsJsonAsync("/v1/participants", new { id = "cpo-20", role = "Cpo", identities = new[] { "DEC20" } }); // 409 on the second run: fine
+        using var csms = f.Client(await f.IssueClientCertificateAsync("cpo-20"));
+        var response = await csms.PostAsJsonAsync("/v1/ccp/signedContractData", new
+        {
+            certificateInstallationReq = Convert.ToBase64String(car.BuildIso20InstallationRequest()), xsdMsgDefNamespace = IsoStandard.Iso15118_20.Namespace(),
+        });
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var messageDef = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("CCPResponse").GetProperty("emaidContent")[0].GetProperty("messageDef");
+        var exi = Convert.FromBase64String(messageDef.GetProperty("certificateInstallationRes").GetString()!);
+        var (installed, remaining) = car.AcceptIso20Response(exi);
+        using (installed)
+        {
+            Assert.Equal(contract.Emaid, installed.Emaid);
+            Assert.Equal(0, remaining);
+        }
+        Assert.Equal(curve, ExiSchema.Iso20.Decode(exi).Descendant("ECDHCurve")!.Text);
+    }
+
+    private ContractServices Contracts => f.App.Services.GetRequiredService<ContractServices>();
+
+    /// <summary>Puts one of the development roots in the pool.</summary>
+    private async Task<Org.BouncyCastle.X509.X509Certificate> RootAsync(string id, RootType type, string? owner, string[]? wmis)
+    {
+        var cert = (await f.Ca.Authorities.GetAsync(id)).Certificate;
+        await AddRootAsync(cert.GetEncoded(), type, owner, wmis);
+        return cert;
+    }
+
+    /// <summary>Adds a root once: the tests of the class share one service.</summary>
+    private async Task AddRootAsync(byte[] der, RootType type, string? owner, string[]? wmis)
+    {
+        try { await Contracts.Roots.AddAsync(der, type, owner, wmis, "test"); }
+        catch (ContractException e) when (e.Error == ContractError.AlreadyExists) { }
     }
 }
