@@ -1,8 +1,6 @@
 using System.Numerics;
 using System.Security.Cryptography;
-using Org.BouncyCastle.Crypto.Parameters;
 using Org.BouncyCastle.X509;
-using PlugAndCharge.Contracts.Signing;
 using PlugAndCharge.Exi;
 using PlugAndCharge.Pki.Validation;
 
@@ -39,12 +37,8 @@ internal static class InstallationSupport
     {
         if (signedId == null) throw new InstallationRefusal(InstallationResult.SignatureInvalid, "The signed element carries no Id.");
         IExiSignatureAlgorithm verifier;
-        try
-        {
-            verifier = signer.GetPublicKey() is Ed448PublicKeyParameters ed ? Ed448ExiSignature.Verifier(ed)
-                : new EcdsaExiSignatureAlgorithm(keys.VerificationKey(signer), canSign: false);
-        }
-        catch (Exception e) when (e is CryptographicException or ArgumentException)
+        try { verifier = keys.ExiVerifier(signer); }
+        catch (Exception e) when (e is CryptographicException or ArgumentException or ContractException)
         {
             throw new InstallationRefusal(InstallationResult.Unsupported, "The signer's key is not an ECDSA P-256/P-521 or Ed448 key: " + e.Message);
         }

@@ -38,6 +38,15 @@ public sealed class ParsedCertificates(int capacity = 4096)
             return k;
         }).PublicKey;
 
+    /// <summary>
+    /// A verifier of EXI signatures made with the certificate's key: ECDSA (P-256, P-521) through
+    /// <see cref="VerificationKey"/>, or Ed448. Throws CryptographicException for other keys.
+    /// </summary>
+    public PlugAndCharge.Exi.IExiSignatureAlgorithm ExiVerifier(X509Certificate certificate) =>
+        CertificateFacts.KeyAlgorithmOf(certificate) == Pki.Keys.KeyAlgorithm.Ed448
+            ? Signing.Ed448ExiSignature.Verifier(certificate.SubjectPublicKeyInfo)
+            : new PlugAndCharge.Exi.EcdsaExiSignatureAlgorithm(VerificationKey(certificate), canSign: false);
+
     /// <summary>The certificate's ECDSA public key for verification, imported once per parsed certificate.</summary>
     public System.Security.Cryptography.ECDsa VerificationKey(X509Certificate certificate) =>
         _verifiers.GetValue(certificate, c =>

@@ -62,6 +62,7 @@ public sealed class VehicleRejectedResponseException(string responseCode, string
 public sealed class VehicleSimulator : IDisposable
 {
     private readonly ChainValidator _validator = new();
+    private readonly ParsedCertificates _keys = new(64);
     private readonly ECDsa? _ecKey;
 
     /// <summary>The EC provisioning key (P-256 for -2, P-521 for -20).</summary>
@@ -280,14 +281,7 @@ public sealed class VehicleSimulator : IDisposable
             Leaf = leaf, Intermediates = subs, TrustAnchors = TrustedV2GRoots, At = DateTimeOffset.UtcNow, Iso15118 = new Iso15118Rules(),
         });
         if (!path.IsValid) throw new VehicleRejectedResponseException(code, $"The CPS chain does not lead to a trusted V2G root: {path.Reason} ({path.Detail}).");
-        ExiSignatureCheck check;
-        if (leaf.GetPublicKey() is Ed448PublicKeyParameters ed) check = ExiSignature.Verify(schema, message, Ed448ExiSignature.Verifier(ed));
-        else
-        {
-            using var key = ECDsa.Create();
-            key.ImportSubjectPublicKeyInfo(leaf.SubjectPublicKeyInfo.GetEncoded(), out _);
-            check = ExiSignature.Verify(schema, message, key);
-        }
+        var check = ExiSignature.Verify(schema, message, _keys.ExiVerifier(leaf));
         if (!check.IsValid) throw new VehicleRejectedResponseException(code, "The CPS signature does not verify: " + check);
         var covered = check.References.Select(r => r.Uri).ToHashSet();
         if (!expectedRefs.All(covered.Contains)) throw new VehicleRejectedResponseException(code, "The signature does not cover every contract element.");

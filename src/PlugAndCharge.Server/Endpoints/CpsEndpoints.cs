@@ -52,7 +52,7 @@ public static class CpsEndpoints
         {
             if (string.IsNullOrWhiteSpace(body.Emaid) || string.IsNullOrWhiteSpace(body.Pcid)) return Problems.BadRequest("emaid and pcid are required.");
             if (body.SubscriptionUrl != null)
-                return Results.Problem(statusCode: 501, title: "Not implemented", detail: "subscriptionUrl is not supported: register a webhook endpoint (OEMs) or poll GET /v1/contracts/{emaid}.");
+                return Problems.NotImplemented("subscriptionUrl is not supported: register a webhook endpoint (OEMs) or poll GET /v1/contracts/{emaid}.");
             var emaid = Scopes.ParseEmaid(contracts, body.Emaid);
             var owner = await Scopes.EmspOwnerAsync(http, emaid.ProviderPrefix);
             var standard = body.XsdMsgDefNamespace == null ? (IsoStandard?)null : IsoStandards.FromNamespace(body.XsdMsgDefNamespace);
@@ -103,8 +103,7 @@ public static class CpsEndpoints
     {
         if (body.ContractData is not { } data)
             return body.SignedContractDataXML != null
-                ? Results.Problem(statusCode: 501, title: "Not implemented",
-                    detail: "Storing contract data signed by another CPS (signedContractDataXML) is not supported: send contractData and our CPS signs it.")
+                ? Problems.NotImplemented("Storing contract data signed by another CPS (signedContractDataXML) is not supported: send contractData and our CPS signs it.")
                 : Problems.BadRequest("contractData is required.");
         if (storeRequired && string.IsNullOrWhiteSpace(body.Pcid)) return Problems.BadRequest("pcid is required: the signed data is stored for that vehicle.");
         if (Pem.DecodeChain(("contractData.contractCertificate", data.ContractCertificate), ("contractData.contractSubCa2Certificate", data.ContractSubCa2Certificate),

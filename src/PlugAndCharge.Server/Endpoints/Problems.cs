@@ -11,6 +11,8 @@ public static class Problems
     public static IResult BadRequest(string detail) => Results.Problem(statusCode: 400, title: "Bad request", detail: detail);
     public static IResult Forbidden(string detail) => Results.Problem(statusCode: 403, title: "Forbidden", detail: detail);
     public static IResult NotFound(string detail) => Results.Problem(statusCode: 404, title: "Not found", detail: detail);
+    public static IResult Conflict(string detail) => Results.Problem(statusCode: 409, title: "Conflict", detail: detail);
+    public static IResult NotImplemented(string detail) => Results.Problem(statusCode: 501, title: "Not implemented", detail: detail);
 
     /// <summary>Domain exceptions become 4xx problem details; anything else stays a 500 with no internals.</summary>
     public static async ValueTask<bool> TryWriteAsync(HttpContext http, Exception e)

@@ -42,10 +42,7 @@ internal static class Scopes
         if (!me.IsAdmin) return Owner(me);
         if (string.IsNullOrWhiteSpace(providerPrefix))
             throw new ContractException(ContractError.Malformed, "The hub operator acts for an eMSP: name its provider ID (providerId) or an EMAID under it.");
-        var emsp = (await http.RequestServices.GetRequiredService<IParticipantStore>().ListAsync(http.RequestAborted))
-            .FirstOrDefault(p => p.Role == ParticipantRole.Emsp && !p.Disabled && p.Owns(providerPrefix))
-            ?? throw new ContractException(ContractError.Malformed, $"No eMSP participant owns provider ID {ParticipantIdentities.Normalize(providerPrefix)}.");
-        return Owner(emsp);
+        return Owner(await OwnerOfAsync(http, ParticipantRole.Emsp, providerPrefix, $"provider ID {ParticipantIdentities.Normalize(providerPrefix)}"));
     }
 
     /// <summary>The OEM scope of a call about a vehicle: the caller's id when the PCID's WMI is one of its own; null (anyone) for the hub operator.</summary>
@@ -61,11 +58,14 @@ internal static class Scopes
     public static async Task<string> OemOwnerAsync(HttpContext http, Pcid pcid)
     {
         if (OemScope(http, pcid) is { } me) return me;
-        var oem = (await http.RequestServices.GetRequiredService<IParticipantStore>().ListAsync(http.RequestAborted))
-            .FirstOrDefault(p => p.Role == ParticipantRole.Oem && !p.Disabled && p.Owns(pcid.Wmi))
-            ?? throw new ContractException(ContractError.Malformed, $"No OEM participant owns WMI {pcid.Wmi}.");
-        return oem.Id;
+        return (await OwnerOfAsync(http, ParticipantRole.Oem, pcid.Wmi, $"WMI {pcid.Wmi}")).Id;
     }
+
+    /// <summary>The enabled participant of <paramref name="role"/> that owns <paramref name="identity"/> (provider ID or WMI).</summary>
+    private static async Task<Participant> OwnerOfAsync(HttpContext http, ParticipantRole role, string identity, string what) =>
+        (await http.RequestServices.GetRequiredService<IParticipantStore>().ListAsync(http.RequestAborted))
+            .FirstOrDefault(p => p.Role == role && !p.Disabled && p.Owns(identity))
+        ?? throw new ContractException(ContractError.Malformed, $"No {(role == ParticipantRole.Oem ? "OEM" : "eMSP")} participant owns {what}.");
 
     private static ContractOwner Owner(Participant p) => new(p.Id, p.Identities);
 

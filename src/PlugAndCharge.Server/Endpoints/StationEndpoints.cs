@@ -130,7 +130,7 @@ public static class StationEndpoints
             PasswordHash = passwordHash, SerialNumber = body.SerialNumber, RegisteredAt = clock.GetUtcNow(),
         };
         if (!await store.AddAsync(station, http.RequestAborted))
-            return Results.Problem(statusCode: 409, title: "Conflict", detail: $"Station '{station.StationId}' is already registered.");
+            return Problems.Conflict($"Station '{station.StationId}' is already registered.");
         await ca.Audit.AppendAsync(new AuditEvent(ParticipantEndpoints.Actor(http), "ocpp.station.register", Subject(station.StationId), new Dictionary<string, string>
         {
             ["cpo"] = cpoId, ["organization"] = organization, ["securityProfile"] = ((int)station.SecurityProfile).ToString(System.Globalization.CultureInfo.InvariantCulture),

@@ -26,7 +26,7 @@ public static class WebhookApiEndpoints
             if (string.IsNullOrWhiteSpace(body.Url) || !Uri.TryCreate(body.Url, UriKind.Absolute, out var url)) return Problems.BadRequest("url must be an absolute http(s) URL.");
             if (body.EnabledEvents is not { Count: > 0 }) return Problems.BadRequest($"enabledEvents is required (events sent here: {string.Join(", ", WebhookEvents.All)}).");
             if (body.Status != null && !body.Status.Equals("enabled", StringComparison.OrdinalIgnoreCase))
-                return Results.Problem(statusCode: 501, title: "Not implemented", detail: "Endpoints are created enabled; disable one afterwards with PUT {\"status\": \"disabled\"}.");
+                return Problems.NotImplemented("Endpoints are created enabled; disable one afterwards with PUT {\"status\": \"disabled\"}.");
             var owner = Owner(http, ownerId);
             if (owner == null) return Problems.BadRequest("The hub operator names the OEM the endpoint is for (?ownerId=).");
             var created = await contracts.Webhooks.CreateAsync(owner, url, body.EnabledEvents, body.Description, ParticipantEndpoints.Actor(http), http.RequestAborted);
