@@ -66,7 +66,7 @@ public sealed class ContractServices
     /// <summary>Everything in memory (tests, benchmarks, the demo), over an in-memory CA.</summary>
     public static ContractServices InMemory(CertificateAuthorityServices ca, ContractOptions options, TimeProvider? clock = null)
     {
-        var store = new InMemoryContractStore(ca.Audit);
+        var store = new InMemoryContractStore(ca.Audit, ca.Certificates);
         return new ContractServices(ca, store, store, store, store, options, clock);
     }
 }

@@ -16,14 +16,12 @@ public sealed class PostgresPkiStore : ICertificateAuthorityStore, ICertificateS
     private readonly NpgsqlDataSource _db;
     private readonly TimeProvider _clock;
     private readonly GroupCommitQueue<(CertificateRecord Cert, AuditEvent Audit), bool> _issued;
-    private readonly GroupCommitQueue<SerialReservation, bool> _reservations;
 
     public PostgresPkiStore(NpgsqlDataSource db, TimeProvider? clock = null)
     {
         _db = db;
         _clock = clock ?? TimeProvider.System;
         _issued = new GroupCommitQueue<(CertificateRecord, AuditEvent), bool>(CommitIssuedAsync);
-        _reservations = new GroupCommitQueue<SerialReservation, bool>(CommitReservationsAsync);
     }
 
     private async Task InTransactionAsync(Func<NpgsqlConnection, NpgsqlTransaction, Task> work, CancellationToken ct)
@@ -127,30 +125,17 @@ public sealed class PostgresPkiStore : ICertificateAuthorityStore, ICertificateS
         c.ExecuteAsync("insert into certificates(issuer_id, serial, profile_id, subject, status, not_before, not_after, der, sha256) values (@IssuerId, @Serial, @ProfileId, @Subject, @Status, @NotBefore, @NotAfter, @Der, @Sha256)",
             new { r.IssuerId, r.Serial, r.ProfileId, r.Subject, Status = r.Status.ToString(), NotBefore = r.NotBefore.UtcDateTime, NotAfter = r.NotAfter.UtcDateTime, r.Der, r.Sha256 }, tx);
 
-    private sealed record SerialReservation(string IssuerId, string Serial, string ProfileId, string Subject);
-
-    public Task<bool> ReserveSerialAsync(string issuerId, string serial, string profileId, string subject, CancellationToken ct = default) =>
-        _reservations.EnqueueAsync(new SerialReservation(issuerId, serial, profileId, subject));
-
     /// <summary>
-    /// Reserves a batch of serials in one statement: the unique (issuer, serial) key decides, and the rows it
-    /// returns are the reservations that won; any other is a collision its caller retries with a new serial.
+    /// Reserves serials in one statement: the unique (issuer, serial) key decides, and the rows it returns are the
+    /// reservations that won; any other is a collision its caller replaces with a new serial.
     /// </summary>
-    private async Task<IReadOnlyList<bool>> CommitReservationsAsync(IReadOnlyList<SerialReservation> batch)
+    public async Task<IReadOnlyList<string>> ReserveSerialsAsync(string issuerId, IReadOnlyList<string> serials, CancellationToken ct = default)
     {
-        await using var conn = await _db.OpenConnectionAsync();
-        var won = (await conn.QueryAsync<(string IssuerId, string Serial)>(
+        await using var conn = await _db.OpenConnectionAsync(ct);
+        return (await conn.QueryAsync<string>(new CommandDefinition(
             "insert into certificates(issuer_id, serial, profile_id, subject, status) " +
-            "select i, s, p, subj, 'Reserved' from unnest(@issuers, @serials, @profiles, @subjects) as r(i, s, p, subj) " +
-            "on conflict do nothing returning issuer_id, serial",
-            new
-            {
-                issuers = batch.Select(b => b.IssuerId).ToArray(), serials = batch.Select(b => b.Serial).ToArray(),
-                profiles = batch.Select(b => b.ProfileId).ToArray(), subjects = batch.Select(b => b.Subject).ToArray(),
-            })).ToHashSet();
-        // Two items of one batch with the same serial: only the first may claim the row the statement inserted.
-        var claimed = new HashSet<(string, string)>();
-        return batch.Select(b => won.Contains((b.IssuerId, b.Serial)) && claimed.Add((b.IssuerId, b.Serial))).ToList();
+            "select @issuerId, s, '', '', 'Reserved' from unnest(@serials) as r(s) on conflict do nothing returning serial",
+            new { issuerId, serials = serials.Distinct().ToArray() }, cancellationToken: ct))).ToList();
     }
 
     public Task RecordIssuedAsync(CertificateRecord certificate, AuditEvent audit, CancellationToken ct = default) => _issued.EnqueueAsync((certificate, audit));
@@ -164,24 +149,37 @@ public sealed class PostgresPkiStore : ICertificateAuthorityStore, ICertificateS
         await InTransactionAsync(async (c, tx) =>
         {
             await using var commands = new NpgsqlBatch(c, tx);
-            var update = new NpgsqlBatchCommand(
-                "update certificates c set status = 'Valid', not_before = u.nb, not_after = u.na, der = u.der, sha256 = u.sha " +
-                "from unnest($1, $2, $3, $4, $5, $6) as u(i, s, nb, na, der, sha) " +
-                "where c.issuer_id = u.i and c.serial = u.s and c.status = 'Reserved'")
-            {
-                Parameters =
-                {
-                    new() { Value = batch.Select(b => b.Cert.IssuerId).ToArray() }, new() { Value = batch.Select(b => b.Cert.Serial).ToArray() },
-                    new() { Value = batch.Select(b => b.Cert.NotBefore.UtcDateTime).ToArray() }, new() { Value = batch.Select(b => b.Cert.NotAfter.UtcDateTime).ToArray() },
-                    new() { Value = batch.Select(b => b.Cert.Der!).ToArray() }, new() { Value = batch.Select(b => b.Cert.Sha256!).ToArray() },
-                },
-            };
+            var update = IssuedUpdate(batch.Select(b => b.Cert).ToList());
             commands.BatchCommands.Add(update);
             var head = await PostgresAuditWriter.ExecuteThenLockAsync(commands);
-            if (update.RecordsAffected != batch.Count) throw new PkiException(PkiError.SerialCollision, "A certificate was recorded for a serial that was not reserved.");
+            CheckIssuedUpdate(update, batch.Count);
             await PostgresAuditWriter.InsertAsync(c, tx, head, batch.Select(b => b.Audit).ToList(), _clock);
         }, CancellationToken.None);
         return batch.Select(_ => true).ToList();
+    }
+
+    /// <summary>
+    /// The statement that turns reserved serials into issued certificates, for this store and for a store that records
+    /// a certificate in one transaction with its own change (<see cref="Pki.Issuance.PendingIssuance"/>).
+    /// </summary>
+    internal static NpgsqlBatchCommand IssuedUpdate(IReadOnlyList<CertificateRecord> certs) => new(
+        "update certificates c set status = 'Valid', profile_id = u.p, subject = u.subj, not_before = u.nb, not_after = u.na, der = u.der, sha256 = u.sha " +
+        "from unnest($1, $2, $3, $4, $5, $6, $7, $8) as u(i, s, nb, na, der, sha, p, subj) " +
+        "where c.issuer_id = u.i and c.serial = u.s and c.status = 'Reserved'")
+    {
+        Parameters =
+        {
+            new() { Value = certs.Select(x => x.IssuerId).ToArray() }, new() { Value = certs.Select(x => x.Serial).ToArray() },
+            new() { Value = certs.Select(x => x.NotBefore.UtcDateTime).ToArray() }, new() { Value = certs.Select(x => x.NotAfter.UtcDateTime).ToArray() },
+            new() { Value = certs.Select(x => x.Der!).ToArray() }, new() { Value = certs.Select(x => x.Sha256!).ToArray() },
+            new() { Value = certs.Select(x => x.ProfileId).ToArray() }, new() { Value = certs.Select(x => x.Subject).ToArray() },
+        },
+    };
+
+    /// <summary>After <see cref="IssuedUpdate"/> ran: every serial must have been reserved and unused.</summary>
+    internal static void CheckIssuedUpdate(NpgsqlBatchCommand update, int expected)
+    {
+        if (update.RecordsAffected != expected) throw new PkiException(PkiError.SerialCollision, "A certificate was recorded for a serial that was not reserved.");
     }
 
     public Task RecordFailedAsync(string issuerId, string serial, AuditEvent audit, CancellationToken ct = default) =>
@@ -254,7 +252,6 @@ public sealed class PostgresPkiStore : ICertificateAuthorityStore, ICertificateS
 
     public async ValueTask DisposeAsync()
     {
-        await _reservations.DisposeAsync();
         await _issued.DisposeAsync();
     }
 }

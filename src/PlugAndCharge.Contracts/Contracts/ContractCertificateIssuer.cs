@@ -12,9 +12,10 @@ namespace PlugAndCharge.Contracts.Contracts;
 
 /// <summary>
 /// A hub-issued contract certificate and its private key, in clear only for the response being built: the EC scalar D
-/// (P-256, P-521) or the 57-byte RFC 8032 Ed448 private key.
+/// (P-256, P-521) or the 57-byte RFC 8032 Ed448 private key. <see cref="Issuance"/> is the CA's record of it, stored with
+/// the contract in one transaction (<see cref="Stores.IContractStore.RecordCertificateAsync"/>).
 /// </summary>
-public sealed record IssuedContractCertificate(ContractCertificate Certificate, byte[] PrivateKey);
+public sealed record IssuedContractCertificate(ContractCertificate Certificate, byte[] PrivateKey, PendingIssuance Issuance);
 
 /// <summary>
 /// Issues contract certificates from our MO Sub-CA 2 (profile iso2/contract or iso20/contract) with a key pair generated
@@ -41,11 +42,12 @@ public sealed class ContractCertificateIssuer(CertificateIssuer issuer, Contract
         try
         {
             var subject = new X509Name(new[] { X509Name.CN, X509Name.O, X509Name.DC }, new[] { contract.Emaid, options.ContractOrganization, "MO" });
-            var issued = await issuer.IssueAsync(new IssuanceRequest
+            var pending = await issuer.SignAsync(new IssuanceRequest
             {
                 ProfileId = profile, IssuerId = issuerId, PublicKey = publicKey,
                 Subject = subject, Validity = options.ContractCertificateValidity, Actor = actor,
             }, ct);
+            var issued = pending.Issued;
             var chain = issued.IssuerChain;
             var certificate = new ContractCertificate
             {
@@ -55,7 +57,7 @@ public sealed class ContractCertificateIssuer(CertificateIssuer issuer, Contract
                 NotBefore = issued.Record.NotBefore, NotAfter = issued.Record.NotAfter, KeyAlgorithm = algorithm,
                 WrappedPrivateKey = protector.Protect(privateKey, contract.Id, contract.Emaid),
             };
-            return new IssuedContractCertificate(certificate, privateKey);
+            return new IssuedContractCertificate(certificate, privateKey, pending);
         }
         catch
         {
@@ -81,6 +83,10 @@ public sealed class ContractCertificateIssuer(CertificateIssuer issuer, Contract
         using var key = ECDsa.Create(curve);
         return (SubjectPublicKeyInfo.GetInstance(key.ExportSubjectPublicKeyInfo()), key.ExportParameters(true).D!);
     }
+
+    /// <summary>Records a certificate that could not be stored with its contract as Failed (audited).</summary>
+    public Task AbandonAsync(IssuedContractCertificate issued, string actor, string reason) =>
+        issuer.AbandonAsync(issued.Issuance, actor, reason, CancellationToken.None);
 
     /// <summary>The clear private key of a stored hub-issued certificate (caller zeroes it after use).</summary>
     public byte[] Unwrap(Contract contract) =>

@@ -84,10 +84,22 @@ public sealed class ContractRegistry(
             return (contract, certificates.Unwrap(contract));
         var issued = await certificates.IssueAsync(contract, actor, keyAlgorithm, ct);
         var updated = contract with { Certificate = issued.Certificate, UpdatedAt = now };
-        await store.RecordCertificateAsync(contract.Id, issued.Certificate, null, now, new AuditEvent(actor, "contract.certificate", contract.Emaid, new Dictionary<string, string>
+        try
         {
-            ["contract"] = contract.Id.ToString(), ["issuer"] = issued.Certificate.IssuerId ?? "", ["serial"] = issued.Certificate.Serial,
-        }), [ContractWebhookPayloads.For(WebhookEvents.ContractUpdated, updated, now)], ct);
+            // The CA's record of the certificate and the contract's link to it commit together.
+            await store.RecordCertificateAsync(contract.Id, issued.Certificate, null, now, new AuditEvent(actor, "contract.certificate", contract.Emaid, new Dictionary<string, string>
+            {
+                ["contract"] = contract.Id.ToString(), ["issuer"] = issued.Certificate.IssuerId ?? "", ["serial"] = issued.Certificate.Serial,
+            }), [ContractWebhookPayloads.For(WebhookEvents.ContractUpdated, updated, now)], issued.Issuance, ct);
+        }
+        catch (Exception e)
+        {
+            CryptographicOperations.ZeroMemory(issued.PrivateKey);
+            // Best effort: when the database is what failed, the serial simply stays Reserved (never reused).
+            try { await certificates.AbandonAsync(issued, actor, e.Message); }
+            catch (Exception) when (e is System.Data.Common.DbException or TimeoutException) { }
+            throw;
+        }
         return (updated, issued.PrivateKey);
     }
 

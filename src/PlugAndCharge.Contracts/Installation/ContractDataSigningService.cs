@@ -80,7 +80,7 @@ public sealed class ContractDataSigningService(
                 throw new ContractException(ContractError.AlreadyExists, $"An active contract {emaid} exists for another vehicle or made by the hub.");
             var updated = existing with { Certificate = certificate, SignedData = response, UpdatedAt = now };
             await contracts.RecordCertificateAsync(existing.Id, certificate, response, now, audit,
-                [ContractWebhookPayloads.For(WebhookEvents.ContractUpdated, updated, now, signer.RootFingerprint, CertificateFacts.CommonName(signer.Root))], ct);
+                [ContractWebhookPayloads.For(WebhookEvents.ContractUpdated, updated, now, signer.RootFingerprint, CertificateFacts.CommonName(signer.Root))], ct: ct);
         }
         else
         {

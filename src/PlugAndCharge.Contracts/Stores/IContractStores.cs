@@ -1,3 +1,4 @@
+using PlugAndCharge.Pki.Issuance;
 using PlugAndCharge.Contracts.Contracts;
 using PlugAndCharge.Contracts.Pools;
 using PlugAndCharge.Contracts.Webhooks;
@@ -47,7 +48,12 @@ public interface IContractStore
     Task<(ProvisioningCertificate? Vehicle, IReadOnlyList<Contract> Contracts)> GetInstallationContextAsync(string pcid, CancellationToken ct = default);
     Task SetDefaultAsync(string pcid, Guid contractId, AuditEvent audit, IReadOnlyList<WebhookEvent> events, CancellationToken ct = default);
     /// <summary>Records a (new) contract certificate; the hot path of installation, so implementations may group-commit.</summary>
-    Task RecordCertificateAsync(Guid contractId, ContractCertificate certificate, byte[]? signedData, DateTimeOffset at, AuditEvent audit, IReadOnlyList<WebhookEvent> events, CancellationToken ct = default);
+    /// <summary>
+    /// Links a contract to its (new) certificate; with <paramref name="issuance"/> (a hub-issued certificate) also stores
+    /// the CA's record and audit entry of it in the same transaction.
+    /// </summary>
+    Task RecordCertificateAsync(Guid contractId, ContractCertificate certificate, byte[]? signedData, DateTimeOffset at, AuditEvent audit, IReadOnlyList<WebhookEvent> events,
+        PendingIssuance? issuance = null, CancellationToken ct = default);
     /// <summary>Marks the contract terminated and purges its wrapped key and signed data. False when it was not active.</summary>
     Task<bool> TerminateAsync(Guid contractId, DateTimeOffset at, string reason, AuditEvent audit, IReadOnlyList<WebhookEvent> events, CancellationToken ct = default);
 }

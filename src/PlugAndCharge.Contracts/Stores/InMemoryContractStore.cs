@@ -1,12 +1,13 @@
 using PlugAndCharge.Contracts.Contracts;
 using PlugAndCharge.Contracts.Pools;
 using PlugAndCharge.Contracts.Webhooks;
+using PlugAndCharge.Pki.Issuance;
 using PlugAndCharge.Pki.Stores;
 
 namespace PlugAndCharge.Contracts.Stores;
 
 /// <summary>All contract stores in process memory (tests, benchmarks, demos), audited through the given log.</summary>
-public sealed class InMemoryContractStore(IAuditLog audit) : IRootCertificateStore, IProvisioningCertificateStore, IContractStore, IWebhookStore
+public sealed class InMemoryContractStore(IAuditLog audit, ICertificateStore certificates) : IRootCertificateStore, IProvisioningCertificateStore, IContractStore, IWebhookStore
 {
     private readonly Lock _lock = new();
     private readonly Dictionary<Guid, RootCertificate> _roots = [];
@@ -143,8 +144,13 @@ public sealed class InMemoryContractStore(IAuditLog audit) : IRootCertificateSto
         await audit.AppendAsync(e, ct);
     }
 
-    public async Task RecordCertificateAsync(Guid contractId, ContractCertificate certificate, byte[]? signedData, DateTimeOffset at, AuditEvent e, IReadOnlyList<WebhookEvent> events, CancellationToken ct = default)
+    public async Task RecordCertificateAsync(Guid contractId, ContractCertificate certificate, byte[]? signedData, DateTimeOffset at, AuditEvent e, IReadOnlyList<WebhookEvent> events,
+        PendingIssuance? issuance = null, CancellationToken ct = default)
     {
+        lock (_lock)
+            if (!_contracts.TryGetValue(contractId, out var c) || c.State != ContractState.Active)
+                throw new ContractException(ContractError.ContractTerminated, $"Contract {contractId} is not active.");
+        if (issuance != null) await certificates.RecordIssuedAsync(issuance.Issued.Record, issuance.Audit, ct);
         lock (_lock)
         {
             if (!_contracts.TryGetValue(contractId, out var c) || c.State != ContractState.Active)

@@ -20,9 +20,21 @@ public sealed class CertificateIssuer(
     PkiOptions options,
     TimeProvider clock)
 {
-    private const int SerialAttempts = 3;
+    private readonly SerialReservations _serials = new(certificates, clock);
 
+    /// <summary>Issues a certificate and stores its record with the audit entry (steps 1-7).</summary>
     public async Task<IssuedCertificate> IssueAsync(IssuanceRequest request, CancellationToken ct = default)
+    {
+        var pending = await SignAsync(request, ct);
+        await certificates.RecordIssuedAsync(pending.Issued.Record, pending.Audit, ct);
+        return pending.Issued;
+    }
+
+    /// <summary>
+    /// Steps 1-6 (everything but storing): for a caller that stores the record in one transaction with its own change (a
+    /// contract and its certificate), which saves a commit and never leaves one without the other.
+    /// </summary>
+    public async Task<PendingIssuance> SignAsync(IssuanceRequest request, CancellationToken ct = default)
     {
         // 1. Validate the request against the profile and the issuer.
         var profile = profiles.Get(request.ProfileId);
@@ -37,14 +49,9 @@ public sealed class CertificateIssuer(
             throw new PkiException(PkiError.SubjectRuleViolated, $"{profile.Id} certificates carry no subjectAltName.");
         var (notBefore, notAfter) = ValidityWindow(profile, request.Validity, ca.Certificate);
 
-        // 2. Reserve a random serial under the unique (issuer, serial) constraint before anything is signed.
+        // 2. A random serial reserved under the unique (issuer, serial) constraint before anything is signed.
         var subjectText = subject.ToString();
-        var serial = SerialNumbers.NewRandom();
-        for (var attempt = 1; !await certificates.ReserveSerialAsync(ca.Id, SerialNumbers.ToHex(serial), profile.Id, subjectText, ct); attempt++)
-        {
-            if (attempt == SerialAttempts) throw new PkiException(PkiError.SerialCollision, "Could not reserve a unique serial number.");
-            serial = SerialNumbers.NewRandom();
-        }
+        var serial = await _serials.TakeAsync(ca.Id, ct);
         var serialHex = SerialNumbers.ToHex(serial);
 
         X509Certificate certificate;
@@ -64,7 +71,7 @@ public sealed class CertificateIssuer(
             throw;
         }
 
-        // 7. Store and audit in one transaction.
+        // 7. The record and its audit entry, stored by the caller.
         var der = certificate.GetEncoded();
         var record = new CertificateRecord
         {
@@ -72,9 +79,17 @@ public sealed class CertificateIssuer(
             NotBefore = new DateTimeOffset(certificate.NotBefore, TimeSpan.Zero), NotAfter = new DateTimeOffset(certificate.NotAfter, TimeSpan.Zero),
             Der = der, Sha256 = SHA256.HashData(der), Status = CertificateStatus.Valid,
         };
-        await certificates.RecordIssuedAsync(record, new AuditEvent(request.Actor, "certificate.issue", $"{ca.Id}/{serialHex}",
-            new Dictionary<string, string> { ["profile"] = profile.Id, ["subject"] = subjectText, ["sha256"] = Convert.ToHexStringLower(record.Sha256), ["notAfter"] = record.NotAfter.ToString("O") }), ct);
-        return new IssuedCertificate(record, certificate, ca.ChainIncludingSelf);
+        var audit = new AuditEvent(request.Actor, "certificate.issue", $"{ca.Id}/{serialHex}",
+            new Dictionary<string, string> { ["profile"] = profile.Id, ["subject"] = subjectText, ["sha256"] = Convert.ToHexStringLower(record.Sha256), ["notAfter"] = record.NotAfter.ToString("O") });
+        return new PendingIssuance(new IssuedCertificate(record, certificate, ca.ChainIncludingSelf), audit);
+    }
+
+    /// <summary>Marks a signed certificate that was never stored as Failed (audited): its serial is not reused.</summary>
+    public Task AbandonAsync(PendingIssuance pending, string actor, string reason, CancellationToken ct = default)
+    {
+        var r = pending.Issued.Record;
+        return certificates.RecordFailedAsync(r.IssuerId, r.Serial, new AuditEvent(actor, "certificate.issue-failed", $"{r.IssuerId}/{r.Serial}",
+            new Dictionary<string, string> { ["profile"] = r.ProfileId, ["error"] = "NotStored", ["reason"] = reason }), ct);
     }
 
     private static (X509Name Subject, SubjectPublicKeyInfo Key) ResolveSubjectAndKey(IssuanceRequest request, CertificateProfile profile)

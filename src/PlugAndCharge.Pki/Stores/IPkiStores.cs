@@ -19,8 +19,12 @@ public interface ICertificateAuthorityStore
 /// <summary>Issued certificates: serial reservation before signing, the record after, revocation.</summary>
 public interface ICertificateStore
 {
-    /// <summary>Reserves a serial under the unique (issuer, serial) constraint; false when it is taken.</summary>
-    Task<bool> ReserveSerialAsync(string issuerId, string serial, string profileId, string subject, CancellationToken ct = default);
+    /// <summary>
+    /// Reserves serials under the unique (issuer, serial) constraint before anything is signed with them, and returns
+    /// those it reserved (a taken one is left out). A reserved row names its profile and subject once recorded.
+    /// </summary>
+    Task<IReadOnlyList<string>> ReserveSerialsAsync(string issuerId, IReadOnlyList<string> serials, CancellationToken ct = default);
+    /// <summary>Turns a reserved serial into the issued certificate (its profile, subject, validity and DER).</summary>
     Task RecordIssuedAsync(CertificateRecord certificate, AuditEvent audit, CancellationToken ct = default);
     Task RecordFailedAsync(string issuerId, string serial, AuditEvent audit, CancellationToken ct = default);
     Task<CertificateRecord?> GetAsync(string issuerId, string serial, CancellationToken ct = default);

@@ -64,10 +64,11 @@ public sealed class InMemoryPkiStore(TimeProvider clock) : ICertificateAuthority
 
     public Task<CrlRecord?> GetLatestCrlAsync(string caId, CancellationToken ct = default) { lock (_gate) return Task.FromResult(_crls.GetValueOrDefault(caId)); }
 
-    public Task<bool> ReserveSerialAsync(string issuerId, string serial, string profileId, string subject, CancellationToken ct = default)
+    public Task<IReadOnlyList<string>> ReserveSerialsAsync(string issuerId, IReadOnlyList<string> serials, CancellationToken ct = default)
     {
         lock (_gate)
-            return Task.FromResult(_certs.TryAdd((issuerId, serial), new CertificateRecord { IssuerId = issuerId, Serial = serial, ProfileId = profileId, Subject = subject, Status = CertificateStatus.Reserved }));
+            return Task.FromResult<IReadOnlyList<string>>(serials.Where(serial =>
+                _certs.TryAdd((issuerId, serial), new CertificateRecord { IssuerId = issuerId, Serial = serial, ProfileId = "", Subject = "", Status = CertificateStatus.Reserved })).ToList());
     }
 
     public Task RecordIssuedAsync(CertificateRecord certificate, AuditEvent audit, CancellationToken ct = default)

@@ -5,6 +5,7 @@ using PlugAndCharge.Contracts.Contracts;
 using PlugAndCharge.Contracts.Pools;
 using PlugAndCharge.Contracts.Stores;
 using PlugAndCharge.Contracts.Webhooks;
+using PlugAndCharge.Pki.Issuance;
 using PlugAndCharge.Pki.Keys;
 using PlugAndCharge.Pki.Stores;
 
@@ -21,7 +22,7 @@ public sealed class PostgresContractStore : IRootCertificateStore, IProvisioning
     private readonly GroupCommitQueue<CertificateUpdate, bool> _certificates;
     private readonly GroupCommitQueue<string, InstallationContext> _contexts;
 
-    private sealed record CertificateUpdate(Guid ContractId, ContractCertificate Certificate, byte[]? SignedData, DateTimeOffset At, AuditEvent Audit, IReadOnlyList<WebhookEvent> Events);
+    private sealed record CertificateUpdate(Guid ContractId, ContractCertificate Certificate, byte[]? SignedData, DateTimeOffset At, AuditEvent Audit, IReadOnlyList<WebhookEvent> Events, PendingIssuance? Issuance);
 
     public PostgresContractStore(NpgsqlDataSource db, TimeProvider? clock = null)
     {
@@ -339,13 +340,15 @@ public sealed class PostgresContractStore : IRootCertificateStore, IProvisioning
             await AuditAsync(c, tx, audit);
         }, ct);
 
-    public Task RecordCertificateAsync(Guid contractId, ContractCertificate certificate, byte[]? signedData, DateTimeOffset at, AuditEvent audit, IReadOnlyList<WebhookEvent> events, CancellationToken ct = default) =>
-        _certificates.EnqueueAsync(new CertificateUpdate(contractId, certificate, signedData, at, audit, events));
+    public Task RecordCertificateAsync(Guid contractId, ContractCertificate certificate, byte[]? signedData, DateTimeOffset at, AuditEvent audit, IReadOnlyList<WebhookEvent> events,
+        PendingIssuance? issuance = null, CancellationToken ct = default) =>
+        _certificates.EnqueueAsync(new CertificateUpdate(contractId, certificate, signedData, at, audit, events, issuance));
 
     /// <summary>
-    /// Records a batch of contract certificates with one statement per table (unnest over column arrays) and three round
-    /// trips (contracts, outbox, audit lock and head; the audit insert; the commit): the batch loop is serialized, so its
-    /// cost per item must stay small. ISO 15118 chains have at most two sub-CAs [V2G2-009].
+    /// Records a batch of contract certificates, and the CA records of those the hub just issued, with one statement per
+    /// table (unnest over column arrays) and three round trips (certificates, contracts, outbox, audit lock and head; the
+    /// audit insert; the commit): the batch loop is serialized, so its cost per item must stay small. ISO 15118 chains
+    /// have at most two sub-CAs [V2G2-009].
     /// </summary>
     private async Task<IReadOnlyList<bool>> CommitCertificatesAsync(IReadOnlyList<CertificateUpdate> batch)
     {
@@ -353,6 +356,9 @@ public sealed class PostgresContractStore : IRootCertificateStore, IProvisioning
         {
             var certs = batch.Select(b => b.Certificate).ToList();
             await using var commands = new NpgsqlBatch(c, tx);
+            var issued = batch.Where(b => b.Issuance != null).Select(b => b.Issuance!).ToList();
+            var issuedUpdate = issued.Count > 0 ? PostgresPkiStore.IssuedUpdate(issued.Select(i => i.Issued.Record).ToList()) : null;
+            if (issuedUpdate != null) commands.BatchCommands.Add(issuedUpdate);
             var update = new NpgsqlBatchCommand("""
                 update contracts k set cert_issuer_id = u.issuer, cert_serial = u.serial, cert_der = u.der, cert_sub_ca_ders = array_remove(array[u.sub2, u.sub1], null),
                     cert_not_before = u.nb, cert_not_after = u.na, cert_key_algorithm = u.alg, wrapped_private_key = u.wrapped, vehicle_encrypted_key = u.venc,
@@ -376,8 +382,10 @@ public sealed class PostgresContractStore : IRootCertificateStore, IProvisioning
             commands.BatchCommands.Add(update);
             if (OutboxInsert(batch.SelectMany(b => b.Events).ToList()) is { } outbox) commands.BatchCommands.Add(outbox);
             var head = await PostgresAuditWriter.ExecuteThenLockAsync(commands);
+            if (issuedUpdate != null) PostgresPkiStore.CheckIssuedUpdate(issuedUpdate, issued.Count);
             if (update.RecordsAffected != batch.Count) throw new ContractException(ContractError.ContractTerminated, "The contract is no longer active.");
-            await PostgresAuditWriter.InsertAsync(c, tx, head, batch.Select(b => b.Audit).ToList(), _clock);
+            // The CA's entry for a certificate precedes the contract's entry that links it.
+            await PostgresAuditWriter.InsertAsync(c, tx, head, batch.SelectMany(b => b.Issuance is { } i ? [i.Audit, b.Audit] : new[] { b.Audit }).ToList(), _clock);
         }, CancellationToken.None);
         return batch.Select(_ => true).ToList();
     }

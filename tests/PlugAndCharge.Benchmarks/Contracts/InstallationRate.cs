@@ -22,6 +22,8 @@ public static class InstallationRate
         await OfferAsync(world, rate, warmup, 0);
         var me = Process.GetCurrentProcess();
         var cpu = me.TotalProcessorTime;
+        var (pause, gen0, gen1, gen2) = (GC.GetTotalPauseDuration(), GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2));
+        var allocated = GC.GetTotalAllocatedBytes();
         var run = await OfferAsync(world, rate, seconds, rate * warmup);
         me.Refresh();
 
@@ -32,6 +34,9 @@ public static class InstallationRate
             $"achieved {done.Length / run.Elapsed.TotalSeconds:F0}/s over {run.Elapsed.TotalSeconds:F1} s");
         Console.WriteLine($"latency from scheduled start: p50 {Percentile(0.50):F1} ms, p90 {Percentile(0.90):F1} ms, p99 {Percentile(0.99):F1} ms, max {(done.Length > 0 ? Ms(done[^1]) : double.NaN):F1} ms; " +
             $"this process {(me.TotalProcessorTime - cpu).TotalMicroseconds / Math.Max(1, done.Length):F0} us CPU each");
+        Console.WriteLine($"garbage collection: {(GC.GetTotalPauseDuration() - pause).TotalMilliseconds:F0} ms paused in {GC.CollectionCount(0) - gen0} gen0, " +
+            $"{GC.CollectionCount(1) - gen1} gen1, {GC.CollectionCount(2) - gen2} gen2 collections; " +
+            $"{(GC.GetTotalAllocatedBytes() - allocated) / Math.Max(1, done.Length) / 1024} KiB allocated per installation");
         return run.Failures == 0 ? 0 : 1;
     }
 

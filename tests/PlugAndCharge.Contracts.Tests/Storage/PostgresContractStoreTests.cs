@@ -79,6 +79,39 @@ public class PostgresContractStoreTests(PostgresContractFixture fx) : IClassFixt
     }
 
     [Fact]
+    public async Task A_contract_certificate_and_the_CA_record_of_it_commit_in_one_transaction()
+    {
+        var (car, contract) = await W.VehicleWithContractAsync();
+        var outcome = await W.Services.Installation.HandleAsync(car.BuildInstallationRequest());
+        Assert.True(outcome.IsOk, outcome.Detail);
+        var linked = (await fx.Store.FindByEmaidAsync(contract.Emaid)).Single().Certificate!;
+        var record = await fx.Pki.GetAsync(linked.IssuerId!, linked.Serial);
+        Assert.Equal(Pki.Stores.CertificateStatus.Valid, record!.Status);
+        Assert.Equal("iso2/contract", record.ProfileId);
+        Assert.Contains(contract.Emaid, record.Subject);
+        Assert.Equal(linked.Der, record.Der);
+        // The CA's entry directly precedes the contract's entry that links the certificate.
+        var entries = new List<Pki.Stores.AuditEntry>();
+        await foreach (var e in fx.Pki.ReadAllAsync()) entries.Add(e);
+        var link = entries.FindLastIndex(e => e.Action == "contract.certificate" && e.Subject == contract.Emaid);
+        Assert.Equal(("certificate.issue", $"{linked.IssuerId}/{linked.Serial}"), (entries[link - 1].Action, entries[link - 1].Subject));
+
+        // A contract ended while its certificate was being signed: neither is stored, the serial is Failed and audited.
+        await W.Services.Contracts.TerminateAsync(ContractWorld.Emsp, contract.Emaid, "ended", "test");
+        await Assert.ThrowsAsync<ContractException>(() => W.Services.Contracts.EnsureCertificateAsync(contract, "test", forceNew: true, KeyAlgorithm.EcP256, default));
+        await using var conn = await fx.Db.OpenConnectionAsync();
+        var failed = await conn.QuerySingleAsync<(string Serial, byte[]? Der)>(
+            "select serial, der from certificates where issuer_id = @IssuerId and status = 'Failed'", new { linked.IssuerId });
+        Assert.Null(failed.Der);
+        var last = entries.Count;
+        entries.Clear();
+        await foreach (var e in fx.Pki.ReadAllAsync()) entries.Add(e);
+        Assert.Contains(entries.Skip(last), e => e.Action == "certificate.issue-failed" && e.Subject == $"{linked.IssuerId}/{failed.Serial}");
+        var verification = await AuditChain.VerifyAsync(fx.Pki.ReadAllAsync());
+        Assert.True(verification.Intact, verification.Detail);
+    }
+
+    [Fact]
     public async Task Termination_and_vehicle_deletion_purge_keys_in_the_database()
     {
         var (car, contract) = await W.VehicleWithContractAsync();
