@@ -51,7 +51,7 @@ public sealed class ContractServices
         Signers = new CpsSignerDirectory();
         Installation = new CertificateInstallationService(contracts, Roots, Validator, Signers, Contracts, ca.Certificates, Parsed, clock);
         Iso20Installation = new Iso20InstallationService(contracts, Roots, Validator, Signers, Contracts, Parsed, clock);
-        ContractDataSigning = new ContractDataSigningService(contracts, vehicles, Roots, Validator, Signers, Contracts, Parsed, clock);
+        ContractDataSigning = new ContractDataSigningService(contracts, vehicles, Roots, Validator, Signers, Contracts, clock);
         Webhooks = new WebhookEndpoints(webhooks, KeyProtector, clock);
     }
 

@@ -67,8 +67,9 @@ public sealed class CertificateInstallationService(
             signer = signers.Select(IsoStandard.Iso15118_2, rootIds);
 
             // 1. The vehicle's signature over the request, with its provisioning certificate.
-            var provisioning = ReadCertificate(req.Element(Iso2Names.OemProvisioningCert), "OEMProvisioningCert");
-            InstallationSupport.VerifyRequestSignature(ExiSchema.Iso2, message, req.Attribute("Id")?.Value.ToString(), provisioning, parsed);
+            var provisioning = InstallationSupport.ReadCertificate(req.Element(Iso2Names.OemProvisioningCert), "OEMProvisioningCert", null);
+            using var vehicleKey = new PresentedKey(provisioning);
+            InstallationSupport.VerifyRequestSignature(ExiSchema.Iso2, message, req.Attribute("Id")?.Value.ToString(), vehicleKey);
 
             // 2. The vehicle in the pool, its status and its chain to the OEM root.
             if (!Pcid.TryParse(CertificateFacts.CommonName(provisioning), out var parsedPcid, out var why))
@@ -84,7 +85,7 @@ public sealed class CertificateInstallationService(
 
             // 4. The default contract, its certificate (issued or reused) and its key encrypted for the vehicle.
             var contract = await DefaultContractAsync(pcid, active, ct);
-            var material = await MaterialAsync(contract, provisioning, forceNew: false, ct);
+            var material = await MaterialAsync(contract, vehicleKey, forceNew: false, ct);
             var response = await Iso2ResponseBuilder.BuildAsync(false, sessionId, "OK", signer, material, null, ct);
             return new InstallationOutcome(response, InstallationResult.Ok, "OK", contract.Emaid, pcid, "contract delivered");
         }
@@ -107,12 +108,13 @@ public sealed class CertificateInstallationService(
             var rootIds = InstallationSupport.RootIds(req.Element(Iso2Names.ListOfRootCertificateIds), Iso2Names.RootCertificateId);
             signer = signers.Select(IsoStandard.Iso15118_2, rootIds);
             var chain = req.Element(Iso2Names.ContractSignatureCertChain) ?? throw new InstallationRefusal(InstallationResult.Malformed, "No ContractSignatureCertChain.");
-            var old = ReadCertificate(chain.Element(Iso2Names.Certificate), "ContractSignatureCertChain/Certificate");
-            var oldSubs = chain.Element(Iso2Names.SubCertificates)?.Elements().Select(e => ReadCertificate(e, "SubCertificates/Certificate")).ToList() ?? [];
+            var old = InstallationSupport.ReadCertificate(chain.Element(Iso2Names.Certificate), "ContractSignatureCertChain/Certificate", null);
+            using var oldKey = new PresentedKey(old);
+            var oldSubs = chain.Element(Iso2Names.SubCertificates)?.Elements().Select(e => InstallationSupport.ReadCertificate(e, "SubCertificates/Certificate", parsed)).ToList() ?? [];
             emaidText = req.Element(Iso2Names.Emaid)?.Text;
 
             // 1. Signed with the installed contract key [V2G2-... the update request is signed by the contract certificate].
-            InstallationSupport.VerifyRequestSignature(ExiSchema.Iso2, message, req.Attribute("Id")?.Value.ToString(), old, parsed);
+            InstallationSupport.VerifyRequestSignature(ExiSchema.Iso2, message, req.Attribute("Id")?.Value.ToString(), oldKey);
             if (!Emaid.TryParse(emaidText, IdentifierStrictness.Lenient, out var emaid, out var why))
                 throw new InstallationRefusal(InstallationResult.Malformed, "eMAID: " + why);
             if (!Emaid.SameContract(CertificateFacts.CommonName(old) ?? "", emaid.Normalized))
@@ -130,7 +132,7 @@ public sealed class CertificateInstallationService(
             if (signer == null) throw new InstallationRefusal(InstallationResult.NoMatchingRoot, "No CPS signer chains to a V2G root in ListOfRootCertificateIDs.", emaid.Normalized);
 
             // 3. A renewed certificate, its key encrypted with the installed contract key as ECDH partner.
-            var material = await MaterialAsync(contract, old, forceNew: true, ct);
+            var material = await MaterialAsync(contract, oldKey, forceNew: true, ct);
             var response = await Iso2ResponseBuilder.BuildAsync(true, sessionId, "OK", signer, material, null, ct);
             return new InstallationOutcome(response, InstallationResult.Ok, "OK", contract.Emaid, contract.Pcid, "contract renewed");
         }
@@ -153,7 +155,7 @@ public sealed class CertificateInstallationService(
             : new InstallationRefusal(InstallationResult.NoContract, $"No contract is bound to {pcid}.");
     }
 
-    private async Task<Iso2ContractMaterial> MaterialAsync(Contract contract, X509Certificate partner, bool forceNew, CancellationToken ct)
+    private async Task<Iso2ContractMaterial> MaterialAsync(Contract contract, PresentedKey partner, bool forceNew, CancellationToken ct)
     {
         if (contract.Origin == ContractOrigin.EmspSigned)
         {
@@ -165,7 +167,7 @@ public sealed class CertificateInstallationService(
         var (updated, scalar) = await registry.EnsureCertificateAsync(contract, actor, forceNew, Pki.Keys.KeyAlgorithm.EcP256, ct);
         try
         {
-            var vehicleKey = InstallationSupport.KeyAgreementKey(partner, parsed);
+            var vehicleKey = InstallationSupport.KeyAgreementKey(partner);
             var encrypted = ContractKeyEncryption.EncryptIso2(scalar, vehicleKey);
             var c = updated.Certificate!;
             return new Iso2ContractMaterial(c.Der, c.SubCaDers, encrypted.EncryptedPrivateKey, encrypted.DhPublicKey, updated.Emaid);
@@ -185,17 +187,6 @@ public sealed class CertificateInstallationService(
             Iso15118 = new Iso15118Rules(), RevocationMode = RevocationMode.IfAvailable,
         });
         if (!result.IsValid) throw new InstallationRefusal(InstallationSupport.FromChainFailure(result.Reason), $"{result.Reason}: {result.Detail}");
-    }
-
-    private X509Certificate ReadCertificate(ExiElement? element, string what)
-    {
-        try
-        {
-            var der = element?.Value.AsBytes() ?? throw new InstallationRefusal(InstallationResult.Malformed, $"No {what}.");
-            return parsed.Get(der, what);
-        }
-        catch (ContractException e) { throw new InstallationRefusal(InstallationResult.CertChainError, e.Message); }
-        catch (Exception e) when (e is InvalidOperationException or FormatException) { throw new InstallationRefusal(InstallationResult.Malformed, $"{what} is not binary."); }
     }
 
     private async Task<InstallationOutcome> FailAsync(bool update, byte[] sessionId, CpsSigner? signer, InstallationRefusal refusal, CancellationToken ct, string? pcid = null, string? emaid = null)

@@ -24,7 +24,6 @@ public sealed class ContractDataSigningService(
     ChainValidator validator,
     CpsSignerDirectory signers,
     ContractRegistry registry,
-    ParsedCertificates parsed,
     TimeProvider clock)
 {
     /// <summary>
@@ -114,12 +113,12 @@ public sealed class ContractDataSigningService(
             return new SignedContractData(contract.Emaid, contract.Pcid, contract.Standard, stored, s.RootFingerprint, s.Root.SubjectDN.ToString());
         }
         var signer = PickSigner(cpsV2GRootFingerprint);
-        var provisioning = parsed.Get(vehicle.CertificateDer, "provisioning certificate");
+        using var provisioning = new PresentedKey(CertificateFacts.Read(vehicle.CertificateDer, "provisioning certificate"));
         var (updated, scalar) = await registry.EnsureCertificateAsync(contract, actor, forceNew: false, Pki.Keys.KeyAlgorithm.EcP256, ct);
         Iso2ContractMaterial material;
         try
         {
-            var vehicleKey = InstallationSupport.KeyAgreementKey(provisioning, parsed);
+            var vehicleKey = InstallationSupport.KeyAgreementKey(provisioning);
             var encrypted = ContractKeyEncryption.EncryptIso2(scalar, vehicleKey);
             material = new Iso2ContractMaterial(updated.Certificate!.Der, updated.Certificate.SubCaDers, encrypted.EncryptedPrivateKey, encrypted.DhPublicKey, updated.Emaid);
         }

@@ -33,11 +33,11 @@ internal static class InstallationSupport
     }
 
     /// <summary>Verifies the header signature and that it covers the element with <paramref name="signedId"/>.</summary>
-    public static void VerifyRequestSignature(ExiSchema schema, ExiElement message, string? signedId, X509Certificate signer, Pools.ParsedCertificates keys)
+    public static void VerifyRequestSignature(ExiSchema schema, ExiElement message, string? signedId, PresentedKey signer)
     {
         if (signedId == null) throw new InstallationRefusal(InstallationResult.SignatureInvalid, "The signed element carries no Id.");
         IExiSignatureAlgorithm verifier;
-        try { verifier = keys.ExiVerifier(signer); }
+        try { verifier = signer.Verifier(); }
         catch (Exception e) when (e is CryptographicException or ArgumentException or ContractException)
         {
             throw new InstallationRefusal(InstallationResult.Unsupported, "The signer's key is not an ECDSA P-256/P-521 or Ed448 key: " + e.Message);
@@ -55,10 +55,25 @@ internal static class InstallationSupport
         _ => InstallationResult.CertChainError,
     };
 
-    public static ECDiffieHellmanPublicKey KeyAgreementKey(X509Certificate certificate, Pools.ParsedCertificates keys)
+    public static ECDiffieHellmanPublicKey KeyAgreementKey(PresentedKey key)
     {
-        try { return keys.AgreementKey(certificate); }
+        try { return key.Agreement(); }
         catch (CryptographicException e) { throw new InstallationRefusal(InstallationResult.Unsupported, "The vehicle's key cannot do ECDH here: " + e.Message); }
+    }
+
+    /// <summary>
+    /// A certificate from a request: a sub-CA through <paramref name="cache"/> (they recur), the request's own certificate
+    /// with none (see <see cref="PresentedKey"/>).
+    /// </summary>
+    public static X509Certificate ReadCertificate(ExiElement? element, string what, Pools.ParsedCertificates? cache)
+    {
+        try
+        {
+            var der = element?.Value.AsBytes() ?? throw new InstallationRefusal(InstallationResult.Malformed, $"No {what}.");
+            return cache?.Get(der, what) ?? Pools.CertificateFacts.Read(der, what);
+        }
+        catch (ContractException e) { throw new InstallationRefusal(InstallationResult.CertChainError, e.Message); }
+        catch (Exception e) when (e is InvalidOperationException or FormatException) { throw new InstallationRefusal(InstallationResult.Malformed, $"{what} is not binary."); }
     }
 
     public static byte[] SessionId(ExiElement? header, QName name)

@@ -53,14 +53,15 @@ public sealed class Iso20InstallationService(
             var rootIds = InstallationSupport.RootIds(message.Element(Iso20Names.ListOfRootCertificateIds), Iso20Names.RootCertificateId);
             signer = signers.Select(IsoStandard.Iso15118_20, rootIds);
             var chain = message.Element(Iso20Names.OemProvisioningCertificateChain) ?? throw new InstallationRefusal(InstallationResult.Malformed, "No OEMProvisioningCertificateChain.");
-            var provisioning = Read(chain.Element(Iso20Names.Certificate), "OEMProvisioningCertificateChain/Certificate");
-            var presentedSubs = chain.Element(Iso20Names.SubCertificates)?.Elements().Select(e => Read(e, "SubCertificates/Certificate")).ToList() ?? [];
+            var provisioning = InstallationSupport.ReadCertificate(chain.Element(Iso20Names.Certificate), "OEMProvisioningCertificateChain/Certificate", null);
+            using var vehicleKey = new PresentedKey(provisioning);
+            var presentedSubs = chain.Element(Iso20Names.SubCertificates)?.Elements().Select(e => InstallationSupport.ReadCertificate(e, "SubCertificates/Certificate", parsed)).ToList() ?? [];
 
             // 1. The vehicle's signature over its certificate chain.
             var keyAlgorithm = CertificateFacts.KeyAlgorithmOf(provisioning);
             if (keyAlgorithm is not (KeyAlgorithm.EcP521 or KeyAlgorithm.Ed448))
                 throw new InstallationRefusal(InstallationResult.Unsupported, $"Provisioning key {keyAlgorithm}: -20 delivers to secp521r1 (ECDHCurve SECP521) or Ed448 (X448) keys that sign their request.");
-            InstallationSupport.VerifyRequestSignature(ExiSchema.Iso20, message, chain.Attribute("Id")?.Value.ToString(), provisioning, parsed);
+            InstallationSupport.VerifyRequestSignature(ExiSchema.Iso20, message, chain.Attribute("Id")?.Value.ToString(), vehicleKey);
 
             // 2. The vehicle in the pool and its chain.
             if (!Pcid.TryParse(CertificateFacts.CommonName(provisioning), out var parsedPcid, out var why))
@@ -97,7 +98,7 @@ public sealed class Iso20InstallationService(
             {
                 var ski = CertificateFacts.SubjectKeyIdentifier(parsed.Get(updated.Certificate!.Der, "contract certificate"));
                 encrypted = contractKey == KeyAlgorithm.Ed448 ? EncryptX448(privateKey, provisioning, pcid, ski)
-                    : ContractKeyEncryption.EncryptIso20Secp521(privateKey, InstallationSupport.KeyAgreementKey(provisioning, parsed), pcid, ski);
+                    : ContractKeyEncryption.EncryptIso20Secp521(privateKey, InstallationSupport.KeyAgreementKey(vehicleKey), pcid, ski);
             }
             finally { CryptographicOperations.ZeroMemory(privateKey); }
             Remember(sessionKey, index + 1);
@@ -137,16 +138,6 @@ public sealed class Iso20InstallationService(
             foreach (var kv in _delivered)
                 if (now - kv.Value.At > SessionMemory) _delivered.TryRemove(kv.Key, out _);
         _delivered[key] = (next, now);
-    }
-
-    private X509Certificate Read(ExiElement? element, string what)
-    {
-        try
-        {
-            var der = element?.Value.AsBytes() ?? throw new InstallationRefusal(InstallationResult.Malformed, $"No {what}.");
-            return parsed.Get(der, what);
-        }
-        catch (ContractException e) { throw new InstallationRefusal(InstallationResult.CertChainError, e.Message); }
     }
 
     private async Task<byte[]> BuildAsync(byte[] sessionId, string code, CpsSigner? signer, ContractCertificate? certificate, EncryptedContractKey? key, int remaining, CancellationToken ct)

@@ -6,7 +6,8 @@ namespace PlugAndCharge.Contracts.Pools;
 
 /// <summary>
 /// Certificates parsed once per DER: sub-CAs come back from the store as bytes on every request, and the chain
-/// validator caches verified links per certificate object, so handing it the same object matters for speed.
+/// validator caches verified links per certificate object, so handing it the same object matters for speed. A request's
+/// own certificate, which does not recur, is not cached (Installation.PresentedKey).
 /// </summary>
 public sealed class ParsedCertificates(int capacity = 4096)
 {
@@ -23,29 +24,19 @@ public sealed class ParsedCertificates(int capacity = 4096)
         return c;
     }
 
-    private readonly System.Runtime.CompilerServices.ConditionalWeakTable<X509Certificate, System.Security.Cryptography.ECDiffieHellman> _agreement = new();
     private readonly System.Runtime.CompilerServices.ConditionalWeakTable<X509Certificate, System.Security.Cryptography.ECDsa> _verifiers = new();
-
-    /// <summary>
-    /// The certificate's EC public key for ECDH, imported once per parsed certificate: importing validates the point,
-    /// which costs about as much as the agreement itself. Used read-only (as the peer key), which OpenSSL allows concurrently.
-    /// </summary>
-    public System.Security.Cryptography.ECDiffieHellmanPublicKey AgreementKey(X509Certificate certificate) =>
-        _agreement.GetValue(certificate, c =>
-        {
-            var k = System.Security.Cryptography.ECDiffieHellman.Create();
-            k.ImportSubjectPublicKeyInfo(c.SubjectPublicKeyInfo.GetEncoded(), out _);
-            return k;
-        }).PublicKey;
 
     /// <summary>
     /// A verifier of EXI signatures made with the certificate's key: ECDSA (P-256, P-521) through
     /// <see cref="VerificationKey"/>, or Ed448. Throws CryptographicException for other keys.
     /// </summary>
-    public PlugAndCharge.Exi.IExiSignatureAlgorithm ExiVerifier(X509Certificate certificate) =>
+    public PlugAndCharge.Exi.IExiSignatureAlgorithm ExiVerifier(X509Certificate certificate) => ExiVerifier(certificate, VerificationKey);
+
+    /// <summary>The one choice of EXI signature verifier for a certificate's key, with the EC key from <paramref name="ecdsa"/>.</summary>
+    public static PlugAndCharge.Exi.IExiSignatureAlgorithm ExiVerifier(X509Certificate certificate, Func<X509Certificate, System.Security.Cryptography.ECDsa> ecdsa) =>
         CertificateFacts.KeyAlgorithmOf(certificate) == Pki.Keys.KeyAlgorithm.Ed448
             ? Signing.Ed448ExiSignature.Verifier(certificate.SubjectPublicKeyInfo)
-            : new PlugAndCharge.Exi.EcdsaExiSignatureAlgorithm(VerificationKey(certificate), canSign: false);
+            : new PlugAndCharge.Exi.EcdsaExiSignatureAlgorithm(ecdsa(certificate), canSign: false);
 
     /// <summary>The certificate's ECDSA public key for verification, imported once per parsed certificate.</summary>
     public System.Security.Cryptography.ECDsa VerificationKey(X509Certificate certificate) =>

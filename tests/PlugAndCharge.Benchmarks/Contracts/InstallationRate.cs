@@ -7,7 +7,8 @@ namespace PlugAndCharge.Benchmarks.Contracts;
 /// Open-loop load: installations offered at a fixed rate whether or not earlier ones have completed (a closed loop
 /// slows its offers down when the service does and hides queueing). Latency counts from each installation's scheduled
 /// start, so time spent waiting behind a late scheduler or a full pool is included.
-/// `install-rate RATE SECONDS [WARMUP_SECONDS]`, persisted when PNC_BENCH_DATABASE is set.
+/// `install-rate RATE SECONDS [WARMUP_SECONDS] [VEHICLES]`, persisted when PNC_BENCH_DATABASE is set. VEHICLES (default
+/// 256) are used round robin; RATE x (SECONDS + WARMUP_SECONDS) of them gives every installation its own vehicle.
 /// </summary>
 public static class InstallationRate
 {
@@ -16,7 +17,9 @@ public static class InstallationRate
         var rate = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 1000;
         var seconds = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 30;
         var warmup = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 10;
-        await using var world = await InstallationWorld.OpenAsync();
+        var vehicles = args.Length > 3 ? int.Parse(args[3], CultureInfo.InvariantCulture) : 256;
+        await using var world = await InstallationWorld.OpenAsync(vehicles);
+        GC.Collect();
 
         // Warm-up at the same rate (JIT tiers, pools, caches); its latencies are not reported.
         await OfferAsync(world, rate, warmup, 0);
@@ -30,7 +33,7 @@ public static class InstallationRate
         var done = run.Latencies.Where(l => l >= 0).Order().ToArray();
         double Ms(long ticks) => ticks * 1000.0 / Stopwatch.Frequency;
         double Percentile(double p) => done.Length == 0 ? double.NaN : Ms(done[Math.Min(done.Length - 1, (int)Math.Ceiling(p * done.Length) - 1)]);
-        Console.WriteLine($"offered {rate}/s for {seconds} s ({(world.Persisted ? "persisted" : "in memory")}): completed {done.Length} of {run.Latencies.Length}, {run.Failures} failed, " +
+        Console.WriteLine($"offered {rate}/s for {seconds} s ({(world.Persisted ? "persisted" : "in memory")}, {vehicles} vehicles): completed {done.Length} of {run.Latencies.Length}, {run.Failures} failed, " +
             $"achieved {done.Length / run.Elapsed.TotalSeconds:F0}/s over {run.Elapsed.TotalSeconds:F1} s");
         Console.WriteLine($"latency from scheduled start: p50 {Percentile(0.50):F1} ms, p90 {Percentile(0.90):F1} ms, p99 {Percentile(0.99):F1} ms, max {(done.Length > 0 ? Ms(done[^1]) : double.NaN):F1} ms; " +
             $"this process {(me.TotalProcessorTime - cpu).TotalMicroseconds / Math.Max(1, done.Length):F0} us CPU each");

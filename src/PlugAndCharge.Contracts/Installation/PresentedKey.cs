@@ -1,0 +1,60 @@
+using System.Security.Cryptography;
+using Org.BouncyCastle.X509;
+using PlugAndCharge.Contracts.Pools;
+using PlugAndCharge.Exi;
+
+namespace PlugAndCharge.Contracts.Installation;
+
+/// <summary>
+/// The public key of the certificate a request presents (the vehicle's provisioning certificate, or its installed
+/// contract certificate in an update), imported once for the request's signature check and its key agreement, and
+/// released with the request. Not cached on purpose: a car installs a contract once, so a cache would only keep every
+/// key until eviction and turn it into long-lived garbage. The sub-CAs, which recur, are cached in ParsedCertificates.
+/// </summary>
+internal sealed class PresentedKey(X509Certificate certificate) : IDisposable
+{
+    private ECDsa? _ecdsa;
+    private ECDiffieHellman? _ecdh;
+    private ECDiffieHellmanPublicKey? _agreement;
+
+    public X509Certificate Certificate { get; } = certificate;
+
+    /// <summary>A verifier of the request's EXI signature: ECDSA (P-256, P-521) or Ed448; CryptographicException for other keys.</summary>
+    public IExiSignatureAlgorithm Verifier() => ParsedCertificates.ExiVerifier(Certificate, _ => Ecdsa());
+
+    /// <summary>
+    /// The EC key as the ECDH peer. On OpenSSL it shares the key already imported for the signature check: an import
+    /// validates the point (about 0.1 ms for P-256), a shared handle costs a reference count.
+    /// </summary>
+    public ECDiffieHellmanPublicKey Agreement()
+    {
+        if (_agreement != null) return _agreement;
+        if (OperatingSystem.IsLinux() && Ecdsa() is ECDsaOpenSsl openSsl)
+        {
+            using var handle = openSsl.DuplicateKeyHandle();
+            _ecdh = new ECDiffieHellmanOpenSsl(handle);
+        }
+        else
+        {
+            _ecdh = ECDiffieHellman.Create();
+            _ecdh.ImportSubjectPublicKeyInfo(Certificate.SubjectPublicKeyInfo.GetEncoded(), out _);
+        }
+        return _agreement = _ecdh.PublicKey;
+    }
+
+    private ECDsa Ecdsa()
+    {
+        if (_ecdsa != null) return _ecdsa;
+        var key = OperatingSystem.IsLinux() ? new ECDsaOpenSsl() : ECDsa.Create();
+        try { key.ImportSubjectPublicKeyInfo(Certificate.SubjectPublicKeyInfo.GetEncoded(), out _); }
+        catch { key.Dispose(); throw; }
+        return _ecdsa = key;
+    }
+
+    public void Dispose()
+    {
+        _agreement?.Dispose();
+        _ecdh?.Dispose();
+        _ecdsa?.Dispose();
+    }
+}
