@@ -9,6 +9,7 @@ namespace PlugAndCharge.Benchmarks.Contracts;
 /// start, so time spent waiting behind a late scheduler or a full pool is included.
 /// `install-rate RATE SECONDS [WARMUP_SECONDS] [VEHICLES]`, persisted when PNC_BENCH_DATABASE is set. VEHICLES (default
 /// 256) are used round robin; RATE x (SECONDS + WARMUP_SECONDS) of them gives every installation its own vehicle.
+/// PNC_BENCH_SECONDS=1 adds p50/p99 per second, which tells a stall (autovacuum, a checkpoint) from a steady tail.
 /// </summary>
 public static class InstallationRate
 {
@@ -40,6 +41,12 @@ public static class InstallationRate
         Console.WriteLine($"garbage collection: {(GC.GetTotalPauseDuration() - pause).TotalMilliseconds:F0} ms paused in {GC.CollectionCount(0) - gen0} gen0, " +
             $"{GC.CollectionCount(1) - gen1} gen1, {GC.CollectionCount(2) - gen2} gen2 collections; " +
             $"{(GC.GetTotalAllocatedBytes() - allocated) / Math.Max(1, done.Length) / 1024} KiB allocated per installation");
+        if (Environment.GetEnvironmentVariable("PNC_BENCH_SECONDS") == "1")
+            for (var sec = 0; sec < seconds; sec++)
+            {
+                var slice = run.Latencies.Skip(sec * rate).Take(rate).Where(l => l >= 0).Order().ToArray();
+                if (slice.Length > 0) Console.WriteLine($"  second {sec}: p50 {Ms(slice[slice.Length / 2]):F0} p99 {Ms(slice[(int)(slice.Length * 0.99)]):F0} max {Ms(slice[^1]):F0}");
+            }
         return run.Failures == 0 ? 0 : 1;
     }
 
