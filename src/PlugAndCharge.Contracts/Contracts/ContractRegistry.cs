@@ -95,9 +95,10 @@ public sealed class ContractRegistry(
         catch (Exception e)
         {
             CryptographicOperations.ZeroMemory(issued.PrivateKey);
-            // Best effort: when the database is what failed, the serial simply stays Reserved (never reused).
+            // Best effort, the original error is what the caller needs: if this fails too (the database is down), the
+            // serial simply stays Reserved, never reused.
             try { await certificates.AbandonAsync(issued, actor, e.Message); }
-            catch (Exception) when (e is System.Data.Common.DbException or TimeoutException) { }
+            catch (Exception) { }
             throw;
         }
         return (updated, issued.PrivateKey);

@@ -96,7 +96,8 @@ public sealed class Iso20InstallationService(
             EncryptedContractKey encrypted;
             try
             {
-                var ski = CertificateFacts.SubjectKeyIdentifier(parsed.Get(updated.Certificate!.Der, "contract certificate"));
+                // Not through the shared cache: a new contract certificate does not recur.
+                var ski = CertificateFacts.SubjectKeyIdentifier(CertificateFacts.Read(updated.Certificate!.Der, "contract certificate"));
                 encrypted = contractKey == KeyAlgorithm.Ed448 ? EncryptX448(privateKey, provisioning, pcid, ski)
                     : ContractKeyEncryption.EncryptIso20Secp521(privateKey, InstallationSupport.KeyAgreementKey(vehicleKey), pcid, ski);
             }

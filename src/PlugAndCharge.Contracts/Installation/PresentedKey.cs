@@ -20,7 +20,7 @@ internal sealed class PresentedKey(X509Certificate certificate) : IDisposable
     public X509Certificate Certificate { get; } = certificate;
 
     /// <summary>A verifier of the request's EXI signature: ECDSA (P-256, P-521) or Ed448; CryptographicException for other keys.</summary>
-    public IExiSignatureAlgorithm Verifier() => ParsedCertificates.ExiVerifier(Certificate, _ => Ecdsa());
+    public IExiSignatureAlgorithm Verifier() => ParsedCertificates.ExiVerifier(Certificate, Ecdsa);
 
     /// <summary>
     /// The EC key as the ECDH peer. On OpenSSL it shares the key already imported for the signature check: an import

@@ -30,13 +30,13 @@ public sealed class ParsedCertificates(int capacity = 4096)
     /// A verifier of EXI signatures made with the certificate's key: ECDSA (P-256, P-521) through
     /// <see cref="VerificationKey"/>, or Ed448. Throws CryptographicException for other keys.
     /// </summary>
-    public PlugAndCharge.Exi.IExiSignatureAlgorithm ExiVerifier(X509Certificate certificate) => ExiVerifier(certificate, VerificationKey);
+    public PlugAndCharge.Exi.IExiSignatureAlgorithm ExiVerifier(X509Certificate certificate) => ExiVerifier(certificate, () => VerificationKey(certificate));
 
     /// <summary>The one choice of EXI signature verifier for a certificate's key, with the EC key from <paramref name="ecdsa"/>.</summary>
-    public static PlugAndCharge.Exi.IExiSignatureAlgorithm ExiVerifier(X509Certificate certificate, Func<X509Certificate, System.Security.Cryptography.ECDsa> ecdsa) =>
+    public static PlugAndCharge.Exi.IExiSignatureAlgorithm ExiVerifier(X509Certificate certificate, Func<System.Security.Cryptography.ECDsa> ecdsa) =>
         CertificateFacts.KeyAlgorithmOf(certificate) == Pki.Keys.KeyAlgorithm.Ed448
             ? Signing.Ed448ExiSignature.Verifier(certificate.SubjectPublicKeyInfo)
-            : new PlugAndCharge.Exi.EcdsaExiSignatureAlgorithm(ecdsa(certificate), canSign: false);
+            : new PlugAndCharge.Exi.EcdsaExiSignatureAlgorithm(ecdsa(), canSign: false);
 
     /// <summary>The certificate's ECDSA public key for verification, imported once per parsed certificate.</summary>
     public System.Security.Cryptography.ECDsa VerificationKey(X509Certificate certificate) =>

@@ -1,7 +1,7 @@
-using PlugAndCharge.Pki.Issuance;
 using PlugAndCharge.Contracts.Contracts;
 using PlugAndCharge.Contracts.Pools;
 using PlugAndCharge.Contracts.Webhooks;
+using PlugAndCharge.Pki.Issuance;
 using PlugAndCharge.Pki.Stores;
 
 namespace PlugAndCharge.Contracts.Stores;
@@ -47,10 +47,10 @@ public interface IContractStore
     /// <summary>The vehicle and its active contracts, in one read: what an installation needs.</summary>
     Task<(ProvisioningCertificate? Vehicle, IReadOnlyList<Contract> Contracts)> GetInstallationContextAsync(string pcid, CancellationToken ct = default);
     Task SetDefaultAsync(string pcid, Guid contractId, AuditEvent audit, IReadOnlyList<WebhookEvent> events, CancellationToken ct = default);
-    /// <summary>Records a (new) contract certificate; the hot path of installation, so implementations may group-commit.</summary>
     /// <summary>
     /// Links a contract to its (new) certificate; with <paramref name="issuance"/> (a hub-issued certificate) also stores
-    /// the CA's record and audit entry of it in the same transaction.
+    /// the CA's record and audit entry of it in the same transaction. The hot path of installation, so implementations
+    /// may group-commit.
     /// </summary>
     Task RecordCertificateAsync(Guid contractId, ContractCertificate certificate, byte[]? signedData, DateTimeOffset at, AuditEvent audit, IReadOnlyList<WebhookEvent> events,
         PendingIssuance? issuance = null, CancellationToken ct = default);

@@ -147,19 +147,21 @@ public sealed class InMemoryContractStore(IAuditLog audit, ICertificateStore cer
     public async Task RecordCertificateAsync(Guid contractId, ContractCertificate certificate, byte[]? signedData, DateTimeOffset at, AuditEvent e, IReadOnlyList<WebhookEvent> events,
         PendingIssuance? issuance = null, CancellationToken ct = default)
     {
-        lock (_lock)
-            if (!_contracts.TryGetValue(contractId, out var c) || c.State != ContractState.Active)
-                throw new ContractException(ContractError.ContractTerminated, $"Contract {contractId} is not active.");
+        // A terminated contract takes no certificate, and the CA records none for it.
+        lock (_lock) ActiveContract(contractId);
         if (issuance != null) await certificates.RecordIssuedAsync(issuance.Issued.Record, issuance.Audit, ct);
         lock (_lock)
         {
-            if (!_contracts.TryGetValue(contractId, out var c) || c.State != ContractState.Active)
-                throw new ContractException(ContractError.ContractTerminated, $"Contract {contractId} is not active.");
+            var c = ActiveContract(contractId);
             _contracts[contractId] = c with { Certificate = certificate, SignedData = signedData ?? c.SignedData, UpdatedAt = at };
             Enqueue(events, null);
         }
         await audit.AppendAsync(e, ct);
     }
+
+    private Contract ActiveContract(Guid contractId) =>
+        _contracts.TryGetValue(contractId, out var c) && c.State == ContractState.Active ? c
+        : throw new ContractException(ContractError.ContractTerminated, $"Contract {contractId} is not active.");
 
     public async Task<bool> TerminateAsync(Guid contractId, DateTimeOffset at, string reason, AuditEvent e, IReadOnlyList<WebhookEvent> events, CancellationToken ct = default)
     {

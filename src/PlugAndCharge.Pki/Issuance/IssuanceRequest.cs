@@ -39,4 +39,3 @@ public sealed record IssuedCertificate(CertificateRecord Record, X509Certificate
 /// <see cref="CertificateIssuer.AbandonAsync"/>. It must not be handed out before it is stored.
 /// </summary>
 public sealed record PendingIssuance(IssuedCertificate Issued, AuditEvent Audit);
-

@@ -33,7 +33,8 @@ public static class InstallationRate
 
         var done = run.Latencies.Where(l => l >= 0).Order().ToArray();
         double Ms(long ticks) => ticks * 1000.0 / Stopwatch.Frequency;
-        double Percentile(double p) => done.Length == 0 ? double.NaN : Ms(done[Math.Min(done.Length - 1, (int)Math.Ceiling(p * done.Length) - 1)]);
+        static long At(long[] sorted, double p) => sorted[Math.Min(sorted.Length - 1, Math.Max(0, (int)Math.Ceiling(p * sorted.Length) - 1))];
+        double Percentile(double p) => done.Length == 0 ? double.NaN : Ms(At(done, p));
         Console.WriteLine($"offered {rate}/s for {seconds} s ({(world.Persisted ? "persisted" : "in memory")}, {vehicles} vehicles): completed {done.Length} of {run.Latencies.Length}, {run.Failures} failed, " +
             $"achieved {done.Length / run.Elapsed.TotalSeconds:F0}/s over {run.Elapsed.TotalSeconds:F1} s");
         Console.WriteLine($"latency from scheduled start: p50 {Percentile(0.50):F1} ms, p90 {Percentile(0.90):F1} ms, p99 {Percentile(0.99):F1} ms, max {(done.Length > 0 ? Ms(done[^1]) : double.NaN):F1} ms; " +
@@ -45,7 +46,7 @@ public static class InstallationRate
             for (var sec = 0; sec < seconds; sec++)
             {
                 var slice = run.Latencies.Skip(sec * rate).Take(rate).Where(l => l >= 0).Order().ToArray();
-                if (slice.Length > 0) Console.WriteLine($"  second {sec}: p50 {Ms(slice[slice.Length / 2]):F0} p99 {Ms(slice[(int)(slice.Length * 0.99)]):F0} max {Ms(slice[^1]):F0}");
+                if (slice.Length > 0) Console.WriteLine($"  second {sec}: p50 {Ms(At(slice, 0.50)):F0} p99 {Ms(At(slice, 0.99)):F0} max {Ms(slice[^1]):F0}");
             }
         return run.Failures == 0 ? 0 : 1;
     }
