@@ -67,6 +67,7 @@ public sealed class CertificateInstallationService(
             signer = signers.Select(IsoStandard.Iso15118_2, rootIds);
 
             // 1. The vehicle's signature over the request, with its provisioning certificate.
+            var provisioningDer = InstallationSupport.CertificateBytes(req.Element(Iso2Names.OemProvisioningCert), "OEMProvisioningCert");
             var provisioning = InstallationSupport.ReadCertificate(req.Element(Iso2Names.OemProvisioningCert), "OEMProvisioningCert", null);
             using var vehicleKey = new PresentedKey(provisioning);
             InstallationSupport.VerifyRequestSignature(ExiSchema.Iso2, message, req.Attribute("Id")?.Value.ToString(), vehicleKey);
@@ -78,7 +79,8 @@ public sealed class CertificateInstallationService(
             var (vehicle, active) = await contracts.GetInstallationContextAsync(pcid, ct);
             if (vehicle == null) throw new InstallationRefusal(InstallationResult.UnknownVehicle, $"PCID {pcid} is not in the provisioning certificate pool.");
             if (vehicle.Status == ProvisioningStatus.Revoked) throw new InstallationRefusal(InstallationResult.CertificateRevoked, $"The provisioning certificate of {pcid} is revoked.");
-            await ValidateAsync(provisioning, vehicle.SubCaDers.Select(d => parsed.Get(d, "OEM sub-CA")).ToList(), RootType.OEM, vehicle.OemId, ct);
+            await ValidateAsync(provisioning, vehicle.SubCaDers.Select(d => parsed.Get(d, "OEM sub-CA")).ToList(), RootType.OEM, vehicle.OemId, ct,
+                InstallationSupport.PoolVerifiedIssuer(provisioningDer, vehicle, parsed));
 
             // 3. A CPS signer the vehicle trusts.
             if (signer == null) throw new InstallationRefusal(InstallationResult.NoMatchingRoot, "No CPS signer chains to a V2G root in ListOfRootCertificateIDs.");
@@ -175,7 +177,8 @@ public sealed class CertificateInstallationService(
         finally { CryptographicOperations.ZeroMemory(scalar); }
     }
 
-    private async Task ValidateAsync(X509Certificate leaf, IReadOnlyList<X509Certificate> intermediates, RootType type, string? owner, CancellationToken ct)
+    private async Task ValidateAsync(X509Certificate leaf, IReadOnlyList<X509Certificate> intermediates, RootType type, string? owner, CancellationToken ct,
+        X509Certificate? leafVerifiedBy = null)
     {
         var anchors = (await roots.TrustedAsync(type, owner, ct)).Select(r => r.Certificate).ToList();
         // MO sub-CAs may also hang under a V2G root (domain.md §2).
@@ -183,7 +186,7 @@ public sealed class CertificateInstallationService(
         if (anchors.Count == 0) throw new InstallationRefusal(InstallationResult.CertChainError, $"No {type} root is registered.");
         var result = validator.Validate(new ChainValidationRequest
         {
-            Leaf = leaf, Intermediates = intermediates, TrustAnchors = anchors, At = clock.GetUtcNow(),
+            Leaf = leaf, LeafVerifiedBy = leafVerifiedBy, Intermediates = intermediates, TrustAnchors = anchors, At = clock.GetUtcNow(),
             Iso15118 = new Iso15118Rules(), RevocationMode = RevocationMode.IfAvailable,
         });
         if (!result.IsValid) throw new InstallationRefusal(InstallationSupport.FromChainFailure(result.Reason), $"{result.Reason}: {result.Detail}");

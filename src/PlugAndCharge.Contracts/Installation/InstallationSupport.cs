@@ -48,6 +48,18 @@ internal static class InstallationSupport
             throw new InstallationRefusal(InstallationResult.SignatureInvalid, $"The signature does not cover the request element (#{signedId}).");
     }
 
+    /// <summary>
+    /// The pool's OEM sub-CA that signed <paramref name="presented"/>, when the vehicle presents the very certificate the
+    /// pool holds: the pool validated that chain in full when the OEM uploaded it, so the leaf's signature needs no second
+    /// check (<see cref="ChainValidationRequest.LeafVerifiedBy"/>). Null for any other certificate, which is verified.
+    /// </summary>
+    public static X509Certificate? PoolVerifiedIssuer(byte[] presented, Pools.ProvisioningCertificate vehicle, Pools.ParsedCertificates parsed) =>
+        vehicle.SubCaDers.Count > 0 && presented.AsSpan().SequenceEqual(vehicle.CertificateDer) ? parsed.Get(vehicle.SubCaDers[0], "OEM sub-CA") : null;
+
+    /// <summary>The DER bytes of a certificate element of a request.</summary>
+    public static byte[] CertificateBytes(ExiElement? element, string what) =>
+        element?.Value.AsBytes() ?? throw new InstallationRefusal(InstallationResult.Malformed, $"No {what}.");
+
     public static InstallationResult FromChainFailure(ChainFailureReason reason) => reason switch
     {
         ChainFailureReason.Expired or ChainFailureReason.NotYetValid => InstallationResult.CertificateExpired,
@@ -69,7 +81,7 @@ internal static class InstallationSupport
     {
         try
         {
-            var der = element?.Value.AsBytes() ?? throw new InstallationRefusal(InstallationResult.Malformed, $"No {what}.");
+            var der = CertificateBytes(element, what);
             return cache?.Get(der, what) ?? Pools.CertificateFacts.Read(der, what);
         }
         catch (ContractException e) { throw new InstallationRefusal(InstallationResult.CertChainError, e.Message); }

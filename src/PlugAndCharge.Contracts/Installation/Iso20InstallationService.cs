@@ -53,6 +53,7 @@ public sealed class Iso20InstallationService(
             var rootIds = InstallationSupport.RootIds(message.Element(Iso20Names.ListOfRootCertificateIds), Iso20Names.RootCertificateId);
             signer = signers.Select(IsoStandard.Iso15118_20, rootIds);
             var chain = message.Element(Iso20Names.OemProvisioningCertificateChain) ?? throw new InstallationRefusal(InstallationResult.Malformed, "No OEMProvisioningCertificateChain.");
+            var provisioningDer = InstallationSupport.CertificateBytes(chain.Element(Iso20Names.Certificate), "OEMProvisioningCertificateChain/Certificate");
             var provisioning = InstallationSupport.ReadCertificate(chain.Element(Iso20Names.Certificate), "OEMProvisioningCertificateChain/Certificate", null);
             using var vehicleKey = new PresentedKey(provisioning);
             var presentedSubs = chain.Element(Iso20Names.SubCertificates)?.Elements().Select(e => InstallationSupport.ReadCertificate(e, "SubCertificates/Certificate", parsed)).ToList() ?? [];
@@ -73,7 +74,7 @@ public sealed class Iso20InstallationService(
             var anchors = (await roots.TrustedAsync(RootType.OEM, vehicle.OemId, ct)).Select(r => r.Certificate).ToList();
             var result = validator.Validate(new ChainValidationRequest
             {
-                Leaf = provisioning, Intermediates = [.. presentedSubs, .. vehicle.SubCaDers.Select(d => parsed.Get(d, "OEM sub-CA"))],
+                Leaf = provisioning, LeafVerifiedBy = InstallationSupport.PoolVerifiedIssuer(provisioningDer, vehicle, parsed), Intermediates = [.. presentedSubs, .. vehicle.SubCaDers.Select(d => parsed.Get(d, "OEM sub-CA"))],
                 TrustAnchors = anchors, At = clock.GetUtcNow(), Iso15118 = new Iso15118Rules(), RevocationMode = RevocationMode.IfAvailable,
             });
             if (!result.IsValid) throw new InstallationRefusal(InstallationSupport.FromChainFailure(result.Reason), $"{result.Reason}: {result.Detail}");

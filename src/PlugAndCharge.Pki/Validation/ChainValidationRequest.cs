@@ -11,6 +11,13 @@ public sealed class ChainValidationRequest
     /// <summary>The end-entity certificate (the "target" of RFC 5280 §6.1).</summary>
     public required X509Certificate Leaf { get; init; }
 
+    /// <summary>
+    /// The issuer whose signature on this exact leaf (byte for byte) the caller has verified before, e.g. a stored copy
+    /// that passed full validation when it was accepted. Only that one link is taken as verified, and only if the path
+    /// goes through this issuer; dates, extensions, CA links and revocation are checked as always.
+    /// </summary>
+    public X509Certificate? LeafVerifiedBy { get; init; }
+
     /// <summary>Untrusted candidates for the path, in any order; unused ones are ignored.</summary>
     public IReadOnlyList<X509Certificate> Intermediates { get; init; } = [];
 

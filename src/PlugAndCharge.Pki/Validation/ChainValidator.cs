@@ -63,7 +63,8 @@ public sealed class ChainValidator
             crls[i] = _crls.GetValue(request.Crls[i], CrlView.Create);
         }
 
-        var context = new ValidationContext(request, at, leaf, anchors, intermediates, crls, _verifier, _options);
+        var leafVerifiedBy = request.LeafVerifiedBy is { } issuer ? View(issuer).Fingerprint : (CertificateFingerprint?)null;
+        var context = new ValidationContext(request, at, leaf, anchors, intermediates, crls, _verifier, _options, leafVerifiedBy);
         return new PathSearch(context).Run();
     }
 

@@ -129,7 +129,11 @@ internal sealed class PathSearch
         }
 
         var current = _path[^1];
-        var check = _context.Verifier.VerifyCertificate(candidate, current, out var detail);
+        var detail = string.Empty;
+        // A leaf link the caller verified before (the same leaf bytes under this very issuer) is not verified again.
+        var check = _path.Count == 1 && _context.LeafVerifiedBy == candidate.Fingerprint
+            ? SignatureCheck.Valid
+            : _context.Verifier.VerifyCertificate(candidate, current, out detail);
         if (check != SignatureCheck.Valid)
         {
             var reason = check == SignatureCheck.Unsupported ? ChainFailureReason.UnsupportedAlgorithm : ChainFailureReason.BadSignature;

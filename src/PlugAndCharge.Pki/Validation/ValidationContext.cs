@@ -11,8 +11,10 @@ internal sealed class ValidationContext
         CertificateView[] intermediates,
         CrlView[] crls,
         SignatureVerifier verifier,
-        ChainValidatorOptions options)
+        ChainValidatorOptions options,
+        CertificateFingerprint? leafVerifiedBy = null)
     {
+        LeafVerifiedBy = leafVerifiedBy;
         Request = request;
         At = at;
         Leaf = leaf;
@@ -24,6 +26,9 @@ internal sealed class ValidationContext
     }
 
     public ChainValidationRequest Request { get; }
+
+    /// <summary>The issuer of <see cref="ChainValidationRequest.LeafVerifiedBy"/>, when the caller gave one.</summary>
+    public CertificateFingerprint? LeafVerifiedBy { get; }
 
     /// <summary>Validation time in UTC, truncated to whole seconds.</summary>
     public DateTime At { get; }

@@ -19,8 +19,11 @@ public static class InstallationRate
         var seconds = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 30;
         var warmup = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 10;
         var vehicles = args.Length > 3 ? int.Parse(args[3], CultureInfo.InvariantCulture) : 256;
+        var setup = Stopwatch.StartNew();
         await using var world = await InstallationWorld.OpenAsync(vehicles);
         GC.Collect();
+        // Progress on stderr, so a profiler can be attached to the measured window only.
+        Console.Error.WriteLine($"world of {vehicles} vehicles ready in {setup.Elapsed.TotalSeconds:F0} s; warming up for {warmup} s, then measuring for {seconds} s");
 
         // Warm-up at the same rate (JIT tiers, pools, caches); its latencies are not reported.
         await OfferAsync(world, rate, warmup, 0);
