@@ -48,6 +48,43 @@ internal static class PostgresAuditWriter
     /// <summary>Links the events to <paramref name="head"/> and inserts them with one statement (a group commit of hundreds costs one round trip).</summary>
     public static async Task InsertAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Head head, IReadOnlyList<AuditEvent> events, TimeProvider clock)
     {
+        await using var batch = new NpgsqlBatch(conn, tx) { BatchCommands = { Insert(head, events, clock) } };
+        await batch.ExecuteNonQueryAsync();
+    }
+
+    /// <summary>
+    /// An audited group commit in two round trips, for the hot paths: BEGIN, the caller's statements, the lock and the head
+    /// read in the first; after <paramref name="check"/> has looked at the statements' row counts, the audit entries and
+    /// COMMIT in the second. (An NpgsqlTransaction spends a third round trip on COMMIT alone.) A failing statement stops
+    /// its batch, so COMMIT never runs after an error; whatever fails, the transaction is rolled back before the
+    /// connection goes back to the pool.
+    /// </summary>
+    public static async Task CommitAsync(NpgsqlDataSource db, IReadOnlyList<NpgsqlBatchCommand> statements, Action check, IReadOnlyList<AuditEvent> events, TimeProvider clock)
+    {
+        await using var conn = await db.OpenConnectionAsync();
+        try
+        {
+            await using var first = new NpgsqlBatch(conn) { BatchCommands = { new NpgsqlBatchCommand("begin") } };
+            foreach (var statement in statements) first.BatchCommands.Add(statement);
+            var head = await ExecuteThenLockAsync(first);
+            check();
+            await using var second = new NpgsqlBatch(conn) { BatchCommands = { Insert(head, events, clock), new NpgsqlBatchCommand("commit") } };
+            await second.ExecuteNonQueryAsync();
+        }
+        catch (Exception)
+        {
+            try
+            {
+                await using var rollback = new NpgsqlCommand("rollback", conn);
+                await rollback.ExecuteNonQueryAsync();
+            }
+            catch (Exception) { } // A broken connection is discarded by the pool, and its transaction with it.
+            throw;
+        }
+    }
+
+    private static NpgsqlBatchCommand Insert(Head head, IReadOnlyList<AuditEvent> events, TimeProvider clock)
+    {
         var (seq, prev) = (head.Seq, head.Hash);
         var at = AuditChain.Normalize(clock.GetUtcNow());
         var n = events.Count;
@@ -61,13 +98,12 @@ internal static class PostgresAuditWriter
             (seqs[i], actors[i], actions[i], subjects[i], detailTexts[i], prevs[i], hashes[i]) = (seq, e.Actor, e.Action, e.Subject, details, prev, hash);
             prev = hash;
         }
-        await using var insert = new NpgsqlCommand(
+        return new NpgsqlBatchCommand(
             "insert into audit_log(seq, at, actor, action, subject, details, prev_hash, hash) " +
-            "select s, $1, a, ac, su, d, p, h from unnest($2, $3, $4, $5, $6, $7, $8) as r(s, a, ac, su, d, p, h)", conn, tx)
+            "select s, $1, a, ac, su, d, p, h from unnest($2, $3, $4, $5, $6, $7, $8) as r(s, a, ac, su, d, p, h)")
         {
             Parameters = { new() { Value = at.UtcDateTime }, new() { Value = seqs }, new() { Value = actors }, new() { Value = actions }, new() { Value = subjects },
                 new() { Value = detailTexts }, new() { Value = prevs }, new() { Value = hashes } },
         };
-        await insert.ExecuteNonQueryAsync();
     }
 }

@@ -141,20 +141,12 @@ public sealed class PostgresPkiStore : ICertificateAuthorityStore, ICertificateS
     public Task RecordIssuedAsync(CertificateRecord certificate, AuditEvent audit, CancellationToken ct = default) => _issued.EnqueueAsync((certificate, audit));
 
     /// <summary>
-    /// Records a batch of issued certificates and their audit entries in three round trips: the update with the audit
-    /// lock and head, the audit insert, the commit.
+    /// Records a batch of issued certificates and their audit entries in two round trips (<see cref="PostgresAuditWriter.CommitAsync"/>).
     /// </summary>
     private async Task<IReadOnlyList<bool>> CommitIssuedAsync(IReadOnlyList<(CertificateRecord Cert, AuditEvent Audit)> batch)
     {
-        await InTransactionAsync(async (c, tx) =>
-        {
-            await using var commands = new NpgsqlBatch(c, tx);
-            var update = IssuedUpdate(batch.Select(b => b.Cert).ToList());
-            commands.BatchCommands.Add(update);
-            var head = await PostgresAuditWriter.ExecuteThenLockAsync(commands);
-            CheckIssuedUpdate(update, batch.Count);
-            await PostgresAuditWriter.InsertAsync(c, tx, head, batch.Select(b => b.Audit).ToList(), _clock);
-        }, CancellationToken.None);
+        var update = IssuedUpdate(batch.Select(b => b.Cert).ToList());
+        await PostgresAuditWriter.CommitAsync(_db, [update], () => CheckIssuedUpdate(update, batch.Count), batch.Select(b => b.Audit).ToList(), _clock);
         return batch.Select(_ => true).ToList();
     }
 

@@ -352,41 +352,40 @@ public sealed class PostgresContractStore : IRootCertificateStore, IProvisioning
     /// </summary>
     private async Task<IReadOnlyList<bool>> CommitCertificatesAsync(IReadOnlyList<CertificateUpdate> batch)
     {
-        await InTransactionAsync(async (c, tx) =>
+        var certs = batch.Select(b => b.Certificate).ToList();
+        var statements = new List<NpgsqlBatchCommand>();
+        var issued = batch.Where(b => b.Issuance != null).Select(b => b.Issuance!).ToList();
+        var issuedUpdate = issued.Count > 0 ? PostgresPkiStore.IssuedUpdate(issued.Select(i => i.Issued.Record).ToList()) : null;
+        if (issuedUpdate != null) statements.Add(issuedUpdate);
+        var update = new NpgsqlBatchCommand("""
+            update contracts k set cert_issuer_id = u.issuer, cert_serial = u.serial, cert_der = u.der, cert_sub_ca_ders = array_remove(array[u.sub2, u.sub1], null),
+                cert_not_before = u.nb, cert_not_after = u.na, cert_key_algorithm = u.alg, wrapped_private_key = u.wrapped, vehicle_encrypted_key = u.venc,
+                dh_public_key = u.dh, signed_data = coalesce(u.signed, k.signed_data), updated_at = u.at
+            from unnest($1::uuid[], $2::text[], $3::text[], $4::bytea[], $5::bytea[], $6::bytea[], $7::timestamptz[], $8::timestamptz[], $9::text[], $10::bytea[], $11::bytea[], $12::bytea[], $13::bytea[], $14::timestamptz[])
+                as u(id, issuer, serial, der, sub2, sub1, nb, na, alg, wrapped, venc, dh, signed, at)
+            where k.id = u.id and k.state = 'Active'
+            """)
         {
-            var certs = batch.Select(b => b.Certificate).ToList();
-            await using var commands = new NpgsqlBatch(c, tx);
-            var issued = batch.Where(b => b.Issuance != null).Select(b => b.Issuance!).ToList();
-            var issuedUpdate = issued.Count > 0 ? PostgresPkiStore.IssuedUpdate(issued.Select(i => i.Issued.Record).ToList()) : null;
-            if (issuedUpdate != null) commands.BatchCommands.Add(issuedUpdate);
-            var update = new NpgsqlBatchCommand("""
-                update contracts k set cert_issuer_id = u.issuer, cert_serial = u.serial, cert_der = u.der, cert_sub_ca_ders = array_remove(array[u.sub2, u.sub1], null),
-                    cert_not_before = u.nb, cert_not_after = u.na, cert_key_algorithm = u.alg, wrapped_private_key = u.wrapped, vehicle_encrypted_key = u.venc,
-                    dh_public_key = u.dh, signed_data = coalesce(u.signed, k.signed_data), updated_at = u.at
-                from unnest($1::uuid[], $2::text[], $3::text[], $4::bytea[], $5::bytea[], $6::bytea[], $7::timestamptz[], $8::timestamptz[], $9::text[], $10::bytea[], $11::bytea[], $12::bytea[], $13::bytea[], $14::timestamptz[])
-                    as u(id, issuer, serial, der, sub2, sub1, nb, na, alg, wrapped, venc, dh, signed, at)
-                where k.id = u.id and k.state = 'Active'
-                """)
+            Parameters =
             {
-                Parameters =
-                {
-                    new() { Value = batch.Select(b => b.ContractId).ToArray() }, new() { Value = certs.Select(x => x.IssuerId).ToArray() },
-                    new() { Value = certs.Select(x => x.Serial).ToArray() }, new() { Value = certs.Select(x => x.Der).ToArray() },
-                    new() { Value = certs.Select(x => x.SubCaDers.ElementAtOrDefault(0)).ToArray() }, new() { Value = certs.Select(x => x.SubCaDers.ElementAtOrDefault(1)).ToArray() },
-                    new() { Value = certs.Select(x => x.NotBefore.UtcDateTime).ToArray() }, new() { Value = certs.Select(x => x.NotAfter.UtcDateTime).ToArray() },
-                    new() { Value = certs.Select(x => x.KeyAlgorithm.ToString()).ToArray() }, new() { Value = certs.Select(x => x.WrappedPrivateKey).ToArray() },
-                    new() { Value = certs.Select(x => x.VehicleEncryptedKey).ToArray() }, new() { Value = certs.Select(x => x.DhPublicKey).ToArray() },
-                    new() { Value = batch.Select(b => b.SignedData).ToArray() }, new() { Value = batch.Select(b => b.At.UtcDateTime).ToArray() },
-                },
-            };
-            commands.BatchCommands.Add(update);
-            if (OutboxInsert(batch.SelectMany(b => b.Events).ToList()) is { } outbox) commands.BatchCommands.Add(outbox);
-            var head = await PostgresAuditWriter.ExecuteThenLockAsync(commands);
+                new() { Value = batch.Select(b => b.ContractId).ToArray() }, new() { Value = certs.Select(x => x.IssuerId).ToArray() },
+                new() { Value = certs.Select(x => x.Serial).ToArray() }, new() { Value = certs.Select(x => x.Der).ToArray() },
+                new() { Value = certs.Select(x => x.SubCaDers.ElementAtOrDefault(0)).ToArray() }, new() { Value = certs.Select(x => x.SubCaDers.ElementAtOrDefault(1)).ToArray() },
+                new() { Value = certs.Select(x => x.NotBefore.UtcDateTime).ToArray() }, new() { Value = certs.Select(x => x.NotAfter.UtcDateTime).ToArray() },
+                new() { Value = certs.Select(x => x.KeyAlgorithm.ToString()).ToArray() }, new() { Value = certs.Select(x => x.WrappedPrivateKey).ToArray() },
+                new() { Value = certs.Select(x => x.VehicleEncryptedKey).ToArray() }, new() { Value = certs.Select(x => x.DhPublicKey).ToArray() },
+                new() { Value = batch.Select(b => b.SignedData).ToArray() }, new() { Value = batch.Select(b => b.At.UtcDateTime).ToArray() },
+            },
+        };
+        statements.Add(update);
+        if (OutboxInsert(batch.SelectMany(b => b.Events).ToList()) is { } outbox) statements.Add(outbox);
+        // The CA's entry for a certificate precedes the contract's entry that links it.
+        var audit = batch.SelectMany(b => b.Issuance is { } i ? [i.Audit, b.Audit] : new[] { b.Audit }).ToList();
+        await PostgresAuditWriter.CommitAsync(_db, statements, () =>
+        {
             if (issuedUpdate != null) PostgresPkiStore.CheckIssuedUpdate(issuedUpdate, issued.Count);
             if (update.RecordsAffected != batch.Count) throw new ContractException(ContractError.ContractTerminated, "The contract is no longer active.");
-            // The CA's entry for a certificate precedes the contract's entry that links it.
-            await PostgresAuditWriter.InsertAsync(c, tx, head, batch.SelectMany(b => b.Issuance is { } i ? [i.Audit, b.Audit] : new[] { b.Audit }).ToList(), _clock);
-        }, CancellationToken.None);
+        }, audit, _clock);
         return batch.Select(_ => true).ToList();
     }
 

@@ -107,6 +107,12 @@ public class PostgresContractStoreTests(PostgresContractFixture fx) : IClassFixt
         entries.Clear();
         await foreach (var e in fx.Pki.ReadAllAsync()) entries.Add(e);
         Assert.Contains(entries.Skip(last), e => e.Action == "certificate.issue-failed" && e.Subject == $"{linked.IssuerId}/{failed.Serial}");
+        Assert.DoesNotContain(entries.Skip(last), e => e.Action is "certificate.issue" or "contract.certificate");
+        // The rolled-back transaction left nothing behind on the pooled connections: the next installation commits.
+        var (next, _) = await W.VehicleWithContractAsync();
+        Assert.True((await W.Services.Installation.HandleAsync(next.BuildInstallationRequest())).IsOk);
+        entries.Clear();
+        await foreach (var e in fx.Pki.ReadAllAsync()) entries.Add(e);
         var verification = await AuditChain.VerifyAsync(fx.Pki.ReadAllAsync());
         Assert.True(verification.Intact, verification.Detail);
     }
