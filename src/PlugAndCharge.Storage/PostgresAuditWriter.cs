@@ -5,8 +5,9 @@ using PlugAndCharge.Pki.Stores;
 namespace PlugAndCharge.Storage;
 
 /// <summary>
-/// Appends audit entries inside the caller's transaction. A transaction-scoped advisory lock orders appenders across
-/// instances, so each entry links to the true predecessor; the lock is released at commit.
+/// Appends audit entries inside the caller's transaction, or in a transaction of its own around the caller's statements
+/// (<see cref="CommitAsync"/>). A transaction-scoped advisory lock orders appenders across instances, so each entry
+/// links to the true predecessor; the lock is released at commit.
 /// </summary>
 internal static class PostgresAuditWriter
 {
