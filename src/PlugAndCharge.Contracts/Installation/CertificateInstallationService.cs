@@ -68,7 +68,7 @@ public sealed class CertificateInstallationService(
 
             // 1. The vehicle's signature over the request, with its provisioning certificate.
             var provisioningDer = InstallationSupport.CertificateBytes(req.Element(Iso2Names.OemProvisioningCert), "OEMProvisioningCert");
-            var provisioning = InstallationSupport.ReadCertificate(req.Element(Iso2Names.OemProvisioningCert), "OEMProvisioningCert", null);
+            var provisioning = InstallationSupport.ReadCertificate(provisioningDer, "OEMProvisioningCert", null);
             using var vehicleKey = new PresentedKey(provisioning);
             InstallationSupport.VerifyRequestSignature(ExiSchema.Iso2, message, req.Attribute("Id")?.Value.ToString(), vehicleKey);
 
@@ -79,8 +79,8 @@ public sealed class CertificateInstallationService(
             var (vehicle, active) = await contracts.GetInstallationContextAsync(pcid, ct);
             if (vehicle == null) throw new InstallationRefusal(InstallationResult.UnknownVehicle, $"PCID {pcid} is not in the provisioning certificate pool.");
             if (vehicle.Status == ProvisioningStatus.Revoked) throw new InstallationRefusal(InstallationResult.CertificateRevoked, $"The provisioning certificate of {pcid} is revoked.");
-            await ValidateAsync(provisioning, vehicle.SubCaDers.Select(d => parsed.Get(d, "OEM sub-CA")).ToList(), RootType.OEM, vehicle.OemId, ct,
-                InstallationSupport.PoolVerifiedIssuer(provisioningDer, vehicle, parsed));
+            var poolSubCas = vehicle.SubCaDers.Select(d => parsed.Get(d, "OEM sub-CA")).ToList();
+            await ValidateAsync(provisioning, poolSubCas, RootType.OEM, vehicle.OemId, InstallationSupport.PoolVerifiedIssuer(provisioningDer, vehicle, poolSubCas), ct);
 
             // 3. A CPS signer the vehicle trusts.
             if (signer == null) throw new InstallationRefusal(InstallationResult.NoMatchingRoot, "No CPS signer chains to a V2G root in ListOfRootCertificateIDs.");
@@ -127,7 +127,7 @@ public sealed class CertificateInstallationService(
             if (all.Count == 0) throw new InstallationRefusal(InstallationResult.NoContract, $"No contract {emaid}.", emaid.Normalized);
             var contract = all[0];
             if (contract.State != ContractState.Active) throw new InstallationRefusal(InstallationResult.ContractCanceled, $"Contract {emaid} was terminated.", emaid.Normalized);
-            await ValidateAsync(old, oldSubs, RootType.MO, null, ct);
+            await ValidateAsync(old, oldSubs, RootType.MO, null, null, ct);
             if (contract.Certificate?.IssuerId is { } issuerId
                 && await issuedCertificates.GetAsync(issuerId, CertificateFacts.SerialHex(old), ct) is { Status: CertificateStatus.Revoked })
                 throw new InstallationRefusal(InstallationResult.CertificateRevoked, "The installed contract certificate is revoked.", emaid.Normalized);
@@ -177,8 +177,8 @@ public sealed class CertificateInstallationService(
         finally { CryptographicOperations.ZeroMemory(scalar); }
     }
 
-    private async Task ValidateAsync(X509Certificate leaf, IReadOnlyList<X509Certificate> intermediates, RootType type, string? owner, CancellationToken ct,
-        X509Certificate? leafVerifiedBy = null)
+    private async Task ValidateAsync(X509Certificate leaf, IReadOnlyList<X509Certificate> intermediates, RootType type, string? owner, X509Certificate? leafVerifiedBy,
+        CancellationToken ct)
     {
         var anchors = (await roots.TrustedAsync(type, owner, ct)).Select(r => r.Certificate).ToList();
         // MO sub-CAs may also hang under a V2G root (domain.md §2).

@@ -53,12 +53,16 @@ internal static class InstallationSupport
     /// pool holds: the pool validated that chain in full when the OEM uploaded it, so the leaf's signature needs no second
     /// check (<see cref="ChainValidationRequest.LeafVerifiedBy"/>). Null for any other certificate, which is verified.
     /// </summary>
-    public static X509Certificate? PoolVerifiedIssuer(byte[] presented, Pools.ProvisioningCertificate vehicle, Pools.ParsedCertificates parsed) =>
-        vehicle.SubCaDers.Count > 0 && presented.AsSpan().SequenceEqual(vehicle.CertificateDer) ? parsed.Get(vehicle.SubCaDers[0], "OEM sub-CA") : null;
+    /// <param name="poolSubCas">The vehicle's <see cref="Pools.ProvisioningCertificate.SubCaDers"/>, parsed, nearest first.</param>
+    public static X509Certificate? PoolVerifiedIssuer(byte[] presented, Pools.ProvisioningCertificate vehicle, IReadOnlyList<X509Certificate> poolSubCas) =>
+        poolSubCas.Count > 0 && presented.AsSpan().SequenceEqual(vehicle.CertificateDer) ? poolSubCas[0] : null;
 
     /// <summary>The DER bytes of a certificate element of a request.</summary>
-    public static byte[] CertificateBytes(ExiElement? element, string what) =>
-        element?.Value.AsBytes() ?? throw new InstallationRefusal(InstallationResult.Malformed, $"No {what}.");
+    public static byte[] CertificateBytes(ExiElement? element, string what)
+    {
+        try { return element?.Value.AsBytes() ?? throw new InstallationRefusal(InstallationResult.Malformed, $"No {what}."); }
+        catch (Exception e) when (e is InvalidOperationException or FormatException) { throw new InstallationRefusal(InstallationResult.Malformed, $"{what} is not binary."); }
+    }
 
     public static InstallationResult FromChainFailure(ChainFailureReason reason) => reason switch
     {
@@ -77,15 +81,13 @@ internal static class InstallationSupport
     /// A certificate from a request: a sub-CA through <paramref name="cache"/> (they recur), the request's own certificate
     /// with none (see <see cref="PresentedKey"/>).
     /// </summary>
-    public static X509Certificate ReadCertificate(ExiElement? element, string what, Pools.ParsedCertificates? cache)
+    public static X509Certificate ReadCertificate(ExiElement? element, string what, Pools.ParsedCertificates? cache) =>
+        ReadCertificate(CertificateBytes(element, what), what, cache);
+
+    public static X509Certificate ReadCertificate(byte[] der, string what, Pools.ParsedCertificates? cache)
     {
-        try
-        {
-            var der = CertificateBytes(element, what);
-            return cache?.Get(der, what) ?? Pools.CertificateFacts.Read(der, what);
-        }
+        try { return cache?.Get(der, what) ?? Pools.CertificateFacts.Read(der, what); }
         catch (ContractException e) { throw new InstallationRefusal(InstallationResult.CertChainError, e.Message); }
-        catch (Exception e) when (e is InvalidOperationException or FormatException) { throw new InstallationRefusal(InstallationResult.Malformed, $"{what} is not binary."); }
     }
 
     public static byte[] SessionId(ExiElement? header, QName name)

@@ -54,7 +54,7 @@ public sealed class Iso20InstallationService(
             signer = signers.Select(IsoStandard.Iso15118_20, rootIds);
             var chain = message.Element(Iso20Names.OemProvisioningCertificateChain) ?? throw new InstallationRefusal(InstallationResult.Malformed, "No OEMProvisioningCertificateChain.");
             var provisioningDer = InstallationSupport.CertificateBytes(chain.Element(Iso20Names.Certificate), "OEMProvisioningCertificateChain/Certificate");
-            var provisioning = InstallationSupport.ReadCertificate(chain.Element(Iso20Names.Certificate), "OEMProvisioningCertificateChain/Certificate", null);
+            var provisioning = InstallationSupport.ReadCertificate(provisioningDer, "OEMProvisioningCertificateChain/Certificate", null);
             using var vehicleKey = new PresentedKey(provisioning);
             var presentedSubs = chain.Element(Iso20Names.SubCertificates)?.Elements().Select(e => InstallationSupport.ReadCertificate(e, "SubCertificates/Certificate", parsed)).ToList() ?? [];
 
@@ -72,9 +72,10 @@ public sealed class Iso20InstallationService(
             if (vehicle == null) throw new InstallationRefusal(InstallationResult.UnknownVehicle, $"PCID {pcid} is not in the provisioning certificate pool.");
             if (vehicle.Status == ProvisioningStatus.Revoked) throw new InstallationRefusal(InstallationResult.CertificateRevoked, $"The provisioning certificate of {pcid} is revoked.");
             var anchors = (await roots.TrustedAsync(RootType.OEM, vehicle.OemId, ct)).Select(r => r.Certificate).ToList();
+            var poolSubCas = vehicle.SubCaDers.Select(d => parsed.Get(d, "OEM sub-CA")).ToList();
             var result = validator.Validate(new ChainValidationRequest
             {
-                Leaf = provisioning, LeafVerifiedBy = InstallationSupport.PoolVerifiedIssuer(provisioningDer, vehicle, parsed), Intermediates = [.. presentedSubs, .. vehicle.SubCaDers.Select(d => parsed.Get(d, "OEM sub-CA"))],
+                Leaf = provisioning, LeafVerifiedBy = InstallationSupport.PoolVerifiedIssuer(provisioningDer, vehicle, poolSubCas), Intermediates = [.. presentedSubs, .. poolSubCas],
                 TrustAnchors = anchors, At = clock.GetUtcNow(), Iso15118 = new Iso15118Rules(), RevocationMode = RevocationMode.IfAvailable,
             });
             if (!result.IsValid) throw new InstallationRefusal(InstallationSupport.FromChainFailure(result.Reason), $"{result.Reason}: {result.Detail}");

@@ -12,7 +12,7 @@ internal sealed class ValidationContext
         CrlView[] crls,
         SignatureVerifier verifier,
         ChainValidatorOptions options,
-        CertificateFingerprint? leafVerifiedBy = null)
+        CertificateFingerprint? leafVerifiedBy)
     {
         LeafVerifiedBy = leafVerifiedBy;
         Request = request;

@@ -346,9 +346,8 @@ public sealed class PostgresContractStore : IRootCertificateStore, IProvisioning
 
     /// <summary>
     /// Records a batch of contract certificates, and the CA records of those the hub just issued, with one statement per
-    /// table (unnest over column arrays) and three round trips (certificates, contracts, outbox, audit lock and head; the
-    /// audit insert; the commit): the batch loop is serialized, so its cost per item must stay small. ISO 15118 chains
-    /// have at most two sub-CAs [V2G2-009].
+    /// table (unnest over column arrays) and two round trips (<see cref="PostgresAuditWriter.CommitAsync"/>): the batch
+    /// loop is serialized, so its cost per item must stay small. ISO 15118 chains have at most two sub-CAs [V2G2-009].
     /// </summary>
     private async Task<IReadOnlyList<bool>> CommitCertificatesAsync(IReadOnlyList<CertificateUpdate> batch)
     {
