@@ -55,12 +55,12 @@ internal static class PostgresAuditWriter
 
     /// <summary>
     /// An audited group commit in two round trips, for the hot paths: BEGIN, the caller's statements, the lock and the head
-    /// read in the first; after <paramref name="check"/> has looked at the statements' row counts, the audit entries and
+    /// read in the first; after <paramref name="check"/> (if any) has looked at the statements' row counts, the audit entries and
     /// COMMIT in the second. (An NpgsqlTransaction spends a third round trip on COMMIT alone.) A failing statement stops
     /// its batch, so COMMIT never runs after an error; whatever fails, the transaction is rolled back before the
     /// connection goes back to the pool.
     /// </summary>
-    public static async Task CommitAsync(NpgsqlDataSource db, IReadOnlyList<NpgsqlBatchCommand> statements, Action check, IReadOnlyList<AuditEvent> events, TimeProvider clock)
+    public static async Task CommitAsync(NpgsqlDataSource db, IReadOnlyList<NpgsqlBatchCommand> statements, Action? check, IReadOnlyList<AuditEvent> events, TimeProvider clock)
     {
         await using var conn = await db.OpenConnectionAsync();
         try
@@ -68,7 +68,7 @@ internal static class PostgresAuditWriter
             await using var first = new NpgsqlBatch(conn) { BatchCommands = { new NpgsqlBatchCommand("begin") } };
             foreach (var statement in statements) first.BatchCommands.Add(statement);
             var head = await ExecuteThenLockAsync(first);
-            check();
+            check?.Invoke();
             await using var second = new NpgsqlBatch(conn) { BatchCommands = { Insert(head, events, clock), new NpgsqlBatchCommand("commit") } };
             await second.ExecuteNonQueryAsync();
         }

@@ -125,17 +125,12 @@ public sealed class PostgresPkiStore : ICertificateAuthorityStore, ICertificateS
         c.ExecuteAsync("insert into certificates(issuer_id, serial, profile_id, subject, status, not_before, not_after, der, sha256) values (@IssuerId, @Serial, @ProfileId, @Subject, @Status, @NotBefore, @NotAfter, @Der, @Sha256)",
             new { r.IssuerId, r.Serial, r.ProfileId, r.Subject, Status = r.Status.ToString(), NotBefore = r.NotBefore.UtcDateTime, NotAfter = r.NotAfter.UtcDateTime, r.Der, r.Sha256 }, tx);
 
-    /// <summary>
-    /// Reserves serials in one statement: the unique (issuer, serial) key decides, and the rows it returns are the
-    /// reservations that won; any other is a collision its caller replaces with a new serial.
-    /// </summary>
-    public async Task<IReadOnlyList<string>> ReserveSerialsAsync(string issuerId, IReadOnlyList<string> serials, CancellationToken ct = default)
+    /// <summary>Values of the serial counter (migration 0007), a block in one statement.</summary>
+    public async Task<IReadOnlyList<long>> NextSerialCountersAsync(int count, CancellationToken ct = default)
     {
         await using var conn = await _db.OpenConnectionAsync(ct);
-        return (await conn.QueryAsync<string>(new CommandDefinition(
-            "insert into certificates(issuer_id, serial, profile_id, subject, status) " +
-            "select @issuerId, s, '', '', 'Reserved' from unnest(@serials) as r(s) on conflict do nothing returning serial",
-            new { issuerId, serials = serials.Distinct().ToArray() }, cancellationToken: ct))).ToList();
+        return (await conn.QueryAsync<long>(new CommandDefinition(
+            "select nextval('certificate_serial_counter') from generate_series(1, @count)", new { count }, cancellationToken: ct))).ToList();
     }
 
     public Task RecordIssuedAsync(CertificateRecord certificate, AuditEvent audit, CancellationToken ct = default) => _issued.EnqueueAsync((certificate, audit));
@@ -145,19 +140,25 @@ public sealed class PostgresPkiStore : ICertificateAuthorityStore, ICertificateS
     /// </summary>
     private async Task<IReadOnlyList<bool>> CommitIssuedAsync(IReadOnlyList<(CertificateRecord Cert, AuditEvent Audit)> batch)
     {
-        var update = IssuedUpdate(batch.Select(b => b.Cert).ToList());
-        await PostgresAuditWriter.CommitAsync(_db, [update], () => CheckIssuedUpdate(update, batch.Count), batch.Select(b => b.Audit).ToList(), _clock);
+        try
+        {
+            await PostgresAuditWriter.CommitAsync(_db, [IssuedInsert(batch.Select(b => b.Cert).ToList())], null, batch.Select(b => b.Audit).ToList(), _clock);
+        }
+        catch (PostgresException e) when (IsSerialCollision(e))
+        {
+            throw SerialCollision(e);
+        }
         return batch.Select(_ => true).ToList();
     }
 
     /// <summary>
-    /// The statement that turns reserved serials into issued certificates, for this store and for a store that records
-    /// a certificate in one transaction with its own change (<see cref="Pki.Issuance.PendingIssuance"/>).
+    /// The statement that records issued certificates, for this store and for a store that records a certificate in one
+    /// transaction with its own change (<see cref="Pki.Issuance.PendingIssuance"/>). Each row is written once: the
+    /// primary key turns a serial recorded before into a unique violation, which fails the whole transaction.
     /// </summary>
-    internal static NpgsqlBatchCommand IssuedUpdate(IReadOnlyList<CertificateRecord> certs) => new(
-        "update certificates c set status = 'Valid', profile_id = u.p, subject = u.subj, not_before = u.nb, not_after = u.na, der = u.der, sha256 = u.sha " +
-        "from unnest($1, $2, $3, $4, $5, $6, $7, $8) as u(i, s, nb, na, der, sha, p, subj) " +
-        "where c.issuer_id = u.i and c.serial = u.s and c.status = 'Reserved'")
+    internal static NpgsqlBatchCommand IssuedInsert(IReadOnlyList<CertificateRecord> certs) => new(
+        "insert into certificates(issuer_id, serial, profile_id, subject, status, not_before, not_after, der, sha256) " +
+        "select u.i, u.s, u.p, u.subj, 'Valid', u.nb, u.na, u.der, u.sha from unnest($1, $2, $3, $4, $5, $6, $7, $8) as u(i, s, nb, na, der, sha, p, subj)")
     {
         Parameters =
         {
@@ -168,16 +169,16 @@ public sealed class PostgresPkiStore : ICertificateAuthorityStore, ICertificateS
         },
     };
 
-    /// <summary>After <see cref="IssuedUpdate"/> ran: every serial must have been reserved and unused.</summary>
-    internal static void CheckIssuedUpdate(NpgsqlBatchCommand update, int expected)
-    {
-        if (update.RecordsAffected != expected) throw new PkiException(PkiError.SerialCollision, "A certificate was recorded for a serial that was not reserved.");
-    }
+    /// <summary>A certificate row that exists already: <see cref="IssuedInsert"/> met a serial recorded before.</summary>
+    internal static bool IsSerialCollision(PostgresException e) => e.SqlState == PostgresErrorCodes.UniqueViolation && e.TableName == "certificates";
+
+    internal static PkiException SerialCollision(PostgresException e) => new(PkiError.SerialCollision, "A certificate with this serial is recorded already.", e);
 
     public Task RecordFailedAsync(string issuerId, string serial, AuditEvent audit, CancellationToken ct = default) =>
         InTransactionAsync(async (c, tx) =>
         {
-            await c.ExecuteAsync("update certificates set status = 'Failed' where issuer_id = @issuerId and serial = @serial and status = 'Reserved'", new { issuerId, serial }, tx);
+            await c.ExecuteAsync("insert into certificates(issuer_id, serial, profile_id, subject, status) values (@issuerId, @serial, '', '', 'Failed') on conflict do nothing",
+                new { issuerId, serial }, tx);
             await AuditAsync(c, tx, audit);
         }, ct);
 

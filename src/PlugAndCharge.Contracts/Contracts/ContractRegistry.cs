@@ -96,7 +96,7 @@ public sealed class ContractRegistry(
         {
             CryptographicOperations.ZeroMemory(issued.PrivateKey);
             // Best effort, the original error is what the caller needs: if this fails too (the database is down), the
-            // serial simply stays Reserved, never reused.
+            // certificate is simply never recorded, and its serial, unique by construction, never comes again.
             try { await certificates.AbandonAsync(issued, actor, e.Message); }
             catch (Exception) { }
             throw;

@@ -10,8 +10,9 @@ using PlugAndCharge.Pki.X509;
 namespace PlugAndCharge.Pki.Issuance;
 
 /// <summary>
-/// Issues certificates, top to bottom: validate request -> reserve serial -> build to-be-signed -> lint -> sign ->
-/// verify -> store + audit. Each step fails with a named <see cref="PkiError"/>; a serial once reserved is never reused.
+/// Issues certificates, top to bottom: validate request -> take a serial -> build to-be-signed -> lint -> sign ->
+/// verify -> store + audit. Each step fails with a named <see cref="PkiError"/>; a serial is unique by construction and
+/// used once.
 /// </summary>
 public sealed class CertificateIssuer(
     CertificateAuthorityDirectory authorities,
@@ -20,7 +21,7 @@ public sealed class CertificateIssuer(
     PkiOptions options,
     TimeProvider clock)
 {
-    private readonly SerialReservations _serials = new(certificates, clock);
+    private readonly SerialAllocator _serials = new(certificates, clock);
 
     /// <summary>Issues a certificate and stores its record with the audit entry (steps 1-7).</summary>
     public async Task<IssuedCertificate> IssueAsync(IssuanceRequest request, CancellationToken ct = default)
@@ -49,9 +50,9 @@ public sealed class CertificateIssuer(
             throw new PkiException(PkiError.SubjectRuleViolated, $"{profile.Id} certificates carry no subjectAltName.");
         var (notBefore, notAfter) = ValidityWindow(profile, request.Validity, ca.Certificate);
 
-        // 2. A random serial reserved under the unique (issuer, serial) constraint before anything is signed.
+        // 2. A serial unique by construction (CSPRNG bits and a never-repeating counter), before anything is signed.
         var subjectText = subject.ToString();
-        var serial = await _serials.TakeAsync(ca.Id, ct);
+        var serial = await _serials.TakeAsync(ct);
         var serialHex = SerialNumbers.ToHex(serial);
 
         X509Certificate certificate;
@@ -84,7 +85,7 @@ public sealed class CertificateIssuer(
         return new PendingIssuance(new IssuedCertificate(record, certificate, ca.ChainIncludingSelf), audit);
     }
 
-    /// <summary>Marks a signed certificate that was never stored as Failed (audited): its serial is not reused.</summary>
+    /// <summary>Records a signed certificate that was never stored as Failed (audited): its serial stays used.</summary>
     public Task AbandonAsync(PendingIssuance pending, string actor, string reason, CancellationToken ct = default)
     {
         var r = pending.Issued.Record;

@@ -34,7 +34,7 @@ public sealed record IssuedCertificate(CertificateRecord Record, X509Certificate
 
 /// <summary>
 /// A certificate signed and verified whose record and audit entry are not stored yet (<see cref="CertificateIssuer.SignAsync"/>):
-/// its serial stays Reserved until the caller stores <see cref="Issued"/>.Record with <see cref="Audit"/> in the same
+/// nothing of it is recorded until the caller stores <see cref="Issued"/>.Record with <see cref="Audit"/> in the same
 /// transaction as its own change (so neither exists without the other), or gives it up with
 /// <see cref="CertificateIssuer.AbandonAsync"/>. It must not be handed out before it is stored.
 /// </summary>

@@ -16,16 +16,18 @@ public interface ICertificateAuthorityStore
     Task<CrlRecord?> GetLatestCrlAsync(string caId, CancellationToken ct = default);
 }
 
-/// <summary>Issued certificates: serial reservation before signing, the record after, revocation.</summary>
+/// <summary>Issued certificates: the counter behind their serials, the record after signing, revocation.</summary>
 public interface ICertificateStore
 {
     /// <summary>
-    /// Reserves serials under the unique (issuer, serial) constraint before anything is signed with them, and returns
-    /// those it reserved (a taken one is left out). A reserved row names its profile and subject once recorded.
+    /// <paramref name="count"/> values of a counter shared by every issuer and instance that never gives a value twice,
+    /// not even after a rollback or a restart (1..<see cref="X509.SerialNumbers.MaxCounter"/>): the unique part of each
+    /// serial (<see cref="X509.SerialNumbers.Compose"/>).
     /// </summary>
-    Task<IReadOnlyList<string>> ReserveSerialsAsync(string issuerId, IReadOnlyList<string> serials, CancellationToken ct = default);
-    /// <summary>Turns a reserved serial into the issued certificate (its profile, subject, validity and DER).</summary>
+    Task<IReadOnlyList<long>> NextSerialCountersAsync(int count, CancellationToken ct = default);
+    /// <summary>Records an issued certificate once (its profile, subject, validity and DER); a serial recorded before fails with SerialCollision.</summary>
     Task RecordIssuedAsync(CertificateRecord certificate, AuditEvent audit, CancellationToken ct = default);
+    /// <summary>Records that a serial was signed or about to be but its certificate was never handed out; nothing when the certificate is recorded already.</summary>
     Task RecordFailedAsync(string issuerId, string serial, AuditEvent audit, CancellationToken ct = default);
     Task<CertificateRecord?> GetAsync(string issuerId, string serial, CancellationToken ct = default);
 

@@ -15,6 +15,7 @@ public sealed class InMemoryPkiStore(TimeProvider clock) : ICertificateAuthority
     private readonly Dictionary<string, long> _crlNumbers = new(StringComparer.Ordinal);
     private readonly Dictionary<string, CrlRecord> _crls = new(StringComparer.Ordinal);
     private readonly List<AuditEntry> _audit = [];
+    private long _serialCounter;
 
     private void Audit(AuditEvent e)
     {
@@ -64,20 +65,17 @@ public sealed class InMemoryPkiStore(TimeProvider clock) : ICertificateAuthority
 
     public Task<CrlRecord?> GetLatestCrlAsync(string caId, CancellationToken ct = default) { lock (_gate) return Task.FromResult(_crls.GetValueOrDefault(caId)); }
 
-    public Task<IReadOnlyList<string>> ReserveSerialsAsync(string issuerId, IReadOnlyList<string> serials, CancellationToken ct = default)
+    public Task<IReadOnlyList<long>> NextSerialCountersAsync(int count, CancellationToken ct = default)
     {
-        lock (_gate)
-            return Task.FromResult<IReadOnlyList<string>>(serials.Where(serial =>
-                _certs.TryAdd((issuerId, serial), new CertificateRecord { IssuerId = issuerId, Serial = serial, ProfileId = "", Subject = "", Status = CertificateStatus.Reserved })).ToList());
+        lock (_gate) return Task.FromResult<IReadOnlyList<long>>(Enumerable.Range(0, count).Select(_ => ++_serialCounter).ToList());
     }
 
     public Task RecordIssuedAsync(CertificateRecord certificate, AuditEvent audit, CancellationToken ct = default)
     {
         lock (_gate)
         {
-            if (!_certs.TryGetValue((certificate.IssuerId, certificate.Serial), out var r) || r.Status != CertificateStatus.Reserved)
-                throw new PkiException(PkiError.SerialCollision, $"Serial {certificate.Serial} was not reserved.");
-            _certs[(certificate.IssuerId, certificate.Serial)] = certificate;
+            if (!_certs.TryAdd((certificate.IssuerId, certificate.Serial), certificate))
+                throw new PkiException(PkiError.SerialCollision, $"Serial {certificate.Serial} of {certificate.IssuerId} is recorded already.");
             Audit(audit);
         }
         return Task.CompletedTask;
@@ -87,7 +85,7 @@ public sealed class InMemoryPkiStore(TimeProvider clock) : ICertificateAuthority
     {
         lock (_gate)
         {
-            if (_certs.TryGetValue((issuerId, serial), out var r)) _certs[(issuerId, serial)] = r with { Status = CertificateStatus.Failed };
+            _certs.TryAdd((issuerId, serial), new CertificateRecord { IssuerId = issuerId, Serial = serial, ProfileId = "", Subject = "", Status = CertificateStatus.Failed });
             Audit(audit);
         }
         return Task.CompletedTask;

@@ -16,6 +16,10 @@ public sealed record CaRecord
     public DateTimeOffset CreatedAt { get; init; }
 }
 
+/// <summary>
+/// A certificate row's state. Failed: its serial was used but the certificate never handed out. Reserved: a serial taken
+/// before signing by versions before serials were unique by construction (migration 0007); readers treat it like Failed.
+/// </summary>
 public enum CertificateStatus { Reserved, Valid, Revoked, Failed }
 
 /// <summary>A certificate this service issued (or a reserved serial not yet signed). Serials are lower-case hex of the positive integer, no leading zeros.</summary>

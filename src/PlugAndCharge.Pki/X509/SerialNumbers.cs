@@ -3,9 +3,32 @@ using Org.BouncyCastle.Math;
 
 namespace PlugAndCharge.Pki.X509;
 
-/// <summary>Serial numbers: 16 bytes of CSPRNG output with the top bit clear (positive, 127 bits of entropy, RFC 5280 §4.1.2.2 max 20 octets).</summary>
+/// <summary>Serial numbers: positive, 16 bytes (RFC 5280 §4.1.2.2: at most 20 octets).</summary>
 public static class SerialNumbers
 {
+    /// <summary>Values <see cref="Compose"/> takes: the counter occupies the low seven bytes.</summary>
+    public const long MaxCounter = (1L << 56) - 1;
+
+    /// <summary>
+    /// A serial unique by construction: nine bytes of CSPRNG output with the top bit clear (71 bits; the CA/Browser Forum
+    /// asks for at least 64), then <paramref name="counter"/> in seven bytes. Serials with different counter values differ
+    /// whatever the random part, so a store counter that never repeats (a database sequence) makes them unique across all
+    /// issuers and instances, and the random part keeps them unpredictable.
+    /// </summary>
+    public static BigInteger Compose(long counter)
+    {
+        if (counter is < 1 or > MaxCounter) throw new ArgumentOutOfRangeException(nameof(counter), counter, "The serial counter is outside 1..2^56-1.");
+        var b = new byte[16];
+        do
+        {
+            RandomNumberGenerator.Fill(b.AsSpan(0, 9));
+            b[0] &= 0x7F;
+        } while (b[0] == 0); // keep the full 16-byte length
+        for (var i = 15; i >= 9; i--, counter >>= 8) b[i] = (byte)counter;
+        return new BigInteger(1, b);
+    }
+
+    /// <summary>16 bytes of CSPRNG output with the top bit clear (127 bits), for certificates outside the store (self-signed roots, test material).</summary>
     public static BigInteger NewRandom()
     {
         Span<byte> b = stackalloc byte[16];

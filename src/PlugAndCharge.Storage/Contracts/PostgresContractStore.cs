@@ -180,7 +180,8 @@ public sealed class PostgresContractStore : IRootCertificateStore, IProvisioning
             var oem = await c.ExecuteScalarAsync<string?>("select oem_id from provisioning_certificates where pcid = @pcid for update", new { pcid }, tx);
             if (oem == null) return;
             await EnqueueAsync(c, tx, events);
-            await c.ExecuteAsync($"update contracts set {TerminateSet} where pcid = @pcid and state = 'Active'", new { pcid, at = at.UtcDateTime, reason }, tx);
+            var ids = (await c.QueryAsync<Guid>($"update contracts set {TerminateSet} where pcid = @pcid and state = 'Active' returning id", new { pcid, at = at.UtcDateTime, reason }, tx)).ToArray();
+            await c.ExecuteAsync(PurgeKeys, new { ids }, tx);
             await c.ExecuteAsync("delete from provisioning_certificates where pcid = @pcid", new { pcid }, tx);
             await AuditAsync(c, tx, audit);
             deleted = true;
@@ -230,21 +231,21 @@ public sealed class PostgresContractStore : IRootCertificateStore, IProvisioning
         };
     }
 
-    private const string ContractColumns = "id, emaid, pcid, emsp_id, standard, origin, is_default, state, cert_issuer_id, cert_serial, cert_der, cert_sub_ca_ders, cert_not_before, cert_not_after, " +
-        "cert_key_algorithm, wrapped_private_key, vehicle_encrypted_key, dh_public_key, signed_data, contract_ends, created_at, updated_at, terminated_at, termination_reason";
+    /// <summary>Contracts (k) with their current certificate (c), which has a row of its own (migration 0006); callers add the where clause.</summary>
+    private const string ContractSelect = "select k.id, k.emaid, k.pcid, k.emsp_id, k.standard, k.origin, k.is_default, k.state, c.issuer_id as cert_issuer_id, c.serial as cert_serial, " +
+        "c.der as cert_der, c.sub_ca_ders as cert_sub_ca_ders, c.not_before as cert_not_before, c.not_after as cert_not_after, c.key_algorithm as cert_key_algorithm, " +
+        "c.wrapped_private_key, c.vehicle_encrypted_key, c.dh_public_key, c.signed_data, k.contract_ends, k.created_at, greatest(k.updated_at, c.recorded_at) as updated_at, " +
+        "k.terminated_at, k.termination_reason from contracts k left join contract_certificates c on c.contract_id = k.id";
 
-    private const string CertificateSet = "cert_issuer_id = @IssuerId, cert_serial = @Serial, cert_der = @Der, cert_sub_ca_ders = @SubCaDers, cert_not_before = @NotBefore, cert_not_after = @NotAfter, " +
-        "cert_key_algorithm = @KeyAlgorithm, wrapped_private_key = @WrappedPrivateKey, vehicle_encrypted_key = @VehicleEncryptedKey, dh_public_key = @DhPublicKey";
+    private const string TerminateSet = "state = 'Terminated', is_default = false, terminated_at = @at, termination_reason = @reason, updated_at = @at";
 
-    // Termination purges every key and the signed data; the certificate itself stays for the record.
-    private const string TerminateSet = "state = 'Terminated', is_default = false, terminated_at = @at, termination_reason = @reason, updated_at = @at, " +
-        "wrapped_private_key = null, vehicle_encrypted_key = null, dh_public_key = null, signed_data = null";
-
-    private static object CertificateParameters(Guid id, ContractCertificate? c, byte[]? signedData, DateTimeOffset at) => new
-    {
-        Id = id, c?.IssuerId, c?.Serial, c?.Der, SubCaDers = c?.SubCaDers.ToArray(), NotBefore = c?.NotBefore.UtcDateTime, NotAfter = c?.NotAfter.UtcDateTime,
-        KeyAlgorithm = c?.KeyAlgorithm.ToString(), c?.WrappedPrivateKey, c?.VehicleEncryptedKey, c?.DhPublicKey, SignedData = signedData, At = at.UtcDateTime,
-    };
+    /// <summary>
+    /// Termination purges every key and the signed data of the contracts' certificates; the certificates stay for the record.
+    /// Run as a statement of its own after the contracts' update: a certificate being recorded holds its contract's row
+    /// (for share) until it commits, the update waits for that, and only a later statement's snapshot sees the new row.
+    /// </summary>
+    private const string PurgeKeys = "update contract_certificates set wrapped_private_key = null, vehicle_encrypted_key = null, dh_public_key = null, signed_data = null " +
+        "where contract_id = any(@ids)";
 
     public Task CreateContractAsync(Contract k, AuditEvent audit, IReadOnlyList<WebhookEvent> events, CancellationToken ct = default) =>
         InTransactionAsync(async (c, tx) =>
@@ -253,20 +254,24 @@ public sealed class PostgresContractStore : IRootCertificateStore, IProvisioning
             try
             {
                 await c.ExecuteAsync($"""
-                    insert into contracts(id, emaid, pcid, emsp_id, standard, origin, is_default, state, contract_ends, created_at, updated_at, signed_data)
-                    values (@Id, @Emaid, @Pcid, @EmspId, @Standard, @Origin, @IsDefault, @State, @ContractEnds, @CreatedAt, @UpdatedAt, @SignedData)
+                    insert into contracts(id, emaid, pcid, emsp_id, standard, origin, is_default, state, contract_ends, created_at, updated_at)
+                    values (@Id, @Emaid, @Pcid, @EmspId, @Standard, @Origin, @IsDefault, @State, @ContractEnds, @CreatedAt, @UpdatedAt)
                     """,
                     new
                     {
                         k.Id, k.Emaid, k.Pcid, k.EmspId, Standard = k.Standard.ToString(), Origin = k.Origin.ToString(), k.IsDefault, State = k.State.ToString(),
-                        ContractEnds = k.ContractEnds?.UtcDateTime, CreatedAt = k.CreatedAt.UtcDateTime, UpdatedAt = k.UpdatedAt.UtcDateTime, k.SignedData,
+                        ContractEnds = k.ContractEnds?.UtcDateTime, CreatedAt = k.CreatedAt.UtcDateTime, UpdatedAt = k.UpdatedAt.UtcDateTime,
                     }, tx);
             }
             catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UniqueViolation)
             {
                 throw new ContractException(ContractError.AlreadyExists, $"An active contract for {k.Emaid} exists.", e);
             }
-            if (k.Certificate != null) await c.ExecuteAsync($"update contracts set {CertificateSet} where id = @Id", CertificateParameters(k.Id, k.Certificate, null, k.UpdatedAt), tx);
+            if (k.Certificate != null)
+            {
+                await using var batch = new NpgsqlBatch(c, tx) { BatchCommands = { CertificateUpsert([(k.Id, k.Certificate, k.SignedData, k.UpdatedAt)]) } };
+                await batch.ExecuteNonQueryAsync();
+            }
             await EnqueueAsync(c, tx, events);
             await AuditAsync(c, tx, audit);
         }, ct);
@@ -274,13 +279,13 @@ public sealed class PostgresContractStore : IRootCertificateStore, IProvisioning
     public async Task<Contract?> GetContractAsync(Guid id, CancellationToken ct = default)
     {
         await using var conn = await _db.OpenConnectionAsync(ct);
-        return (await conn.QuerySingleOrDefaultAsync<ContractRow>($"select {ContractColumns} from contracts where id = @id", new { id }))?.ToRecord();
+        return (await conn.QuerySingleOrDefaultAsync<ContractRow>($"{ContractSelect} where k.id = @id", new { id }))?.ToRecord();
     }
 
     public async Task<IReadOnlyList<Contract>> FindByEmaidAsync(string emaid, CancellationToken ct = default)
     {
         await using var conn = await _db.OpenConnectionAsync(ct);
-        return (await conn.QueryAsync<ContractRow>($"select {ContractColumns} from contracts where emaid = @emaid order by (state = 'Active') desc, created_at desc", new { emaid }))
+        return (await conn.QueryAsync<ContractRow>($"{ContractSelect} where k.emaid = @emaid order by (k.state = 'Active') desc, k.created_at desc", new { emaid }))
             .Select(r => r.ToRecord()).ToList();
     }
 
@@ -289,10 +294,10 @@ public sealed class PostgresContractStore : IRootCertificateStore, IProvisioning
         // One indexed read; the certificate's revocation comes from the CA's table in the same query.
         await using var conn = await _db.OpenConnectionAsync(ct);
         var r = await conn.QuerySingleOrDefaultAsync<StatusRow>(new CommandDefinition("""
-            select c.emaid, c.state, c.pcid, c.emsp_id, c.cert_issuer_id, c.cert_serial, c.cert_not_before, c.cert_not_after,
-                   case when c.cert_issuer_id is null then null else coalesce(k.status = 'Revoked', false) end as cert_revoked
-            from contracts c left join certificates k on k.issuer_id = c.cert_issuer_id and k.serial = c.cert_serial
-            where c.emaid = @emaid order by (c.state = 'Active') desc, c.created_at desc limit 1
+            select k.emaid, k.state, k.pcid, k.emsp_id, c.issuer_id as cert_issuer_id, c.serial as cert_serial, c.not_before as cert_not_before, c.not_after as cert_not_after,
+                   case when c.issuer_id is null then null else coalesce(x.status = 'Revoked', false) end as cert_revoked
+            from contracts k left join contract_certificates c on c.contract_id = k.id left join certificates x on x.issuer_id = c.issuer_id and x.serial = c.serial
+            where k.emaid = @emaid order by (k.state = 'Active') desc, k.created_at desc limit 1
             """, new { emaid }, cancellationToken: ct));
         return r == null ? null : new ContractStatusRecord(r.emaid, Enum.Parse<ContractState>(r.state), r.pcid, r.emsp_id, r.cert_issuer_id, r.cert_serial,
             Utc(r.cert_not_before), Utc(r.cert_not_after), r.cert_revoked);
@@ -304,7 +309,7 @@ public sealed class PostgresContractStore : IRootCertificateStore, IProvisioning
     public async Task<IReadOnlyList<Contract>> ListForVehicleAsync(string pcid, CancellationToken ct = default)
     {
         await using var conn = await _db.OpenConnectionAsync(ct);
-        return (await conn.QueryAsync<ContractRow>($"select {ContractColumns} from contracts where pcid = @pcid order by created_at", new { pcid })).Select(r => r.ToRecord()).ToList();
+        return (await conn.QueryAsync<ContractRow>($"{ContractSelect} where k.pcid = @pcid order by k.created_at", new { pcid })).Select(r => r.ToRecord()).ToList();
     }
 
     private sealed record InstallationContext(ProvisioningCertificate? Vehicle, IReadOnlyList<Contract> Contracts);
@@ -324,7 +329,7 @@ public sealed class PostgresContractStore : IRootCertificateStore, IProvisioning
         await using var conn = await _db.OpenConnectionAsync();
         await using var multi = await conn.QueryMultipleAsync(
             $"select {VehicleColumns} from provisioning_certificates where pcid = any(@pcids); " +
-            $"select {ContractColumns} from contracts where pcid = any(@pcids) and state = 'Active' order by created_at", new { pcids = pcids.Distinct().ToArray() });
+            $"{ContractSelect} where k.pcid = any(@pcids) and k.state = 'Active' order by k.created_at", new { pcids = pcids.Distinct().ToArray() });
         var vehicles = (await multi.ReadAsync<VehicleRow>()).ToDictionary(v => v.pcid, v => v.ToRecord(), StringComparer.Ordinal);
         var contracts = (await multi.ReadAsync<ContractRow>()).Select(r => r.ToRecord()).ToLookup(c => c.Pcid, StringComparer.Ordinal);
         return pcids.Select(p => new InstallationContext(vehicles.GetValueOrDefault(p), contracts[p].ToList())).ToList();
@@ -347,45 +352,70 @@ public sealed class PostgresContractStore : IRootCertificateStore, IProvisioning
     /// <summary>
     /// Records a batch of contract certificates, and the CA records of those the hub just issued, with one statement per
     /// table (unnest over column arrays) and two round trips (<see cref="PostgresAuditWriter.CommitAsync"/>): the batch
-    /// loop is serialized, so its cost per item must stay small. ISO 15118 chains have at most two sub-CAs [V2G2-009].
+    /// loop is serialized, so its cost per item must stay small.
     /// </summary>
     private async Task<IReadOnlyList<bool>> CommitCertificatesAsync(IReadOnlyList<CertificateUpdate> batch)
     {
-        var certs = batch.Select(b => b.Certificate).ToList();
         var statements = new List<NpgsqlBatchCommand>();
         var issued = batch.Where(b => b.Issuance != null).Select(b => b.Issuance!).ToList();
-        var issuedUpdate = issued.Count > 0 ? PostgresPkiStore.IssuedUpdate(issued.Select(i => i.Issued.Record).ToList()) : null;
-        if (issuedUpdate != null) statements.Add(issuedUpdate);
-        var update = new NpgsqlBatchCommand("""
-            update contracts k set cert_issuer_id = u.issuer, cert_serial = u.serial, cert_der = u.der, cert_sub_ca_ders = array_remove(array[u.sub2, u.sub1], null),
-                cert_not_before = u.nb, cert_not_after = u.na, cert_key_algorithm = u.alg, wrapped_private_key = u.wrapped, vehicle_encrypted_key = u.venc,
-                dh_public_key = u.dh, signed_data = coalesce(u.signed, k.signed_data), updated_at = u.at
+        if (issued.Count > 0) statements.Add(PostgresPkiStore.IssuedInsert(issued.Select(i => i.Issued.Record).ToList()));
+        // One row per contract, and one statement may not change a row twice: of two installations of one contract in a
+        // batch the later certificate is the contract's (both stay in the CA's records and the audit log).
+        var current = batch.GroupBy(b => b.ContractId).Select(g => g.Last()).Select(b => (b.ContractId, b.Certificate, b.SignedData, b.At)).ToList();
+        var upsert = CertificateUpsert(current);
+        statements.Add(upsert);
+        if (OutboxInsert(batch.SelectMany(b => b.Events).ToList()) is { } outbox) statements.Add(outbox);
+        // The CA's entry for a certificate precedes the contract's entry that links it.
+        var audit = batch.SelectMany(b => b.Issuance is { } i ? [i.Audit, b.Audit] : new[] { b.Audit }).ToList();
+        try
+        {
+            await PostgresAuditWriter.CommitAsync(_db, statements, () =>
+            {
+                if (upsert.RecordsAffected != current.Count) throw new ContractException(ContractError.ContractTerminated, "The contract is no longer active.");
+            }, audit, _clock);
+        }
+        catch (PostgresException e) when (PostgresPkiStore.IsSerialCollision(e))
+        {
+            throw PostgresPkiStore.SerialCollision(e);
+        }
+        return batch.Select(_ => true).ToList();
+    }
+
+    /// <summary>
+    /// Makes each certificate its contract's current one, for active contracts only (one row per contract they record);
+    /// signed data given stays until new signed data replaces it. The contract row is locked for share, not rewritten:
+    /// enough to hold off a termination until this commits, so the termination's purge sees the new keys
+    /// (<see cref="PurgeKeys"/>); and a termination that came first leaves the contract out. ISO 15118 chains have at
+    /// most two sub-CAs [V2G2-009].
+    /// </summary>
+    private static NpgsqlBatchCommand CertificateUpsert(IReadOnlyList<(Guid ContractId, ContractCertificate Certificate, byte[]? SignedData, DateTimeOffset At)> updates)
+    {
+        var certs = updates.Select(b => b.Certificate).ToList();
+        return new NpgsqlBatchCommand("""
+            insert into contract_certificates as c (contract_id, issuer_id, serial, der, sub_ca_ders, not_before, not_after, key_algorithm,
+                wrapped_private_key, vehicle_encrypted_key, dh_public_key, signed_data, recorded_at)
+            select u.id, u.issuer, u.serial, u.der, array_remove(array[u.sub2, u.sub1], null), u.nb, u.na, u.alg, u.wrapped, u.venc, u.dh, u.signed, u.at
             from unnest($1::uuid[], $2::text[], $3::text[], $4::bytea[], $5::bytea[], $6::bytea[], $7::timestamptz[], $8::timestamptz[], $9::text[], $10::bytea[], $11::bytea[], $12::bytea[], $13::bytea[], $14::timestamptz[])
                 as u(id, issuer, serial, der, sub2, sub1, nb, na, alg, wrapped, venc, dh, signed, at)
-            where k.id = u.id and k.state = 'Active'
+            join contracts k on k.id = u.id and k.state = 'Active'
+            for share of k
+            on conflict (contract_id) do update set issuer_id = excluded.issuer_id, serial = excluded.serial, der = excluded.der, sub_ca_ders = excluded.sub_ca_ders,
+                not_before = excluded.not_before, not_after = excluded.not_after, key_algorithm = excluded.key_algorithm, wrapped_private_key = excluded.wrapped_private_key,
+                vehicle_encrypted_key = excluded.vehicle_encrypted_key, dh_public_key = excluded.dh_public_key, signed_data = coalesce(excluded.signed_data, c.signed_data),
+                recorded_at = excluded.recorded_at
             """)
         {
             Parameters =
             {
-                new() { Value = batch.Select(b => b.ContractId).ToArray() }, new() { Value = certs.Select(x => x.IssuerId).ToArray() },
+                new() { Value = updates.Select(b => b.ContractId).ToArray() }, new() { Value = certs.Select(x => x.IssuerId).ToArray() },
                 new() { Value = certs.Select(x => x.Serial).ToArray() }, new() { Value = certs.Select(x => x.Der).ToArray() },
                 new() { Value = certs.Select(x => x.SubCaDers.ElementAtOrDefault(0)).ToArray() }, new() { Value = certs.Select(x => x.SubCaDers.ElementAtOrDefault(1)).ToArray() },
                 new() { Value = certs.Select(x => x.NotBefore.UtcDateTime).ToArray() }, new() { Value = certs.Select(x => x.NotAfter.UtcDateTime).ToArray() },
                 new() { Value = certs.Select(x => x.KeyAlgorithm.ToString()).ToArray() }, new() { Value = certs.Select(x => x.WrappedPrivateKey).ToArray() },
                 new() { Value = certs.Select(x => x.VehicleEncryptedKey).ToArray() }, new() { Value = certs.Select(x => x.DhPublicKey).ToArray() },
-                new() { Value = batch.Select(b => b.SignedData).ToArray() }, new() { Value = batch.Select(b => b.At.UtcDateTime).ToArray() },
+                new() { Value = updates.Select(b => b.SignedData).ToArray() }, new() { Value = updates.Select(b => b.At.UtcDateTime).ToArray() },
             },
         };
-        statements.Add(update);
-        if (OutboxInsert(batch.SelectMany(b => b.Events).ToList()) is { } outbox) statements.Add(outbox);
-        // The CA's entry for a certificate precedes the contract's entry that links it.
-        var audit = batch.SelectMany(b => b.Issuance is { } i ? [i.Audit, b.Audit] : new[] { b.Audit }).ToList();
-        await PostgresAuditWriter.CommitAsync(_db, statements, () =>
-        {
-            if (issuedUpdate != null) PostgresPkiStore.CheckIssuedUpdate(issuedUpdate, issued.Count);
-            if (update.RecordsAffected != batch.Count) throw new ContractException(ContractError.ContractTerminated, "The contract is no longer active.");
-        }, audit, _clock);
-        return batch.Select(_ => true).ToList();
     }
 
     public async Task<bool> TerminateAsync(Guid contractId, DateTimeOffset at, string reason, AuditEvent audit, IReadOnlyList<WebhookEvent> events, CancellationToken ct = default)
@@ -395,6 +425,7 @@ public sealed class PostgresContractStore : IRootCertificateStore, IProvisioning
         {
             done = await c.ExecuteAsync($"update contracts set {TerminateSet} where id = @contractId and state = 'Active'", new { contractId, at = at.UtcDateTime, reason }, tx) == 1;
             if (!done) return;
+            await c.ExecuteAsync(PurgeKeys, new { ids = new[] { contractId } }, tx);
             await EnqueueAsync(c, tx, events);
             await AuditAsync(c, tx, audit);
         }, ct);

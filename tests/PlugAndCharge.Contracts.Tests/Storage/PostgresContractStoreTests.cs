@@ -79,6 +79,27 @@ public class PostgresContractStoreTests(PostgresContractFixture fx) : IClassFixt
     }
 
     [Fact]
+    public async Task A_termination_in_flight_holds_off_the_certificate_of_an_installation_and_wins()
+    {
+        var (car, contract) = await W.VehicleWithContractAsync();
+        // A termination that has updated the contract row but not committed yet.
+        await using var conn = await fx.Db.OpenConnectionAsync();
+        await using var tx = await conn.BeginTransactionAsync();
+        await conn.ExecuteAsync("update contracts set state = 'Terminated', is_default = false where id = @Id", new { contract.Id }, tx);
+
+        // The installation still reads the contract as active, signs, and then waits for the row at its commit.
+        var installation = Task.Run(() => W.Services.Installation.HandleAsync(car.BuildInstallationRequest()));
+        await Task.Delay(500);
+        Assert.False(installation.IsCompleted);
+        await tx.CommitAsync();
+
+        var outcome = await installation;
+        Assert.False(outcome.IsOk);
+        Assert.Equal(0L, await conn.ExecuteScalarAsync<long>("select count(*) from contract_certificates where contract_id = @Id", new { contract.Id }));
+        Assert.Null((await fx.Store.GetContractAsync(contract.Id))!.Certificate);
+    }
+
+    [Fact]
     public async Task A_contract_certificate_and_the_CA_record_of_it_commit_in_one_transaction()
     {
         var (car, contract) = await W.VehicleWithContractAsync();
@@ -101,7 +122,7 @@ public class PostgresContractStoreTests(PostgresContractFixture fx) : IClassFixt
         await Assert.ThrowsAsync<ContractException>(() => W.Services.Contracts.EnsureCertificateAsync(contract, "test", forceNew: true, KeyAlgorithm.EcP256, default));
         await using var conn = await fx.Db.OpenConnectionAsync();
         var failed = await conn.QuerySingleAsync<(string Serial, byte[]? Der)>(
-            "select serial, der from certificates where issuer_id = @IssuerId and status = 'Failed'", new { linked.IssuerId });
+            "select serial, der from certificates where issuer_id = @IssuerId and status = 'Failed' order by created_at desc limit 1", new { linked.IssuerId });
         Assert.Null(failed.Der);
         var last = entries.Count;
         entries.Clear();
@@ -125,11 +146,11 @@ public class PostgresContractStoreTests(PostgresContractFixture fx) : IClassFixt
         var second = await W.Services.Contracts.BindAsync(ContractWorld.Emsp, new ContractBinding { Pcid = car.Pcid, IssueCertificate = true }, "test");
         await W.Services.Contracts.TerminateAsync(ContractWorld.Emsp, contract.Emaid, "ended", "test");
         await using var conn = await fx.Db.OpenConnectionAsync();
-        var row = await conn.QuerySingleAsync<(string State, byte[]? Key)>("select state, wrapped_private_key from contracts where id = @Id", new { contract.Id });
+        var row = await conn.QuerySingleAsync<(string State, byte[]? Key)>("select k.state, c.wrapped_private_key from contracts k join contract_certificates c on c.contract_id = k.id where k.id = @Id", new { contract.Id });
         Assert.Equal(("Terminated", (byte[]?)null), row);
 
         await W.Services.Vehicles.DeleteAsync(ContractWorld.Oem, car.Pcid, "test");
-        Assert.Equal(0, await conn.ExecuteScalarAsync<long>("select count(*) from contracts where pcid = @Pcid and (state = 'Active' or wrapped_private_key is not null)", new { car.Pcid }));
+        Assert.Equal(0, await conn.ExecuteScalarAsync<long>("select count(*) from contracts k left join contract_certificates c on c.contract_id = k.id where k.pcid = @Pcid and (k.state = 'Active' or c.wrapped_private_key is not null or c.signed_data is not null)", new { car.Pcid }));
         Assert.Equal(ContractState.Terminated, (await W.Services.Contracts.GetStatusAsync(second.Emaid)).State);
         Assert.Equal(ContractCertificateState.Revoked, (await W.Services.Contracts.GetStatusAsync(second.Emaid)).Certificate);
         Assert.Equal(ContractError.AlreadyExists, (await Assert.ThrowsAsync<ContractException>(() => W.Services.Roots.AddAsync(W.V2GRoot2.GetEncoded(), RootType.V2G, null, null, "t"))).Error);

@@ -92,6 +92,31 @@ public class PostgresPkiStoreTests(PostgresPkiFixture fx) : IClassFixture<Postgr
     }
 
     [Fact]
+    public async Task Serials_are_unique_across_instances_and_a_certificate_row_is_written_once()
+    {
+        // A second instance on the same database draws from the same counter.
+        var (db2, store2) = await PkiDatabase.OpenAsync(fx.Database.ConnectionString);
+        await using var _ = db2;
+        await using var __ = store2;
+        var blocks = await Task.WhenAll(Enumerable.Range(0, 8).Select(i => (i % 2 == 0 ? fx.Store : store2).NextSerialCountersAsync(16)));
+        Assert.Equal(128, blocks.SelectMany(b => b).Distinct().Count());
+
+        var issued = await Issue("C30000001");
+        await using var conn = await fx.Db.OpenConnectionAsync();
+        Assert.Equal(1L, await conn.ExecuteScalarAsync<long>("select count(*) from certificates where serial = @Serial", new { issued.Record.Serial }));
+        Assert.Equal(0L, await conn.ExecuteScalarAsync<long>("select count(*) from certificates where status = 'Reserved'"));
+
+        // Recording the same serial again fails named, and its transaction leaves no audit entry behind.
+        var before = await conn.ExecuteScalarAsync<long>("select count(*) from audit_log");
+        var e = await Assert.ThrowsAsync<PkiException>(() => store2.RecordIssuedAsync(issued.Record, new AuditEvent("test", "certificate.issue", "again", new Dictionary<string, string>())));
+        Assert.Equal(PkiError.SerialCollision, e.Error);
+        Assert.Equal(before, await conn.ExecuteScalarAsync<long>("select count(*) from audit_log"));
+        // A failure recorded for an issued serial changes nothing.
+        await store2.RecordFailedAsync(issued.Record.IssuerId, issued.Record.Serial, new AuditEvent("test", "certificate.issue-failed", "x", new Dictionary<string, string>()));
+        Assert.Equal(CertificateStatus.Valid, (await fx.Store.GetAsync(issued.Record.IssuerId, issued.Record.Serial))!.Status);
+    }
+
+    [Fact]
     public async Task The_audit_log_refuses_updates_and_a_forced_edit_is_detected()
     {
         await Issue("C30000001");
