@@ -22,7 +22,7 @@ public sealed record CaRecord
 /// </summary>
 public enum CertificateStatus { Reserved, Valid, Revoked, Failed }
 
-/// <summary>A certificate this service issued (or a reserved serial not yet signed). Serials are lower-case hex of the positive integer, no leading zeros.</summary>
+/// <summary>A certificate this service issued (or a serial it used without handing a certificate out: Failed). Serials are lower-case hex of the positive integer, no leading zeros.</summary>
 public sealed record CertificateRecord
 {
     public required string IssuerId { get; init; }

@@ -19,11 +19,7 @@ public static class SerialNumbers
     {
         if (counter is < 1 or > MaxCounter) throw new ArgumentOutOfRangeException(nameof(counter), counter, "The serial counter is outside 1..2^56-1.");
         var b = new byte[16];
-        do
-        {
-            RandomNumberGenerator.Fill(b.AsSpan(0, 9));
-            b[0] &= 0x7F;
-        } while (b[0] == 0); // keep the full 16-byte length
+        FillRandomPositive(b.AsSpan(0, 9));
         for (var i = 15; i >= 9; i--, counter >>= 8) b[i] = (byte)counter;
         return new BigInteger(1, b);
     }
@@ -31,13 +27,19 @@ public static class SerialNumbers
     /// <summary>16 bytes of CSPRNG output with the top bit clear (127 bits), for certificates outside the store (self-signed roots, test material).</summary>
     public static BigInteger NewRandom()
     {
-        Span<byte> b = stackalloc byte[16];
+        var b = new byte[16];
+        FillRandomPositive(b);
+        return new BigInteger(1, b);
+    }
+
+    /// <summary>CSPRNG bytes with the top bit clear (a positive leading byte) and a non-zero first byte, so the serial keeps its full length.</summary>
+    private static void FillRandomPositive(Span<byte> b)
+    {
         do
         {
             RandomNumberGenerator.Fill(b);
             b[0] &= 0x7F;
-        } while (b[0] == 0); // keep the full 16-byte length (and never zero)
-        return new BigInteger(1, b.ToArray());
+        } while (b[0] == 0);
     }
 
     /// <summary>Lower-case hex of the positive integer without leading zeros: the key of the certificate store.</summary>

@@ -247,8 +247,11 @@ public sealed class PostgresContractStore : IRootCertificateStore, IProvisioning
     private const string PurgeKeys = "update contract_certificates set wrapped_private_key = null, vehicle_encrypted_key = null, dh_public_key = null, signed_data = null " +
         "where contract_id = any(@ids)";
 
-    public Task CreateContractAsync(Contract k, AuditEvent audit, IReadOnlyList<WebhookEvent> events, CancellationToken ct = default) =>
-        InTransactionAsync(async (c, tx) =>
+    public Task CreateContractAsync(Contract k, AuditEvent audit, IReadOnlyList<WebhookEvent> events, CancellationToken ct = default)
+    {
+        // Signed data is a signed installation response carrying the certificate: it is stored in the certificate's row.
+        if (k.SignedData != null && k.Certificate == null) throw new ArgumentException("Signed data comes with the certificate it carries.", nameof(k));
+        return InTransactionAsync(async (c, tx) =>
         {
             if (k.IsDefault) await c.ExecuteAsync("update contracts set is_default = false where pcid = @Pcid and is_default", new { k.Pcid }, tx);
             try
@@ -275,6 +278,7 @@ public sealed class PostgresContractStore : IRootCertificateStore, IProvisioning
             await EnqueueAsync(c, tx, events);
             await AuditAsync(c, tx, audit);
         }, ct);
+    }
 
     public async Task<Contract?> GetContractAsync(Guid id, CancellationToken ct = default)
     {
