@@ -6,7 +6,7 @@ namespace PlugAndCharge.Storage;
 
 /// <summary>
 /// Appends audit entries inside the caller's transaction, or in a transaction of its own around the caller's statements
-/// (<see cref="Commit"/>). A transaction-scoped advisory lock orders appenders across instances, so each entry
+/// (<see cref="CommitAsync"/>). A transaction-scoped advisory lock orders appenders across instances, so each entry
 /// links to the true predecessor; the lock is released at commit.
 /// </summary>
 internal static class PostgresAuditWriter
@@ -29,22 +29,19 @@ internal static class PostgresAuditWriter
     /// committed before the lock was granted, because each statement of a batch takes its own snapshot (read committed).
     /// Row counts of the caller's statements are in their <see cref="NpgsqlBatchCommand.RecordsAffected"/> afterwards.
     /// </summary>
-    public static Task<Head> ExecuteThenLockAsync(NpgsqlBatch batch) => ExecuteThenLockAsync(batch, true);
-
-    /// <param name="async">False runs every call synchronously (the returned task is then complete), for a group commit's own thread.</param>
-    private static async Task<Head> ExecuteThenLockAsync(NpgsqlBatch batch, bool async)
+    public static async Task<Head> ExecuteThenLockAsync(NpgsqlBatch batch)
     {
         batch.BatchCommands.Add(new NpgsqlBatchCommand($"select pg_advisory_xact_lock({LockKey})"));
         var read = new NpgsqlBatchCommand("select seq, hash from audit_log order by seq desc limit 1");
         batch.BatchCommands.Add(read);
         Head? head = null;
-        await using (var r = async ? await batch.ExecuteReaderAsync() : batch.ExecuteReader())
+        await using (var r = await batch.ExecuteReaderAsync())
         {
             do
             {
-                if (r.FieldCount == 2 && r.GetName(0) == "seq" && (async ? await r.ReadAsync() : r.Read())) head = new Head(r.GetInt64(0), (byte[])r[1]);
+                if (r.FieldCount == 2 && r.GetName(0) == "seq" && await r.ReadAsync()) head = new Head(r.GetInt64(0), (byte[])r[1]);
             }
-            while (async ? await r.NextResultAsync() : r.NextResult());
+            while (await r.NextResultAsync());
         }
         return head ?? new Head(0, AuditChain.Genesis);
     }
@@ -61,26 +58,26 @@ internal static class PostgresAuditWriter
     /// read in the first; after <paramref name="check"/> (if any) has looked at the statements' row counts, the audit entries and
     /// COMMIT in the second. (An NpgsqlTransaction spends a third round trip on COMMIT alone.) A failing statement stops
     /// its batch, so COMMIT never runs after an error; whatever fails, the transaction is rolled back before the
-    /// connection goes back to the pool. Synchronous: it runs on a <see cref="GroupCommitQueue{T, TResult}"/>'s thread.
+    /// connection goes back to the pool.
     /// </summary>
-    public static void Commit(NpgsqlDataSource db, IReadOnlyList<NpgsqlBatchCommand> statements, Action? check, IReadOnlyList<AuditEvent> events, TimeProvider clock)
+    public static async Task CommitAsync(NpgsqlDataSource db, IReadOnlyList<NpgsqlBatchCommand> statements, Action? check, IReadOnlyList<AuditEvent> events, TimeProvider clock)
     {
-        using var conn = db.OpenConnection();
+        await using var conn = await db.OpenConnectionAsync();
         try
         {
-            using var first = new NpgsqlBatch(conn) { BatchCommands = { new NpgsqlBatchCommand("begin") } };
+            await using var first = new NpgsqlBatch(conn) { BatchCommands = { new NpgsqlBatchCommand("begin") } };
             foreach (var statement in statements) first.BatchCommands.Add(statement);
-            var head = ExecuteThenLockAsync(first, false).GetAwaiter().GetResult();
+            var head = await ExecuteThenLockAsync(first);
             check?.Invoke();
-            using var second = new NpgsqlBatch(conn) { BatchCommands = { Insert(head, events, clock), new NpgsqlBatchCommand("commit") } };
-            second.ExecuteNonQuery();
+            await using var second = new NpgsqlBatch(conn) { BatchCommands = { Insert(head, events, clock), new NpgsqlBatchCommand("commit") } };
+            await second.ExecuteNonQueryAsync();
         }
         catch (Exception)
         {
             try
             {
-                using var rollback = new NpgsqlCommand("rollback", conn);
-                rollback.ExecuteNonQuery();
+                await using var rollback = new NpgsqlCommand("rollback", conn);
+                await rollback.ExecuteNonQueryAsync();
             }
             catch (Exception) { } // A broken connection is discarded by the pool, and its transaction with it.
             throw;

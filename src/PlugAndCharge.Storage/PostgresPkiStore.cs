@@ -21,7 +21,7 @@ public sealed class PostgresPkiStore : ICertificateAuthorityStore, ICertificateS
     {
         _db = db;
         _clock = clock ?? TimeProvider.System;
-        _issued = new GroupCommitQueue<(CertificateRecord, AuditEvent), bool>(CommitIssued, "pnc-issued-commit");
+        _issued = new GroupCommitQueue<(CertificateRecord, AuditEvent), bool>(CommitIssuedAsync);
     }
 
     private async Task InTransactionAsync(Func<NpgsqlConnection, NpgsqlTransaction, Task> work, CancellationToken ct)
@@ -136,13 +136,13 @@ public sealed class PostgresPkiStore : ICertificateAuthorityStore, ICertificateS
     public Task RecordIssuedAsync(CertificateRecord certificate, AuditEvent audit, CancellationToken ct = default) => _issued.EnqueueAsync((certificate, audit));
 
     /// <summary>
-    /// Records a batch of issued certificates and their audit entries in two round trips (<see cref="PostgresAuditWriter.Commit"/>).
+    /// Records a batch of issued certificates and their audit entries in two round trips (<see cref="PostgresAuditWriter.CommitAsync"/>).
     /// </summary>
-    private IReadOnlyList<bool> CommitIssued(IReadOnlyList<(CertificateRecord Cert, AuditEvent Audit)> batch)
+    private async Task<IReadOnlyList<bool>> CommitIssuedAsync(IReadOnlyList<(CertificateRecord Cert, AuditEvent Audit)> batch)
     {
         try
         {
-            PostgresAuditWriter.Commit(_db, [IssuedInsert(batch.Select(b => b.Cert).ToList())], null, batch.Select(b => b.Audit).ToList(), _clock);
+            await PostgresAuditWriter.CommitAsync(_db, [IssuedInsert(batch.Select(b => b.Cert).ToList())], null, batch.Select(b => b.Audit).ToList(), _clock);
         }
         catch (PostgresException e) when (IsSerialCollision(e))
         {

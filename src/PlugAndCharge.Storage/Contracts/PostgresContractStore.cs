@@ -28,8 +28,8 @@ public sealed class PostgresContractStore : IRootCertificateStore, IProvisioning
     {
         _db = db;
         _clock = clock ?? TimeProvider.System;
-        _certificates = new GroupCommitQueue<CertificateUpdate, bool>(CommitCertificates, "pnc-contract-certificates");
-        _contexts = new GroupCommitQueue<string, InstallationContext>(ReadContexts, "pnc-installation-contexts");
+        _certificates = new GroupCommitQueue<CertificateUpdate, bool>(CommitCertificatesAsync);
+        _contexts = new GroupCommitQueue<string, InstallationContext>(ReadContextsAsync);
     }
 
     private async Task InTransactionAsync(Func<NpgsqlConnection, NpgsqlTransaction, Task> work, CancellationToken ct)
@@ -328,14 +328,14 @@ public sealed class PostgresContractStore : IRootCertificateStore, IProvisioning
     /// The contexts of concurrent installations in one round trip (two statements over all their PCIDs): the read every
     /// installation makes was the only round trip on the hot path not shared between callers.
     /// </summary>
-    private IReadOnlyList<InstallationContext> ReadContexts(IReadOnlyList<string> pcids)
+    private async Task<IReadOnlyList<InstallationContext>> ReadContextsAsync(IReadOnlyList<string> pcids)
     {
-        using var conn = _db.OpenConnection();
-        using var multi = conn.QueryMultiple(
+        await using var conn = await _db.OpenConnectionAsync();
+        await using var multi = await conn.QueryMultipleAsync(
             $"select {VehicleColumns} from provisioning_certificates where pcid = any(@pcids); " +
             $"{ContractSelect} where k.pcid = any(@pcids) and k.state = 'Active' order by k.created_at", new { pcids = pcids.Distinct().ToArray() });
-        var vehicles = multi.Read<VehicleRow>().ToDictionary(v => v.pcid, v => v.ToRecord(), StringComparer.Ordinal);
-        var contracts = multi.Read<ContractRow>().Select(r => r.ToRecord()).ToLookup(c => c.Pcid, StringComparer.Ordinal);
+        var vehicles = (await multi.ReadAsync<VehicleRow>()).ToDictionary(v => v.pcid, v => v.ToRecord(), StringComparer.Ordinal);
+        var contracts = (await multi.ReadAsync<ContractRow>()).Select(r => r.ToRecord()).ToLookup(c => c.Pcid, StringComparer.Ordinal);
         return pcids.Select(p => new InstallationContext(vehicles.GetValueOrDefault(p), contracts[p].ToList())).ToList();
     }
 
@@ -355,10 +355,10 @@ public sealed class PostgresContractStore : IRootCertificateStore, IProvisioning
 
     /// <summary>
     /// Records a batch of contract certificates, and the CA records of those the hub just issued, with one statement per
-    /// table (unnest over column arrays) and two round trips (<see cref="PostgresAuditWriter.Commit"/>): the batch
+    /// table (unnest over column arrays) and two round trips (<see cref="PostgresAuditWriter.CommitAsync"/>): the batch
     /// loop is serialized, so its cost per item must stay small.
     /// </summary>
-    private IReadOnlyList<bool> CommitCertificates(IReadOnlyList<CertificateUpdate> batch)
+    private async Task<IReadOnlyList<bool>> CommitCertificatesAsync(IReadOnlyList<CertificateUpdate> batch)
     {
         var statements = new List<NpgsqlBatchCommand>();
         var issued = batch.Where(b => b.Issuance != null).Select(b => b.Issuance!).ToList();
@@ -373,7 +373,7 @@ public sealed class PostgresContractStore : IRootCertificateStore, IProvisioning
         var audit = batch.SelectMany(b => b.Issuance is { } i ? [i.Audit, b.Audit] : new[] { b.Audit }).ToList();
         try
         {
-            PostgresAuditWriter.Commit(_db, statements, () =>
+            await PostgresAuditWriter.CommitAsync(_db, statements, () =>
             {
                 if (upsert.RecordsAffected != current.Count) throw new ContractException(ContractError.ContractTerminated, "The contract is no longer active.");
             }, audit, _clock);

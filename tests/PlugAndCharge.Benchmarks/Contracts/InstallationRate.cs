@@ -56,48 +56,38 @@ public static class InstallationRate
 
     private sealed record Run(long[] Latencies, int Failures, TimeSpan Elapsed);
 
-    /// <summary>
-    /// Starts installation i at start + i/rate (or at once when the scheduler is late) and waits for all of them. The
-    /// scheduler is a thread of its own: on the thread pool its 1 ms waits took 2-3 ms under load, so installations
-    /// started late and the generator's own lag counted as their latency.
-    /// </summary>
+    /// <summary>Starts installation i at start + i/rate (or at once when the scheduler is late) and waits for all of them.</summary>
     private static async Task<Run> OfferAsync(InstallationWorld world, int rate, int seconds, int firstRequest)
     {
         var total = rate * seconds;
         var latencies = new long[total];
         Array.Fill(latencies, -1);
         var failures = 0;
-        var pending = new Task[total];
+        var pending = new List<Task>(total);
         var clock = Stopwatch.StartNew();
         var start = Stopwatch.GetTimestamp();
-        long Scheduled(int n) => start + (long)((double)n * Stopwatch.Frequency / rate);
-        var offered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        new Thread(() =>
+        for (var i = 0; i < total;)
         {
-            for (var i = 0; i < total;)
+            var due = Math.Min(total, (int)(clock.Elapsed.TotalSeconds * rate) + 1);
+            for (; i < due; i++)
             {
-                var due = Math.Min(total, (int)((double)(Stopwatch.GetTimestamp() - start) * rate / Stopwatch.Frequency) + 1);
-                for (; i < due; i++)
+                var n = i;
+                var scheduled = start + (long)((double)n * Stopwatch.Frequency / rate);
+                pending.Add(Task.Run(async () =>
                 {
-                    var n = i;
-                    pending[n] = Task.Run(async () =>
+                    try
                     {
-                        try
-                        {
-                            await world.InstallAsync(firstRequest + n);
-                            latencies[n] = Stopwatch.GetTimestamp() - Scheduled(n);
-                        }
-                        catch (Exception e)
-                        {
-                            if (Interlocked.Increment(ref failures) <= 3) Console.Error.WriteLine($"installation {n}: {e.GetType().Name}: {e.Message}");
-                        }
-                    });
-                }
-                if (i < total && Scheduled(i) - Stopwatch.GetTimestamp() > 0) Thread.Sleep(1);
+                        await world.InstallAsync(firstRequest + n);
+                        latencies[n] = Stopwatch.GetTimestamp() - scheduled;
+                    }
+                    catch (Exception e)
+                    {
+                        if (Interlocked.Increment(ref failures) <= 3) Console.Error.WriteLine($"installation {n}: {e.GetType().Name}: {e.Message}");
+                    }
+                }));
             }
-            offered.SetResult();
-        }) { IsBackground = true, Name = "load-scheduler" }.Start();
-        await offered.Task;
+            if (i < total) await Task.Delay(1);
+        }
         await Task.WhenAll(pending);
         return new Run(latencies, failures, clock.Elapsed);
     }
