@@ -121,9 +121,11 @@ public sealed class PostgresPkiStore : ICertificateAuthorityStore, ICertificateS
 
     private static DateTimeOffset Utc(DateTime d) => new(DateTime.SpecifyKind(d, DateTimeKind.Utc));
 
-    private static Task InsertCertificateAsync(NpgsqlConnection c, NpgsqlTransaction tx, CertificateRecord r) =>
-        c.ExecuteAsync("insert into certificates(issuer_id, serial, profile_id, subject, status, not_before, not_after, der, sha256) values (@IssuerId, @Serial, @ProfileId, @Subject, @Status, @NotBefore, @NotAfter, @Der, @Sha256)",
-            new { r.IssuerId, r.Serial, r.ProfileId, r.Subject, Status = r.Status.ToString(), NotBefore = r.NotBefore.UtcDateTime, NotAfter = r.NotAfter.UtcDateTime, r.Der, r.Sha256 }, tx);
+    private static async Task InsertCertificateAsync(NpgsqlConnection c, NpgsqlTransaction tx, CertificateRecord r)
+    {
+        await using var batch = new NpgsqlBatch(c, tx) { BatchCommands = { CertificateInsert([r]) } };
+        await batch.ExecuteNonQueryAsync();
+    }
 
     /// <summary>Values of the serial counter (migration 0007), a block in one statement.</summary>
     public async Task<IReadOnlyList<long>> NextSerialCountersAsync(int count, CancellationToken ct = default)
@@ -142,7 +144,7 @@ public sealed class PostgresPkiStore : ICertificateAuthorityStore, ICertificateS
     {
         try
         {
-            await PostgresAuditWriter.CommitAsync(_db, [IssuedInsert(batch.Select(b => b.Cert).ToList())], null, batch.Select(b => b.Audit).ToList(), _clock);
+            await PostgresAuditWriter.CommitAsync(_db, [CertificateInsert(batch.Select(b => b.Cert).ToList())], null, batch.Select(b => b.Audit).ToList(), _clock);
         }
         catch (PostgresException e) when (IsSerialCollision(e))
         {
@@ -152,13 +154,14 @@ public sealed class PostgresPkiStore : ICertificateAuthorityStore, ICertificateS
     }
 
     /// <summary>
-    /// The statement that records issued certificates, for this store and for a store that records a certificate in one
-    /// transaction with its own change (<see cref="Pki.Issuance.PendingIssuance"/>). Each row is written once: the
-    /// primary key turns a serial recorded before into a unique violation, which fails the whole transaction.
+    /// The statement that records certificates (each with its <see cref="CertificateRecord.Status"/>), for this store and
+    /// for a store that records a certificate in one transaction with its own change (<see cref="Pki.Issuance.PendingIssuance"/>).
+    /// Each row is written once: the primary key turns a serial recorded before into a unique violation, which fails the
+    /// whole transaction.
     /// </summary>
-    internal static NpgsqlBatchCommand IssuedInsert(IReadOnlyList<CertificateRecord> certs) => new(
+    internal static NpgsqlBatchCommand CertificateInsert(IReadOnlyList<CertificateRecord> certs) => new(
         "insert into certificates(issuer_id, serial, profile_id, subject, status, not_before, not_after, der, sha256) " +
-        "select u.i, u.s, u.p, u.subj, 'Valid', u.nb, u.na, u.der, u.sha from unnest($1, $2, $3, $4, $5, $6, $7, $8) as u(i, s, nb, na, der, sha, p, subj)")
+        "select u.i, u.s, u.p, u.subj, u.st, u.nb, u.na, u.der, u.sha from unnest($1, $2, $3, $4, $5, $6, $7, $8, $9) as u(i, s, nb, na, der, sha, p, subj, st)")
     {
         Parameters =
         {
@@ -166,10 +169,11 @@ public sealed class PostgresPkiStore : ICertificateAuthorityStore, ICertificateS
             new() { Value = certs.Select(x => x.NotBefore.UtcDateTime).ToArray() }, new() { Value = certs.Select(x => x.NotAfter.UtcDateTime).ToArray() },
             new() { Value = certs.Select(x => x.Der!).ToArray() }, new() { Value = certs.Select(x => x.Sha256!).ToArray() },
             new() { Value = certs.Select(x => x.ProfileId).ToArray() }, new() { Value = certs.Select(x => x.Subject).ToArray() },
+            new() { Value = certs.Select(x => x.Status.ToString()).ToArray() },
         },
     };
 
-    /// <summary>A certificate row that exists already: <see cref="IssuedInsert"/> met a serial recorded before.</summary>
+    /// <summary>A certificate row that exists already: <see cref="CertificateInsert"/> met a serial recorded before.</summary>
     internal static bool IsSerialCollision(PostgresException e) => e.SqlState == PostgresErrorCodes.UniqueViolation && e.TableName == "certificates";
 
     internal static PkiException SerialCollision(PostgresException e) => new(PkiError.SerialCollision, "A certificate with this serial is recorded already.", e);

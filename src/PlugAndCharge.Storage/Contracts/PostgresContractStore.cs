@@ -362,7 +362,7 @@ public sealed class PostgresContractStore : IRootCertificateStore, IProvisioning
     {
         var statements = new List<NpgsqlBatchCommand>();
         var issued = batch.Where(b => b.Issuance != null).Select(b => b.Issuance!).ToList();
-        if (issued.Count > 0) statements.Add(PostgresPkiStore.IssuedInsert(issued.Select(i => i.Issued.Record).ToList()));
+        if (issued.Count > 0) statements.Add(PostgresPkiStore.CertificateInsert(issued.Select(i => i.Issued.Record).ToList()));
         // One row per contract, and one statement may not change a row twice: of two installations of one contract in a
         // batch the later certificate is the contract's (both stay in the CA's records and the audit log).
         var current = batch.GroupBy(b => b.ContractId).Select(g => g.Last()).Select(b => (b.ContractId, b.Certificate, b.SignedData, b.At)).ToList();
