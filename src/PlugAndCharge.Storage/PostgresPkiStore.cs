@@ -202,10 +202,13 @@ public sealed class PostgresPkiStore : ICertificateAuthorityStore, ICertificateS
             .Select(r => r.ToRecord()).ToList();
     }
 
+    /// <summary>Every CA's certificate with this serial: one primary-key probe per CA (migration 0009 dropped the index on serial alone).</summary>
     public async Task<IReadOnlyList<CertificateRecord>> FindBySerialAsync(string serial, CancellationToken ct = default)
     {
         await using var conn = await _db.OpenConnectionAsync(ct);
-        return (await conn.QueryAsync<CertRow>($"select {CertColumns} from certificates where serial = @serial", new { serial })).Select(r => r.ToRecord()).ToList();
+        return (await conn.QueryAsync<CertRow>(new CommandDefinition(
+            $"select {CertColumns} from certificates where (issuer_id, serial) in (select id, @serial from certificate_authorities)",
+            new { serial }, cancellationToken: ct))).Select(r => r.ToRecord()).ToList();
     }
 
     public async Task<RevocationOutcome> RevokeAsync(string issuerId, string serial, RevocationReason reason, DateTimeOffset at, AuditEvent audit, CancellationToken ct = default)
