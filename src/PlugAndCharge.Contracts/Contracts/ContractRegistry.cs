@@ -119,13 +119,15 @@ public sealed class ContractRegistry(
     public async Task<Contract> TerminateAsync(ContractOwner? owner, string emaid, string reason, string actor, CancellationToken ct = default)
     {
         var contract = await GetActiveAsync(owner, emaid, ct);
-        if (contract.Certificate is { IssuerId: { } issuer } cert)
-            await revoker.RevokeAsync(issuer, cert.Serial, RevocationReason.CessationOfOperation, actor, ct);
+        var revocation = new ContractCertificateRevocation(revoker, actor);
+        await revocation.RevokeAsync([contract], ct);
         var now = clock.GetUtcNow();
         var events = new[] { ContractWebhookPayloads.For(WebhookEvents.ContractDeleted, contract, now) };
         if (!await store.TerminateAsync(contract.Id, now, reason, Audit(actor, "contract.terminate", contract), events, ct))
             throw new ContractException(ContractError.ContractTerminated, $"Contract {contract.Emaid} is already terminated.");
-        return (await store.GetContractAsync(contract.Id, ct))!;
+        var ended = (await store.GetContractAsync(contract.Id, ct))!;
+        await revocation.RevokeAsync([ended], ct);
+        return ended;
     }
 
     /// <summary>Contracts with this EMAID (the active one first), for OPCP lookupContract.</summary>

@@ -91,14 +91,16 @@ public sealed class ProvisioningCertificatePool(
         var vehicle = await GetAsync(oemId, pcid, ct);
         var now = clock.GetUtcNow();
         var active = (await contracts.ListForVehicleAsync(vehicle.Pcid, ct)).Where(c => c.State == ContractState.Active).ToList();
-        foreach (var c in active)
-            if (c.Certificate is { IssuerId: { } issuer } cert)
-                await revoker.RevokeAsync(issuer, cert.Serial, RevocationReason.CessationOfOperation, actor, ct);
+        var revocation = new ContractCertificateRevocation(revoker, actor);
+        await revocation.RevokeAsync(active, ct);
         var events = active.Select(c => ContractWebhookPayloads.For(WebhookEvents.ContractDeleted, c, now)).ToList();
         await store.DeleteProvisioningAsync(vehicle.Pcid, now, "vehicle deleted", new AuditEvent(actor, "vehicle.delete", vehicle.Pcid, new Dictionary<string, string>
         {
             ["contractsTerminated"] = active.Count.ToString(System.Globalization.CultureInfo.InvariantCulture),
         }), events, ct);
+        // Every contract of the vehicle has ended now; read again, their certificates include any committed meanwhile.
+        // Those of contracts that ended earlier were revoked then, and revoking again changes nothing.
+        await revocation.RevokeAsync(await contracts.ListForVehicleAsync(vehicle.Pcid, ct), ct);
     }
 
     internal static string NormalizePcid(string pcid) =>

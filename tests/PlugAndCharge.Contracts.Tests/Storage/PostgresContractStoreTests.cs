@@ -156,6 +156,44 @@ public class PostgresContractStoreTests(PostgresContractFixture fx) : IClassFixt
         Assert.Equal(ContractError.AlreadyExists, (await Assert.ThrowsAsync<ContractException>(() => W.Services.Roots.AddAsync(W.V2GRoot2.GetEncoded(), RootType.V2G, null, null, "t"))).Error);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_certificate_committed_while_its_contract_ends_is_revoked_too(bool deleteVehicle)
+    {
+        var (car, contract) = await W.VehicleWithContractAsync();
+        var first = (await W.Services.Contracts.IssueCertificateAsync(null, contract.Emaid, "test")).Certificate!;
+        await using var holder = await fx.Db.OpenConnectionAsync();
+        await using var tx = await holder.BeginTransactionAsync();
+        // Hold the contract row for share, as a certificate commit does: the ending revokes the current certificate,
+        // then its update of the contract waits.
+        await holder.ExecuteAsync("select 1 from contracts where id = @Id for share", new { contract.Id }, tx);
+        Task ending = deleteVehicle
+            ? W.Services.Vehicles.DeleteAsync(ContractWorld.Oem, car.Pcid, "test")
+            : W.Services.Contracts.TerminateAsync(ContractWorld.Emsp, contract.Emaid, "ended", "test");
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        // On a connection of its own: a transaction sees one snapshot of pg_stat_activity.
+        await using var watcher = await fx.Db.OpenConnectionAsync();
+        while (await watcher.ExecuteScalarAsync<long>("select count(*) from pg_stat_activity where wait_event_type = 'Lock' and query like 'update contracts set state%'") == 0)
+        {
+            Assert.False(ending.IsCompleted, ending.Exception?.ToString());
+            Assert.True(waited.Elapsed < TimeSpan.FromSeconds(30), "The ending never reached its update of the contract.");
+            await Task.Delay(20);
+        }
+        Assert.Equal(Pki.Stores.CertificateStatus.Revoked, (await fx.Pki.GetAsync(first.IssuerId!, first.Serial))!.Status);
+
+        // Meanwhile a new certificate becomes the contract's current one (the contract is still active to everyone else).
+        var second = (await W.Services.Contracts.IssueCertificateAsync(null, contract.Emaid, "test")).Certificate!;
+        Assert.Equal(Pki.Stores.CertificateStatus.Valid, (await fx.Pki.GetAsync(second.IssuerId!, second.Serial))!.Status);
+        await tx.CommitAsync();
+        await ending;
+
+        var ended = (await fx.Store.GetContractAsync(contract.Id))!;
+        Assert.Equal((ContractState.Terminated, second.Serial, (byte[]?)null), (ended.State, ended.Certificate!.Serial, ended.Certificate.WrappedPrivateKey));
+        Assert.Equal(Pki.Stores.CertificateStatus.Revoked, (await fx.Pki.GetAsync(second.IssuerId!, second.Serial))!.Status);
+        Assert.Equal(ContractCertificateState.Revoked, (await W.Services.Contracts.GetStatusAsync(contract.Emaid)).Certificate);
+    }
+
     [Fact]
     public async Task The_outbox_is_written_with_the_change_and_delivered_to_a_real_receiver()
     {
