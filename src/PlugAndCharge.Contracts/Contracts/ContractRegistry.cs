@@ -70,7 +70,7 @@ public sealed class ContractRegistry(
 
     /// <summary>
     /// The certificate an installation delivers: the stored one when it has a <paramref name="keyAlgorithm"/> key and is
-    /// valid for longer than <see cref="ContractOptions.RenewBefore"/>, else a new one (recorded, OEM notified). Returns
+    /// valid for longer than <see cref="ContractOptions.RenewBefore"/> and not revoked, else a new one (recorded, OEM notified). Returns
     /// the clear private key (<see cref="IssuedContractCertificate.PrivateKey"/>) for immediate encryption; the caller
     /// zeroes it.
     /// </summary>
@@ -79,8 +79,10 @@ public sealed class ContractRegistry(
         if (contract.Origin != ContractOrigin.HubIssued)
             throw new ContractException(ContractError.ProfileViolation, $"Contract {contract.Emaid} carries eMSP-made contract data; the hub holds no key for it.");
         var now = clock.GetUtcNow();
-        if (!forceNew && contract.Certificate is { WrappedPrivateKey: not null } current && current.KeyAlgorithm == keyAlgorithm
-            && current.NotAfter - now > options.RenewBefore && current.NotBefore <= now)
+        if (!forceNew && contract.Certificate is { WrappedPrivateKey: not null, IssuerId: { } issuer } current && current.KeyAlgorithm == keyAlgorithm
+            && current.NotAfter - now > options.RenewBefore && current.NotBefore <= now
+            // A certificate the CA revoked while its contract stayed active (key compromise) is never delivered again.
+            && await issuedCertificates.GetAsync(issuer, current.Serial, ct) is not { Status: CertificateStatus.Revoked })
             return (contract, certificates.Unwrap(contract));
         var issued = await certificates.IssueAsync(contract, actor, keyAlgorithm, ct);
         var updated = contract with { Certificate = issued.Certificate, UpdatedAt = now };

@@ -59,6 +59,23 @@ public class Iso2InstallationTests(WorldFixture fx) : IClassFixture<WorldFixture
     }
 
     [Fact]
+    public async Task An_installation_after_the_certificate_was_revoked_delivers_a_new_certificate_and_key()
+    {
+        var (car, contract) = await W.VehicleWithContractAsync();
+        using var first = car.AcceptIso2Response((await W.Services.Installation.HandleAsync(car.BuildInstallationRequest())).Response);
+        // The contract stays active, but its key is compromised: the CA operator revokes the certificate directly.
+        var stored = (await W.Services.Contracts.FindAsync(contract.Emaid)).Single().Certificate!;
+        await W.Ca.Revoker.RevokeAsync(stored.IssuerId!, stored.Serial, Pki.Revocation.RevocationReason.KeyCompromise, "test");
+
+        var outcome = await W.Services.Installation.HandleAsync(car.BuildInstallationRequest());
+        Assert.True(outcome.IsOk, outcome.Detail);
+        using var second = car.AcceptIso2Response(outcome.Response);
+        Assert.NotEqual(first.Certificate, second.Certificate);
+        Assert.NotEqual(first.Key.ExportParameters(true).D, second.Key.ExportParameters(true).D);
+        Assert.Equal(ContractCertificateState.Valid, (await W.Services.Contracts.GetStatusAsync(contract.Emaid)).Certificate);
+    }
+
+    [Fact]
     public async Task The_car_updates_its_contract_with_the_installed_key_as_ECDH_partner()
     {
         var (car, contract) = await W.VehicleWithContractAsync();
