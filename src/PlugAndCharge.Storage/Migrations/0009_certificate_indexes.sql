@@ -1,5 +1,5 @@
--- Two indexes on certificates that every issuance paid for (about a fifth of the insert's cost each at 1,000
--- installations/s) and no hot query needed:
+-- Two indexes on certificates that every issuance paid for and no hot query needed; together about a quarter of the
+-- insert's cost at 1,000 installations/s (85 us per row before, 63 after, pg_stat_statements):
 -- * certificates_sha256 only enforced uniqueness, which the primary key already gives: a DER encodes its issuer and
 --   serial, so two rows with one DER would share (issuer_id, serial). No statement looks a certificate up by hash.
 -- * certificates_serial served the operator's revocation by serial alone; that lookup now probes the primary key once

@@ -174,7 +174,7 @@ public class PostgresContractStoreTests(PostgresContractFixture fx) : IClassFixt
         var waited = System.Diagnostics.Stopwatch.StartNew();
         // On a connection of its own: a transaction sees one snapshot of pg_stat_activity.
         await using var watcher = await fx.Db.OpenConnectionAsync();
-        while (await watcher.ExecuteScalarAsync<long>("select count(*) from pg_stat_activity where wait_event_type = 'Lock' and query like 'update contracts set state%'") == 0)
+        while (await watcher.ExecuteScalarAsync<long>("select count(*) from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock' and query like 'update contracts set state%'") == 0)
         {
             Assert.False(ending.IsCompleted, ending.Exception?.ToString());
             Assert.True(waited.Elapsed < TimeSpan.FromSeconds(30), "The ending never reached its update of the contract.");
