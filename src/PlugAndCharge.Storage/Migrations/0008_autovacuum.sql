@@ -1,7 +1,7 @@
 -- Autovacuum on the tables the installation path fills (insert-mostly), so that its visits do not stall a peak.
 --
--- No planner statistics on opaque blobs: no query filters or sorts on a DER, a hash, a key or a payload (the SHA-256
--- lookup goes through a unique index). ANALYZE then skips them and costs 2-5x less CPU.
+-- No planner statistics on opaque blobs: no query filters or sorts on a DER, a hash, a key or a payload. ANALYZE then
+-- skips them and costs 2-5x less CPU.
 alter table certificates alter column der set statistics 0, alter column sha256 set statistics 0;
 alter table audit_log alter column details set statistics 0, alter column prev_hash set statistics 0, alter column hash set statistics 0;
 alter table provisioning_certificates alter column certificate_der set statistics 0, alter column sub_ca_ders set statistics 0;
