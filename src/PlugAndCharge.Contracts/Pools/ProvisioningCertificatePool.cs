@@ -94,13 +94,13 @@ public sealed class ProvisioningCertificatePool(
         var revocation = new ContractCertificateRevocation(revoker, actor);
         await revocation.RevokeAsync(active, ct);
         var events = active.Select(c => ContractWebhookPayloads.For(WebhookEvents.ContractDeleted, c, now)).ToList();
-        await store.DeleteProvisioningAsync(vehicle.Pcid, now, "vehicle deleted", new AuditEvent(actor, "vehicle.delete", vehicle.Pcid, new Dictionary<string, string>
+        var ended = await store.DeleteProvisioningAsync(vehicle.Pcid, now, "vehicle deleted", new AuditEvent(actor, "vehicle.delete", vehicle.Pcid, new Dictionary<string, string>
         {
             ["contractsTerminated"] = active.Count.ToString(System.Globalization.CultureInfo.InvariantCulture),
         }), events, ct);
-        // Every contract of the vehicle has ended now; read again, their certificates include any committed meanwhile.
-        // Those of contracts that ended earlier were revoked then, and revoking again changes nothing.
-        await revocation.RevokeAsync(await contracts.ListForVehicleAsync(vehicle.Pcid, ct), ct);
+        // The contracts this deletion ended, read again: their certificates include any committed meanwhile, also for a
+        // contract bound after the list above.
+        await revocation.RevokeAsync((await contracts.ListForVehicleAsync(vehicle.Pcid, ct)).Where(c => ended.Contains(c.Id)), ct);
     }
 
     internal static string NormalizePcid(string pcid) =>

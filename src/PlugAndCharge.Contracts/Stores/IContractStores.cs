@@ -25,9 +25,10 @@ public interface IProvisioningCertificateStore
     Task SetProvisioningStatusAsync(string pcid, ProvisioningStatus status, AuditEvent audit, CancellationToken ct = default);
     /// <summary>
     /// Deletes the vehicle and terminates its active contracts (wrapped keys and signed data purged) in one transaction,
-    /// queuing <paramref name="events"/> (built before the delete, while the OEM is still known). False when unknown.
+    /// queuing <paramref name="events"/> (built before the delete, while the OEM is still known). Returns the contracts
+    /// it terminated, none when the vehicle is unknown.
     /// </summary>
-    Task<bool> DeleteProvisioningAsync(string pcid, DateTimeOffset at, string reason, AuditEvent audit, IReadOnlyList<WebhookEvent> events, CancellationToken ct = default);
+    Task<IReadOnlyList<Guid>> DeleteProvisioningAsync(string pcid, DateTimeOffset at, string reason, AuditEvent audit, IReadOnlyList<WebhookEvent> events, CancellationToken ct = default);
 }
 
 /// <summary>Contracts. Writes carry their audit event and the webhook events they cause, committed together.</summary>

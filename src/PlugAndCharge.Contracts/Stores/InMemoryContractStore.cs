@@ -71,18 +71,19 @@ public sealed class InMemoryContractStore(IAuditLog audit, ICertificateStore cer
         await audit.AppendAsync(e, ct);
     }
 
-    public async Task<bool> DeleteProvisioningAsync(string pcid, DateTimeOffset at, string reason, AuditEvent e, IReadOnlyList<WebhookEvent> events, CancellationToken ct = default)
+    public async Task<IReadOnlyList<Guid>> DeleteProvisioningAsync(string pcid, DateTimeOffset at, string reason, AuditEvent e, IReadOnlyList<WebhookEvent> events, CancellationToken ct = default)
     {
+        List<Contract> ended;
         lock (_lock)
         {
-            if (!_vehicles.TryGetValue(pcid, out var vehicle)) return false;
+            if (!_vehicles.TryGetValue(pcid, out var vehicle)) return [];
             Enqueue(events, vehicle.OemId);
             _vehicles.Remove(pcid);
-            foreach (var c in _contracts.Values.Where(c => c.Pcid == pcid && c.State == ContractState.Active).ToList())
-                _contracts[c.Id] = Terminated(c, at, reason);
+            ended = _contracts.Values.Where(c => c.Pcid == pcid && c.State == ContractState.Active).ToList();
+            foreach (var c in ended) _contracts[c.Id] = Terminated(c, at, reason);
         }
         await audit.AppendAsync(e, ct);
-        return true;
+        return ended.Select(c => c.Id).ToList();
     }
 
     // ---- contracts ----

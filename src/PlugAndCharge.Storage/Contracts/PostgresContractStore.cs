@@ -172,9 +172,9 @@ public sealed class PostgresContractStore : IRootCertificateStore, IProvisioning
             await AuditAsync(c, tx, audit);
         }, ct);
 
-    public async Task<bool> DeleteProvisioningAsync(string pcid, DateTimeOffset at, string reason, AuditEvent audit, IReadOnlyList<WebhookEvent> events, CancellationToken ct = default)
+    public async Task<IReadOnlyList<Guid>> DeleteProvisioningAsync(string pcid, DateTimeOffset at, string reason, AuditEvent audit, IReadOnlyList<WebhookEvent> events, CancellationToken ct = default)
     {
-        var deleted = false;
+        Guid[] ended = [];
         await InTransactionAsync(async (c, tx) =>
         {
             var oem = await c.ExecuteScalarAsync<string?>("select oem_id from provisioning_certificates where pcid = @pcid for update", new { pcid }, tx);
@@ -184,9 +184,9 @@ public sealed class PostgresContractStore : IRootCertificateStore, IProvisioning
             await c.ExecuteAsync(PurgeKeys, new { ids }, tx);
             await c.ExecuteAsync("delete from provisioning_certificates where pcid = @pcid", new { pcid }, tx);
             await AuditAsync(c, tx, audit);
-            deleted = true;
+            ended = ids;
         }, ct);
-        return deleted;
+        return ended;
     }
 
     // ---- contracts ----
