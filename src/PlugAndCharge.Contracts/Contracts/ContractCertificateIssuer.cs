@@ -4,6 +4,7 @@ using Org.BouncyCastle.Crypto.Parameters;
 using Org.BouncyCastle.Security;
 using Org.BouncyCastle.X509;
 using PlugAndCharge.Contracts.Crypto;
+using PlugAndCharge.Pki.Crypto;
 using PlugAndCharge.Pki.Issuance;
 using PlugAndCharge.Pki.Keys;
 using PlugAndCharge.Pki.X509;
@@ -74,13 +75,14 @@ public sealed class ContractCertificateIssuer(CertificateIssuer issuer, Contract
             var ed = new Ed448PrivateKeyParameters(new SecureRandom());
             return (SubjectPublicKeyInfoFactory.CreateSubjectPublicKeyInfo(ed.GeneratePublicKey()), ed.GetEncoded());
         }
-        var curve = algorithm switch
+        if (algorithm == KeyAlgorithm.EcP256)
         {
-            KeyAlgorithm.EcP256 => ECCurve.NamedCurves.nistP256,
-            KeyAlgorithm.EcP521 => ECCurve.NamedCurves.nistP521,
-            _ => throw new ContractException(ContractError.ProfileViolation, $"A contract key cannot be {algorithm}."),
-        };
-        using var key = ECDsa.Create(curve);
+            // Every ISO 15118-2 installation makes one: the fast path (Pki.Crypto.P256).
+            var (scalar, point) = P256.GenerateKeyPair();
+            return (P256.SubjectPublicKeyInfo(point), scalar);
+        }
+        if (algorithm != KeyAlgorithm.EcP521) throw new ContractException(ContractError.ProfileViolation, $"A contract key cannot be {algorithm}.");
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP521);
         return (SubjectPublicKeyInfo.GetInstance(key.ExportSubjectPublicKeyInfo()), key.ExportParameters(true).D!);
     }
 

@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Org.BouncyCastle.Crypto.Parameters;
 using Org.BouncyCastle.Security;
+using PlugAndCharge.Pki.Crypto;
 
 namespace PlugAndCharge.Contracts.Crypto;
 
@@ -23,14 +24,35 @@ public static class ContractKeyEncryption
     /// K = KDF-SHA-256(Z)[0..16], AES-128-CBC over the 32-byte private scalar without padding, field = IV ‖ CT (48 bytes),
     /// DHpublickey = 04 ‖ X ‖ Y (65 bytes).
     /// </summary>
+    public static EncryptedContractKey EncryptIso2(ReadOnlySpan<byte> contractScalar, P256PublicKey vehicleKey)
+    {
+        CheckIso2Scalar(contractScalar);
+        var (z, ephemeralPoint) = vehicleKey.AgreeWithEphemeral();
+        return new EncryptedContractKey(SealIso2(z, contractScalar, null), ephemeralPoint);
+    }
+
+    /// <summary>
+    /// <see cref="EncryptIso2(ReadOnlySpan{byte}, P256PublicKey)"/> with .NET keys, for known-answer tests and for
+    /// callers that play an eMSP's own MO CA.
+    /// </summary>
     /// <param name="ephemeral">Only for known-answer tests; production passes null and gets a fresh key.</param>
     /// <param name="iv">Only for known-answer tests; production passes null and gets a random IV.</param>
     public static EncryptedContractKey EncryptIso2(ReadOnlySpan<byte> contractScalar, ECDiffieHellmanPublicKey vehicleKey, ECDiffieHellman? ephemeral = null, byte[]? iv = null)
     {
-        if (contractScalar.Length != 32) throw new ArgumentException("An ISO 15118-2 contract key is a 32-byte P-256 scalar.", nameof(contractScalar));
+        CheckIso2Scalar(contractScalar);
         using var owned = ephemeral == null ? ECDiffieHellman.Create(ECCurve.NamedCurves.nistP256) : null;
         var u = ephemeral ?? owned!;
-        var z = u.DeriveRawSecretAgreement(vehicleKey);
+        return new EncryptedContractKey(SealIso2(u.DeriveRawSecretAgreement(vehicleKey), contractScalar, iv), UncompressedPoint(u.ExportParameters(false).Q));
+    }
+
+    private static void CheckIso2Scalar(ReadOnlySpan<byte> contractScalar)
+    {
+        if (contractScalar.Length != 32) throw new ArgumentException("An ISO 15118-2 contract key is a 32-byte P-256 scalar.", nameof(contractScalar));
+    }
+
+    /// <summary>IV ‖ AES-128-CBC(K = KDF-SHA-256(Z)[0..16], scalar). Zeroes Z.</summary>
+    private static byte[] SealIso2(byte[] z, ReadOnlySpan<byte> contractScalar, byte[]? iv)
+    {
         var k = ContractKeyDerivation.Derive(z, HashAlgorithmName.SHA256, 16);
         CryptographicOperations.ZeroMemory(z);
         iv ??= RandomNumberGenerator.GetBytes(16);
@@ -42,7 +64,7 @@ public static class ContractKeyEncryption
             aes.EncryptCbc(contractScalar, iv, output.AsSpan(16), PaddingMode.None);
         }
         CryptographicOperations.ZeroMemory(k);
-        return new EncryptedContractKey(output, UncompressedPoint(u.ExportParameters(false).Q));
+        return output;
     }
 
     /// <summary>The vehicle side of <see cref="EncryptIso2"/>: returns the 32-byte contract scalar.</summary>

@@ -169,7 +169,7 @@ public sealed class CertificateInstallationService(
         var (updated, scalar) = await registry.EnsureCertificateAsync(contract, actor, forceNew, Pki.Keys.KeyAlgorithm.EcP256, ct);
         try
         {
-            var vehicleKey = InstallationSupport.KeyAgreementKey(partner);
+            var vehicleKey = InstallationSupport.Iso2AgreementKey(partner);
             var encrypted = ContractKeyEncryption.EncryptIso2(scalar, vehicleKey);
             var c = updated.Certificate!;
             return new Iso2ContractMaterial(c.Der, c.SubCaDers, encrypted.EncryptedPrivateKey, encrypted.DhPublicKey, updated.Emaid);

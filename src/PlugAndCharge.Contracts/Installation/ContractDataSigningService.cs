@@ -118,7 +118,7 @@ public sealed class ContractDataSigningService(
         Iso2ContractMaterial material;
         try
         {
-            var vehicleKey = InstallationSupport.KeyAgreementKey(provisioning);
+            var vehicleKey = InstallationSupport.Iso2AgreementKey(provisioning);
             var encrypted = ContractKeyEncryption.EncryptIso2(scalar, vehicleKey);
             material = new Iso2ContractMaterial(updated.Certificate!.Der, updated.Certificate.SubCaDers, encrypted.EncryptedPrivateKey, encrypted.DhPublicKey, updated.Emaid);
         }

@@ -71,9 +71,14 @@ internal static class InstallationSupport
         _ => InstallationResult.CertChainError,
     };
 
-    public static ECDiffieHellmanPublicKey KeyAgreementKey(PresentedKey key)
+    public static ECDiffieHellmanPublicKey KeyAgreementKey(PresentedKey key) => AgreementKey(key.Agreement);
+
+    /// <summary>The P-256 ECDH peer of an ISO 15118-2 response.</summary>
+    public static Pki.Crypto.P256PublicKey Iso2AgreementKey(PresentedKey key) => AgreementKey(key.P256);
+
+    private static T AgreementKey<T>(Func<T> key)
     {
-        try { return key.Agreement(); }
+        try { return key(); }
         catch (CryptographicException e) { throw new InstallationRefusal(InstallationResult.Unsupported, "The vehicle's key cannot do ECDH here: " + e.Message); }
     }
 
