@@ -36,6 +36,7 @@ internal static unsafe class LibCryptoEc
     public static readonly delegate* unmanaged<IntPtr, IntPtr, IntPtr, int> ECDSA_SIG_set0;
     public static readonly delegate* unmanaged<IntPtr, void> ECDSA_SIG_free;
     public static readonly delegate* unmanaged<byte*, int, IntPtr, IntPtr, int> ECDSA_do_verify;
+    public static readonly delegate* unmanaged<int, byte*, int, byte*, int, IntPtr, int> ECDSA_verify;
     public static readonly delegate* unmanaged<byte*, nuint, IntPtr, IntPtr, IntPtr, int> ECDH_compute_key;
     public static readonly delegate* unmanaged<void> ERR_clear_error;
 
@@ -50,6 +51,7 @@ internal static unsafe class LibCryptoEc
             F("EC_KEY_new"), F("EC_KEY_free"), F("EC_KEY_set_group"), F("EC_KEY_generate_key"), F("EC_KEY_priv2oct"), F("EC_KEY_oct2key"),
             F("EC_KEY_get0_public_key"), F("EC_POINT_point2oct"), F("BN_bin2bn"), F("BN_free"), F("ECDSA_SIG_new"), F("ECDSA_SIG_set0"),
             F("ECDSA_SIG_free"), F("ECDSA_do_verify"), F("ECDH_compute_key"), F("ERR_clear_error"), F("EC_GROUP_new_by_curve_name"),
+            F("ECDSA_verify"),
         };
         if (all.Contains(IntPtr.Zero)) return;
         EC_KEY_new = (delegate* unmanaged<IntPtr>)all[0];
@@ -68,6 +70,7 @@ internal static unsafe class LibCryptoEc
         ECDSA_do_verify = (delegate* unmanaged<byte*, int, IntPtr, IntPtr, int>)all[13];
         ECDH_compute_key = (delegate* unmanaged<byte*, nuint, IntPtr, IntPtr, IntPtr, int>)all[14];
         ERR_clear_error = (delegate* unmanaged<void>)all[15];
+        ECDSA_verify = (delegate* unmanaged<int, byte*, int, byte*, int, IntPtr, int>)all[17];
         Group = ((delegate* unmanaged<int, IntPtr>)all[16])(NidPrime256v1);
         Available = Group != IntPtr.Zero;
     }

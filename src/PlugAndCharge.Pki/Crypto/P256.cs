@@ -101,8 +101,8 @@ public static class P256
 }
 
 /// <summary>
-/// A validated P-256 public key for one request: its ECDSA verification and ECDH with fresh ephemeral keys. Not for
-/// concurrent use; dispose it with the request.
+/// A validated P-256 public key: ECDSA verification (safe to call concurrently: it only reads the key) and ECDH with
+/// fresh ephemeral keys (one caller at a time).
 /// </summary>
 public sealed class P256PublicKey : IDisposable
 {
@@ -148,6 +148,21 @@ public sealed class P256PublicKey : IDisposable
             }
         }
         finally { LibCryptoEc.ECDSA_SIG_free(sig); }
+    }
+
+    /// <summary>Verifies an X.509 ECDSA-Sig-Value (RFC 3279 §2.2.3, strict DER) over a SHA-256 digest; false for any bad signature.</summary>
+    public unsafe bool VerifySha256Der(ReadOnlySpan<byte> digest, ReadOnlySpan<byte> signature)
+    {
+        if (digest.Length != 32 || signature.IsEmpty) return false;
+        if (_managed != null) return _managed.VerifyHash(digest, signature, DSASignatureFormat.Rfc3279DerSequence);
+        fixed (byte* d = digest)
+        fixed (byte* sig = signature)
+        {
+            // ECDSA_verify refuses an encoding that is not the DER one; 1 valid, 0 invalid, -1 malformed.
+            var ok = LibCryptoEc.ECDSA_verify(0, d, 32, sig, signature.Length, _native!.DangerousGetHandle());
+            if (ok != 1) LibCryptoEc.ERR_clear_error();
+            return ok == 1;
+        }
     }
 
     /// <summary>

@@ -68,6 +68,24 @@ public class P256Tests
     }
 
     [Theory, MemberData(nameof(Implementations))]
+    public void An_x509_signature_verifies_only_in_its_der_encoding(bool native)
+    {
+        using var signer = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        using var key = P256.ImportPublicKey(Point(signer), native);
+        var digest = SHA256.HashData("a to-be-signed certificate"u8);
+        var der = signer.SignHash(digest, DSASignatureFormat.Rfc3279DerSequence);
+        Assert.True(key.VerifySha256Der(digest, der));
+        Assert.False(key.VerifySha256Der(SHA256.HashData("another certificate"u8), der));
+        Assert.False(key.VerifySha256Der(digest, signer.SignHash(digest, DSASignatureFormat.IeeeP1363FixedFieldConcatenation)));
+        Assert.False(key.VerifySha256Der(digest, der.Append((byte)0).ToArray()));
+        // A BER length form (81 xx) of the same SEQUENCE is not DER.
+        var ber = new byte[] { der[0], 0x81 }.Concat(der[1..]).ToArray();
+        Assert.False(key.VerifySha256Der(digest, ber));
+        Assert.False(key.VerifySha256Der(digest, ReadOnlySpan<byte>.Empty));
+        Assert.True(signer.VerifyHash(digest, der, DSASignatureFormat.Rfc3279DerSequence));
+    }
+
+    [Theory, MemberData(nameof(Implementations))]
     public void An_ephemeral_agreement_gives_the_secret_the_peer_computes_with_its_private_key(bool native)
     {
         using var vehicle = ECDiffieHellman.Create(ECCurve.NamedCurves.nistP256);
