@@ -38,8 +38,8 @@ internal sealed class PresentedKey(X509Certificate certificate) : IDisposable
     public P256PublicKey P256() => _p256 ??= Pki.Crypto.P256.ImportPublicKey(Certificate.SubjectPublicKeyInfo);
 
     /// <summary>
-    /// The EC key as the ECDH peer of an ISO 15118-20 response (P-521). On OpenSSL it shares the key already imported for the signature check: an import
-    /// validates the point (about 0.1 ms for P-256), a shared handle costs a reference count.
+    /// The EC key as the ECDH peer of an ISO 15118-20 response (P-521). On OpenSSL it shares the key already imported
+    /// for the signature check: an import validates the point again, a shared handle costs a reference count.
     /// </summary>
     public ECDiffieHellmanPublicKey Agreement()
     {

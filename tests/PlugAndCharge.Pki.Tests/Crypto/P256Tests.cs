@@ -128,6 +128,9 @@ public class P256Tests
         Assert.Equal(Point(p256), key.Point);
         Assert.Equal(p256.ExportSubjectPublicKeyInfo(), P256.SubjectPublicKeyInfo(key.Point).GetEncoded());
 
+        var unaligned = new SubjectPublicKeyInfo(P256.SubjectPublicKeyInfo(key.Point).Algorithm, new Org.BouncyCastle.Asn1.DerBitString(key.Point, 1));
+        Assert.ThrowsAny<CryptographicException>(() => P256.ImportPublicKey(unaligned));
+
         using var p521 = ECDsa.Create(ECCurve.NamedCurves.nistP521);
         Assert.ThrowsAny<CryptographicException>(() => P256.ImportPublicKey(SubjectPublicKeyInfo.GetInstance(p521.ExportSubjectPublicKeyInfo())));
     }
