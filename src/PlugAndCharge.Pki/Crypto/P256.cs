@@ -76,7 +76,8 @@ public static class P256
         if (point.Length != PointLength || point[0] != 0x04) throw new CryptographicException("A P-256 public key is an uncompressed point of 65 bytes.");
         if (!native)
         {
-            var ecdsa = ECDsa.Create();
+            // On Linux the OpenSSL type, whose key handle the ECDH side can share instead of importing the point again.
+            var ecdsa = OperatingSystem.IsLinux() ? new ECDsaOpenSsl() : ECDsa.Create();
             try { ecdsa.ImportParameters(new ECParameters { Curve = ECCurve.NamedCurves.nistP256, Q = new ECPoint { X = point[1..33].ToArray(), Y = point[33..].ToArray() } }); }
             catch { ecdsa.Dispose(); throw; }
             return new P256PublicKey(point.ToArray(), null, ecdsa);
@@ -177,7 +178,7 @@ public sealed class P256PublicKey : IDisposable
         var point = new byte[P256.PointLength];
         if (_managed != null)
         {
-            _managedAgreement ??= ECDiffieHellman.Create(_managed.ExportParameters(false));
+            _managedAgreement ??= ManagedAgreement(_managed);
             using var u = ECDiffieHellman.Create(ECCurve.NamedCurves.nistP256);
             using var peer = _managedAgreement.PublicKey;
             u.DeriveRawSecretAgreement(peer).CopyTo(z, 0);
@@ -192,6 +193,13 @@ public sealed class P256PublicKey : IDisposable
                 throw LibCryptoEc.Failure("ECDH_compute_key");
         }
         return (z, point);
+    }
+
+    private static ECDiffieHellman ManagedAgreement(ECDsa key)
+    {
+        if (!OperatingSystem.IsLinux() || key is not ECDsaOpenSsl openSsl) return ECDiffieHellman.Create(key.ExportParameters(false));
+        using var handle = openSsl.DuplicateKeyHandle();
+        return new ECDiffieHellmanOpenSsl(handle);
     }
 
     public void Dispose()
