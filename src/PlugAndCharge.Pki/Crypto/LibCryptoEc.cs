@@ -30,12 +30,6 @@ internal static unsafe class LibCryptoEc
     public static readonly delegate* unmanaged<IntPtr, byte*, nuint, IntPtr, int> EC_KEY_oct2key;
     public static readonly delegate* unmanaged<IntPtr, IntPtr> EC_KEY_get0_public_key;
     public static readonly delegate* unmanaged<IntPtr, IntPtr, int, byte*, nuint, IntPtr, nuint> EC_POINT_point2oct;
-    public static readonly delegate* unmanaged<byte*, int, IntPtr, IntPtr> BN_bin2bn;
-    public static readonly delegate* unmanaged<IntPtr, void> BN_free;
-    public static readonly delegate* unmanaged<IntPtr> ECDSA_SIG_new;
-    public static readonly delegate* unmanaged<IntPtr, IntPtr, IntPtr, int> ECDSA_SIG_set0;
-    public static readonly delegate* unmanaged<IntPtr, void> ECDSA_SIG_free;
-    public static readonly delegate* unmanaged<byte*, int, IntPtr, IntPtr, int> ECDSA_do_verify;
     public static readonly delegate* unmanaged<int, byte*, int, byte*, int, IntPtr, int> ECDSA_verify;
     public static readonly delegate* unmanaged<byte*, nuint, IntPtr, IntPtr, IntPtr, int> ECDH_compute_key;
     public static readonly delegate* unmanaged<void> ERR_clear_error;
@@ -45,33 +39,26 @@ internal static unsafe class LibCryptoEc
         if (!OperatingSystem.IsLinux() || Environment.GetEnvironmentVariable("PNC_CRYPTO_NATIVE") == "0") return;
         // The soname .NET itself binds to for OpenSSL 3; an already loaded library is returned, not a second copy.
         if (!NativeLibrary.TryLoad("libcrypto.so.3", out var lib)) return;
-        IntPtr F(string name) => NativeLibrary.TryGetExport(lib, name, out var f) ? f : IntPtr.Zero;
-        var all = new[]
+        var missing = false;
+        IntPtr F(string name)
         {
-            F("EC_KEY_new"), F("EC_KEY_free"), F("EC_KEY_set_group"), F("EC_KEY_generate_key"), F("EC_KEY_priv2oct"), F("EC_KEY_oct2key"),
-            F("EC_KEY_get0_public_key"), F("EC_POINT_point2oct"), F("BN_bin2bn"), F("BN_free"), F("ECDSA_SIG_new"), F("ECDSA_SIG_set0"),
-            F("ECDSA_SIG_free"), F("ECDSA_do_verify"), F("ECDH_compute_key"), F("ERR_clear_error"), F("EC_GROUP_new_by_curve_name"),
-            F("ECDSA_verify"),
-        };
-        if (all.Contains(IntPtr.Zero)) return;
-        EC_KEY_new = (delegate* unmanaged<IntPtr>)all[0];
-        EC_KEY_free = (delegate* unmanaged<IntPtr, void>)all[1];
-        EC_KEY_set_group = (delegate* unmanaged<IntPtr, IntPtr, int>)all[2];
-        EC_KEY_generate_key = (delegate* unmanaged<IntPtr, int>)all[3];
-        EC_KEY_priv2oct = (delegate* unmanaged<IntPtr, byte*, nuint, nuint>)all[4];
-        EC_KEY_oct2key = (delegate* unmanaged<IntPtr, byte*, nuint, IntPtr, int>)all[5];
-        EC_KEY_get0_public_key = (delegate* unmanaged<IntPtr, IntPtr>)all[6];
-        EC_POINT_point2oct = (delegate* unmanaged<IntPtr, IntPtr, int, byte*, nuint, IntPtr, nuint>)all[7];
-        BN_bin2bn = (delegate* unmanaged<byte*, int, IntPtr, IntPtr>)all[8];
-        BN_free = (delegate* unmanaged<IntPtr, void>)all[9];
-        ECDSA_SIG_new = (delegate* unmanaged<IntPtr>)all[10];
-        ECDSA_SIG_set0 = (delegate* unmanaged<IntPtr, IntPtr, IntPtr, int>)all[11];
-        ECDSA_SIG_free = (delegate* unmanaged<IntPtr, void>)all[12];
-        ECDSA_do_verify = (delegate* unmanaged<byte*, int, IntPtr, IntPtr, int>)all[13];
-        ECDH_compute_key = (delegate* unmanaged<byte*, nuint, IntPtr, IntPtr, IntPtr, int>)all[14];
-        ERR_clear_error = (delegate* unmanaged<void>)all[15];
-        ECDSA_verify = (delegate* unmanaged<int, byte*, int, byte*, int, IntPtr, int>)all[17];
-        Group = ((delegate* unmanaged<int, IntPtr>)all[16])(NidPrime256v1);
+            if (!NativeLibrary.TryGetExport(lib, name, out var f)) missing = true;
+            return f;
+        }
+        EC_KEY_new = (delegate* unmanaged<IntPtr>)F("EC_KEY_new");
+        EC_KEY_free = (delegate* unmanaged<IntPtr, void>)F("EC_KEY_free");
+        EC_KEY_set_group = (delegate* unmanaged<IntPtr, IntPtr, int>)F("EC_KEY_set_group");
+        EC_KEY_generate_key = (delegate* unmanaged<IntPtr, int>)F("EC_KEY_generate_key");
+        EC_KEY_priv2oct = (delegate* unmanaged<IntPtr, byte*, nuint, nuint>)F("EC_KEY_priv2oct");
+        EC_KEY_oct2key = (delegate* unmanaged<IntPtr, byte*, nuint, IntPtr, int>)F("EC_KEY_oct2key");
+        EC_KEY_get0_public_key = (delegate* unmanaged<IntPtr, IntPtr>)F("EC_KEY_get0_public_key");
+        EC_POINT_point2oct = (delegate* unmanaged<IntPtr, IntPtr, int, byte*, nuint, IntPtr, nuint>)F("EC_POINT_point2oct");
+        ECDSA_verify = (delegate* unmanaged<int, byte*, int, byte*, int, IntPtr, int>)F("ECDSA_verify");
+        ECDH_compute_key = (delegate* unmanaged<byte*, nuint, IntPtr, IntPtr, IntPtr, int>)F("ECDH_compute_key");
+        ERR_clear_error = (delegate* unmanaged<void>)F("ERR_clear_error");
+        var groupByName = (delegate* unmanaged<int, IntPtr>)F("EC_GROUP_new_by_curve_name");
+        if (missing) return;
+        Group = groupByName(NidPrime256v1);
         Available = Group != IntPtr.Zero;
     }
 

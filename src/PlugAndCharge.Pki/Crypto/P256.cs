@@ -124,34 +124,8 @@ public sealed class P256PublicKey : IDisposable
     public byte[] Point { get; }
 
     /// <summary>Verifies an ECDSA signature, r ‖ s (IEEE P1363, 64 bytes), over a SHA-256 digest; false for any bad signature.</summary>
-    public unsafe bool VerifySha256(ReadOnlySpan<byte> digest, ReadOnlySpan<byte> signature)
-    {
-        if (digest.Length != 32 || signature.Length != 64) return false;
-        if (_managed != null) return _managed.VerifyHash(digest, signature, DSASignatureFormat.IeeeP1363FixedFieldConcatenation);
-        var sig = LibCryptoEc.ECDSA_SIG_new();
-        if (sig == IntPtr.Zero) throw LibCryptoEc.Failure("ECDSA_SIG_new");
-        try
-        {
-            fixed (byte* rs = signature)
-            fixed (byte* d = digest)
-            {
-                var r = LibCryptoEc.BN_bin2bn(rs, 32, IntPtr.Zero);
-                var s = LibCryptoEc.BN_bin2bn(rs + 32, 32, IntPtr.Zero);
-                // set0 takes r and s on success only.
-                if (r == IntPtr.Zero || s == IntPtr.Zero || LibCryptoEc.ECDSA_SIG_set0(sig, r, s) != 1)
-                {
-                    LibCryptoEc.BN_free(r);
-                    LibCryptoEc.BN_free(s);
-                    throw LibCryptoEc.Failure("ECDSA_SIG_set0");
-                }
-                // 1 valid, 0 invalid, -1 malformed (r or s out of range): only 1 is a valid signature.
-                var ok = LibCryptoEc.ECDSA_do_verify(d, 32, sig, _native!.DangerousGetHandle());
-                if (ok != 1) LibCryptoEc.ERR_clear_error();
-                return ok == 1;
-            }
-        }
-        finally { LibCryptoEc.ECDSA_SIG_free(sig); }
-    }
+    public bool VerifySha256(ReadOnlySpan<byte> digest, ReadOnlySpan<byte> signature) =>
+        signature.Length == 64 && VerifySha256Der(digest, X509.EcdsaSignatureEncoding.RawToDer(signature));
 
     /// <summary>Verifies an X.509 ECDSA-Sig-Value (RFC 3279 §2.2.3, strict DER) over a SHA-256 digest; false for any bad signature.</summary>
     public unsafe bool VerifySha256Der(ReadOnlySpan<byte> digest, ReadOnlySpan<byte> signature)

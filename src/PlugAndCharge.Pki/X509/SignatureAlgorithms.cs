@@ -55,10 +55,17 @@ public static class SignatureAlgorithms
         return oid.Id;
     }
 
-    private static readonly ConcurrentDictionary<string, ECDsa> EcKeys = new(StringComparer.Ordinal);
-
     // Cleared, never disposed, when full: a verification may still hold a key; its handle's finalizer frees it.
+    private static readonly ConcurrentDictionary<string, ECDsa> EcKeys = new(StringComparer.Ordinal);
     private static readonly ConcurrentDictionary<string, P256PublicKey> P256Keys = new(StringComparer.Ordinal);
+
+    /// <summary>A key imported once per encoding; the cache starts over past 10,000 keys.</summary>
+    private static T Cached<T>(ConcurrentDictionary<string, T> cache, string encoding, Func<SubjectPublicKeyInfo, T> import, SubjectPublicKeyInfo spki)
+    {
+        var key = cache.GetOrAdd(encoding, static (_, a) => a.import(a.spki), (import, spki));
+        if (cache.Count > 10_000) cache.Clear();
+        return key;
+    }
 
     /// <summary>Verifies an X.509 signature made by the key in <paramref name="spki"/>. ECDSA public keys are cached by their encoding.</summary>
     public static bool Verify(SubjectPublicKeyInfo spki, AlgorithmIdentifier algorithm, ReadOnlySpan<byte> data, ReadOnlySpan<byte> signature)
@@ -71,21 +78,20 @@ public static class SignatureAlgorithms
                 : algorithm.Algorithm.Equals(X9ObjectIdentifiers.ECDsaWithSha512) ? HashAlgorithmName.SHA512
                 : default;
             if (hash == default) return false;
+            var cacheKey = Convert.ToBase64String(spki.GetEncoded(Asn1Encodable.Der));
             if (key == KeyAlgorithm.EcP256 && hash == HashAlgorithmName.SHA256)
             {
                 // Every issued contract certificate is verified after signing: the common case, at a third of .NET's cost.
-                var p256 = P256Keys.GetOrAdd(Convert.ToBase64String(spki.GetEncoded(Asn1Encodable.Der)), static (_, s) => P256.ImportPublicKey(s), spki);
-                if (P256Keys.Count > 10_000) P256Keys.Clear();
+                var p256 = Cached(P256Keys, cacheKey, static s => P256.ImportPublicKey(s), spki);
                 try { return p256.VerifySha256Der(SHA256.HashData(data), signature); }
                 catch (CryptographicException) { return false; }
             }
-            var ec = EcKeys.GetOrAdd(Convert.ToBase64String(spki.GetEncoded(Asn1Encodable.Der)), static (_k, s) =>
+            var ec = Cached(EcKeys, cacheKey, static s =>
             {
                 var e = ECDsa.Create();
                 e.ImportSubjectPublicKeyInfo(s.GetEncoded(Asn1Encodable.Der), out int _);
                 return e;
             }, spki);
-            if (EcKeys.Count > 10_000) EcKeys.Clear();
             try { return ec.VerifyData(data, signature, hash, DSASignatureFormat.Rfc3279DerSequence); }
             catch (CryptographicException) { return false; }
         }

@@ -9,8 +9,12 @@ namespace PlugAndCharge.Pki.Tests.Crypto;
 /// Both implementations of <see cref="P256"/> (libcrypto directly, and System.Security.Cryptography) against .NET's
 /// own ECDSA and ECDH: the fast path must give the results the rest of the code and the vehicles expect.
 /// </summary>
-public class P256Tests
+public sealed class P256Tests : IDisposable
 {
+    private readonly ECDsa _signer = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+
+    public void Dispose() => _signer.Dispose();
+
     public static TheoryData<bool> Implementations()
     {
         var data = new TheoryData<bool> { false };
@@ -46,10 +50,9 @@ public class P256Tests
     [Theory, MemberData(nameof(Implementations))]
     public void Verification_accepts_a_good_signature_and_refuses_every_bad_one_without_throwing(bool native)
     {
-        using var signer = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        using var key = P256.ImportPublicKey(Point(signer), native);
+        using var key = P256.ImportPublicKey(Point(_signer), native);
         var digest = SHA256.HashData("a CertificateInstallationReq's SignedInfo"u8);
-        var signature = signer.SignHash(digest, DSASignatureFormat.IeeeP1363FixedFieldConcatenation);
+        var signature = _signer.SignHash(digest, DSASignatureFormat.IeeeP1363FixedFieldConcatenation);
         Assert.True(key.VerifySha256(digest, signature));
 
         var flipped = (byte[])signature.Clone();
@@ -64,25 +67,24 @@ public class P256Tests
         using var other = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         Assert.False(key.VerifySha256(digest, other.SignHash(digest, DSASignatureFormat.IeeeP1363FixedFieldConcatenation)));
         // The thread's OpenSSL error queue is left clean: .NET's next operation still works.
-        Assert.True(signer.VerifyHash(digest, signature, DSASignatureFormat.IeeeP1363FixedFieldConcatenation));
+        Assert.True(_signer.VerifyHash(digest, signature, DSASignatureFormat.IeeeP1363FixedFieldConcatenation));
     }
 
     [Theory, MemberData(nameof(Implementations))]
     public void An_x509_signature_verifies_only_in_its_der_encoding(bool native)
     {
-        using var signer = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        using var key = P256.ImportPublicKey(Point(signer), native);
+        using var key = P256.ImportPublicKey(Point(_signer), native);
         var digest = SHA256.HashData("a to-be-signed certificate"u8);
-        var der = signer.SignHash(digest, DSASignatureFormat.Rfc3279DerSequence);
+        var der = _signer.SignHash(digest, DSASignatureFormat.Rfc3279DerSequence);
         Assert.True(key.VerifySha256Der(digest, der));
         Assert.False(key.VerifySha256Der(SHA256.HashData("another certificate"u8), der));
-        Assert.False(key.VerifySha256Der(digest, signer.SignHash(digest, DSASignatureFormat.IeeeP1363FixedFieldConcatenation)));
+        Assert.False(key.VerifySha256Der(digest, _signer.SignHash(digest, DSASignatureFormat.IeeeP1363FixedFieldConcatenation)));
         Assert.False(key.VerifySha256Der(digest, der.Append((byte)0).ToArray()));
         // A BER length form (81 xx) of the same SEQUENCE is not DER.
         var ber = new byte[] { der[0], 0x81 }.Concat(der[1..]).ToArray();
         Assert.False(key.VerifySha256Der(digest, ber));
         Assert.False(key.VerifySha256Der(digest, ReadOnlySpan<byte>.Empty));
-        Assert.True(signer.VerifyHash(digest, der, DSASignatureFormat.Rfc3279DerSequence));
+        Assert.True(_signer.VerifyHash(digest, der, DSASignatureFormat.Rfc3279DerSequence));
     }
 
     [Theory, MemberData(nameof(Implementations))]
