@@ -18,7 +18,7 @@ CA=iso2-cpo-subca2
 # (1) ApacheBench, from Debian's apache2-utils.
 if ! command -v ab >/dev/null; then
   echo "installing apache2-utils (ab) ..."
-  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq apache2-utils) >/dev/null
+  bash "$(dirname "$0")/apt-install.sh" apache2-utils
 fi
 
 WORK=$(mktemp -d /tmp/pnc-bench-ocsp.XXXXXX)

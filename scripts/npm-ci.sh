@@ -3,7 +3,7 @@
 # npm from Debian if missing. Used for the OCPP test stations and the roaming sample's charger (both ocpp-rpc).
 set -euo pipefail
 if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
-  (apt-get update -qq && apt-get install -y -qq nodejs npm) >/dev/null
+  bash "$(dirname "$0")/apt-install.sh" nodejs npm
 fi
 for dir in "$@"; do
   if [ ! -d "$dir/node_modules/ocpp-rpc" ]; then

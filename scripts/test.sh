@@ -6,15 +6,16 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 
+# Debian packages through scripts/apt-install.sh, which waits for a concurrent apt-get or dpkg instead of failing.
 need_apt=()
 command -v openssl >/dev/null || need_apt+=(openssl)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need_apt+=(postgresql)
+command -v curl >/dev/null || need_apt+=(curl)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "Installing ${need_apt[*]} ..."
-  (apt-get update -qq && apt-get install -y -qq "${need_apt[@]}") >/dev/null || { echo "could not install ${need_apt[*]}"; echo "0 passed, 1 failed"; exit 1; }
+  bash "$ROOT/scripts/apt-install.sh" "${need_apt[@]}" || { echo "0 passed, 1 failed"; exit 1; }
 fi
 PGBIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
-command -v curl >/dev/null || (apt-get install -y -qq curl >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq curl) >/dev/null 2>&1)
 # SoftHSM2 for the PKCS#11 key tests (they initialize their own token folder inside the build output).
 bash "$ROOT/scripts/softhsm.sh" || { echo "0 passed, 1 failed"; exit 1; }
 # Node.js and the ocpp-rpc clients (npm ci from their lock files): the OCPP interop test stations and the roaming

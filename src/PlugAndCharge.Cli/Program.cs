@@ -17,8 +17,8 @@ namespace PlugAndCharge.Cli
 
               up          set everything up for a newcomer and run the service
               serve       run the service on the configured database
-              pki         init | list: the CA hierarchy
-              cert        issue | revoke | lint
+              pki         init | list | csr | subca: the CA hierarchy
+              cert        issue | revoke | lint | verify
               crl         generate
               audit       verify
               exi         decode | encode: ISO 15118 EXI messages (pnc exi --help)

@@ -16,7 +16,7 @@ public sealed class OcppOptions
     public int HeartbeatIntervalSeconds { get; set; } = 300;
 
     /// <summary>
-    /// Budget for answering Get15118EVCertificate: the EV waits 5 s in total, the station 4.5 s (domain.md §6), so we
+    /// Budget for answering Get15118EVCertificate: the EV waits 5 s in total, the station 4.5 s (docs/domain.md §6), so we
     /// answer Failed ourselves before the station gives up.
     /// </summary>
     public TimeSpan EvCertificateTimeout { get; set; } = TimeSpan.FromSeconds(4);
@@ -29,7 +29,7 @@ public sealed class OcppOptions
 
     /// <summary>
     /// OCSP responders a station-supplied responderURL may point to (exact URL or a prefix ending in '/'), compared
-    /// case-insensitively. Anything else is never fetched (SSRF, domain.md §6).
+    /// case-insensitively. Anything else is never fetched (SSRF, docs/domain.md §6).
     /// </summary>
     public IList<string> AllowedOcspResponders { get; } = [];
 

@@ -80,6 +80,12 @@ public sealed class CertificateCommandTests : PncCommandTest
         var list = await Pnc("pki", "list");
         var root = Save("root.pem", Pem(certs[3]));
         Assert.Contains($"{standard}-mo-root", list.Out);
+        // Each CA with its key URI and its certificate's fingerprint, as openssl prints the same certificate's.
+        var fingerprint = OpenSsl.Run("x509", "-in", root, "-noout", "-fingerprint", "-sha256");
+        Assert.Equal(0, fingerprint.ExitCode);
+        var rootLines = list.Out.Split('\n').SkipWhile(l => !l.StartsWith($"{standard}-mo-root ", StringComparison.Ordinal)).Take(3).ToList();
+        Assert.Matches(@"^\s+key file:", rootLines[1]);
+        Assert.Equal(fingerprint.Output.Trim().Split('=')[1], rootLines[2].Trim()["sha256 ".Length..]);
 
         var ok = await Pnc("cert", "verify", leaf, "--chain", chain, "--trust", root, "--iso15118", "--emaid", Emaid.ToDisplayString());
         Assert.True(ok.Exit == 0, ok.Out + ok.Err);
@@ -115,6 +121,24 @@ public sealed class CertificateCommandTests : PncCommandTest
         Assert.Equal(0, (await Pnc("audit", "verify")).Exit);
     }
 
+    /// <summary>The top-level help names every verb that each command's own help documents.</summary>
+    [Theory]
+    [InlineData("cert", "issue", "revoke", "lint", "verify")]
+    [InlineData("pki", "init", "list", "csr", "subca")]
+    public async Task The_overview_lists_every_verb(string command, params string[] verbs)
+    {
+        var o = new StringWriter();
+        Assert.Equal(0, await Program.RunAsync(["--help"], o, new StringWriter()));
+        var line = o.ToString().Split('\n').Single(l => l.TrimStart().StartsWith(command + " ", StringComparison.Ordinal));
+        var detail = new StringWriter();
+        Assert.Equal(0, await Program.RunAsync([command, "--help"], detail, new StringWriter()));
+        foreach (var verb in verbs)
+        {
+            Assert.Contains(verb, line);
+            Assert.Contains($"pnc {command} {verb}", detail.ToString());
+        }
+    }
+
     [Fact]
     public async Task User_mistakes_exit_2_with_a_message_and_no_stack_trace()
     {
@@ -135,7 +159,7 @@ public sealed class CertificateCommandTests : PncCommandTest
     [Fact]
     public async Task Real_world_contract_chain_validates_at_a_time_inside_its_validity()
     {
-        string V(string f) => TestPaths.Shared(Path.Combine("vectors", "switchev_sample_certs", f));
+        string V(string f) => TestPaths.Vector(Path.Combine("switchev_sample_certs", f));
         var chain = Save("sw-chain.pem", File.ReadAllText(V("moSubCA2Cert.pem")) + File.ReadAllText(V("moSubCA1Cert.pem")));
         var ok = await Pnc("cert", "verify", V("contractLeafCert.pem"), "--chain", chain, "--trust", V("moRootCACert.pem"), "--iso15118", "--at", "2024-01-01T00:00:00Z");
         Assert.True(ok.Exit == 0, ok.Out);

@@ -8,7 +8,7 @@ public class EmaidTests
 {
     public static IEnumerable<object[]> CheckDigitVectors()
     {
-        foreach (var line in File.ReadLines(TestPaths.Shared("vectors/emaid/check_digit_vectors.csv")).Skip(1))
+        foreach (var line in File.ReadLines(TestPaths.Vector("emaid/check_digit_vectors.csv")).Skip(1))
         {
             var parts = line.Split(',');
             if (parts.Length == 3) yield return [parts[0], parts[1], parts[2][0]];

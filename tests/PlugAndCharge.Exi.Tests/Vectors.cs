@@ -2,20 +2,10 @@ using System.Text.Json;
 
 namespace PlugAndCharge.Exi.Tests;
 
-/// <summary>Locates the shared test vectors: the repo root holds PlugAndCharge.sln and ../shared/vectors sits beside it.</summary>
+/// <summary>The vendored test vectors under tests/vectors (each set has a SOURCE.md).</summary>
 internal static class Vectors
 {
-    private static readonly Lazy<string> RootDir = new(() =>
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir != null && !File.Exists(Path.Combine(dir.FullName, "PlugAndCharge.sln"))) dir = dir.Parent;
-        if (dir == null) throw new InvalidOperationException("repository root (PlugAndCharge.sln) not found above " + AppContext.BaseDirectory);
-        var vectors = Path.GetFullPath(Path.Combine(dir.FullName, "..", "shared", "vectors"));
-        if (!Directory.Exists(vectors)) throw new InvalidOperationException("shared vectors not found at " + vectors);
-        return vectors;
-    });
-
-    public static string Dir => RootDir.Value;
+    public static string Dir => PlugAndCharge.Tests.TestPaths.Vector("");
 
     public static string PathOf(string relative) => System.IO.Path.Combine(Dir, relative);
 

@@ -79,6 +79,10 @@ internal static class PkiCommands
         }
     }
 
+    /// <summary>
+    /// One line per CA, then its key URI (where the key lives; never the key) and the SHA-256 fingerprint of its
+    /// certificate, as <c>openssl x509 -noout -fingerprint -sha256</c> prints it, so an operator can compare the two.
+    /// </summary>
     private static async Task ListAsync(PncEnvironment env, TextWriter o, CancellationToken ct)
     {
         o.WriteLine($"{"CA",-22} {"profile",-20} {"parent",-18} {"not after",-12} subject");
@@ -86,6 +90,8 @@ internal static class PkiCommands
         {
             var cert = new Org.BouncyCastle.X509.X509CertificateParser().ReadCertificate(ca.CertificateDer);
             o.WriteLine($"{ca.Id,-22} {ca.ProfileId,-20} {ca.ParentId ?? "(self)",-18} {cert.NotAfter:yyyy-MM-dd}   {cert.SubjectDN}");
+            o.WriteLine($"{"",-22} key {ca.KeyUri}");
+            o.WriteLine($"{"",-22} sha256 {BitConverter.ToString(System.Security.Cryptography.SHA256.HashData(ca.CertificateDer)).Replace('-', ':')}");
         }
     }
 }

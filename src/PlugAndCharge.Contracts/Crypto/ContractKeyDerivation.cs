@@ -9,7 +9,7 @@ namespace PlugAndCharge.Contracts.Crypto;
 /// <list type="bullet">
 /// <item>ISO 15118-2 [V2G2-818]: H = SHA-256, OtherInfo = AlgorithmID 0x01 ‖ PartyUInfo 0x55 ‖ PartyVInfo 0x56, 16 bytes
 /// (the AES-128 key); one round. This is what RISE V2G, SwitchEV iso15118 and EVerest do, and the known-answer vector
-/// in shared/vectors/iso15118_2_contract_key_encryption proves it.</item>
+/// in tests/vectors/iso15118_2_contract_key_encryption proves it.</item>
 /// <item>ISO 15118-20, for ECDHCurve SECP521 and X448 alike: H = SHA-512 (the hash -20 pairs with secp521r1), the
 /// same OtherInfo, 32 bytes (the AES-256-GCM key). The public record of the -20 derivation is thin: this is our documented choice, to be checked against the
 /// standard's text ([V2G20-…] KDF requirement) before interoperating with a production vehicle.</item>

@@ -115,7 +115,7 @@ public sealed class CertificateInstallationService(
             var oldSubs = chain.Element(Iso2Names.SubCertificates)?.Elements().Select(e => InstallationSupport.ReadCertificate(e, "SubCertificates/Certificate", parsed)).ToList() ?? [];
             emaidText = req.Element(Iso2Names.Emaid)?.Text;
 
-            // 1. Signed with the installed contract key [V2G2-... the update request is signed by the contract certificate].
+            // 1. Signed with the installed contract key (ISO 15118-2 CertificateUpdateReq: the car signs it with the key of its installed contract certificate).
             InstallationSupport.VerifyRequestSignature(ExiSchema.Iso2, message, req.Attribute("Id")?.Value.ToString(), oldKey);
             if (!Emaid.TryParse(emaidText, IdentifierStrictness.Lenient, out var emaid, out var why))
                 throw new InstallationRefusal(InstallationResult.Malformed, "eMAID: " + why);
@@ -181,7 +181,7 @@ public sealed class CertificateInstallationService(
         CancellationToken ct)
     {
         var anchors = (await roots.TrustedAsync(type, owner, ct)).Select(r => r.Certificate).ToList();
-        // MO sub-CAs may also hang under a V2G root (domain.md §2).
+        // MO sub-CAs may also hang under a V2G root (ISO 15118-2 Annex F; docs/domain.md §2).
         if (type == RootType.MO) anchors.AddRange((await roots.TrustedAsync(RootType.V2G, null, ct)).Select(r => r.Certificate));
         if (anchors.Count == 0) throw new InstallationRefusal(InstallationResult.CertChainError, $"No {type} root is registered.");
         var result = validator.Validate(new ChainValidationRequest

@@ -36,7 +36,7 @@ public sealed record AuthorizationDecision(string TokenStatus, string? Certifica
 public sealed record CertificateHashInput(string HashAlgorithm, string IssuerNameHash, string IssuerKeyHash, string SerialNumber, string? ResponderUrl);
 
 /// <summary>
-/// Authorize for Plug &amp; Charge (OCPP 2.0.1 C07; domain.md §6): validates the contract chain against the MO and V2G
+/// Authorize for Plug &amp; Charge (OCPP 2.0.1 C07; docs/domain.md §6): validates the contract chain against the MO and V2G
 /// roots with revocation, checks that the EMAID is the leaf's CN, then asks for the contract's state. The status pairs:
 /// expired → CertificateExpired + Expired; revoked → CertificateRevoked + Blocked; chain invalid, unverifiable or not
 /// naming the EMAID → CertChainError + Invalid; chain valid but contract blocked/expired/unknown → ContractCancelled +

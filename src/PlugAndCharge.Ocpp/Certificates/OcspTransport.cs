@@ -32,7 +32,7 @@ public sealed class HttpOcspTransport : IOcspTransport, IDisposable
     public void Dispose() => _http.Dispose();
 }
 
-/// <summary>The configured foreign OCSP responders (domain.md §6: never an arbitrary station-supplied URL).</summary>
+/// <summary>The configured foreign OCSP responders (docs/domain.md §6: never an arbitrary station-supplied URL).</summary>
 public static class OcspResponderAllowList
 {
     public static bool IsAllowed(IEnumerable<string> allowed, string? url, out Uri uri)

@@ -49,7 +49,7 @@ public sealed class CaSnapshot
     private readonly Dictionary<string, KnownCa> _byFingerprint;
 
     public IReadOnlyList<KnownCa> All { get; }
-    /// <summary>MO and V2G roots plus the configured extra contract roots: anchors of contract chains (domain.md §6, C07).</summary>
+    /// <summary>MO and V2G roots plus the configured extra contract roots: anchors of contract chains (docs/domain.md §6, C07).</summary>
     public IReadOnlyList<X509Certificate> ContractRoots { get; }
     /// <summary>V2G roots plus configured extra station roots: anchors of station client certificates (profile 3).</summary>
     public IReadOnlyList<X509Certificate> StationRoots { get; }

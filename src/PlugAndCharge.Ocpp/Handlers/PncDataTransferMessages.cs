@@ -7,7 +7,7 @@ namespace PlugAndCharge.Ocpp.Handlers;
 /// <summary>
 /// OCPP 1.6 Plug &amp; Charge: the 2.0.1 certificate messages inside DataTransfer with vendorId
 /// org.openchargealliance.iso15118pnc, messageId = the 2.0.1 action and data = the 2.0.1 payload as a JSON string
-/// (domain.md §6). The inner payload is validated against the 2.0.1 schema; a violation answers the CALLERROR it would
+/// (docs/domain.md §6). The inner payload is validated against the 2.0.1 schema; a violation answers the CALLERROR it would
 /// in 2.0.1, in 1.6's spelling. The answer is DataTransfer Accepted with the 2.0.1 response as its data.
 /// </summary>
 public sealed class PncDataTransferMessages(OcppOptions options) : IOcppHandlerModule

@@ -36,7 +36,7 @@ public sealed class StationCertificateCommands(ConnectedStations stations)
         "V2GRootCertificate", "MORootCertificate", "CSMSRootCertificate", "ManufacturerRootCertificate", "OEMRootCertificate",
     };
 
-    /// <summary>Installs a root (PEM). Only a single self-signed root belongs there (domain.md §6).</summary>
+    /// <summary>Installs a root (PEM). Only a single self-signed root belongs there (docs/domain.md §6).</summary>
     public async Task<InstallCertificateResponse> InstallCertificateAsync(string stationId, string certificateType, string rootPem, CancellationToken ct = default)
     {
         if (!RootTypes.Contains(certificateType)) throw new ArgumentException($"Unknown certificate type {certificateType}.", nameof(certificateType));

@@ -44,7 +44,7 @@ public sealed class StationCertificateOptions
 /// <summary>
 /// Signs station CSRs with our CA (<see cref="CertificateIssuer"/>). A CSR must verify (proof of possession), carry a
 /// key the profile allows, name the station's CPO as O, and as CN the station's serial number or identity
-/// (ChargingStationCertificate) or an EVSE ID / SECC ID (V2GCertificate) — OCPP 2.0.1 A02.FR.04, domain.md §6.
+/// (ChargingStationCertificate) or an EVSE ID / SECC ID (V2GCertificate) — OCPP 2.0.1 A02.FR.04, docs/domain.md §6.
 /// </summary>
 public sealed class CaCertificateSigningService(CertificateAuthorityServices ca, StationCertificateOptions options) : ICertificateSigningService
 {

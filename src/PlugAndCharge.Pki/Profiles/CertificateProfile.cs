@@ -4,7 +4,7 @@ namespace PlugAndCharge.Pki.Profiles;
 
 public enum ProfileKind { Root, SubCa, Leaf }
 
-/// <summary>What the subject CN must be (ISO 15118-2 Annex F; domain.md §2).</summary>
+/// <summary>What the subject CN must be (ISO 15118-2 Annex F; docs/domain.md §2).</summary>
 public enum CommonNameRule { Any, Emaid, Pcid, EvseId, SeccId }
 
 /// <summary>

@@ -13,7 +13,7 @@ namespace PlugAndCharge.Server.Composition;
 /// <summary>
 /// OCPP Get15118EVCertificate answered by contract provisioning: the -2 namespace goes to the installation/update
 /// service, the -20 one to the -20 installation service. Both always return a complete EXI response, also on failure
-/// (chargers must never get an empty exiResponse, domain.md §6).
+/// (chargers must never get an empty exiResponse, docs/domain.md §6).
 /// </summary>
 public sealed class ContractEvCertificateService(ContractServices contracts) : IEvCertificateService
 {
@@ -32,7 +32,7 @@ public sealed class ContractEvCertificateService(ContractServices contracts) : I
 /// <summary>
 /// OCPP Authorize's contract state. A contract whose provider prefix belongs to an eMSP connected to the hub is
 /// authorized by that eMSP in real time through the hub's relay (which answers a terminated contract or a revoked or
-/// expired certificate of ours itself, domain.md §7); any other contract is judged by our contract registry.
+/// expired certificate of ours itself, docs/domain.md §7); any other contract is judged by our contract registry.
 /// </summary>
 public sealed class ContractAuthorizationThroughHub(ContractServices contracts, HubContractAuthorization hub) : PlugAndCharge.Ocpp.Authorization.IContractAuthorization
 {

@@ -16,7 +16,7 @@ public sealed class PostgresContractCertificateStatus(NpgsqlDataSource db) : ICo
 
     public async ValueTask<ContractState> GetAsync(Emaid emaid, CancellationToken ct = default)
     {
-        // The CN may carry the EMAID with or without its check character; match both (ISO 15118-2 [V2G2-xxx]: CN = EMAID).
+        // The CN may carry the EMAID with or without its check character; match both (ISO 15118-2 Annex F: a contract certificate's CN is the EMAID).
         var body = emaid.ProviderPrefix + emaid.Instance;
         var candidates = new List<string> { body, emaid.Normalized };
         if (emaid.Format == EmaidFormat.Iso15118) candidates.Add(body + ContractIdCheckCharacter.ComputeIso(body));

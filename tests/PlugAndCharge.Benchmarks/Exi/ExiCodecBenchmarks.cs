@@ -7,7 +7,7 @@ namespace PlugAndCharge.Benchmarks.Exi;
 /// Decode/encode of the real 953-byte CertificateInstallationReq and of a full CertificateInstallationRes
 /// (six real certificates, ~4.4 KB). Reference: libcbv2g (C, -O2) 13.5/11.1 µs and 61/30 µs.
 /// Run: dotnet run -c Release --project tests/PlugAndCharge.Benchmarks -- --filter '*ExiCodec*'
-/// (vectors are found from the repo root, or from PNC_SHARED_VECTORS).
+/// (the vectors are tests/vectors/hubject_opcp, found from the repository root).
 /// </summary>
 [MemoryDiagnoser]
 public class ExiCodecBenchmarks
@@ -21,7 +21,7 @@ public class ExiCodecBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        string vectors = FindVectors();
+        string vectors = PlugAndCharge.Tests.TestPaths.Vector("");
         _request = File.ReadAllBytes(Path.Combine(vectors, "hubject_opcp", "ccp_certificateInstallationReq_b778d3ffc6aa.exi"));
         _requestModel = Iso2.Decode(_request);
         _responseModel = BuildResponse(vectors);
@@ -63,21 +63,4 @@ public class ExiCodecBenchmarks
         return doc;
     }
 
-    internal static string FindVectors()
-    {
-        var env = Environment.GetEnvironmentVariable("PNC_SHARED_VECTORS");
-        if (!string.IsNullOrEmpty(env) && Directory.Exists(env)) return env;
-        foreach (var start in new[] { AppContext.BaseDirectory, Directory.GetCurrentDirectory() })
-        {
-            for (var dir = new DirectoryInfo(start); dir != null; dir = dir.Parent)
-            {
-                if (File.Exists(Path.Combine(dir.FullName, "PlugAndCharge.sln")))
-                {
-                    string v = Path.GetFullPath(Path.Combine(dir.FullName, "..", "shared", "vectors"));
-                    if (Directory.Exists(v)) return v;
-                }
-            }
-        }
-        throw new InvalidOperationException("shared vectors not found: run from the repository or set PNC_SHARED_VECTORS");
-    }
 }

@@ -21,7 +21,7 @@ namespace PlugAndCharge.Benchmarks.Validation
         [GlobalSetup]
         public void Setup()
         {
-            var directory = Path.Combine(LocateShared(), "vectors", "everest_aux_pki");
+            var directory = PlugAndCharge.Tests.TestPaths.Vector("everest_aux_pki");
             var leaf = CertificateReader.ReadCertificateFile(Path.Combine(directory, "client", "mo", "MO_LEAF.pem"))[0];
             var intermediates = CertificateReader.ReadCertificateFile(Path.Combine(directory, "ca", "mo", "INTERMEDIATE_MO_CA_CERTS.pem"));
             var root = CertificateReader.ReadCertificateFile(Path.Combine(directory, "ca", "mo", "MO_ROOT_CA.pem"));
@@ -50,24 +50,5 @@ namespace PlugAndCharge.Benchmarks.Validation
 
         [Benchmark]
         public bool ColdCache() => new ChainValidator().Validate(_request).IsValid;
-
-        /// <summary>shared/ is the sibling of the directory that holds PlugAndCharge.sln (or PNC_REPO_ROOT).</summary>
-        private static string LocateShared()
-        {
-            string?[] starts = [Environment.GetEnvironmentVariable("PNC_REPO_ROOT"), AppContext.BaseDirectory, Directory.GetCurrentDirectory()];
-            foreach (var start in starts)
-            {
-                for (var directory = string.IsNullOrEmpty(start) ? null : new DirectoryInfo(start); directory is not null; directory = directory.Parent)
-                {
-                    var shared = Path.Combine(directory.FullName, "..", "shared");
-                    if (File.Exists(Path.Combine(directory.FullName, "PlugAndCharge.sln")) && Directory.Exists(shared))
-                    {
-                        return Path.GetFullPath(shared);
-                    }
-                }
-            }
-
-            throw new DirectoryNotFoundException("shared/ not found; set PNC_REPO_ROOT");
-        }
     }
 }

@@ -9,14 +9,14 @@ namespace PlugAndCharge.Contracts.Tests.Crypto;
 
 public class ContractKeyEncryptionTests
 {
-    private static readonly JsonElement Kat = JsonDocument.Parse(File.ReadAllText(TestPaths.Shared("vectors/iso15118_2_contract_key_encryption/" +
-        Path.GetFileName(Directory.GetFiles(TestPaths.Shared("vectors/iso15118_2_contract_key_encryption"), "*.json")[0])))).RootElement;
+    private static readonly JsonElement Kat = JsonDocument.Parse(File.ReadAllText(TestPaths.Vector("iso15118_2_contract_key_encryption/" +
+        Path.GetFileName(Directory.GetFiles(TestPaths.Vector("iso15118_2_contract_key_encryption"), "*.json")[0])))).RootElement;
 
     private static byte[] Hex(string name) => Convert.FromHexString(Kat.GetProperty(name).GetString()!);
 
     private static ECDiffieHellman OemProvisioningKey()
     {
-        return ECDiffieHellman.Create(EverestKeys.Read(TestPaths.Shared("vectors/everest_aux_pki/client/oem/OEM_LEAF.key")));
+        return ECDiffieHellman.Create(EverestKeys.Read(TestPaths.Vector("everest_aux_pki/client/oem/OEM_LEAF.key")));
     }
 
     private static ECDiffieHellman FromScalar(byte[] d)
@@ -49,7 +49,7 @@ public class ContractKeyEncryptionTests
         var scalar = ContractKeyEncryption.DecryptIso2(Hex("ContractSignatureEncryptedPrivateKey_hex"), Hex("DHpublickey_hex"), oem);
         Assert.Equal(Hex("contract_private_key_scalar_hex"), scalar);
 
-        using var cert = System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPem(File.ReadAllText(TestPaths.Shared("vectors/everest_aux_pki/client/mo/MO_LEAF.pem")));
+        using var cert = System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPem(File.ReadAllText(TestPaths.Vector("everest_aux_pki/client/mo/MO_LEAF.pem")));
         using var pub = cert.GetECDsaPublicKey()!;
         using var key = ECDsa.Create(new ECParameters { Curve = ECCurve.NamedCurves.nistP256, D = scalar, Q = pub.ExportParameters(false).Q });
         byte[] data = [42];

@@ -6,7 +6,7 @@ using Xunit;
 
 namespace PlugAndCharge.Ocpp.Tests.Interop;
 
-/// <summary>Authorize with contract certificates from the development PKI: the C07 status pairs of domain.md §6.</summary>
+/// <summary>Authorize with contract certificates from the development PKI: the C07 status pairs of docs/domain.md §6.</summary>
 [Collection(OcppServerCollection.Name)]
 public sealed class AuthorizeInteropTests(OcppServerFixture server)
 {

@@ -139,7 +139,7 @@ namespace PlugAndCharge.Pki.Tests.Validation
 
         private static IReadOnlyList<LimboCase> Load()
         {
-            using var stream = File.OpenRead(SharedMaterial.PathOf("limbo", "limbo.json"));
+            using var stream = File.OpenRead(TestPaths.Vector("limbo/limbo.json"));
             using var document = JsonDocument.Parse(stream);
             var result = new List<LimboCase>();
             foreach (var testCase in document.RootElement.GetProperty("testcases").EnumerateArray())

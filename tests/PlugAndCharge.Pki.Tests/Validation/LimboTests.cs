@@ -7,7 +7,7 @@ namespace PlugAndCharge.Pki.Tests.Validation
     // Imported inside the namespace so these types win over same-named ones in enclosing PlugAndCharge namespaces.
     using PlugAndCharge.Pki.Validation;
 
-    /// <summary>The x509-limbo suite (shared/limbo/limbo.json) against <see cref="ChainValidator"/>.</summary>
+    /// <summary>The x509-limbo suite (tests/vectors/limbo/limbo.json) against <see cref="ChainValidator"/>.</summary>
     public sealed class LimboTests
     {
         // One validator for the whole suite, as in production: caches must never leak one case's verdict into another.

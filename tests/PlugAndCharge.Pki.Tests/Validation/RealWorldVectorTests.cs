@@ -7,7 +7,7 @@ namespace PlugAndCharge.Pki.Tests.Validation
     using PlugAndCharge.Pki.Validation;
 
     /// <summary>
-    /// Published ISO 15118 certificates (shared/vectors): each chain validates or fails as its name says, at a fixed time
+    /// Published ISO 15118 certificates (tests/vectors): each chain validates or fails as its name says, at a fixed time
     /// inside its validity.
     /// </summary>
     public sealed class RealWorldVectorTests
@@ -57,7 +57,7 @@ namespace PlugAndCharge.Pki.Tests.Validation
         [InlineData("HUBOpenProvCert005-EMP77TWTW99999-Revoked.pem", "EMP77TWTW99999")] // revoked, but no revocation data is published
         public void Hubject_qa_contract_chains_validate_to_the_qa_v2g_root(string file, string emaid)
         {
-            var bundle = CertificateReader.ReadCertificateFile(SharedMaterial.PathOf("vectors", "hubject_qa_certs_maeve", file));
+            var bundle = CertificateReader.ReadCertificateFile(TestPaths.Vector(Path.Combine("hubject_qa_certs_maeve", file)));
 
             var result = Validate(bundle[0], bundle.Skip(1).ToList(), [Maeve("root-V2G-cert.pem")], MaeveTime, new Iso15118Rules { ExpectedEmaid = emaid });
 
@@ -68,7 +68,7 @@ namespace PlugAndCharge.Pki.Tests.Validation
         [Fact]
         public void Hubject_qa_contract_does_not_chain_to_the_cpo_sub_ca_of_trust_pem()
         {
-            var bundle = CertificateReader.ReadCertificateFile(SharedMaterial.PathOf("vectors", "hubject_qa_certs_maeve", "HUBOpenProvCert001.pem"));
+            var bundle = CertificateReader.ReadCertificateFile(TestPaths.Vector(Path.Combine("hubject_qa_certs_maeve", "HUBOpenProvCert001.pem")));
 
             var result = Validate(bundle[0], bundle.Skip(1).ToList(), [Maeve("trust.pem")], MaeveTime);
 
@@ -79,7 +79,7 @@ namespace PlugAndCharge.Pki.Tests.Validation
         public void Hubject_cps_leaf_with_explicit_ca_false_chains_through_both_cps_sub_cas()
         {
             var leaf = Opcp("cps_cpsCertificate_3321748f5b63.der");
-            var der = File.ReadAllBytes(SharedMaterial.PathOf("vectors", "hubject_opcp", "cps_cpsCertificate_3321748f5b63.der"));
+            var der = File.ReadAllBytes(TestPaths.Vector(Path.Combine("hubject_opcp", "cps_cpsCertificate_3321748f5b63.der")));
             // basicConstraints extnValue SEQUENCE { BOOLEAN FALSE }: the default written out, which DER forbids.
             Assert.True(der.AsSpan().IndexOf([(byte)0x04, (byte)0x05, (byte)0x30, (byte)0x03, (byte)0x01, (byte)0x01, (byte)0x00]) > 0);
 
@@ -187,13 +187,13 @@ namespace PlugAndCharge.Pki.Tests.Validation
         private static string CommonName(X509Certificate certificate) =>
             "CN=" + certificate.SubjectDN.GetValueList(Org.BouncyCastle.Asn1.X509.X509Name.CN)[0];
 
-        private static X509Certificate Switchev(string file) => CertificateReader.ReadCertificateFile(SharedMaterial.PathOf("vectors", "switchev_sample_certs", file))[0];
+        private static X509Certificate Switchev(string file) => CertificateReader.ReadCertificateFile(TestPaths.Vector(Path.Combine("switchev_sample_certs", file)))[0];
 
-        private static X509Certificate Maeve(string file) => CertificateReader.ReadCertificateFile(SharedMaterial.PathOf("vectors", "hubject_qa_certs_maeve", file))[0];
+        private static X509Certificate Maeve(string file) => CertificateReader.ReadCertificateFile(TestPaths.Vector(Path.Combine("hubject_qa_certs_maeve", file)))[0];
 
-        private static X509Certificate Opcp(string file) => CertificateReader.ReadCertificateFile(SharedMaterial.PathOf("vectors", "hubject_opcp", file))[0];
+        private static X509Certificate Opcp(string file) => CertificateReader.ReadCertificateFile(TestPaths.Vector(Path.Combine("hubject_opcp", file)))[0];
 
-        private static IReadOnlyList<X509Certificate> Everest(string file) => CertificateReader.ReadCertificateFile(SharedMaterial.PathOf("vectors", "everest_aux_pki", file));
+        private static IReadOnlyList<X509Certificate> Everest(string file) => CertificateReader.ReadCertificateFile(TestPaths.Vector(Path.Combine("everest_aux_pki", file)));
 
         private static List<X509Certificate> OpcpOemSubCas() =>
         [

@@ -67,14 +67,14 @@ public sealed class ContractInstallationApiTests(ServiceFixture f) : IClassFixtu
     }
 
     /// <summary>
-    /// The car holds EVerest's OEM provisioning key (shared/vectors/everest_aux_pki). Its OEM (openssl with EVerest's OEM
+    /// The car holds EVerest's OEM provisioning key (tests/vectors/everest_aux_pki). Its OEM (openssl with EVerest's OEM
     /// Sub-CA 2 key) certifies it with a PCID as CN, under EVerest's OEM root, which the OEM registers in our pool.
     /// </summary>
     [Fact]
     public async Task A_car_with_EVerests_provisioning_key_and_OEM_chain_installs_through_the_API()
     {
         var contracts = Contracts;
-        var pki = TestPaths.Shared("vectors/everest_aux_pki");
+        var pki = TestPaths.Vector("everest_aux_pki");
         var dir = OpenSsl.TempDir();
         try
         {
@@ -83,7 +83,7 @@ public sealed class ContractInstallationApiTests(ServiceFixture f) : IClassFixtu
             File.WriteAllText(ext, "basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,keyAgreement\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n");
             Run("req", "-new", "-key", $"{pki}/client/oem/OEM_LEAF.key", "-passin", "pass:123456", "-subj", $"/CN={pcid}/O=EVerest/C=DE/DC=OEM", "-out", $"{dir}/car.csr");
             Run("x509", "-req", "-in", $"{dir}/car.csr", "-CA", $"{pki}/ca/oem/OEM_SUB_CA2.pem", "-CAkey", $"{pki}/client/oem/OEM_SUB_CA2.key", "-passin", "pass:123456",
-                "-CAcreateserial", "-days", "365", "-sha256", "-extfile", ext, "-outform", "DER", "-out", $"{dir}/car.der");
+                "-CAserial", $"{dir}/ca.srl", "-CAcreateserial", "-days", "365", "-sha256", "-extfile", ext, "-outform", "DER", "-out", $"{dir}/car.der");
             Run("pkcs8", "-topk8", "-nocrypt", "-in", $"{pki}/client/oem/OEM_LEAF.key", "-passin", "pass:123456", "-out", $"{dir}/car.p8");
             byte[] Der(string pem) => System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPem(File.ReadAllText(pem)).RawData;
 
