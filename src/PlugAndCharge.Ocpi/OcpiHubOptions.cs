@@ -38,6 +38,12 @@ public sealed class OcpiHubOptions
     /// <summary>How long the hub keeps a forwarded command's response_url for the CPO's asynchronous CommandResult.</summary>
     public TimeSpan CommandResultTimeout { get; set; } = TimeSpan.FromMinutes(15);
 
+    /// <summary>
+    /// Commands one party may have awaiting their CommandResult at once (on this instance); past it the party's next
+    /// command is refused, so one party cannot fill the hub-wide table and lock every other party out.
+    /// </summary>
+    public int MaxPendingCommandsPerParty { get; set; } = 1_000;
+
     /// <summary>How often the still-alive check calls each registered party's versions endpoint; zero disables it.</summary>
     public TimeSpan LivenessInterval { get; set; } = TimeSpan.FromMinutes(1);
 }
