@@ -150,14 +150,70 @@ public sealed class OcpiPartyAttackTests(OcpiDatabaseFixture fx) : IClassFixture
         Assert.Equal(2000, body["status_code"]!.GetValue<int>());
         Assert.Null(body["data"]);
 
-        await revokeHub.Services.GetRequiredService<PartyDirectory>().ReloadAsync();
         var stored = (await revokeHub.Admin.GetAsync(id))!;
         Assert.Equal(PartyStatus.Planned, stored.Status);
         Assert.Equal(CredentialsTokenKind.A, stored.IncomingTokenKind);
         Assert.Equal(CredentialsTokens.Hash(tokenA), stored.IncomingTokenHash);
         Assert.Null(stored.OutgoingToken);
+        // Another instance learns of the revocation at its next refresh (PartyRefreshInterval); here at once.
+        await putHub.Services.GetRequiredService<PartyDirectory>().ReloadAsync();
         using (var withOldC = await emsp.CallAsync(HttpMethod.Get, putHub.VersionsUrl, token: oldC)) Assert.Equal(HttpStatusCode.Unauthorized, withOldC.StatusCode);
         using (var withA = await emsp.CallAsync(HttpMethod.Get, revokeHub.VersionsUrl, token: tokenA)) Assert.Equal(HttpStatusCode.OK, withA.StatusCode);
+    }
+
+    [Fact]
+    public async Task A_party_write_from_a_stale_row_version_loses_and_is_decided_again_on_what_the_store_holds()
+    {
+        var store = new PostgresOcpiPartyStore(fx.Db, fx.DataAtRestKey);
+        var options = new OcpiHubOptions { PublicBaseUrl = "https://hub.test/ocpi" };
+        var other = new PartyDirectory(store, TimeProvider.System, options);
+        var racing = new InterleavingStore(store);
+        var one = new PartyDirectory(racing, TimeProvider.System, options);
+        var party = await one.CreateAsync(new PartyRecord
+        {
+            Id = "race-" + Guid.NewGuid().ToString("N")[..8], Name = "Race", Roles = [new PartyRole(Roles.Emsp, "DE", "RV" + Random.Shared.Next(10))],
+            IncomingTokenHash = CredentialsTokens.Hash("token-c-" + Guid.NewGuid()), IncomingTokenKind = CredentialsTokenKind.C, Status = PartyStatus.Connected,
+        });
+
+        // The store refuses a write from a version another write already replaced.
+        var read = (await store.ListAsync()).Single(p => p.Id == party.Id);
+        await store.UpdateAsync(read with { Name = "first" });
+        await Assert.ThrowsAsync<OcpiConcurrencyException>(() => store.UpdateAsync(read with { Name = "stale", Status = PartyStatus.Connected }));
+        Assert.Equal("first", (await store.ListAsync()).Single(p => p.Id == party.Id).Name);
+
+        // Another instance suspends the party between this instance's read and its write: the write is refused by row
+        // version, read again, and a change that required the party not to be suspended now refuses itself.
+        racing.BeforeNextUpdate = () => other.UpdateAsync(party.Id, p => p with { Status = PartyStatus.Suspended });
+        await Assert.ThrowsAsync<OcpiPartyChangedException>(() => one.UpdateAsync(party.Id, p => p.Status == PartyStatus.Suspended
+            ? throw new OcpiPartyChangedException("suspended meanwhile")
+            : p with { Status = PartyStatus.Connected }));
+        Assert.Equal(PartyStatus.Suspended, (await store.ListAsync()).Single(p => p.Id == party.Id).Status);
+
+        // An unconditional change retries on the new record and keeps the other writer's change.
+        racing.BeforeNextUpdate = () => other.UpdateAsync(party.Id, p => p with { ProviderPrefixes = ["DERCE"] });
+        var renamed = await one.UpdateAsync(party.Id, p => p with { Name = "second" });
+        var stored = (await store.ListAsync()).Single(p => p.Id == party.Id);
+        Assert.Equal(("second", PartyStatus.Suspended), (stored.Name, stored.Status));
+        Assert.Equal(["DERCE"], stored.ProviderPrefixes);
+        Assert.Equal(stored.RowVersion, renamed.RowVersion);
+    }
+
+    /// <summary>A store that lets another writer in between a directory's read and its write, once.</summary>
+    private sealed class InterleavingStore(IOcpiPartyStore inner) : IOcpiPartyStore
+    {
+        public Func<Task>? BeforeNextUpdate { get; set; }
+        public Task<IReadOnlyList<PartyRecord>> ListAsync(CancellationToken ct = default) => inner.ListAsync(ct);
+        public Task CreateAsync(PartyRecord party, CancellationToken ct = default) => inner.CreateAsync(party, ct);
+
+        public async Task UpdateAsync(PartyRecord party, CancellationToken ct = default)
+        {
+            if (BeforeNextUpdate is { } interleave)
+            {
+                BeforeNextUpdate = null;
+                await interleave();
+            }
+            await inner.UpdateAsync(party, ct);
+        }
     }
 
     // ---- (e) the token list goes to CPOs only ----
@@ -173,9 +229,9 @@ public sealed class OcpiPartyAttackTests(OcpiDatabaseFixture fx) : IClassFixture
             Assert.Equal(1000, (await push.EnvelopeAsync())["status_code"]!.GetValue<int>());
 
         using (var list = await rival.CallAsync(HttpMethod.Get, rival.Hub("tokens", "SENDER")))
-            await AssertRefusedAsync(list, HttpStatusCode.Forbidden, 2000);
+            await AssertRefusedAsync(list, HttpStatusCode.Unauthorized, 2000);
         using (var authorize = await rival.CallAsync(HttpMethod.Post, rival.Hub("tokens", "SENDER") + "/CARD1/authorize?type=RFID"))
-            await AssertRefusedAsync(authorize, HttpStatusCode.Forbidden, 2000);
+            await AssertRefusedAsync(authorize, HttpStatusCode.Unauthorized, 2000);
         Assert.Equal(0, emsp.AuthorizeCalls);
 
         using var ok = await cpo.CallAsync(HttpMethod.Get, cpo.Hub("tokens", "SENDER"));
