@@ -59,11 +59,12 @@ internal static class ServeCommands
         var httpsUrls = cl.Get("https-urls") ?? "https://127.0.0.1:5443";
         if (cl.Get("public-url") == null && Environment.GetEnvironmentVariable("PNC_PUBLIC_URL") == null)
             Environment.SetEnvironmentVariable("PNC_PUBLIC_URL", urls.Split(';')[0].Replace("127.0.0.1", "localhost"));
-        var ocpiBaseUrl = cl.Get("ocpi-base-url") ?? Environment.GetEnvironmentVariable("PNC_OCPI_BASE_URL");
+        // Checked before anything starts: without a configured database (PncEnvironment then manages its own) this is development.
+        var development = string.IsNullOrEmpty(cl.Get("db") ?? Environment.GetEnvironmentVariable("PNC_DATABASE"));
+        var ocpiBaseUrl = OcpiBaseUrl(cl.Get("ocpi-base-url") ?? Environment.GetEnvironmentVariable("PNC_OCPI_BASE_URL"), httpsUrls, development);
         await using var env = await PncEnvironment.OpenAsync(cl, e, ct);
         env.StopManagedDatabaseOnDispose = demo;
         cl.RejectUnknown();
-        ocpiBaseUrl = OcpiBaseUrl(ocpiBaseUrl, httpsUrls, env.ManagedDatabase);
         if (demo)
         {
             var created = await DevelopmentHierarchy.CreateAsync(env.Ca.Hierarchy, env.Ca.CaStore, "iso2", "file", KeyAlgorithm.EcP256, Program.Actor, ct);
