@@ -9,8 +9,27 @@ public sealed class OcpiHubOptions
     public string Name { get; set; } = "PlugAndCharge Hub";
     public string? Website { get; set; }
 
-    /// <summary>The public URL of the OCPI root (e.g. https://hub.example.com/ocpi); null takes scheme and host of each request.</summary>
-    public string? PublicBaseUrl { get; set; }
+    /// <summary>
+    /// The public URL of the OCPI root (e.g. https://hub.example.com/ocpi), required. Every URL the hub hands out
+    /// (versions, endpoints, Link headers, the response_url of a forwarded command) is built from it, never from a
+    /// request's Host header, and the hub serves only requests for its scheme, host and port: an https base URL means
+    /// OCPI only over HTTPS.
+    /// </summary>
+    public string? PublicBaseUrl
+    {
+        get => _publicBaseUrl;
+        set { _publicBaseUrl = value?.TrimEnd('/'); _publicBaseUri = null; }
+    }
+
+    private string? _publicBaseUrl;
+    private Uri? _publicBaseUri;
+
+    /// <summary><see cref="PublicBaseUrl"/> parsed; throws when it is missing or not an absolute http(s) URL.</summary>
+    public Uri PublicBaseUri => _publicBaseUri ??=
+        Uri.TryCreate(_publicBaseUrl, UriKind.Absolute, out var u) && u.Scheme is "https" or "http" && u.Query.Length == 0 && u.Fragment.Length == 0
+            ? u
+            : throw new InvalidOperationException(
+                $"OcpiHubOptions.PublicBaseUrl must be the absolute http(s) URL of the hub's OCPI root (e.g. https://hub.example.com/ocpi); it is '{_publicBaseUrl ?? "(not set)"}'.");
 
     /// <summary>Default time the hub waits for a party before answering 4002 (or applying the whitelist to an authorization).</summary>
     public TimeSpan PartyTimeout { get; set; } = TimeSpan.FromSeconds(5);
@@ -37,6 +56,12 @@ public sealed class OcpiHubOptions
 
     /// <summary>How long the hub keeps a forwarded command's response_url for the CPO's asynchronous CommandResult.</summary>
     public TimeSpan CommandResultTimeout { get; set; } = TimeSpan.FromMinutes(15);
+
+    /// <summary>
+    /// Commands one party may have awaiting their CommandResult at once (on this instance); past it the party's next
+    /// command is refused, so one party cannot fill the hub-wide table and lock every other party out.
+    /// </summary>
+    public int MaxPendingCommandsPerParty { get; set; } = 1_000;
 
     /// <summary>How often the still-alive check calls each registered party's versions endpoint; zero disables it.</summary>
     public TimeSpan LivenessInterval { get; set; } = TimeSpan.FromMinutes(1);

@@ -19,6 +19,7 @@ public static class OcpiHubServices
     {
         var options = new OcpiHubOptions();
         configure?.Invoke(options);
+        _ = options.PublicBaseUri; // fail at start-up, not on the first request, when the hub does not know its own URL
         services.AddSingleton(options);
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<IOcpiPartyStore, InMemoryOcpiPartyStore>();

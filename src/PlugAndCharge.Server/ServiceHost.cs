@@ -82,6 +82,10 @@ public static class ServiceHost
         builder.Services.AddSingleton<PlugAndCharge.Ocpi.Tokens.IOcpiTokenStore>(new PlugAndCharge.Storage.Ocpi.PostgresOcpiTokenStore(db));
         builder.Services.AddSingleton<PlugAndCharge.Ocpi.ContractChecks.IContractStatusSource>(
             new PlugAndCharge.Server.Composition.ContractStatusForHub(contracts, new PlugAndCharge.Storage.Ocpi.PostgresContractCertificateStatus(db)));
+        // OCPI credentials tokens travel only over HTTPS: an https base URL makes the hub answer 404 on the plain-HTTP listener.
+        if (!Uri.TryCreate(options.OcpiPublicBaseUrl, UriKind.Absolute, out var ocpiBase) || ocpiBase.Scheme != Uri.UriSchemeHttps)
+            throw new InvalidOperationException(
+                $"ServiceHostOptions.OcpiPublicBaseUrl must be the public https URL of the OCPI root (e.g. https://hub.example.com/ocpi); it is '{options.OcpiPublicBaseUrl ?? "(not set)"}'.");
         builder.Services.AddOcpiHub(o => o.PublicBaseUrl = options.OcpiPublicBaseUrl);
 
         var app = builder.Build();

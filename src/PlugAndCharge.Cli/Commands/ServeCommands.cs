@@ -12,11 +12,13 @@ namespace PlugAndCharge.Cli.Commands;
 internal static class ServeCommands
 {
     public const string Help = """
-        pnc serve [--urls URL] [--https-urls URL] [--db CONNSTRING]
+        pnc serve [--urls URL] [--https-urls URL] [--db CONNSTRING] [--ocpi-base-url URL]
             Runs the service on the configured database: public HTTP (OCSP, CRLs, CA certificates, health; default
             http://127.0.0.1:5080) and HTTPS for participants with mutual TLS or bearer tokens (default
             https://127.0.0.1:5443). TLS certificate from PNC_TLS_CERT/PNC_TLS_KEY, else issued by the participant CA;
-            token key from PNC_TOKEN_KEY, else a file in PNC_HOME.
+            token key from PNC_TOKEN_KEY, else a file in PNC_HOME. The OCPI hub's public https URL (--ocpi-base-url or
+            PNC_OCPI_BASE_URL, e.g. https://hub.example.com/ocpi) is required with a configured database; with the
+            managed development database it defaults to the first HTTPS listener's URL + /ocpi.
         pnc up [--urls URL] [--https-urls URL]
             For a newcomer: starts the managed PostgreSQL, applies migrations, creates the development PKI and an admin
             participant with a client certificate, starts the service, plays a Plug & Charge roaming session end to end
@@ -32,6 +34,24 @@ internal static class ServeCommands
         return X509CertificateLoader.LoadPkcs12(pem.Export(X509ContentType.Pkcs12), null);
     }
 
+    /// <summary>
+    /// The OCPI hub's public https base URL: the configured one, or in development (the managed local database) the
+    /// first HTTPS listener's. A deployment must name it: the hub never takes its own URL from a request's Host header.
+    /// </summary>
+    private static string OcpiBaseUrl(string? configured, string httpsUrls, bool development)
+    {
+        if (string.IsNullOrWhiteSpace(configured))
+        {
+            if (!development)
+                throw new UsageException("Set PNC_OCPI_BASE_URL (or --ocpi-base-url) to the OCPI hub's public https URL, e.g. https://hub.example.com/ocpi: " +
+                    "the hub builds the URLs it hands to OCPI parties from it and serves no other host.");
+            return Loopback(httpsUrls.Split(';')[0]) + "/ocpi";
+        }
+        if (!Uri.TryCreate(configured, UriKind.Absolute, out var uri) || uri.Scheme != Uri.UriSchemeHttps)
+            throw new UsageException($"PNC_OCPI_BASE_URL must be an absolute https URL (OCPI is served over HTTPS only); it is '{configured}'.");
+        return configured.TrimEnd('/');
+    }
+
     public static async Task<int> ServeAsync(string[] args, TextWriter o, TextWriter e, bool demo, CancellationToken ct)
     {
         var cl = new CommandLine(args, new HashSet<string>());
@@ -39,6 +59,9 @@ internal static class ServeCommands
         var httpsUrls = cl.Get("https-urls") ?? "https://127.0.0.1:5443";
         if (cl.Get("public-url") == null && Environment.GetEnvironmentVariable("PNC_PUBLIC_URL") == null)
             Environment.SetEnvironmentVariable("PNC_PUBLIC_URL", urls.Split(';')[0].Replace("127.0.0.1", "localhost"));
+        // Checked before anything starts: without a configured database (PncEnvironment then manages its own) this is development.
+        var development = string.IsNullOrEmpty(cl.Get("db") ?? Environment.GetEnvironmentVariable("PNC_DATABASE"));
+        var ocpiBaseUrl = OcpiBaseUrl(cl.Get("ocpi-base-url") ?? Environment.GetEnvironmentVariable("PNC_OCPI_BASE_URL"), httpsUrls, development);
         await using var env = await PncEnvironment.OpenAsync(cl, e, ct);
         env.StopManagedDatabaseOnDispose = demo;
         cl.RejectUnknown();
@@ -57,6 +80,7 @@ internal static class ServeCommands
             TokenSigningKey = ServiceBootstrap.TokenSigningKey(env),
             ContractKeyEncryptionKey = ServiceBootstrap.ContractKeyEncryptionKey(env),
             CpsSigners = await ServiceBootstrap.CpsSignersAsync(env, ct),
+            OcpiPublicBaseUrl = ocpiBaseUrl,
         };
         await using var app = ServiceHost.Build(options, env.Ca, env.Db);
         await app.StartAsync(ct);
@@ -87,7 +111,7 @@ internal static class ServeCommands
         o.WriteLine("PlugAndCharge is running:");
         o.WriteLine($"  public HTTP    {u}   (health: {u}/health/ready, OCSP: {u}/ocsp/CA, CRL: {u}/crl/CA.crl, CA: {u}/ca/CA.der)");
         o.WriteLine($"  participants   {s}   (mutual TLS or OAuth2 bearer; API description: {s}/openapi/v1.json)");
-        o.WriteLine($"  OCPP           {"wss" + s[5..]}/ocpp/{{stationId}}   OCPI hub: {s}/ocpi/versions");
+        o.WriteLine($"  OCPP           {"wss" + s[5..]}/ocpp/{{stationId}}   OCPI hub: {ocpiBaseUrl}/versions");
         if (admin != default)
         {
             o.WriteLine($"  admin login    client certificate {admin.CertFile}, key {admin.KeyFile}");

@@ -45,12 +45,23 @@ internal enum OcpiAccess
 
 internal static class OcpiCalls
 {
-    public static string BaseUrl(HttpContext ctx)
+    /// <summary>The configured public URL of the OCPI root: a request's Host header never makes it into a URL the hub hands out.</summary>
+    public static string BaseUrl(HttpContext ctx) => ctx.RequestServices.GetRequiredService<OcpiHubOptions>().PublicBaseUri.AbsoluteUri.TrimEnd('/');
+
+    /// <summary>
+    /// Null when the request is for the configured base URL; else the HTTP status to refuse it with: 404 for another
+    /// scheme (an https hub does not serve OCPI on a plain-HTTP listener at all), 421 Misdirected Request (RFC 9110
+    /// §15.5.20) for another host or port.
+    /// </summary>
+    private static (int Http, string Message)? Misdirected(HttpRequest request, Uri baseUri)
     {
-        var options = ctx.RequestServices.GetRequiredService<OcpiHubOptions>();
-        if (options.PublicBaseUrl is { } configured) return configured.TrimEnd('/');
-        var r = ctx.Request;
-        return $"{r.Scheme}://{r.Host}{r.PathBase}/ocpi";
+        if (!string.Equals(request.Scheme, baseUri.Scheme, StringComparison.OrdinalIgnoreCase))
+            return (404, $"OCPI is served over {baseUri.Scheme} only.");
+        var host = request.Host;
+        var port = host.Port ?? (request.IsHttps ? 443 : 80);
+        if (!host.HasValue || !string.Equals(host.Host, baseUri.Host, StringComparison.OrdinalIgnoreCase) || port != baseUri.Port)
+            return (421, $"This hub answers OCPI requests for {baseUri.Authority} only.");
+        return null;
     }
 
     public static async Task WriteAsync(HttpContext ctx, int status, byte[] body)
@@ -75,6 +86,11 @@ internal static class OcpiCalls
         ctx.Response.Headers[OcpiHeaders.CorrelationId] = correlationId;
         try
         {
+            if (Misdirected(ctx.Request, ctx.RequestServices.GetRequiredService<OcpiHubOptions>().PublicBaseUri) is { } refused)
+            {
+                await OcpiResponses.WriteStatusAsync(ctx, OcpiStatus.ClientError, refused.Message, refused.Http);
+                return;
+            }
             var version = OcpiVersion.V230;
             if (versioned && !OcpiVersions.TryParse(ctx.Request.RouteValues["version"] as string, out version))
             {
@@ -94,7 +110,15 @@ internal static class OcpiCalls
                 await OcpiResponses.WriteStatusAsync(ctx, OcpiStatus.ClientError, "Missing or unknown credentials token.", 401);
                 return;
             }
-            if (access == OcpiAccess.Registered && (!party.IsRegistered || party.Status == PartyStatus.Suspended))
+            // A party the operator suspended is out of every module, the credentials module included: a credentials
+            // PUT or POST must not reconnect it (only the operator's revoke-credentials and a new handshake with the
+            // token A it hands out bring it back).
+            if (party.Status == PartyStatus.Suspended)
+            {
+                await OcpiResponses.WriteStatusAsync(ctx, OcpiStatus.ClientError, "This party is suspended by the hub operator.", 401);
+                return;
+            }
+            if (access == OcpiAccess.Registered && !party.IsRegistered)
             {
                 await OcpiResponses.WriteStatusAsync(ctx, OcpiStatus.ClientError, "Register through the credentials module before using functional modules.", 401);
                 return;

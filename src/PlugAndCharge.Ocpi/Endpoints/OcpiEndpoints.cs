@@ -26,8 +26,10 @@ public static class OcpiEndpoints
 
         app.MapGet("/ocpi/{version}/sender/hubclientinfo", ctx => OcpiCalls.RunAsync(ctx, OcpiAccess.Registered, ClientInfoList));
 
-        app.MapGet("/ocpi/{version}/sender/tokens", ctx => OcpiCalls.RunAsync(ctx, OcpiAccess.Registered, TokenList));
-        app.MapPost("/ocpi/{version}/sender/tokens/{uid}/authorize", ctx => OcpiCalls.RunAsync(ctx, OcpiAccess.Registered, Authorize));
+        // The hub's tokens sender interface is what a CPO pulls from and authorizes against (the CPO implements the
+        // tokens receiver role): every eMSP's tokens are listed there, so no other party reads it.
+        app.MapGet("/ocpi/{version}/sender/tokens", ctx => OcpiCalls.RunAsync(ctx, OcpiAccess.Registered, CpoOnly(TokenList)));
+        app.MapPost("/ocpi/{version}/sender/tokens/{uid}/authorize", ctx => OcpiCalls.RunAsync(ctx, OcpiAccess.Registered, CpoOnly(Authorize)));
         app.MapMethods("/ocpi/{version}/receiver/tokens/{cc}/{pid}/{uid}", ["GET", "PUT", "PATCH"], ctx => OcpiCalls.RunAsync(ctx, OcpiAccess.Registered, TokenPush));
 
         // The hub's one-time response_url of a forwarded command (see ModuleRouter.RelayCommandResultAsync).
@@ -43,6 +45,12 @@ public static class OcpiEndpoints
         app.Map("/ocpi/{**rest}", ctx => OcpiResponses.WriteStatusAsync(ctx, OcpiStatus.ClientError, "No such OCPI endpoint on this hub.", 404));
         return app;
     }
+
+    private static Func<OcpiCall, Task> CpoOnly(Func<OcpiCall, Task> handler) => call =>
+        call.Party.HasRole(Roles.Cpo)
+            ? handler(call)
+            // 401: the only refusal the official OpenAPI documents for these operations (besides 400/404).
+            : OcpiResponses.WriteStatusAsync(call.Http, OcpiStatus.ClientError, "The hub's tokens sender interface serves CPOs only.", 401);
 
     private static readonly string[] RoutedModules = ["locations", "sessions", "cdrs", "tariffs", "commands", "chargingprofiles"];
 
@@ -188,8 +196,9 @@ public static class OcpiEndpoints
         await OcpiCalls.WriteAsync(call.Http, answer.HttpStatus, answer.Body);
     }
 
-    /// <summary>The caller's role the request is from: its OCPI-from-* headers when they name one of its roles, else its first CPO role.</summary>
+    /// <summary>The CPO role the request is from: its OCPI-from-* headers when they name a CPO role of the caller, else its first CPO role.</summary>
     private static PartyRole? FromRole(OcpiCall call) =>
-        (call.FromCountryCode is { } cc && call.FromPartyId is { } pid ? call.Party.FindRole(cc, pid) : null)
-        ?? call.Party.Roles.FirstOrDefault(r => r.Role == Roles.Cpo) ?? call.Party.Roles.FirstOrDefault();
+        (call.FromCountryCode is { } cc && call.FromPartyId is { } pid ? call.Party.FindRole(cc, pid) : null) is { Role: Roles.Cpo } named
+            ? named
+            : call.Party.Roles.FirstOrDefault(r => r.Role == Roles.Cpo);
 }

@@ -61,5 +61,6 @@ public static class OcpiOperatorEndpoints
         catch (ArgumentException e) { return Results.Problem(statusCode: 400, title: "Invalid request", detail: e.Message); }
         catch (KeyNotFoundException e) { return Results.Problem(statusCode: 404, title: "Unknown party", detail: e.Message); }
         catch (OcpiConflictException e) { return Results.Problem(statusCode: 409, title: "Conflict", detail: e.Message); }
+        catch (OcpiConcurrencyException e) { return Results.Problem(statusCode: 409, title: "Changed concurrently, try again", detail: e.Message); }
     }
 }

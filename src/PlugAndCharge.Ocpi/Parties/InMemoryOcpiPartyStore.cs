@@ -26,9 +26,10 @@ public sealed class InMemoryOcpiPartyStore : IOcpiPartyStore
     {
         lock (_gate)
         {
-            if (!_parties.ContainsKey(party.Id)) throw new KeyNotFoundException($"Party '{party.Id}' does not exist.");
+            if (!_parties.TryGetValue(party.Id, out var stored)) throw new KeyNotFoundException($"Party '{party.Id}' does not exist.");
+            if (stored.RowVersion != party.RowVersion) throw new OcpiConcurrencyException($"Party '{party.Id}' changed since it was read.");
             CheckUnique(party);
-            _parties[party.Id] = party;
+            _parties[party.Id] = party with { RowVersion = party.RowVersion + 1 };
         }
         return Task.CompletedTask;
     }

@@ -38,7 +38,10 @@ public sealed class PartyAdministration(PartyDirectory parties, ClientInfoPublis
         if (party.IncomingTokenKind == CredentialsTokenKind.C)
             throw new OcpiConflictException($"Party '{partyId}' is registered; it rotates its credentials with PUT, or unregisters first.");
         var tokenA = CredentialsTokens.New();
-        await parties.UpdateAsync(partyId, p => p with { IncomingTokenHash = CredentialsTokens.Hash(tokenA), IncomingTokenKind = CredentialsTokenKind.A, Status = PartyStatus.Planned }, ct);
+        // Decided again on what the store holds at the write: a party that registered meanwhile keeps its token C.
+        await parties.UpdateAsync(partyId, p => p.IncomingTokenKind == CredentialsTokenKind.C
+            ? throw new OcpiConflictException($"Party '{partyId}' is registered; it rotates its credentials with PUT, or unregisters first.")
+            : p with { IncomingTokenHash = CredentialsTokens.Hash(tokenA), IncomingTokenKind = CredentialsTokenKind.A, Status = PartyStatus.Planned }, ct);
         return tokenA;
     }
 

@@ -105,23 +105,41 @@ public sealed class PartyDirectory(IOcpiPartyStore store, TimeProvider clock, Oc
     public Task<PartyRecord> CreateAsync(PartyRecord party, CancellationToken ct = default) =>
         WriteAsync(party.Id, _ => party with { UpdatedAt = clock.GetUtcNow() }, create: true, ct);
 
-    /// <summary>Applies <paramref name="change"/> to the current record and stores it; returns the stored record.</summary>
+    /// <summary>
+    /// Applies <paramref name="change"/> to the current record and stores it; returns the stored record. The change
+    /// sees what the store holds now and may refuse by throwing (<see cref="OcpiPartyChangedException"/>); when another
+    /// instance writes the party between the read and the write, the store refuses by row version and the change is
+    /// applied again to the new record, so a write never overwrites one it did not see.
+    /// </summary>
     public Task<PartyRecord> UpdateAsync(string id, Func<PartyRecord, PartyRecord> change, CancellationToken ct = default) =>
         WriteAsync(id, p => change(p!) with { UpdatedAt = clock.GetUtcNow() }, create: false, ct);
+
+    private const int WriteAttempts = 5;
 
     private async Task<PartyRecord> WriteAsync(string id, Func<PartyRecord?, PartyRecord> change, bool create, CancellationToken ct)
     {
         await _writer.WaitAsync(ct);
         try
         {
-            // The store is the truth (another instance may have changed the party): change what it holds now.
-            var snap = Snapshot.Of(await store.ListAsync(ct), clock.GetUtcNow());
-            var existing = snap.ById.GetValueOrDefault(id);
-            if (!create && existing == null) throw new KeyNotFoundException($"Party '{id}' does not exist.");
-            var updated = change(existing);
-            if (create) await store.CreateAsync(updated, ct); else await store.UpdateAsync(updated, ct);
-            _snapshot = Snapshot.Of(snap.All.Where(p => p.Id != id).Append(updated), snap.LoadedAt);
-            return updated;
+            for (var attempt = 1; ; attempt++)
+            {
+                // The store is the truth (another instance may have changed the party): change what it holds now.
+                var snap = Snapshot.Of(await store.ListAsync(ct), clock.GetUtcNow());
+                var existing = snap.ById.GetValueOrDefault(id);
+                if (!create && existing == null) throw new KeyNotFoundException($"Party '{id}' does not exist.");
+                var updated = change(existing) with { RowVersion = existing?.RowVersion ?? 0 };
+                try
+                {
+                    if (create) await store.CreateAsync(updated, ct); else await store.UpdateAsync(updated, ct);
+                }
+                catch (OcpiConcurrencyException) when (attempt < WriteAttempts)
+                {
+                    continue;
+                }
+                if (!create) updated = updated with { RowVersion = updated.RowVersion + 1 };
+                _snapshot = Snapshot.Of(snap.All.Where(p => p.Id != id).Append(updated), snap.LoadedAt);
+                return updated;
+            }
         }
         finally { _writer.Release(); }
     }

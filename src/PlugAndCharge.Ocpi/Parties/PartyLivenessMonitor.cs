@@ -44,7 +44,18 @@ public sealed class PartyLivenessMonitor(PartyDirectory parties, PartyClients cl
         var status = response.IsSuccess ? PartyStatus.Connected : PartyStatus.Offline;
         if (status == party.Status) return;
         log.LogInformation("Party {Party} is now {Status}", party.Id, status);
-        var updated = await parties.UpdateAsync(party.Id, p => p with { Status = status, LastSeenAt = response.IsSuccess ? clock.GetUtcNow() : p.LastSeenAt }, ct);
+        PartyRecord updated;
+        try
+        {
+            // Only the status this check read may change: a suspension or revocation meanwhile is never undone by it.
+            updated = await parties.UpdateAsync(party.Id, p => p.Status == party.Status && p.IncomingTokenHash == party.IncomingTokenHash
+                ? p with { Status = status, LastSeenAt = response.IsSuccess ? clock.GetUtcNow() : p.LastSeenAt }
+                : throw new OcpiPartyChangedException("changed meanwhile"), ct);
+        }
+        catch (OcpiPartyChangedException)
+        {
+            return;
+        }
         clientInfo.Publish(updated);
     }
 }

@@ -41,6 +41,11 @@ public sealed record PartyRecord
     public TimeSpan? Timeout { get; init; }
     public DateTimeOffset UpdatedAt { get; init; }
     public DateTimeOffset? LastSeenAt { get; init; }
+    /// <summary>
+    /// The stored row's version (optimistic concurrency): a write names the version it read and the store refuses it
+    /// when another writer (here or on another instance) came first.
+    /// </summary>
+    public long RowVersion { get; init; }
 
     public bool IsRegistered => IncomingTokenKind == CredentialsTokenKind.C && OutgoingToken != null && Version != null;
 

@@ -34,10 +34,18 @@ public sealed class PartyRegistration(PartyDirectory parties, PartyClients clien
     {
         if (caller.IncomingTokenKind != CredentialsTokenKind.C)
             return Status(OcpiStatus.ClientError, "Not registered.", 405);
-        var updated = await parties.UpdateAsync(caller.Id, p => p with
+        PartyRecord updated;
+        try
         {
-            IncomingTokenHash = null, IncomingTokenKind = CredentialsTokenKind.None, OutgoingToken = null, Endpoints = [], Status = PartyStatus.Suspended,
-        }, ct);
+            updated = await parties.UpdateAsync(caller.Id, p => Unchanged(caller, p) with
+            {
+                IncomingTokenHash = null, IncomingTokenKind = CredentialsTokenKind.None, OutgoingToken = null, Endpoints = [], Status = PartyStatus.Suspended,
+            }, ct);
+        }
+        catch (Exception e) when (e is OcpiPartyChangedException or OcpiConcurrencyException)
+        {
+            return Status(OcpiStatus.ClientError, e.Message, 401);
+        }
         clientInfo.Publish(updated);
         return Status(OcpiStatus.Success, null, 200);
     }
@@ -87,7 +95,7 @@ public sealed class PartyRegistration(PartyDirectory parties, PartyClients clien
         PartyRecord updated;
         try
         {
-            updated = await parties.UpdateAsync(caller.Id, p => p with
+            updated = await parties.UpdateAsync(caller.Id, p => Unchanged(caller, p) with
             {
                 Roles = roles, Version = version.ToText(), VersionsUrl = creds.Url, OutgoingToken = creds.Token, Endpoints = endpoints,
                 IncomingTokenHash = CredentialsTokens.Hash(tokenC), IncomingTokenKind = CredentialsTokenKind.C,
@@ -98,10 +106,25 @@ public sealed class PartyRegistration(PartyDirectory parties, PartyClients clien
         {
             return Status(OcpiStatus.InvalidParameters, e.Message);
         }
+        catch (Exception e) when (e is OcpiPartyChangedException or OcpiConcurrencyException)
+        {
+            // The revocation (or suspension) that came while the hub read the party's endpoints wins: nothing is stored.
+            log.LogWarning("Credentials of party {Party} changed during its handshake; the handshake is refused", caller.Id);
+            return Status(OcpiStatus.ClientError, e.Message, 401);
+        }
         log.LogInformation("Party {Party} registered on OCPI {Version} with {Endpoints} endpoints", caller.Id, version.ToText(), endpoints.Count);
         clientInfo.Publish(updated);
         return Ok(hub.CredentialsFor(version, tokenC, hubVersionsUrl));
     }
+
+    /// <summary>
+    /// The party as the store holds it now, if it still holds the token the caller authenticated with and is not
+    /// suspended; a handshake that outlived a revocation or suspension must not undo it.
+    /// </summary>
+    private static PartyRecord Unchanged(PartyRecord caller, PartyRecord current) =>
+        current.IncomingTokenHash == caller.IncomingTokenHash && current.IncomingTokenKind == caller.IncomingTokenKind && current.Status != PartyStatus.Suspended
+            ? current
+            : throw new OcpiPartyChangedException("Your credentials were revoked or suspended while the hub handled this request; nothing was changed.");
 
     private static string? ReadVersionUrl(PartyResponse response, string version)
     {

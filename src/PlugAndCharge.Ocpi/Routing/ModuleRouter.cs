@@ -41,13 +41,19 @@ public sealed class ModuleRouter(PartyDirectory parties, PartyClients clients, C
             if (!target.IsRegistered || target.Status is PartyStatus.Suspended or PartyStatus.Planned)
                 return Status(OcpiStatus.ReceiverNotConnected, $"Party {toCc}-{toPid} is not connected.", now);
             routing = new RoutingParties(from?.CountryCode, from?.PartyId, toCc, toPid);
+            string? commandSlot = null;
             if (IsCommand(request))
             {
-                if (RewriteResponseUrl(request, target, routing) is not { } rewritten)
-                    return Status(OcpiStatus.HubError, "The hub cannot take more pending commands right now.", now);
+                var (rewritten, slot) = RewriteResponseUrl(request, target, routing);
+                if (slot.PartyFull)
+                    return Status(OcpiStatus.ClientError, "You have too many commands awaiting their result; wait for results (or their timeout) before sending more.", now, 429);
+                if (slot.HubFull) return Status(OcpiStatus.HubError, "The hub cannot take more pending commands right now.", now);
                 request = rewritten;
+                commandSlot = slot.Id;
             }
             var response = await ForwardAsync(target, endpoint!, request, routing, request.Query, ct);
+            // A command the CPO did not take never gets a CommandResult: its slot is free at once.
+            if (commandSlot != null && !response.IsSuccess) commands.Complete(commandSlot);
             return response.Outcome switch
             {
                 PartyCallOutcome.Answered => new RoutedAnswer(response.HttpStatus, TranslateBody(response.Body, Version(target), request.Version),
@@ -71,20 +77,21 @@ public sealed class ModuleRouter(PartyDirectory parties, PartyClients clients, C
 
     /// <summary>
     /// Replaces the command's response_url with a one-time URL of the hub (the CPO posts its CommandResult there and
-    /// the hub relays it to the eMSP's own URL). A body without response_url goes on unchanged; null when the hub is full.
+    /// the hub relays it to the eMSP's own URL). A body without response_url goes on unchanged; the slot says when a
+    /// limit refused it.
     /// </summary>
-    private RoutedRequest? RewriteResponseUrl(RoutedRequest request, PartyRecord target, RoutingParties routing)
+    private (RoutedRequest Request, CommandSlot Slot) RewriteResponseUrl(RoutedRequest request, PartyRecord target, RoutingParties routing)
     {
         JsonObject? body;
         try { body = JsonNode.Parse(request.Body) as JsonObject; }
-        catch (JsonException) { return request; }
-        if (body?["response_url"]?.GetValue<string>() is not { Length: > 0 } original) return request;
-        var id = commands.Register(new PendingCommand(original, request.Caller.Id, target.Id, routing.FromCountryCode, routing.FromPartyId,
+        catch (JsonException) { return (request, default); }
+        if (body?["response_url"]?.GetValue<string>() is not { Length: > 0 } original) return (request, default);
+        var slot = commands.Register(new PendingCommand(original, request.Caller.Id, target.Id, routing.FromCountryCode, routing.FromPartyId,
             routing.ToCountryCode, routing.ToPartyId));
-        if (id == null) return null;
+        if (slot.Id is not { } id) return (request, slot);
         var versionBase = request.HubModuleUrl[..request.HubModuleUrl.LastIndexOf("/receiver/", StringComparison.Ordinal)];
         body["response_url"] = $"{versionBase}/hub/commandresult/{id}";
-        return request with { Body = JsonSerializer.SerializeToUtf8Bytes(body, OcpiJsonContext.Default.JsonObject) };
+        return (request with { Body = JsonSerializer.SerializeToUtf8Bytes(body, OcpiJsonContext.Default.JsonObject) }, slot);
     }
 
     /// <summary>

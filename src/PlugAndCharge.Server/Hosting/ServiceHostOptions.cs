@@ -17,7 +17,10 @@ public sealed class ServiceHostOptions
     /// <summary>HMAC key of the OAuth2 access tokens, shared by every instance (at least 32 bytes).</summary>
     public required byte[] TokenSigningKey { get; init; }
 
-    /// <summary>Public URL of the OCPI root (https://hub.example.com/ocpi); null takes scheme and host of each request.</summary>
+    /// <summary>
+    /// Public https URL of the OCPI root (https://hub.example.com/ocpi), required: the hub builds every URL it hands out
+    /// from it, serves OCPI only to requests for its host and port, and only over HTTPS.
+    /// </summary>
     public string? OcpiPublicBaseUrl { get; init; }
 
     /// <summary>

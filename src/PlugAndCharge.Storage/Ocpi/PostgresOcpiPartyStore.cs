@@ -11,7 +11,8 @@ namespace PlugAndCharge.Storage.Ocpi;
 /// The hub's parties on PostgreSQL: a party, its roles and its provider prefixes are written in one transaction. The
 /// party's token B (the hub needs it in clear to call the party) is stored encrypted under the data-at-rest key
 /// (<see cref="ContractKeyProtector"/>, bound to the party), as "v1:" + base64; a value an earlier version wrote in
-/// clear is not used (the party registers again). Tokens the parties present are stored only as SHA-256 hashes.
+/// clear is not used (the party registers again). Tokens the parties present are stored only as SHA-256 hashes. An
+/// update succeeds only on the row version it read (optimistic concurrency across instances).
 /// </summary>
 public sealed class PostgresOcpiPartyStore(NpgsqlDataSource db, byte[] dataAtRestKey) : IOcpiPartyStore
 {
@@ -26,7 +27,7 @@ public sealed class PostgresOcpiPartyStore(NpgsqlDataSource db, byte[] dataAtRes
             : Encoding.UTF8.GetString(_secrets.Unprotect(Convert.FromBase64String(stored[Encrypted.Length..]), "ocpi-token-b:" + partyId));
 
     private sealed record PartyRow(string id, string name, string status, string? version, string? versions_url, string? outgoing_token, string endpoints,
-        string? incoming_token_sha256, string incoming_token_kind, int? timeout_ms, DateTime updated_at, DateTime? last_seen_at);
+        string? incoming_token_sha256, string incoming_token_kind, int? timeout_ms, DateTime updated_at, DateTime? last_seen_at, long row_version);
 
     private sealed record RoleRow(string party_id, string role, string country_code, string party_code, string? business_name);
 
@@ -38,7 +39,7 @@ public sealed class PostgresOcpiPartyStore(NpgsqlDataSource db, byte[] dataAtRes
     {
         await using var conn = await db.OpenConnectionAsync(ct);
         var parties = await conn.QueryAsync<PartyRow>(new CommandDefinition(
-            "select id, name, status, version, versions_url, outgoing_token, endpoints::text as endpoints, incoming_token_sha256, incoming_token_kind, timeout_ms, updated_at, last_seen_at from ocpi_parties order by id", cancellationToken: ct));
+            "select id, name, status, version, versions_url, outgoing_token, endpoints::text as endpoints, incoming_token_sha256, incoming_token_kind, timeout_ms, updated_at, last_seen_at, row_version from ocpi_parties order by id", cancellationToken: ct));
         var roles = (await conn.QueryAsync<RoleRow>(new CommandDefinition(
             "select party_id, role, country_code, party_code, business_name from ocpi_party_roles order by party_id, position", cancellationToken: ct))).ToLookup(r => r.party_id);
         var prefixes = (await conn.QueryAsync<PrefixRow>(new CommandDefinition(
@@ -49,7 +50,7 @@ public sealed class PostgresOcpiPartyStore(NpgsqlDataSource db, byte[] dataAtRes
             Endpoints = (JsonSerializer.Deserialize<List<EndpointJson>>(p.endpoints) ?? []).Select(e => new PartyEndpoint(e.Identifier, e.Role, e.Url)).ToList(),
             IncomingTokenHash = p.incoming_token_sha256, IncomingTokenKind = Enum.Parse<CredentialsTokenKind>(p.incoming_token_kind),
             Timeout = p.timeout_ms is { } ms ? TimeSpan.FromMilliseconds(ms) : null,
-            UpdatedAt = Utc(p.updated_at), LastSeenAt = p.last_seen_at is { } seen ? Utc(seen) : null,
+            UpdatedAt = Utc(p.updated_at), LastSeenAt = p.last_seen_at is { } seen ? Utc(seen) : null, RowVersion = p.row_version,
             Roles = roles[p.id].Select(r => new PartyRole(r.role, r.country_code, r.party_code, r.business_name)).ToList(),
             ProviderPrefixes = prefixes[p.id].Select(x => x.prefix).ToList(),
         }).ToList();
@@ -68,7 +69,7 @@ public sealed class PostgresOcpiPartyStore(NpgsqlDataSource db, byte[] dataAtRes
             p.Id, p.Name, Status = p.Status.ToString(), p.Version, p.VersionsUrl, OutgoingToken = ProtectToken(p.OutgoingToken, p.Id),
             Endpoints = JsonSerializer.Serialize(p.Endpoints.Select(e => new EndpointJson(e.Identifier, e.Role, e.Url)).ToList()),
             p.IncomingTokenHash, Kind = p.IncomingTokenKind.ToString(), TimeoutMs = p.Timeout is { } t ? (int?)t.TotalMilliseconds : null,
-            p.UpdatedAt, p.LastSeenAt,
+            p.UpdatedAt, p.LastSeenAt, p.RowVersion,
         };
         try
         {
@@ -84,10 +85,14 @@ public sealed class PostgresOcpiPartyStore(NpgsqlDataSource db, byte[] dataAtRes
                 var n = await conn.ExecuteAsync(new CommandDefinition("""
                     update ocpi_parties set name = @Name, status = @Status, version = @Version, versions_url = @VersionsUrl, outgoing_token = @OutgoingToken,
                         endpoints = @Endpoints::jsonb, incoming_token_sha256 = @IncomingTokenHash, incoming_token_kind = @Kind, timeout_ms = @TimeoutMs,
-                        updated_at = @UpdatedAt, last_seen_at = @LastSeenAt
-                    where id = @Id
+                        updated_at = @UpdatedAt, last_seen_at = @LastSeenAt, row_version = row_version + 1
+                    where id = @Id and row_version = @RowVersion
                     """, row, tx, cancellationToken: ct));
-                if (n == 0) throw new KeyNotFoundException($"Party '{p.Id}' does not exist.");
+                if (n == 0)
+                {
+                    var exists = await conn.ExecuteScalarAsync<bool>(new CommandDefinition("select exists(select 1 from ocpi_parties where id = @Id)", new { p.Id }, tx, cancellationToken: ct));
+                    throw exists ? new OcpiConcurrencyException($"Party '{p.Id}' changed since it was read.") : new KeyNotFoundException($"Party '{p.Id}' does not exist.");
+                }
                 await conn.ExecuteAsync(new CommandDefinition("delete from ocpi_party_roles where party_id = @Id; delete from ocpi_provider_prefixes where party_id = @Id",
                     new { p.Id }, tx, cancellationToken: ct));
             }

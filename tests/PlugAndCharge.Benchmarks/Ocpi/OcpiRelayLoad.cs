@@ -159,6 +159,13 @@ public static class OcpiRelayLoad
         return new Server(app, app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First().TrimEnd('/'));
     }
 
+    private static int FreePort()
+    {
+        using var l = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        l.Start();
+        return ((IPEndPoint)l.LocalEndpoint).Port;
+    }
+
     private static WebApplicationBuilder Builder()
     {
         var b = WebApplication.CreateSlimBuilder();
@@ -184,8 +191,12 @@ public static class OcpiRelayLoad
 
     private static async Task<Server> StartHubAsync(string fastEmsp, string hangingEmsp)
     {
-        var b = Builder();
-        b.Services.AddOcpiHub(o => { o.PartyTimeout = TimeSpan.FromSeconds(2); o.LivenessInterval = TimeSpan.Zero; });
+        var port = FreePort();
+        var b = WebApplication.CreateSlimBuilder();
+        b.Logging.ClearProviders();
+        b.WebHost.UseKestrel(k => k.Listen(IPAddress.Loopback, port));
+        // The hub builds its URLs from its configured base URL and serves only requests for it.
+        b.Services.AddOcpiHub(o => { o.PartyTimeout = TimeSpan.FromSeconds(2); o.LivenessInterval = TimeSpan.Zero; o.PublicBaseUrl = $"http://127.0.0.1:{port}/ocpi"; });
         var app = b.Build();
         app.MapOcpiEndpoints();
         var directory = app.Services.GetRequiredService<PartyDirectory>();

@@ -51,6 +51,8 @@ public sealed class FakeParty : IAsyncDisposable
     public ConcurrentQueue<(string Reference, JsonObject Body)> CommandResults { get; } = new();
     public List<JsonObject> OwnLocations { get; } = [];
     public Func<string, string, JsonObject?, Task<AuthorizeReply>> OnAuthorize { get; set; }
+    /// <summary>Awaited before the party answers a read of its versions (holds a credentials handshake in flight).</summary>
+    public Func<Task>? BeforeVersions { get; set; }
     public int AuthorizeCalls => _authorizeCalls;
 
     private int _authorizeCalls;
@@ -100,7 +102,11 @@ public sealed class FakeParty : IAsyncDisposable
     private void Map(WebApplication app)
     {
         var v = V;
-        app.MapGet("/ocpi/versions", ctx => Authenticated(ctx, () => Reply(ctx, 200, Envelope(new JsonArray(new JsonObject { ["version"] = v, ["url"] = $"{BaseUrl}/ocpi/{v}/details" })))));
+        app.MapGet("/ocpi/versions", ctx => Authenticated(ctx, async () =>
+        {
+            if (BeforeVersions is { } hold) await hold();
+            await Reply(ctx, 200, Envelope(new JsonArray(new JsonObject { ["version"] = v, ["url"] = $"{BaseUrl}/ocpi/{v}/details" })));
+        }));
         app.MapGet($"/ocpi/{v}/details", ctx => Authenticated(ctx, () =>
         {
             var eps = new JsonArray { Endpoint("credentials", "SENDER", "credentials"), Endpoint("credentials", "RECEIVER", "credentials"),

@@ -21,13 +21,33 @@ public sealed class HubHost : IAsyncDisposable
     public IServiceProvider Services => App.Services;
     public PartyAdministration Admin => Services.GetRequiredService<PartyAdministration>();
 
+    /// <summary>
+    /// Starts the hub on a free port whose URL is also its configured OCPI base URL (the hub must know its own URL
+    /// before it serves); a port another process took between the probe and the bind is tried again.
+    /// </summary>
     public static async Task<HubHost> StartAsync(Action<OcpiHubOptions>? configure = null, Action<IServiceCollection>? services = null)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try { return await StartOnAsync(FreePort(), configure, services); }
+            catch (IOException) when (attempt < 5) { }
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var l = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        l.Start();
+        return ((IPEndPoint)l.LocalEndpoint).Port;
+    }
+
+    private static async Task<HubHost> StartOnAsync(int port, Action<OcpiHubOptions>? configure, Action<IServiceCollection>? services)
     {
         var contracts = new InMemoryContractStatusSource();
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         if (Environment.GetEnvironmentVariable("PNC_TEST_LOG") is "1") builder.Logging.AddSimpleConsole();
-        builder.WebHost.UseKestrel(k => k.Listen(IPAddress.Loopback, 0));
+        builder.WebHost.UseKestrel(k => k.Listen(IPAddress.Loopback, port));
         builder.Services.AddSingleton<IContractStatusSource>(contracts);
         services?.Invoke(builder.Services);
         builder.Services.AddOcpiHub(o =>
@@ -39,14 +59,19 @@ public sealed class HubHost : IAsyncDisposable
             o.PartyTimeout = TimeSpan.FromSeconds(5);
             o.LivenessInterval = TimeSpan.Zero;
             o.MaxPageSize = 50;
+            o.PublicBaseUrl = $"http://127.0.0.1:{port}/ocpi";
             configure?.Invoke(o);
         });
         var app = builder.Build();
         app.MapOcpiEndpoints();
         app.MapOcpiOperatorEndpoints();
-        await app.StartAsync();
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        return new HubHost { App = app, BaseUrl = address.TrimEnd('/'), Contracts = contracts };
+        try { await app.StartAsync(); }
+        catch (IOException)
+        {
+            await app.DisposeAsync();
+            throw;
+        }
+        return new HubHost { App = app, BaseUrl = $"http://127.0.0.1:{port}", Contracts = contracts };
     }
 
     public async ValueTask DisposeAsync()

@@ -56,7 +56,7 @@ public sealed class ServiceFixture : IAsyncLifetime
         App = ServiceHost.Build(new ServiceHostOptions
         {
             HttpUrls = [HttpUrl], HttpsUrls = [HttpsUrl], ServerCertificate = tls, TokenSigningKey = RandomNumberGenerator.GetBytes(32),
-            ContractKeyEncryptionKey = RandomNumberGenerator.GetBytes(32), CpsSigners = [cps, cps20],
+            ContractKeyEncryptionKey = RandomNumberGenerator.GetBytes(32), CpsSigners = [cps, cps20], OcpiPublicBaseUrl = HttpsUrl + "/ocpi",
         }, Ca, Db);
         await App.StartAsync();
     }
