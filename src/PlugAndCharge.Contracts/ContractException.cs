@@ -27,6 +27,8 @@ public enum ContractError
     ProfileViolation,
     /// <summary>The contract was terminated: 409 (or 410).</summary>
     ContractTerminated,
+    /// <summary>Another eMSP's contract is the vehicle's default; only the vehicle's OEM may change that: 409.</summary>
+    DefaultHeldByOther,
     /// <summary>No CPS signer can sign for the requested V2G root: 422.</summary>
     NoCpsSigner,
     /// <summary>The configuration lacks the key-encryption key for contract keys: 500/503.</summary>

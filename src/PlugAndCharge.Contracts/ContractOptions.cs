@@ -24,6 +24,14 @@ public sealed class ContractOptions
     /// <summary>A certificate closer than this to its notAfter is replaced instead of reused on installation.</summary>
     public TimeSpan RenewBefore { get; set; } = TimeSpan.FromDays(30);
 
+    /// <summary>
+    /// How long after a contract's certificate was replaced (renewal, update, re-issue) a CertificateUpdateReq signed with
+    /// it is still honoured: the car may not have received the replacement (an update answer lost on the way, an
+    /// over-the-air installation not yet made). Older certificates of the contract, and certificates never issued for
+    /// it, get FAILED_CertChainError; such a car installs again with its provisioning certificate.
+    /// </summary>
+    public TimeSpan SupersededCertificateGrace { get; set; } = TimeSpan.FromDays(14);
+
     /// <summary>How strictly EMAIDs received from eMSPs and vehicles are read (minted ones are always strict).</summary>
     public Core.Identifiers.IdentifierStrictness ReceivedEmaidStrictness { get; set; } = Core.Identifiers.IdentifierStrictness.Lenient;
 

@@ -49,7 +49,7 @@ public sealed class ContractServices
         ContractCertificates = new ContractCertificateIssuer(ca.Issuer, KeyProtector, options);
         Contracts = new ContractRegistry(contracts, vehicles, ContractCertificates, ca.Revoker, ca.Certificates, options, clock);
         Signers = new CpsSignerDirectory();
-        Installation = new CertificateInstallationService(contracts, Roots, Validator, Signers, Contracts, ca.Certificates, Parsed, clock);
+        Installation = new CertificateInstallationService(contracts, Roots, Validator, Signers, Contracts, ca.Certificates, Parsed, clock, options);
         Iso20Installation = new Iso20InstallationService(contracts, Roots, Validator, Signers, Contracts, Parsed, clock);
         ContractDataSigning = new ContractDataSigningService(contracts, vehicles, Roots, Validator, Signers, Contracts, clock);
         Webhooks = new WebhookEndpoints(webhooks, KeyProtector, clock);

@@ -29,12 +29,19 @@ namespace PlugAndCharge.Server;
 /// </summary>
 public static class ServiceHost
 {
+    private static PlugAndCharge.Contracts.ContractOptions ContractOptionsOf(ServiceHostOptions options)
+    {
+        var contract = new PlugAndCharge.Contracts.ContractOptions { KeyEncryptionKey = options.ContractKeyEncryptionKey };
+        if (options.SupersededContractCertificateGrace is { } grace) contract.SupersededCertificateGrace = grace;
+        return contract;
+    }
+
     public static WebApplication Build(ServiceHostOptions options, CertificateAuthorityServices ca, NpgsqlDataSource db, TimeProvider? clock = null)
     {
         clock ??= TimeProvider.System;
         var contractStore = new PlugAndCharge.Storage.Contracts.PostgresContractStore(db, clock);
         var contracts = PlugAndCharge.Storage.Contracts.ContractDatabase.Compose(ca, contractStore,
-            new PlugAndCharge.Contracts.ContractOptions { KeyEncryptionKey = options.ContractKeyEncryptionKey }, clock);
+            ContractOptionsOf(options), clock);
         foreach (var signer in options.CpsSigners) contracts.Signers.Add(signer);
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.ConfigureKestrel(k =>

@@ -81,6 +81,10 @@ internal static class ServeCommands
             ContractKeyEncryptionKey = ServiceBootstrap.ContractKeyEncryptionKey(env),
             CpsSigners = await ServiceBootstrap.CpsSignersAsync(env, ct),
             OcpiPublicBaseUrl = ocpiBaseUrl,
+            SupersededContractCertificateGrace = Environment.GetEnvironmentVariable("PNC_CONTRACT_UPDATE_GRACE") is { Length: > 0 } grace
+                ? TimeSpan.TryParse(grace, System.Globalization.CultureInfo.InvariantCulture, out var g) && g >= TimeSpan.Zero ? g
+                    : throw new UsageException($"PNC_CONTRACT_UPDATE_GRACE '{grace}' is not a duration such as 14.00:00:00 (days.hours:minutes:seconds).")
+                : null,
         };
         await using var app = ServiceHost.Build(options, env.Ca, env.Db);
         await app.StartAsync(ct);

@@ -31,7 +31,10 @@ public sealed class ContractRegistry(
         var vehicle = await vehicles.GetProvisioningAsync(pcid, ct) ?? throw new ContractException(ContractError.UnknownVehicle, $"No vehicle with PCID {pcid} in the provisioning certificate pool.");
         var standard = binding.Standard ?? vehicle.Standard;
         var existing = await store.ListForVehicleAsync(pcid, ct);
-        var makeDefault = binding.MakeDefault || !existing.Any(c => c.State == ContractState.Active && c.IsDefault);
+        // An eMSP's default applies unless another eMSP's contract is the default: between eMSPs the vehicle's OEM chooses
+        // (OPCP CCP setDefault). The store enforces it; this only keeps the contract.created event right.
+        var active = existing.Where(c => c.State == ContractState.Active).ToList();
+        var makeDefault = !active.Any(c => c.IsDefault) || (binding.MakeDefault && !active.Any(c => c.IsDefault && c.EmspId != owner.EmspId));
 
         for (var attempt = 0; ; attempt++)
         {
@@ -44,7 +47,7 @@ public sealed class ContractRegistry(
             };
             try
             {
-                await store.CreateContractAsync(contract, Audit(actor, "contract.bind", contract), [ContractWebhookPayloads.For(WebhookEvents.ContractCreated, contract, now)], ct);
+                contract = await store.CreateContractAsync(contract, Audit(actor, "contract.bind", contract), [ContractWebhookPayloads.For(WebhookEvents.ContractCreated, contract, now)], ct);
             }
             catch (ContractException e) when (e.Error == ContractError.AlreadyExists && binding.Emaid == null && attempt < 3)
             {
@@ -106,14 +109,19 @@ public sealed class ContractRegistry(
         return (updated, issued.PrivateKey);
     }
 
-    /// <summary>Makes a contract the vehicle's default (the one a CertificateInstallationReq gets).</summary>
+    /// <summary>
+    /// Makes a contract the vehicle's default (the one a CertificateInstallationReq gets). An eMSP (<paramref name="owner"/>)
+    /// may not displace another eMSP's default (<see cref="ContractError.DefaultHeldByOther"/>); the vehicle's OEM and the
+    /// operator (owner null) may.
+    /// </summary>
     public async Task<Contract> SetDefaultAsync(ContractOwner? owner, string pcid, string emaid, string actor, CancellationToken ct = default)
     {
         var contract = await GetActiveAsync(owner, emaid, ct);
         if (contract.Pcid != ProvisioningCertificatePool.NormalizePcid(pcid))
             throw new ContractException(ContractError.UnknownContract, $"Contract {contract.Emaid} is not bound to {pcid}.");
         var updated = contract with { IsDefault = true };
-        await store.SetDefaultAsync(contract.Pcid, contract.Id, Audit(actor, "contract.default", contract), [ContractWebhookPayloads.For(WebhookEvents.ContractUpdated, updated, clock.GetUtcNow())], ct);
+        await store.SetDefaultAsync(contract.Pcid, contract.Id, Audit(actor, "contract.default", contract), [ContractWebhookPayloads.For(WebhookEvents.ContractUpdated, updated, clock.GetUtcNow())],
+            owner?.EmspId, ct);
         return updated;
     }
 
@@ -121,7 +129,7 @@ public sealed class ContractRegistry(
     public async Task<Contract> TerminateAsync(ContractOwner? owner, string emaid, string reason, string actor, CancellationToken ct = default)
     {
         var contract = await GetActiveAsync(owner, emaid, ct);
-        var revocation = new ContractCertificateRevocation(revoker, actor);
+        var revocation = new ContractCertificateRevocation(revoker, store, actor);
         await revocation.RevokeAsync([contract], ct);
         var now = clock.GetUtcNow();
         var events = new[] { ContractWebhookPayloads.For(WebhookEvents.ContractDeleted, contract, now) };

@@ -26,8 +26,11 @@ public sealed class CertificateInstallationService(
     ICertificateStore issuedCertificates,
     ParsedCertificates parsed,
     TimeProvider clock,
+    ContractOptions? options = null,
     string actor = "cps")
 {
+    private static readonly ContractOptions DefaultOptions = new();
+
     /// <summary>Answers a CertificateInstallationReq or CertificateUpdateReq, whichever the V2G_Message carries.</summary>
     public async Task<InstallationOutcome> HandleAsync(byte[] exi, CancellationToken ct = default)
     {
@@ -110,7 +113,8 @@ public sealed class CertificateInstallationService(
             var rootIds = InstallationSupport.RootIds(req.Element(Iso2Names.ListOfRootCertificateIds), Iso2Names.RootCertificateId);
             signer = signers.Select(IsoStandard.Iso15118_2, rootIds);
             var chain = req.Element(Iso2Names.ContractSignatureCertChain) ?? throw new InstallationRefusal(InstallationResult.Malformed, "No ContractSignatureCertChain.");
-            var old = InstallationSupport.ReadCertificate(chain.Element(Iso2Names.Certificate), "ContractSignatureCertChain/Certificate", null);
+            var oldDer = InstallationSupport.CertificateBytes(chain.Element(Iso2Names.Certificate), "ContractSignatureCertChain/Certificate");
+            var old = InstallationSupport.ReadCertificate(oldDer, "ContractSignatureCertChain/Certificate", null);
             using var oldKey = new PresentedKey(old);
             var oldSubs = chain.Element(Iso2Names.SubCertificates)?.Elements().Select(e => InstallationSupport.ReadCertificate(e, "SubCertificates/Certificate", parsed)).ToList() ?? [];
             emaidText = req.Element(Iso2Names.Emaid)?.Text;
@@ -127,9 +131,17 @@ public sealed class CertificateInstallationService(
             if (all.Count == 0) throw new InstallationRefusal(InstallationResult.NoContract, $"No contract {emaid}.", emaid.Normalized);
             var contract = all[0];
             if (contract.State != ContractState.Active) throw new InstallationRefusal(InstallationResult.ContractCanceled, $"Contract {emaid} was terminated.", emaid.Normalized);
+            // Identity before signature: the signing certificate must be one this service linked to this very contract,
+            // current or superseded within the grace window. A CN equal to the eMAID proves nothing: any CA under a
+            // trusted root (a station's certificate under the V2G root, another MO certificate) can carry it.
+            var installed = await contracts.FindContractCertificateAsync(contract.Id, SHA256.HashData(oldDer), ct)
+                ?? throw new InstallationRefusal(InstallationResult.CertChainError, $"The signing certificate was not issued for contract {emaid}.", emaid.Normalized);
+            var grace = (options ?? DefaultOptions).SupersededCertificateGrace;
+            if (installed.SupersededAt is { } superseded && clock.GetUtcNow() - superseded > grace)
+                throw new InstallationRefusal(InstallationResult.CertChainError, $"The signing certificate of {emaid} was replaced at {superseded:O}, more than {grace} ago.", emaid.Normalized);
             await ValidateAsync(old, oldSubs, RootType.MO, null, null, ct);
-            if (contract.Certificate?.IssuerId is { } issuerId
-                && await issuedCertificates.GetAsync(issuerId, CertificateFacts.SerialHex(old), ct) is { Status: CertificateStatus.Revoked })
+            if (installed.IssuerId is { } issuerId
+                && await issuedCertificates.GetAsync(issuerId, installed.Serial, ct) is { Status: CertificateStatus.Revoked })
                 throw new InstallationRefusal(InstallationResult.CertificateRevoked, "The installed contract certificate is revoked.", emaid.Normalized);
             if (signer == null) throw new InstallationRefusal(InstallationResult.NoMatchingRoot, "No CPS signer chains to a V2G root in ListOfRootCertificateIDs.", emaid.Normalized);
 

@@ -91,7 +91,7 @@ public sealed class ProvisioningCertificatePool(
         var vehicle = await GetAsync(oemId, pcid, ct);
         var now = clock.GetUtcNow();
         var active = (await contracts.ListForVehicleAsync(vehicle.Pcid, ct)).Where(c => c.State == ContractState.Active).ToList();
-        var revocation = new ContractCertificateRevocation(revoker, actor);
+        var revocation = new ContractCertificateRevocation(revoker, contracts, actor);
         await revocation.RevokeAsync(active, ct);
         var events = active.Select(c => ContractWebhookPayloads.For(WebhookEvents.ContractDeleted, c, now)).ToList();
         var ended = await store.DeleteProvisioningAsync(vehicle.Pcid, now, "vehicle deleted", new AuditEvent(actor, "vehicle.delete", vehicle.Pcid, new Dictionary<string, string>

@@ -34,8 +34,12 @@ public interface IProvisioningCertificateStore
 /// <summary>Contracts. Writes carry their audit event and the webhook events they cause, committed together.</summary>
 public interface IContractStore
 {
-    /// <summary>Adds a contract; when it is the default, the PCID's other contracts stop being default. AlreadyExists when an active contract has the EMAID.</summary>
-    Task CreateContractAsync(Contract contract, AuditEvent audit, IReadOnlyList<WebhookEvent> events, CancellationToken ct = default);
+    /// <summary>
+    /// Adds a contract and returns it as stored. When it asks to be the default it becomes the default only if no active
+    /// contract of another eMSP is (that one stays: the vehicle's side chooses between eMSPs); the same eMSP's other
+    /// contracts stop being default. AlreadyExists when an active contract has the EMAID.
+    /// </summary>
+    Task<Contract> CreateContractAsync(Contract contract, AuditEvent audit, IReadOnlyList<WebhookEvent> events, CancellationToken ct = default);
     Task<Contract?> GetContractAsync(Guid id, CancellationToken ct = default);
     /// <summary>Every contract with this EMAID, the active one first, then newest first.</summary>
     Task<IReadOnlyList<Contract>> FindByEmaidAsync(string emaid, CancellationToken ct = default);
@@ -47,7 +51,19 @@ public interface IContractStore
     Task<ContractStatusRecord?> FindStatusAsync(string emaid, CancellationToken ct = default);
     /// <summary>The vehicle and its active contracts, in one read: what an installation needs.</summary>
     Task<(ProvisioningCertificate? Vehicle, IReadOnlyList<Contract> Contracts)> GetInstallationContextAsync(string pcid, CancellationToken ct = default);
-    Task SetDefaultAsync(string pcid, Guid contractId, AuditEvent audit, IReadOnlyList<WebhookEvent> events, CancellationToken ct = default);
+    /// <summary>
+    /// Makes the contract the vehicle's default. With <paramref name="onlyOverEmsp"/> (an eMSP asking) only a default of
+    /// that eMSP's own contracts is displaced: when another eMSP's contract is the default nothing changes and
+    /// <see cref="ContractError.DefaultHeldByOther"/> is thrown. Null (the OEM of the vehicle, the operator) displaces any.
+    /// </summary>
+    Task SetDefaultAsync(string pcid, Guid contractId, AuditEvent audit, IReadOnlyList<WebhookEvent> events, string? onlyOverEmsp = null, CancellationToken ct = default);
+    /// <summary>
+    /// The certificate with this SHA-256 (of its DER) if it was ever linked to the contract, with when it was superseded;
+    /// null when the contract never had it.
+    /// </summary>
+    Task<ContractCertificateEntry?> FindContractCertificateAsync(Guid contractId, byte[] sha256, CancellationToken ct = default);
+    /// <summary>Every certificate the contract has had, oldest first.</summary>
+    Task<IReadOnlyList<ContractCertificateEntry>> ListContractCertificatesAsync(Guid contractId, CancellationToken ct = default);
     /// <summary>
     /// Links a contract to its (new) certificate; with <paramref name="issuance"/> (a hub-issued certificate) also stores
     /// the CA's record and audit entry of it in the same transaction. The hot path of installation, so implementations
@@ -58,6 +74,12 @@ public interface IContractStore
     /// <summary>Marks the contract terminated and purges its wrapped key and signed data. False when it was not active.</summary>
     Task<bool> TerminateAsync(Guid contractId, DateTimeOffset at, string reason, AuditEvent audit, IReadOnlyList<WebhookEvent> events, CancellationToken ct = default);
 }
+
+/// <summary>
+/// A certificate a contract has had. <see cref="SupersededAt"/> is null for the current one, else when the next
+/// certificate was linked. <see cref="IssuerId"/> is null for a certificate an eMSP's own MO CA made.
+/// </summary>
+public sealed record ContractCertificateEntry(string? IssuerId, string Serial, DateTimeOffset NotAfter, DateTimeOffset RecordedAt, DateTimeOffset? SupersededAt);
 
 /// <summary>Webhook endpoints and the delivery outbox.</summary>
 public interface IWebhookStore

@@ -88,17 +88,55 @@ public sealed class InMemoryContractStore(IAuditLog audit, ICertificateStore cer
 
     // ---- contracts ----
 
-    public async Task CreateContractAsync(Contract contract, AuditEvent e, IReadOnlyList<WebhookEvent> events, CancellationToken ct = default)
+    public async Task<Contract> CreateContractAsync(Contract contract, AuditEvent e, IReadOnlyList<WebhookEvent> events, CancellationToken ct = default)
     {
         lock (_lock)
         {
             if (_contracts.Values.Any(c => c.Emaid == contract.Emaid && c.State == ContractState.Active))
                 throw new ContractException(ContractError.AlreadyExists, $"An active contract for {contract.Emaid} exists.");
+            if (contract.IsDefault && DefaultOfOtherEmsp(contract.Pcid, contract.EmspId)) contract = contract with { IsDefault = false };
             if (contract.IsDefault) ClearDefault(contract.Pcid);
             _contracts[contract.Id] = contract;
+            if (contract.Certificate != null) AddHistory(contract.Id, contract.Certificate, contract.UpdatedAt);
             Enqueue(events, null);
         }
         await audit.AppendAsync(e, ct);
+        return contract;
+    }
+
+    private bool DefaultOfOtherEmsp(string pcid, string emspId) =>
+        _contracts.Values.Any(c => c.Pcid == pcid && c.State == ContractState.Active && c.IsDefault && c.EmspId != emspId);
+
+    private readonly Dictionary<Guid, List<(byte[] Sha256, ContractCertificate Certificate, DateTimeOffset At)>> _history = [];
+
+    private void AddHistory(Guid contractId, ContractCertificate certificate, DateTimeOffset at)
+    {
+        var sha = System.Security.Cryptography.SHA256.HashData(certificate.Der);
+        if (!_history.TryGetValue(contractId, out var list)) _history[contractId] = list = [];
+        if (!list.Any(h => h.Sha256.AsSpan().SequenceEqual(sha))) list.Add((sha, certificate, at));
+    }
+
+    private List<ContractCertificateEntry> History(Guid contractId)
+    {
+        var list = _history.GetValueOrDefault(contractId) ?? [];
+        var current = _contracts.GetValueOrDefault(contractId)?.Certificate;
+        return list.Select((h, i) => new ContractCertificateEntry(h.Certificate.IssuerId, h.Certificate.Serial, h.Certificate.NotAfter, h.At,
+            current != null && current.Der.AsSpan().SequenceEqual(h.Certificate.Der) ? null : i + 1 < list.Count ? list[i + 1].At : h.At)).ToList();
+    }
+
+    public Task<ContractCertificateEntry?> FindContractCertificateAsync(Guid contractId, byte[] sha256, CancellationToken ct = default)
+    {
+        lock (_lock)
+        {
+            var list = _history.GetValueOrDefault(contractId) ?? [];
+            var i = list.FindIndex(h => h.Sha256.AsSpan().SequenceEqual(sha256));
+            return Task.FromResult(i < 0 ? null : History(contractId)[i]);
+        }
+    }
+
+    public Task<IReadOnlyList<ContractCertificateEntry>> ListContractCertificatesAsync(Guid contractId, CancellationToken ct = default)
+    {
+        lock (_lock) return Task.FromResult<IReadOnlyList<ContractCertificateEntry>>(History(contractId));
     }
 
     public Task<Contract?> GetContractAsync(Guid id, CancellationToken ct = default)
@@ -132,12 +170,14 @@ public sealed class InMemoryContractStore(IAuditLog audit, ICertificateStore cer
                 _contracts.Values.Where(c => c.Pcid == pcid && c.State == ContractState.Active).OrderBy(c => c.CreatedAt).ToList()));
     }
 
-    public async Task SetDefaultAsync(string pcid, Guid contractId, AuditEvent e, IReadOnlyList<WebhookEvent> events, CancellationToken ct = default)
+    public async Task SetDefaultAsync(string pcid, Guid contractId, AuditEvent e, IReadOnlyList<WebhookEvent> events, string? onlyOverEmsp = null, CancellationToken ct = default)
     {
         lock (_lock)
         {
             if (!_contracts.TryGetValue(contractId, out var c) || c.Pcid != pcid || c.State != ContractState.Active)
                 throw new ContractException(ContractError.UnknownContract, $"No active contract {contractId} for {pcid}.");
+            if (onlyOverEmsp != null && DefaultOfOtherEmsp(pcid, onlyOverEmsp))
+                throw new ContractException(ContractError.DefaultHeldByOther, $"Another eMSP's contract is the default of {pcid}; the vehicle's OEM chooses between eMSPs.");
             ClearDefault(pcid);
             _contracts[contractId] = c with { IsDefault = true };
             Enqueue(events, null);
@@ -155,6 +195,7 @@ public sealed class InMemoryContractStore(IAuditLog audit, ICertificateStore cer
         {
             var c = ActiveContract(contractId);
             _contracts[contractId] = c with { Certificate = certificate, SignedData = signedData ?? c.SignedData, UpdatedAt = at };
+            AddHistory(contractId, certificate, at);
             Enqueue(events, null);
         }
         await audit.AppendAsync(e, ct);

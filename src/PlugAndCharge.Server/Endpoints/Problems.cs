@@ -36,7 +36,7 @@ public static class Problems
             {
                 PlugAndCharge.Contracts.ContractError.Malformed => (400, "Bad request"),
                 PlugAndCharge.Contracts.ContractError.NotOwner or PlugAndCharge.Contracts.ContractError.WmiNotAllowed or PlugAndCharge.Contracts.ContractError.ProviderNotAllowed => (403, "Forbidden"),
-                PlugAndCharge.Contracts.ContractError.AlreadyExists or PlugAndCharge.Contracts.ContractError.ContractTerminated => (409, "Conflict"),
+                PlugAndCharge.Contracts.ContractError.AlreadyExists or PlugAndCharge.Contracts.ContractError.ContractTerminated or PlugAndCharge.Contracts.ContractError.DefaultHeldByOther => (409, "Conflict"),
                 PlugAndCharge.Contracts.ContractError.KeyEncryptionKeyMissing => (503, "Contract keys unavailable"),
                 var unknown when unknown.ToString().StartsWith("Unknown", StringComparison.Ordinal) => (404, "Not found"),
                 _ => (422, "Refused"),

@@ -29,6 +29,12 @@ public sealed class ServiceHostOptions
     /// </summary>
     public byte[]? ContractKeyEncryptionKey { get; init; }
 
+    /// <summary>
+    /// How long a contract certificate that was replaced still signs a CertificateUpdateReq for its contract
+    /// (<see cref="PlugAndCharge.Contracts.ContractOptions.SupersededCertificateGrace"/>); null keeps the default, 14 days.
+    /// </summary>
+    public TimeSpan? SupersededContractCertificateGrace { get; init; }
+
     /// <summary>CPS leaf signers of installation responses (one per ISO standard at least).</summary>
     public IReadOnlyList<PlugAndCharge.Contracts.Signing.CpsSigner> CpsSigners { get; init; } = [];
 

@@ -247,13 +247,22 @@ public sealed class PostgresContractStore : IRootCertificateStore, IProvisioning
     private const string PurgeKeys = "update contract_certificates set wrapped_private_key = null, vehicle_encrypted_key = null, dh_public_key = null, signed_data = null " +
         "where contract_id = any(@ids)";
 
-    public Task CreateContractAsync(Contract k, AuditEvent audit, IReadOnlyList<WebhookEvent> events, CancellationToken ct = default)
+    public async Task<Contract> CreateContractAsync(Contract k, AuditEvent audit, IReadOnlyList<WebhookEvent> events, CancellationToken ct = default)
     {
         // Signed data is a signed installation response carrying the certificate: it is stored in the certificate's row.
         if (k.SignedData != null && k.Certificate == null) throw new ArgumentException("Signed data comes with the certificate it carries.", nameof(k));
-        return InTransactionAsync(async (c, tx) =>
+        var stored = k;
+        await InTransactionAsync(async (c, tx) =>
         {
-            if (k.IsDefault) await c.ExecuteAsync("update contracts set is_default = false where pcid = @Pcid and is_default", new { k.Pcid }, tx);
+            // An eMSP's default displaces only its own contracts' default; another eMSP's stays (the vehicle's OEM chooses
+            // between eMSPs). The partial unique index contracts_default_per_vehicle settles a race of two such inserts.
+            if (k.IsDefault)
+            {
+                await c.ExecuteAsync("update contracts set is_default = false where pcid = @Pcid and is_default and emsp_id = @EmspId", new { k.Pcid, k.EmspId }, tx);
+                var otherDefault = await c.QueryAsync<Guid>(
+                    "select id from contracts where pcid = @Pcid and state = 'Active' and is_default and emsp_id <> @EmspId for update", new { k.Pcid, k.EmspId }, tx);
+                if (otherDefault.Any()) stored = k with { IsDefault = false };
+            }
             try
             {
                 await c.ExecuteAsync($"""
@@ -262,9 +271,13 @@ public sealed class PostgresContractStore : IRootCertificateStore, IProvisioning
                     """,
                     new
                     {
-                        k.Id, k.Emaid, k.Pcid, k.EmspId, Standard = k.Standard.ToString(), Origin = k.Origin.ToString(), k.IsDefault, State = k.State.ToString(),
-                        ContractEnds = k.ContractEnds?.UtcDateTime, CreatedAt = k.CreatedAt.UtcDateTime, UpdatedAt = k.UpdatedAt.UtcDateTime,
+                        stored.Id, stored.Emaid, stored.Pcid, stored.EmspId, Standard = stored.Standard.ToString(), Origin = stored.Origin.ToString(), stored.IsDefault,
+                        State = stored.State.ToString(), ContractEnds = stored.ContractEnds?.UtcDateTime, CreatedAt = stored.CreatedAt.UtcDateTime, UpdatedAt = stored.UpdatedAt.UtcDateTime,
                     }, tx);
+            }
+            catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UniqueViolation && e.ConstraintName == "contracts_default_per_vehicle")
+            {
+                throw new ContractException(ContractError.DefaultHeldByOther, $"Another contract became the default of {k.Pcid} meanwhile; bind again.", e);
             }
             catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UniqueViolation)
             {
@@ -272,12 +285,42 @@ public sealed class PostgresContractStore : IRootCertificateStore, IProvisioning
             }
             if (k.Certificate != null)
             {
-                await using var batch = new NpgsqlBatch(c, tx) { BatchCommands = { CertificateUpsert([(k.Id, k.Certificate, k.SignedData, k.UpdatedAt)]) } };
+                var linked = new[] { (k.Id, k.Certificate, k.SignedData, k.UpdatedAt) };
+                await using var batch = new NpgsqlBatch(c, tx) { BatchCommands = { CertificateUpsert(linked), HistoryInsert(linked) } };
                 await batch.ExecuteNonQueryAsync();
             }
             await EnqueueAsync(c, tx, events);
             await AuditAsync(c, tx, audit);
         }, ct);
+        return stored;
+    }
+
+    private sealed record HistoryRow(string? issuer_id, string serial, DateTime not_after, DateTime recorded_at, DateTime? superseded_at);
+
+    /// <summary>History rows with the time each was superseded: when the next one was linked (null for the current one).</summary>
+    private const string HistorySelect = """
+        select h.issuer_id, h.serial, h.not_after, h.recorded_at,
+               case when c.serial = h.serial and c.issuer_id is not distinct from h.issuer_id then null
+                    else coalesce((select min(n.recorded_at) from contract_certificate_history n where n.contract_id = h.contract_id and n.recorded_at > h.recorded_at), h.recorded_at)
+               end as superseded_at
+        from contract_certificate_history h left join contract_certificates c on c.contract_id = h.contract_id
+        """;
+
+    private static ContractCertificateEntry ToEntry(HistoryRow r) => new(r.issuer_id, r.serial, Utc(r.not_after), Utc(r.recorded_at), Utc(r.superseded_at));
+
+    public async Task<ContractCertificateEntry?> FindContractCertificateAsync(Guid contractId, byte[] sha256, CancellationToken ct = default)
+    {
+        await using var conn = await _db.OpenConnectionAsync(ct);
+        var r = await conn.QuerySingleOrDefaultAsync<HistoryRow>(new CommandDefinition($"{HistorySelect} where h.contract_id = @contractId and h.sha256 = @sha256",
+            new { contractId, sha256 }, cancellationToken: ct));
+        return r == null ? null : ToEntry(r);
+    }
+
+    public async Task<IReadOnlyList<ContractCertificateEntry>> ListContractCertificatesAsync(Guid contractId, CancellationToken ct = default)
+    {
+        await using var conn = await _db.OpenConnectionAsync(ct);
+        return (await conn.QueryAsync<HistoryRow>(new CommandDefinition($"{HistorySelect} where h.contract_id = @contractId order by h.recorded_at",
+            new { contractId }, cancellationToken: ct))).Select(ToEntry).ToList();
     }
 
     public async Task<Contract?> GetContractAsync(Guid id, CancellationToken ct = default)
@@ -339,9 +382,13 @@ public sealed class PostgresContractStore : IRootCertificateStore, IProvisioning
         return pcids.Select(p => new InstallationContext(vehicles.GetValueOrDefault(p), contracts[p].ToList())).ToList();
     }
 
-    public Task SetDefaultAsync(string pcid, Guid contractId, AuditEvent audit, IReadOnlyList<WebhookEvent> events, CancellationToken ct = default) =>
+    public Task SetDefaultAsync(string pcid, Guid contractId, AuditEvent audit, IReadOnlyList<WebhookEvent> events, string? onlyOverEmsp = null, CancellationToken ct = default) =>
         InTransactionAsync(async (c, tx) =>
         {
+            // The rows of the vehicle's default are locked, so a concurrent change waits and then sees this one.
+            var held = await c.QueryAsync<string>("select emsp_id from contracts where pcid = @pcid and state = 'Active' and is_default and id <> @contractId for update", new { pcid, contractId }, tx);
+            if (onlyOverEmsp != null && held.Any(e => e != onlyOverEmsp))
+                throw new ContractException(ContractError.DefaultHeldByOther, $"Another eMSP's contract is the default of {pcid}; the vehicle's OEM chooses between eMSPs.");
             await c.ExecuteAsync("update contracts set is_default = false where pcid = @pcid and is_default and id <> @contractId", new { pcid, contractId }, tx);
             if (await c.ExecuteAsync("update contracts set is_default = true where id = @contractId and pcid = @pcid and state = 'Active'", new { pcid, contractId }, tx) != 1)
                 throw new ContractException(ContractError.UnknownContract, $"No active contract {contractId} for {pcid}.");
@@ -368,6 +415,8 @@ public sealed class PostgresContractStore : IRootCertificateStore, IProvisioning
         var current = batch.GroupBy(b => b.ContractId).Select(g => g.Last()).Select(b => (b.ContractId, b.Certificate, b.SignedData, b.At)).ToList();
         var upsert = CertificateUpsert(current);
         statements.Add(upsert);
+        // Every certificate of the batch joins its contract's history, also one a later one of the batch replaced at once.
+        statements.Add(HistoryInsert(batch.Select(b => (b.ContractId, b.Certificate, b.SignedData, b.At)).ToList()));
         if (OutboxInsert(batch.SelectMany(b => b.Events).ToList()) is { } outbox) statements.Add(outbox);
         // The CA's entry for a certificate precedes the contract's entry that links it.
         var audit = batch.SelectMany(b => b.Issuance is { } i ? [i.Audit, b.Audit] : new[] { b.Audit }).ToList();
@@ -421,6 +470,26 @@ public sealed class PostgresContractStore : IRootCertificateStore, IProvisioning
             },
         };
     }
+
+    /// <summary>
+    /// Adds certificates to their contracts' history (migration 0010), for active contracts only, in the transaction that
+    /// links them: what an update may be signed with and what ending the contract revokes.
+    /// </summary>
+    private static NpgsqlBatchCommand HistoryInsert(IReadOnlyList<(Guid ContractId, ContractCertificate Certificate, byte[]? SignedData, DateTimeOffset At)> updates) => new("""
+        insert into contract_certificate_history(contract_id, sha256, issuer_id, serial, not_after, recorded_at)
+        select u.id, sha256(u.der), u.issuer, u.serial, u.na, u.at
+        from unnest($1::uuid[], $2::text[], $3::text[], $4::bytea[], $5::timestamptz[], $6::timestamptz[]) as u(id, issuer, serial, der, na, at)
+        join contracts k on k.id = u.id and k.state = 'Active'
+        on conflict (contract_id, sha256) do nothing
+        """)
+    {
+        Parameters =
+        {
+            new() { Value = updates.Select(b => b.ContractId).ToArray() }, new() { Value = updates.Select(b => b.Certificate.IssuerId).ToArray() },
+            new() { Value = updates.Select(b => b.Certificate.Serial).ToArray() }, new() { Value = updates.Select(b => b.Certificate.Der).ToArray() },
+            new() { Value = updates.Select(b => b.Certificate.NotAfter.UtcDateTime).ToArray() }, new() { Value = updates.Select(b => b.At.UtcDateTime).ToArray() },
+        },
+    };
 
     public async Task<bool> TerminateAsync(Guid contractId, DateTimeOffset at, string reason, AuditEvent audit, IReadOnlyList<WebhookEvent> events, CancellationToken ct = default)
     {
