@@ -12,20 +12,8 @@ namespace PlugAndCharge.Ocpp.Tests.Interop;
 [Collection(OcppServerCollection.Name)]
 public sealed class SignCertificateInteropTests(OcppServerFixture server)
 {
-    private static string Csr(string commonName, string organization, string? domainComponent = null, bool rsa = false)
-    {
-        var name = new X500DistinguishedNameBuilder();
-        if (domainComponent != null) name.AddDomainComponent(domainComponent);
-        name.AddOrganizationName(organization);
-        name.AddCommonName(commonName);
-        if (rsa)
-        {
-            using var rsaKey = RSA.Create(2048);
-            return new CertificateRequest(name.Build(), rsaKey, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1).CreateSigningRequestPem();
-        }
-        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        return new CertificateRequest(name.Build(), key, HashAlgorithmName.SHA256).CreateSigningRequestPem();
-    }
+    private static string Csr(string commonName, string organization, string? domainComponent = null, bool rsa = false) =>
+        StationCsrs.Create(commonName, organization, domainComponent, rsa);
 
     private static object Call(string method, object payload) => new { call = method, @params = payload };
 
