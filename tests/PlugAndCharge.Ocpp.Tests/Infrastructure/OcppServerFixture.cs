@@ -120,6 +120,11 @@ public sealed class OcppServerFixture : IAsyncLifetime
             o.CertificateSignedAttempts = 4;
             o.ValidateOwnResponses = true;
             o.OwnOcspResponderUrl = caId => OwnResponders.GetValueOrDefault(caId, "http://127.0.0.1:9/unreachable");
+            // Budgets small enough for the attack tests (Security/) to exhaust, large enough for every honest test.
+            o.FailedLoginsPerSource = new RateBudget(5, TimeSpan.FromSeconds(60));
+            o.FailedLoginsPerStation = new RateBudget(10, TimeSpan.FromSeconds(60));
+            o.SignCertificatesPerStation = new RateBudget(8, TimeSpan.FromHours(1));
+            o.EvCertificateUpdatesPerStation = new RateBudget(5, TimeSpan.FromHours(1));
         });
         App = builder.Build();
         App.UseWebSockets();
@@ -151,7 +156,15 @@ public sealed class OcppServerFixture : IAsyncLifetime
     }
 
     /// <summary>Registers <paramref name="issued"/> as the client certificate of a security profile 3 station (as its CPO does).</summary>
-    public Task BindClientCertificateAsync(string stationId, IssuedCertificate issued) => Task.CompletedTask;
+    public async Task BindClientCertificateAsync(string stationId, IssuedCertificate issued)
+    {
+        var station = await Stations.FindAsync(stationId) ?? throw new InvalidOperationException($"No station {stationId}.");
+        await Stations.AddClientCertificateAsync(new StationClientCertificate
+        {
+            StationId = stationId, Sha256 = StationClientCertificate.Fingerprint(issued.Certificate.GetEncoded()), CpoId = station.CpoId,
+            Origin = StationCertificateOrigin.Registered, NotAfter = issued.Record.NotAfter,
+        });
+    }
 
     /// <summary>The station.js configuration for a station of this server.</summary>
     public Dictionary<string, object?> StationConfig(string stationId, string protocol, object[] steps, string? password = Password)

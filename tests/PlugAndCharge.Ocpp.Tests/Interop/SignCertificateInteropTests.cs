@@ -45,7 +45,9 @@ public sealed class SignCertificateInteropTests(OcppServerFixture server)
     [Fact]
     public async Task A_charging_station_certificate_is_signed_and_delivered_leaf_first()
     {
-        var id = await server.RegisterStationAsync();
+        // The CN is the serial number the CPO registered for the station (the one it announces at boot is only reported).
+        var id = "CS-" + Guid.NewGuid().ToString("N")[..10];
+        await server.RegisterStationAsync(id: id, serial: "SN-" + id);
         var run = await NodeStation.RunAsync(server.StationConfig(id, "ocpp2.0.1",
         [
             Call("BootNotification", new { reason = "PowerUp", chargingStation = new { model = "M", vendorName = "V", serialNumber = "SN-" + id } }),

@@ -109,6 +109,7 @@ public sealed class StationIdentityAttackTests(OcppServerFixture server)
         var statuses = Enumerable.Range(0, calls).Select(i => run.Ok(i).GetProperty("status").GetString()).ToList();
         var accepted = statuses.Count(s => s == "Accepted");
         Assert.True(accepted < calls, "every SignCertificate of the burst was accepted: " + string.Join(",", statuses));
+        Assert.Equal(server.Options.SignCertificatesPerStation.Permits, accepted);
         // Accepted ones first, then refusals in OCPP form, and only the accepted ones were issued.
         Assert.All(statuses.Skip(accepted), (_, i) => AssertRejected(run, accepted + i, "RateLimitExceeded"));
         Assert.Equal(accepted, run.Received("CertificateSigned").Count);
@@ -128,6 +129,7 @@ public sealed class StationIdentityAttackTests(OcppServerFixture server)
         var statuses = Enumerable.Range(0, calls).Select(i => run.Ok(i).GetProperty("status").GetString()).ToList();
         var accepted = statuses.Count(s => s == "Accepted");
         Assert.True(accepted < calls, "every Update of the burst reached contract provisioning: " + string.Join(",", statuses));
+        Assert.Equal(server.Options.EvCertificateUpdatesPerStation.Permits, accepted);
         for (var i = accepted; i < calls; i++)
         {
             Assert.Equal("Failed", statuses[i]);
