@@ -1,3 +1,5 @@
+using PlugAndCharge.Ocpp.Stations;
+
 namespace PlugAndCharge.Ocpp;
 
 /// <summary>Settings of the OCPP certificate service (section "Ocpp" of the configuration).</summary>
@@ -50,6 +52,20 @@ public sealed class OcppOptions
 
     /// <summary>How long the list of our CAs (roots, issuer hashes) is reused before it is read again.</summary>
     public TimeSpan CaListRefresh { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// Failed HTTP Basic logins (security profile 2) allowed per station and per source address, per instance; past
+    /// either the upgrade is answered 429 before the password is hashed. A source's budget is the smaller, so one
+    /// guessing address does not lock the station out for its own address.
+    /// </summary>
+    public RateBudget FailedLoginsPerStation { get; set; } = new(20, TimeSpan.FromMinutes(1));
+    public RateBudget FailedLoginsPerSource { get; set; } = new(10, TimeSpan.FromMinutes(1));
+
+    /// <summary>SignCertificate requests per station, per instance; past it Rejected (RateLimitExceeded) without reading the CSR.</summary>
+    public RateBudget SignCertificatesPerStation { get; set; } = new(10, TimeSpan.FromHours(1));
+
+    /// <summary>Get15118EVCertificate Update requests per station, per instance; past it Failed (RateLimitExceeded) without asking contract provisioning.</summary>
+    public RateBudget EvCertificateUpdatesPerStation { get; set; } = new(30, TimeSpan.FromHours(1));
 
     /// <summary>Validate our own CALLRESULT payloads against the schemas too (tests; costs a little per message).</summary>
     public bool ValidateOwnResponses { get; set; }

@@ -50,6 +50,7 @@ public static class OcppServiceCollectionExtensions
         services.AddSingleton<CertificateSignedDelivery>();
 
         services.AddSingleton<ConnectedStations>();
+        services.AddSingleton<Stations.StationThrottle>();
         services.AddSingleton<StationAuthenticator>();
         services.AddSingleton<StationConnectionEndpoint>();
         services.AddSingleton<StationCertificateCommands>();

@@ -6,7 +6,8 @@ namespace PlugAndCharge.Ocpp.Handlers;
 
 /// <summary>
 /// BootNotification, Heartbeat and StatusNotification, accepted so real stations can connect and stay connected; the
-/// boot's vendor, model, serial number and firmware are recorded (the serial is the CN of the station's certificate).
+/// boot's vendor, model, serial number and firmware are recorded. The serial is kept as reported only: it never names a
+/// certificate (the CPO registers the serial that may, see <see cref="StationRecord.SerialNumber"/>).
 /// </summary>
 public sealed class CoreMessages(IStationStore stations, OcppOptions options, TimeProvider clock) : IOcppHandlerModule
 {

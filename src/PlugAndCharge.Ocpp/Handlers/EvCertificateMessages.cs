@@ -2,6 +2,7 @@ using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using PlugAndCharge.Ocpp.EvCertificates;
 using PlugAndCharge.Ocpp.Messages;
+using PlugAndCharge.Ocpp.Stations;
 using PlugAndCharge.Ocpp.Transport;
 
 namespace PlugAndCharge.Ocpp.Handlers;
@@ -11,8 +12,10 @@ namespace PlugAndCharge.Ocpp.Handlers;
 /// answers within <see cref="OcppOptions.EvCertificateTimeout"/>. exiResponse is always present, also on Failed.
 /// A 2.0.1 station must allow responses longer than the schema's 5600 characters: set the device-model variable
 /// OCPPCommCtrlr.FieldLength for Get15118EVCertificateResponse.exiResponse (see this project's README).
+/// An Update past the station's budget (<see cref="OcppOptions.EvCertificateUpdatesPerStation"/>) is answered Failed with
+/// reasonCode RateLimitExceeded and an empty exiResponse, as a timeout is, without asking contract provisioning.
 /// </summary>
-public sealed class EvCertificateMessages(IEvCertificateService service, OcppOptions options, ILogger<EvCertificateMessages> log) : IOcppHandlerModule
+public sealed class EvCertificateMessages(IEvCertificateService service, OcppOptions options, StationThrottle throttle, ILogger<EvCertificateMessages> log) : IOcppHandlerModule
 {
     public void Register(OcppDispatcher dispatcher) => dispatcher.Register("Get15118EVCertificate", HandleAsync, OcppVersion.V201, OcppVersion.V21);
 
@@ -21,6 +24,8 @@ public sealed class EvCertificateMessages(IEvCertificateService service, OcppOpt
         var request = OcppJson.Read<Get15118EVCertificateRequest>(payload);
         var action = request.Action == "Update" ? EvCertificateAction.Update : EvCertificateAction.Install;
         var twoOne = context.Version == OcppVersion.V21 && !context.ViaDataTransfer;
+        if (action == EvCertificateAction.Update && !throttle.TryEvCertificateUpdate(context.StationId))
+            return new Get15118EVCertificateResponse("Failed", "", new StatusInfo("RateLimitExceeded"));
         EvCertificateResult result;
         using var budget = CancellationTokenSource.CreateLinkedTokenSource(ct);
         budget.CancelAfter(options.EvCertificateTimeout);

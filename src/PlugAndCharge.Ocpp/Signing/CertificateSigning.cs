@@ -1,4 +1,5 @@
 using PlugAndCharge.Core.Identifiers;
+using PlugAndCharge.Core.Participants;
 using PlugAndCharge.Ocpp.Stations;
 using PlugAndCharge.Pki;
 using PlugAndCharge.Pki.Issuance;
@@ -24,7 +25,7 @@ public sealed record CsrReview(bool Accepted, string Reason, CertificateSigningU
 /// </summary>
 public interface ICertificateSigningService
 {
-    CsrReview Review(StationRecord station, string csrPem, CertificateSigningUse use);
+    ValueTask<CsrReview> ReviewAsync(StationRecord station, string csrPem, CertificateSigningUse use, CancellationToken ct = default);
 
     /// <returns>The PEM chain, leaf first, with the sub-CAs and without the root.</returns>
     Task<string> SignAsync(StationRecord station, CsrReview review, CancellationToken ct = default);
@@ -43,20 +44,28 @@ public sealed class StationCertificateOptions
 
 /// <summary>
 /// Signs station CSRs with our CA (<see cref="CertificateIssuer"/>). A CSR must verify (proof of possession), carry a
-/// key the profile allows, name the station's CPO as O, and as CN the station's serial number or identity
-/// (ChargingStationCertificate) or an EVSE ID / SECC ID (V2GCertificate) — OCPP 2.0.1 A02.FR.04, docs/domain.md §6.
+/// key the profile allows, name the station's CPO as O, and as CN names the station's owner gave it: the station id or
+/// the serial number its CPO registered (ChargingStationCertificate; never the serial the station announces at boot), or
+/// an EVSE ID / SECC ID under one of the CPO's operator IDs (V2GCertificate, as EST enrollment checks it) — OCPP 2.0.1
+/// A02.FR.04, docs/domain.md §6. A charging station certificate we issue is bound to the station as a login for
+/// security profile 3.
 /// </summary>
-public sealed class CaCertificateSigningService(CertificateAuthorityServices ca, StationCertificateOptions options) : ICertificateSigningService
+public sealed class CaCertificateSigningService(CertificateAuthorityServices ca, StationCertificateOptions options, IParticipantStore participants, IStationStore stations)
+    : ICertificateSigningService
 {
-    public CsrReview Review(StationRecord station, string csrPem, CertificateSigningUse use)
+    public async ValueTask<CsrReview> ReviewAsync(StationRecord station, string csrPem, CertificateSigningUse use, CancellationToken ct = default)
     {
-        if (use != CertificateSigningUse.Combined) return Review(station, csrPem, use, use);
+        // The CPO as the hub knows it now: a station of a disabled or removed CPO gets nothing signed.
+        var cpo = await participants.GetAsync(station.CpoId, ct);
+        if (cpo is not { Role: ParticipantRole.Cpo, Disabled: false })
+            return CsrReview.Reject(use, $"The station's CPO '{station.CpoId}' is not an active CPO of the hub.");
+        if (use != CertificateSigningUse.Combined) return Review(station, cpo, csrPem, use, use);
         // One certificate for both uses: a station name makes it a charging station certificate, an EVSE ID a V2G one.
-        var asStation = Review(station, csrPem, CertificateSigningUse.ChargingStationCertificate, use);
-        return asStation.Accepted ? asStation : Review(station, csrPem, CertificateSigningUse.V2GCertificate, use);
+        var asStation = Review(station, cpo, csrPem, CertificateSigningUse.ChargingStationCertificate, use);
+        return asStation.Accepted ? asStation : Review(station, cpo, csrPem, CertificateSigningUse.V2GCertificate, use);
     }
 
-    private CsrReview Review(StationRecord station, string csrPem, CertificateSigningUse profileUse, CertificateSigningUse use)
+    private CsrReview Review(StationRecord station, Participant cpo, string csrPem, CertificateSigningUse profileUse, CertificateSigningUse use)
     {
         VerifiedCsr csr;
         byte[] der;
@@ -91,6 +100,7 @@ public sealed class CaCertificateSigningService(CertificateAuthorityServices ca,
         if (profile.Subject.DomainComponent.Count > 0 && attributes.Any(a => a.Name == "DC" && !profile.Subject.DomainComponent.Contains(a.Value)))
             return CsrReview.Reject(use, $"DC must be {string.Join(" or ", profile.Subject.DomainComponent)}.");
 
+        // The station's registered names only: SerialNumber is what the CPO registered, not what the station announced.
         var stationName = cn == station.StationId || (station.SerialNumber != null && cn == station.SerialNumber);
         var seccName = profile.Subject.CommonName switch
         {
@@ -100,8 +110,11 @@ public sealed class CaCertificateSigningService(CertificateAuthorityServices ca,
         };
         if (!(charging ? stationName : seccName))
             return CsrReview.Reject(use, !charging
-                ? $"The CN '{cn}' is not an {(profile.Subject.CommonName == CommonNameRule.SeccId ? "SECC ID" : "EVSE ID")}."
-                : $"The CN '{cn}' is neither the station's serial number nor its identity.");
+                ? $"The CN '{cn}' is neither the station's registered serial number nor its identity."
+                : $"The CN '{cn}' is not an {(profile.Subject.CommonName == CommonNameRule.SeccId ? "SECC ID" : "EVSE ID")}.");
+        // An EVSE ID (or SECC ID) names its operator in its first five characters; it must be one of the CPO's.
+        if (!charging && !cpo.OwnsEvseId(cn))
+            return CsrReview.Reject(use, $"The CN '{cn}' is not an EVSE ID of the CPO's operator IDs ({string.Join(", ", cpo.Identities)}).");
         return new CsrReview(true, "", use, der, profileId, charging ? options.ChargingStationIssuerId : options.V2GIssuerId);
     }
 
@@ -116,6 +129,14 @@ public sealed class CaCertificateSigningService(CertificateAuthorityServices ca,
             Csr = review.CsrDer,
             Actor = "ocpp-station:" + station.StationId,
         }, ct);
+        // The new charging station certificate logs this station (and only it) in over security profile 3.
+        if (review.ProfileId == options.ChargingStationProfileId)
+            await stations.AddClientCertificateAsync(new StationClientCertificate
+            {
+                StationId = station.StationId, Sha256 = StationClientCertificate.Fingerprint(issued.Certificate.GetEncoded()), CpoId = station.CpoId,
+                Origin = StationCertificateOrigin.Issued, IssuerId = review.IssuerId, Serial = issued.Record.Serial,
+                NotAfter = issued.Record.NotAfter,
+            }, ct);
         // Leaf first, then the sub-CAs; the station already trusts (or must be given) the root (OCPP 2.0.1 A02.FR.08).
         var sb = new System.Text.StringBuilder();
         foreach (var c in new[] { issued.Certificate }.Concat(issued.IssuerChain).Where(c => !c.SubjectDN.Equivalent(c.IssuerDN, true)))

@@ -6,6 +6,7 @@ namespace PlugAndCharge.Ocpp.Stations;
 public sealed class InMemoryStationStore : IStationStore
 {
     private readonly ConcurrentDictionary<string, StationRecord> _stations = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<(string StationId, string Sha256), StationClientCertificate> _certificates = new();
 
     public Task<StationRecord?> FindAsync(string stationId, CancellationToken ct = default) => Task.FromResult(_stations.GetValueOrDefault(stationId));
 
@@ -22,7 +23,12 @@ public sealed class InMemoryStationStore : IStationStore
         return Task.FromResult(_stations.TryAdd(station.StationId, station));
     }
 
-    public Task<bool> DeleteAsync(string stationId, CancellationToken ct = default) => Task.FromResult(_stations.TryRemove(stationId, out _));
+    public Task<bool> DeleteAsync(string stationId, CancellationToken ct = default)
+    {
+        var removed = _stations.TryRemove(stationId, out _);
+        foreach (var key in _certificates.Keys.Where(k => k.StationId == stationId)) _certificates.TryRemove(key, out _);
+        return Task.FromResult(removed);
+    }
 
     public Task<IReadOnlyList<StationRecord>> ListAsync(string? cpoId = null, CancellationToken ct = default) =>
         Task.FromResult<IReadOnlyList<StationRecord>>(_stations.Values.Where(s => cpoId == null || s.CpoId == cpoId).OrderBy(s => s.StationId, StringComparer.Ordinal).ToList());
@@ -31,11 +37,21 @@ public sealed class InMemoryStationStore : IStationStore
     {
         while (_stations.TryGetValue(stationId, out var s))
         {
-            var updated = s with { Vendor = boot.Vendor, Model = boot.Model, SerialNumber = boot.SerialNumber ?? s.SerialNumber, FirmwareVersion = boot.FirmwareVersion, LastBootAt = boot.At };
+            var updated = s with { Vendor = boot.Vendor, Model = boot.Model, ReportedSerialNumber = boot.SerialNumber ?? s.ReportedSerialNumber, FirmwareVersion = boot.FirmwareVersion, LastBootAt = boot.At };
             if (_stations.TryUpdate(stationId, updated, s)) return Task.FromResult(true);
         }
         return Task.FromResult(false);
     }
+
+    public Task<bool> AddClientCertificateAsync(StationClientCertificate certificate, CancellationToken ct = default)
+    {
+        if (!_stations.ContainsKey(certificate.StationId)) return Task.FromResult(false);
+        _certificates[(certificate.StationId, certificate.Sha256)] = certificate;
+        return Task.FromResult(true);
+    }
+
+    public Task<StationClientCertificate?> FindClientCertificateAsync(string stationId, string sha256, CancellationToken ct = default) =>
+        Task.FromResult(_certificates.GetValueOrDefault((stationId, sha256)));
 }
 
 /// <summary>The station identity of the URL (OCPP 2.0.1 Part 4 §3.1.1: the last path segment, at most 48 characters, no ':').</summary>

@@ -22,8 +22,14 @@ public sealed record StationRecord
     public required string CpoOrganization { get; init; }
     public required SecurityProfile SecurityProfile { get; init; }
     public string? PasswordHash { get; init; }
-    /// <summary>The serial number the station reported in its last BootNotification (CN of its ChargingStationCertificate).</summary>
+    /// <summary>
+    /// The serial number the CPO registered: besides the station id the only CN a ChargingStationCertificate may carry
+    /// (OCPP 2.0.1 A02.FR.04). What the station announces at boot never takes its place (issue 21: a station could
+    /// otherwise name itself after anything, a victim's EMAID included).
+    /// </summary>
     public string? SerialNumber { get; init; }
+    /// <summary>The serial number the station announced in its last BootNotification: informational, authorises nothing.</summary>
+    public string? ReportedSerialNumber { get; init; }
     public string? Vendor { get; init; }
     public string? Model { get; init; }
     public string? FirmwareVersion { get; init; }
@@ -43,8 +49,42 @@ public interface IStationStore
     Task<bool> AddAsync(StationRecord station, CancellationToken ct = default);
     Task<bool> DeleteAsync(string stationId, CancellationToken ct = default);
     Task<IReadOnlyList<StationRecord>> ListAsync(string? cpoId = null, CancellationToken ct = default);
-    /// <summary>Records what a BootNotification said about the station; false when the station is unknown.</summary>
+    /// <summary>Records what a BootNotification said about the station (its serial only as reported); false when the station is unknown.</summary>
     Task<bool> RecordBootAsync(string stationId, StationBoot boot, CancellationToken ct = default);
+    /// <summary>Binds a client certificate to a station (security profile 3 login); false when the station is unknown.</summary>
+    Task<bool> AddClientCertificateAsync(StationClientCertificate certificate, CancellationToken ct = default);
+    /// <summary>The binding of the certificate with this SHA-256 (lower-case hex of the DER) to the station, if any.</summary>
+    Task<StationClientCertificate?> FindClientCertificateAsync(string stationId, string sha256, CancellationToken ct = default);
+}
+
+/// <summary>How a certificate came to be bound to a station.</summary>
+public enum StationCertificateOrigin
+{
+    /// <summary>We issued it to the station through SignCertificate (ChargingStationCertificate).</summary>
+    Issued,
+    /// <summary>The station's CPO (or the hub operator) registered it with the station.</summary>
+    Registered,
+}
+
+/// <summary>
+/// A client certificate a security profile 3 station may log in with, bound to the station and the CPO it belonged to
+/// when bound. Only bound certificates log a station in: a certificate from our CPO Sub-CA whose CN merely equals the
+/// station id (issued to another station, or outside OCPP) does not.
+/// </summary>
+public sealed record StationClientCertificate
+{
+    public required string StationId { get; init; }
+    /// <summary>Lower-case hex SHA-256 of the certificate's DER.</summary>
+    public required string Sha256 { get; init; }
+    public required string CpoId { get; init; }
+    public required StationCertificateOrigin Origin { get; init; }
+    /// <summary>For certificates we issued: the issuing CA and the serial (hex).</summary>
+    public string? IssuerId { get; init; }
+    public string? Serial { get; init; }
+    public required DateTimeOffset NotAfter { get; init; }
+    public DateTimeOffset CreatedAt { get; init; }
+
+    public static string Fingerprint(ReadOnlySpan<byte> der) => Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(der));
 }
 
 public sealed record StationBoot(string? Vendor, string? Model, string? SerialNumber, string? FirmwareVersion, DateTimeOffset At);

@@ -22,7 +22,8 @@ public static class OcppEndpoints
 /// <summary>
 /// Accepts a station's WebSocket: the station must be registered and authenticate by its security profile, and offer
 /// one of our subprotocols (OCPP-J 2.0.1 §3.1.2: the newest common one is chosen); then its session runs until it closes.
-/// Refusals are plain HTTP statuses before the upgrade: 400 (not OCPP-J), 404 (unknown station), 401/403 (auth).
+/// Refusals are plain HTTP statuses before the upgrade: 400 (not OCPP-J), 404 (unknown station), 401/403 (auth), 429
+/// (too many failed logins, with Retry-After).
 /// </summary>
 public sealed class StationConnectionEndpoint(
     IStationStore stations,
@@ -31,6 +32,7 @@ public sealed class StationConnectionEndpoint(
     OcppDispatcher dispatcher,
     OcppSchemaCatalog schemas,
     OcppOptions options,
+    StationThrottle throttle,
     ILoggerFactory logs)
 {
     private readonly ILogger _log = logs.CreateLogger<StationConnectionEndpoint>();
@@ -60,6 +62,8 @@ public sealed class StationConnectionEndpoint(
             _log.LogInformation("Refused station {StationId}: {Reason}", stationId, auth.Reason);
             if (auth.HttpStatus == StatusCodes.Status401Unauthorized && station.SecurityProfile == SecurityProfile.TlsWithBasicAuth)
                 http.Response.Headers.WWWAuthenticate = "Basic realm=\"OCPP\", charset=\"UTF-8\"";
+            if (auth.HttpStatus == StatusCodes.Status429TooManyRequests)
+                http.Response.Headers.RetryAfter = ((int)Math.Ceiling(throttle.LoginRetryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
             await Refuse(http, auth.HttpStatus, auth.Reason);
             return;
         }

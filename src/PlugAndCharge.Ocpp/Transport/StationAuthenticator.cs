@@ -16,22 +16,37 @@ public sealed record StationAuthentication(bool Succeeded, int HttpStatus, strin
 
 /// <summary>
 /// Checks a station's WebSocket upgrade by its registered security profile (OCPP 2.0.1 Part 2 A00.FR.2xx/3xx/4xx):
-/// profile 2 = TLS + HTTP Basic with user = station id and the password checked against its PBKDF2 record;
-/// profile 3 = mutual TLS with a client certificate that chains to our V2G roots (or a configured station root), is
-/// not revoked, and whose subject CN is the station id of the URL. The host terminates TLS and asks for the client
-/// certificate; this reads <see cref="ConnectionInfo.ClientCertificate"/>.
+/// profile 2 = TLS + HTTP Basic with user = station id and the password checked against its PBKDF2 record, unless the
+/// station or the source address has used up its failed logins (429, before anything is hashed);
+/// profile 3 = mutual TLS with a client certificate whose subject CN is the station id of the URL, that is bound to
+/// this station and its CPO (issued to it through SignCertificate or registered by its CPO: a look-alike from our own
+/// CPO Sub-CA is not enough), that is a client certificate (EKU clientAuth), chains to our V2G roots (or a configured
+/// station root) and is not revoked. The host terminates TLS and asks for the client certificate; this reads
+/// <see cref="ConnectionInfo.ClientCertificate"/>. Nothing here touches a live connection: only an authenticated
+/// station replaces its own.
 /// </summary>
-public sealed class StationAuthenticator(ChainValidator validator, OurCertificateAuthorities cas, OwnRevocationRecords ownRecords, TimeProvider clock)
+public sealed class StationAuthenticator(ChainValidator validator, OurCertificateAuthorities cas, OwnRevocationRecords ownRecords, IStationStore stations,
+    StationThrottle throttle, TimeProvider clock)
 {
     public async Task<StationAuthentication> AuthenticateAsync(HttpContext http, StationRecord station, CancellationToken ct = default)
     {
         if (!http.Request.IsHttps) return StationAuthentication.Refuse(StatusCodes.Status403Forbidden, "Security profiles 2 and 3 require TLS.");
         return station.SecurityProfile switch
         {
-            SecurityProfile.TlsWithBasicAuth => CheckBasic(http, station),
+            SecurityProfile.TlsWithBasicAuth => CheckBasicThrottled(http, station),
             SecurityProfile.TlsWithClientCertificate => await CheckClientCertificateAsync(http, station, ct),
             _ => StationAuthentication.Refuse(StatusCodes.Status403Forbidden, "Unsupported security profile."),
         };
+    }
+
+    private StationAuthentication CheckBasicThrottled(HttpContext http, StationRecord station)
+    {
+        var source = http.Connection.RemoteIpAddress;
+        if (!throttle.MayTryLogin(station.StationId, source))
+            return StationAuthentication.Refuse(StatusCodes.Status429TooManyRequests, "Too many failed logins for this station or from this address; try again later.");
+        var result = CheckBasic(http, station);
+        if (!result.Succeeded) throttle.LoginFailed(station.StationId, source);
+        return result;
     }
 
     private static StationAuthentication CheckBasic(HttpContext http, StationRecord station)
@@ -65,7 +80,15 @@ public sealed class StationAuthenticator(ChainValidator validator, OurCertificat
         if (!string.Equals(cn, station.StationId, StringComparison.Ordinal))
             return StationAuthentication.Refuse(StatusCodes.Status403Forbidden, "The client certificate's CN is not the station id.");
 
+        // Bound to this station under its current CPO (issue 21): neither a certificate of another station nor one
+        // merely issued with this CN logs it in.
+        var binding = await stations.FindClientCertificateAsync(station.StationId, StationClientCertificate.Fingerprint(presented.RawData), ct);
+        if (binding == null || binding.CpoId != station.CpoId)
+            return StationAuthentication.Refuse(StatusCodes.Status403Forbidden, "The client certificate was not issued to or registered for this station.");
+
         var leaf = CertificateReader.ReadCertificate(presented.RawData);
+        if (leaf.GetExtendedKeyUsage()?.Contains(Org.BouncyCastle.Asn1.X509.KeyPurposeID.id_kp_clientAuth) != true)
+            return StationAuthentication.Refuse(StatusCodes.Status403Forbidden, "The client certificate is not for client authentication (EKU clientAuth).");
         var snapshot = await cas.GetAsync(ct);
         var result = validator.Validate(new ChainValidationRequest
         {

@@ -28,7 +28,10 @@ namespace PlugAndCharge.Server.Endpoints;
 /// </summary>
 public static class StationEndpoints
 {
-    public sealed record RegisterStation(string? StationId, int? SecurityProfile, string? Password, string? CpoId, string? Organization, string? SerialNumber);
+    /// <param name="SerialNumber">The station's serial number: with the station id the only CN its ChargingStationCertificate may carry.</param>
+    /// <param name="Certificate">Profile 3: the station's client certificate (PEM), bound to it as its login.</param>
+    public sealed record RegisterStation(string? StationId, int? SecurityProfile, string? Password, string? CpoId, string? Organization, string? SerialNumber,
+        string? Certificate = null);
 
     public sealed record InstallCertificate(string? CertificateType, string? RootCertificateId, string? Certificate);
 
@@ -97,6 +100,22 @@ public static class StationEndpoints
             return Problems.BadRequest("password belongs to security profile 2; a profile 3 station authenticates with its client certificate.");
         }
 
+        // Profile 3 logs in only with a certificate bound to the station (issue 21): the one registered here, or one it
+        // later gets through SignCertificate. Its chain and revocation are checked at every login.
+        Org.BouncyCastle.X509.X509Certificate? clientCertificate = null;
+        if (body.Certificate != null)
+        {
+            if (profile != SecurityProfile.TlsWithClientCertificate) return Problems.BadRequest("certificate belongs to security profile 3.");
+            var der = Pem.DecodeOne(body.Certificate, "CERTIFICATE");
+            try { clientCertificate = der is { Length: > 0 } ? PlugAndCharge.Pki.Validation.CertificateReader.ReadCertificate(der) : null; }
+            catch (Exception e) when (e is PkiException or ArgumentException or Org.BouncyCastle.Security.Certificates.CertificateException) { clientCertificate = null; }
+            if (clientCertificate == null) return Problems.BadRequest("certificate must be one PEM (or base64 DER) certificate.");
+            if (PlugAndCharge.Pki.X509.DistinguishedNames.CommonName(clientCertificate.SubjectDN) != body.StationId)
+                return Problems.BadRequest("The certificate's CN must be the station id (OCPP security profile 3).");
+            if (clientCertificate.GetExtendedKeyUsage()?.Contains(Org.BouncyCastle.Asn1.X509.KeyPurposeID.id_kp_clientAuth) != true)
+                return Problems.BadRequest("The certificate must be a client certificate (EKU clientAuth).");
+        }
+
         if (body.SerialNumber is { } serial && (serial.Length is 0 or > MaxSerialNumberLength || serial.Any(char.IsControl)))
             return Problems.BadRequest($"serialNumber has 1 to {MaxSerialNumberLength} characters (OCPP chargingStation.serialNumber).");
 
@@ -131,10 +150,17 @@ public static class StationEndpoints
         };
         if (!await store.AddAsync(station, http.RequestAborted))
             return Problems.Conflict($"Station '{station.StationId}' is already registered.");
+        if (clientCertificate != null)
+            await store.AddClientCertificateAsync(new StationClientCertificate
+            {
+                StationId = station.StationId, Sha256 = StationClientCertificate.Fingerprint(clientCertificate.GetEncoded()), CpoId = cpoId,
+                Origin = StationCertificateOrigin.Registered, NotAfter = new DateTimeOffset(clientCertificate.NotAfter.ToUniversalTime(), TimeSpan.Zero),
+            }, http.RequestAborted);
         await ca.Audit.AppendAsync(new AuditEvent(ParticipantEndpoints.Actor(http), "ocpp.station.register", Subject(station.StationId), new Dictionary<string, string>
         {
             ["cpo"] = cpoId, ["organization"] = organization, ["securityProfile"] = ((int)station.SecurityProfile).ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["serialNumber"] = station.SerialNumber ?? "",
+            ["clientCertificate"] = clientCertificate == null ? "" : StationClientCertificate.Fingerprint(clientCertificate.GetEncoded()),
         }), CancellationToken.None);
         return Results.Created($"/v1/ocpp/stations/{Uri.EscapeDataString(station.StationId)}", View(station, connected));
     }
@@ -315,7 +341,7 @@ public static class StationEndpoints
         return new
         {
             stationId = s.StationId, cpoId = s.CpoId, organization = s.CpoOrganization, securityProfile = (int)s.SecurityProfile,
-            serialNumber = s.SerialNumber, vendor = s.Vendor, model = s.Model, firmwareVersion = s.FirmwareVersion,
+            serialNumber = s.SerialNumber, reportedSerialNumber = s.ReportedSerialNumber, vendor = s.Vendor, model = s.Model, firmwareVersion = s.FirmwareVersion,
             registeredAt = s.RegisteredAt, lastBootAt = s.LastBootAt,
             connected = session != null, ocppVersion = session?.Version.SubProtocol(),
         };

@@ -4,12 +4,12 @@ using PlugAndCharge.Ocpp.Stations;
 
 namespace PlugAndCharge.Storage.Ocpp;
 
-/// <summary>The OCPP stations on PostgreSQL (table ocpp_stations, migration 0005).</summary>
+/// <summary>The OCPP stations on PostgreSQL (table ocpp_stations, migration 0005; reported serials and bound client certificates, 0011).</summary>
 public sealed class PostgresStationStore(NpgsqlDataSource db) : IStationStore
 {
     private const string Columns = """
         station_id as StationId, cpo_id as CpoId, cpo_organization as CpoOrganization, security_profile as SecurityProfile,
-        password_hash as PasswordHash, serial_number as SerialNumber, vendor as Vendor, model as Model,
+        password_hash as PasswordHash, serial_number as SerialNumber, reported_serial_number as ReportedSerialNumber, vendor as Vendor, model as Model,
         firmware_version as FirmwareVersion, last_boot_at as LastBootAt, registered_at as RegisteredAt
         """;
 
@@ -21,6 +21,7 @@ public sealed class PostgresStationStore(NpgsqlDataSource db) : IStationStore
         public short SecurityProfile { get; init; }
         public string? PasswordHash { get; init; }
         public string? SerialNumber { get; init; }
+        public string? ReportedSerialNumber { get; init; }
         public string? Vendor { get; init; }
         public string? Model { get; init; }
         public string? FirmwareVersion { get; init; }
@@ -30,7 +31,7 @@ public sealed class PostgresStationStore(NpgsqlDataSource db) : IStationStore
         public StationRecord ToRecord() => new()
         {
             StationId = StationId, CpoId = CpoId, CpoOrganization = CpoOrganization, SecurityProfile = (SecurityProfile)SecurityProfile,
-            PasswordHash = PasswordHash, SerialNumber = SerialNumber, Vendor = Vendor, Model = Model, FirmwareVersion = FirmwareVersion,
+            PasswordHash = PasswordHash, SerialNumber = SerialNumber, ReportedSerialNumber = ReportedSerialNumber, Vendor = Vendor, Model = Model, FirmwareVersion = FirmwareVersion,
             LastBootAt = LastBootAt is { } b ? new DateTimeOffset(DateTime.SpecifyKind(b, DateTimeKind.Utc)) : null,
             RegisteredAt = new DateTimeOffset(DateTime.SpecifyKind(RegisteredAt, DateTimeKind.Utc)),
         };
@@ -44,9 +45,9 @@ public sealed class PostgresStationStore(NpgsqlDataSource db) : IStationStore
     }
 
     private const string Insert = """
-        insert into ocpp_stations (station_id, cpo_id, cpo_organization, security_profile, password_hash, serial_number, vendor, model,
-                                   firmware_version, last_boot_at, registered_at)
-        values (@StationId, @CpoId, @CpoOrganization, @Profile, @PasswordHash, @SerialNumber, @Vendor, @Model, @FirmwareVersion, @LastBootAt, coalesce(@RegisteredAt::timestamptz, now()))
+        insert into ocpp_stations (station_id, cpo_id, cpo_organization, security_profile, password_hash, serial_number, reported_serial_number,
+                                   vendor, model, firmware_version, last_boot_at, registered_at)
+        values (@StationId, @CpoId, @CpoOrganization, @Profile, @PasswordHash, @SerialNumber, @ReportedSerialNumber, @Vendor, @Model, @FirmwareVersion, @LastBootAt, coalesce(@RegisteredAt::timestamptz, now()))
         """;
 
     public async Task SaveAsync(StationRecord station, CancellationToken ct = default)
@@ -56,7 +57,8 @@ public sealed class PostgresStationStore(NpgsqlDataSource db) : IStationStore
         await conn.ExecuteAsync(new CommandDefinition(Insert + "\n" + """
             on conflict (station_id) do update set
                 cpo_id = excluded.cpo_id, cpo_organization = excluded.cpo_organization, security_profile = excluded.security_profile,
-                password_hash = excluded.password_hash, serial_number = excluded.serial_number, vendor = excluded.vendor, model = excluded.model,
+                password_hash = excluded.password_hash, serial_number = excluded.serial_number,
+                reported_serial_number = excluded.reported_serial_number, vendor = excluded.vendor, model = excluded.model,
                 firmware_version = excluded.firmware_version, last_boot_at = excluded.last_boot_at
             """, Parameters(station), cancellationToken: ct));
     }
@@ -71,7 +73,7 @@ public sealed class PostgresStationStore(NpgsqlDataSource db) : IStationStore
     private static object Parameters(StationRecord station) => new
     {
         station.StationId, station.CpoId, station.CpoOrganization, Profile = (short)station.SecurityProfile, station.PasswordHash,
-        station.SerialNumber, station.Vendor, station.Model, station.FirmwareVersion, station.LastBootAt,
+        station.SerialNumber, station.ReportedSerialNumber, station.Vendor, station.Model, station.FirmwareVersion, station.LastBootAt,
         RegisteredAt = station.RegisteredAt == default ? (DateTimeOffset?)null : station.RegisteredAt,
     };
 
@@ -94,9 +96,56 @@ public sealed class PostgresStationStore(NpgsqlDataSource db) : IStationStore
         await using var conn = await db.OpenConnectionAsync(ct);
         return await conn.ExecuteAsync(new CommandDefinition("""
             update ocpp_stations
-               set vendor = @Vendor, model = @Model, serial_number = coalesce(@SerialNumber, serial_number),
+               set vendor = @Vendor, model = @Model, reported_serial_number = coalesce(@SerialNumber, reported_serial_number),
                    firmware_version = @FirmwareVersion, last_boot_at = @At
              where station_id = @stationId
             """, new { stationId, boot.Vendor, boot.Model, boot.SerialNumber, boot.FirmwareVersion, boot.At }, cancellationToken: ct)) > 0;
+    }
+
+    public async Task<bool> AddClientCertificateAsync(StationClientCertificate certificate, CancellationToken ct = default)
+    {
+        await using var conn = await db.OpenConnectionAsync(ct);
+        // Only while the station exists (the foreign key would throw instead of saying no).
+        return await conn.ExecuteAsync(new CommandDefinition("""
+            insert into ocpp_station_certificates (station_id, sha256, cpo_id, origin, issuer_id, serial, not_after)
+            select @StationId, @Sha256, @CpoId, @Origin, @IssuerId, @Serial, @NotAfter
+             where exists (select 1 from ocpp_stations where station_id = @StationId)
+            on conflict (station_id, sha256) do update set cpo_id = excluded.cpo_id, origin = excluded.origin,
+                issuer_id = excluded.issuer_id, serial = excluded.serial, not_after = excluded.not_after
+            """, new
+        {
+            certificate.StationId, certificate.Sha256, certificate.CpoId, Origin = certificate.Origin == StationCertificateOrigin.Issued ? "issued" : "registered",
+            certificate.IssuerId, certificate.Serial, NotAfter = certificate.NotAfter.ToUniversalTime(),
+        }, cancellationToken: ct)) > 0;
+    }
+
+    private sealed class CertificateRow
+    {
+        public string StationId { get; init; } = "";
+        public string Sha256 { get; init; } = "";
+        public string CpoId { get; init; } = "";
+        public string Origin { get; init; } = "";
+        public string? IssuerId { get; init; }
+        public string? Serial { get; init; }
+        public DateTime NotAfter { get; init; }
+        public DateTime CreatedAt { get; init; }
+    }
+
+    public async Task<StationClientCertificate?> FindClientCertificateAsync(string stationId, string sha256, CancellationToken ct = default)
+    {
+        await using var conn = await db.OpenConnectionAsync(ct);
+        var row = await conn.QuerySingleOrDefaultAsync<CertificateRow>(new CommandDefinition("""
+            select station_id as StationId, sha256 as Sha256, cpo_id as CpoId, origin as Origin, issuer_id as IssuerId, serial as Serial,
+                   not_after as NotAfter, created_at as CreatedAt
+              from ocpp_station_certificates where station_id = @stationId and sha256 = @sha256
+            """, new { stationId, sha256 }, cancellationToken: ct));
+        return row == null ? null : new StationClientCertificate
+        {
+            StationId = row.StationId, Sha256 = row.Sha256, CpoId = row.CpoId,
+            Origin = row.Origin == "issued" ? StationCertificateOrigin.Issued : StationCertificateOrigin.Registered,
+            IssuerId = row.IssuerId, Serial = row.Serial,
+            NotAfter = new DateTimeOffset(DateTime.SpecifyKind(row.NotAfter, DateTimeKind.Utc)),
+            CreatedAt = new DateTimeOffset(DateTime.SpecifyKind(row.CreatedAt, DateTimeKind.Utc)),
+        };
     }
 }

@@ -44,11 +44,19 @@ public sealed class OcppServerFixture : IAsyncLifetime
     public const string Organization = "PNC Test CPO";
     public const string Passphrase = "ocpp-test-passphrase";
     public const string Password = "station-password-0001";
+    /// <summary>The CPO that owns the fixture's stations, its operator ID (EVSE IDs DE*PNC*E...) and organization.</summary>
+    public const string CpoId = "cpo-test";
+    public const string OperatorId = "DEPNC";
+    /// <summary>Another CPO of the hub, with its own operator ID and organization.</summary>
+    public const string OtherCpoId = "cpo-other";
+    public const string OtherOperatorId = "NLOTH";
+    public const string OtherOrganization = "Other CPO BV";
 
     public ShiftableClock CaClock { get; } = new();
     public string KeyDirectory { get; } = Directory.CreateTempSubdirectory("pnc-ocpp-keys").FullName;
     public CertificateAuthorityServices Ca { get; private set; } = null!;
     public InMemoryStationStore Stations { get; } = new();
+    public InMemoryParticipants Participants { get; } = new();
     public InMemoryContractAuthorization Contracts { get; } = new();
     public StubEvCertificateService EvCertificates { get; } = new();
     public WebApplication App { get; private set; } = null!;
@@ -94,6 +102,15 @@ public sealed class OcppServerFixture : IAsyncLifetime
         })));
         builder.Services.AddSingleton(Ca);
         builder.Services.AddSingleton<IStationStore>(Stations);
+        builder.Services.AddSingleton<Core.Participants.IParticipantStore>(Participants);
+        await Participants.CreateAsync(new Core.Participants.Participant
+        {
+            Id = CpoId, Name = Organization, Organization = Organization, Role = Core.Participants.ParticipantRole.Cpo, Identities = [OperatorId],
+        }, "test");
+        await Participants.CreateAsync(new Core.Participants.Participant
+        {
+            Id = OtherCpoId, Name = OtherOrganization, Organization = OtherOrganization, Role = Core.Participants.ParticipantRole.Cpo, Identities = [OtherOperatorId],
+        }, "test");
         builder.Services.AddSingleton<IContractAuthorization>(Contracts);
         builder.Services.AddSingleton<Ocpp.EvCertificates.IEvCertificateService>(EvCertificates);
         builder.Services.AddOcpp(o =>
@@ -103,6 +120,11 @@ public sealed class OcppServerFixture : IAsyncLifetime
             o.CertificateSignedAttempts = 4;
             o.ValidateOwnResponses = true;
             o.OwnOcspResponderUrl = caId => OwnResponders.GetValueOrDefault(caId, "http://127.0.0.1:9/unreachable");
+            // Budgets small enough for the attack tests (Security/) to exhaust, large enough for every honest test.
+            o.FailedLoginsPerSource = new RateBudget(5, TimeSpan.FromSeconds(60));
+            o.FailedLoginsPerStation = new RateBudget(10, TimeSpan.FromSeconds(60));
+            o.SignCertificatesPerStation = new RateBudget(8, TimeSpan.FromHours(1));
+            o.EvCertificateUpdatesPerStation = new RateBudget(5, TimeSpan.FromHours(1));
         });
         App = builder.Build();
         App.UseWebSockets();
@@ -126,11 +148,22 @@ public sealed class OcppServerFixture : IAsyncLifetime
         id ??= "CS-" + Guid.NewGuid().ToString("N")[..10];
         await Stations.SaveAsync(new StationRecord
         {
-            StationId = id, CpoId = "cpo-test", CpoOrganization = Organization, SecurityProfile = profile,
+            StationId = id, CpoId = CpoId, CpoOrganization = Organization, SecurityProfile = profile,
             PasswordHash = profile == SecurityProfile.TlsWithBasicAuth ? StationPassword.Hash(Password, 1000) : null,
             SerialNumber = serial, RegisteredAt = DateTimeOffset.UtcNow,
         });
         return id;
+    }
+
+    /// <summary>Registers <paramref name="issued"/> as the client certificate of a security profile 3 station (as its CPO does).</summary>
+    public async Task BindClientCertificateAsync(string stationId, IssuedCertificate issued)
+    {
+        var station = await Stations.FindAsync(stationId) ?? throw new InvalidOperationException($"No station {stationId}.");
+        await Stations.AddClientCertificateAsync(new StationClientCertificate
+        {
+            StationId = stationId, Sha256 = StationClientCertificate.Fingerprint(issued.Certificate.GetEncoded()), CpoId = station.CpoId,
+            Origin = StationCertificateOrigin.Registered, NotAfter = issued.Record.NotAfter,
+        });
     }
 
     /// <summary>The station.js configuration for a station of this server.</summary>

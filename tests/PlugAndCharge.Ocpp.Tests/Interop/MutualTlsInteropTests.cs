@@ -24,6 +24,14 @@ public sealed class MutualTlsInteropTests(OcppServerFixture server)
         return (OcppServerFixture.ChainPem(issued), key.ExportPkcs8PrivateKeyPem(), issued);
     }
 
+    /// <summary>A certificate for the station, registered to it by its CPO (only bound certificates log a station in).</summary>
+    private async Task<(string CertPem, string KeyPem, IssuedCertificate Issued)> BoundCertificateAsync(string stationId, string? commonName = null)
+    {
+        var cert = await StationCertificateAsync(commonName ?? stationId);
+        await server.BindClientCertificateAsync(stationId, cert.Issued);
+        return cert;
+    }
+
     private Dictionary<string, object?> Config(string id, (string CertPem, string KeyPem, IssuedCertificate _) cert)
     {
         var config = server.StationConfig(id, "ocpp2.0.1", [new { call = "Heartbeat", @params = new { } }], password: null);
@@ -36,7 +44,7 @@ public sealed class MutualTlsInteropTests(OcppServerFixture server)
     public async Task A_station_with_its_own_certificate_connects()
     {
         var id = await server.RegisterStationAsync(SecurityProfile.TlsWithClientCertificate);
-        var run = await NodeStation.RunAsync(Config(id, await StationCertificateAsync(id)));
+        var run = await NodeStation.RunAsync(Config(id, await BoundCertificateAsync(id)));
         Assert.True(run.Connected, run.ToString());
         Assert.True(run.Ok(0).TryGetProperty("currentTime", out _));
     }
@@ -45,7 +53,7 @@ public sealed class MutualTlsInteropTests(OcppServerFixture server)
     public async Task A_certificate_naming_another_station_is_refused()
     {
         var id = await server.RegisterStationAsync(SecurityProfile.TlsWithClientCertificate);
-        var run = await NodeStation.RunAsync(Config(id, await StationCertificateAsync("CS-SOMEONE-ELSE")));
+        var run = await NodeStation.RunAsync(Config(id, await BoundCertificateAsync(id, "CS-SOMEONE-ELSE")));
         Assert.False(run.Connected);
         Assert.Equal(403, run.RefusedWithStatus);
     }
@@ -62,7 +70,7 @@ public sealed class MutualTlsInteropTests(OcppServerFixture server)
     public async Task A_revoked_station_certificate_is_refused()
     {
         var id = await server.RegisterStationAsync(SecurityProfile.TlsWithClientCertificate);
-        var cert = await StationCertificateAsync(id);
+        var cert = await BoundCertificateAsync(id);
         await server.Ca.Revoker.RevokeAsync("iso2-cpo-subca2", cert.Issued.Record.Serial, RevocationReason.KeyCompromise, "test");
         var run = await NodeStation.RunAsync(Config(id, cert));
         Assert.Equal(403, run.RefusedWithStatus);

@@ -12,20 +12,8 @@ namespace PlugAndCharge.Ocpp.Tests.Interop;
 [Collection(OcppServerCollection.Name)]
 public sealed class SignCertificateInteropTests(OcppServerFixture server)
 {
-    private static string Csr(string commonName, string organization, string? domainComponent = null, bool rsa = false)
-    {
-        var name = new X500DistinguishedNameBuilder();
-        if (domainComponent != null) name.AddDomainComponent(domainComponent);
-        name.AddOrganizationName(organization);
-        name.AddCommonName(commonName);
-        if (rsa)
-        {
-            using var rsaKey = RSA.Create(2048);
-            return new CertificateRequest(name.Build(), rsaKey, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1).CreateSigningRequestPem();
-        }
-        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        return new CertificateRequest(name.Build(), key, HashAlgorithmName.SHA256).CreateSigningRequestPem();
-    }
+    private static string Csr(string commonName, string organization, string? domainComponent = null, bool rsa = false) =>
+        StationCsrs.Create(commonName, organization, domainComponent, rsa);
 
     private static object Call(string method, object payload) => new { call = method, @params = payload };
 
@@ -57,7 +45,9 @@ public sealed class SignCertificateInteropTests(OcppServerFixture server)
     [Fact]
     public async Task A_charging_station_certificate_is_signed_and_delivered_leaf_first()
     {
-        var id = await server.RegisterStationAsync();
+        // The CN is the serial number the CPO registered for the station (the one it announces at boot is only reported).
+        var id = "CS-" + Guid.NewGuid().ToString("N")[..10];
+        await server.RegisterStationAsync(id: id, serial: "SN-" + id);
         var run = await NodeStation.RunAsync(server.StationConfig(id, "ocpp2.0.1",
         [
             Call("BootNotification", new { reason = "PowerUp", chargingStation = new { model = "M", vendorName = "V", serialNumber = "SN-" + id } }),

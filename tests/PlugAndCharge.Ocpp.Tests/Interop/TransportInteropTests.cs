@@ -30,7 +30,7 @@ public sealed class TransportInteropTests(OcppServerFixture server)
         Assert.True(run.Ok(0).GetProperty("interval").GetInt32() > 0);
         Assert.True(DateTimeOffset.TryParse(run.Ok(1).GetProperty("currentTime").GetString(), out _));
         Assert.Empty(run.Ok(2).EnumerateObject());
-        Assert.Equal("SN-0001", (await server.Stations.FindAsync(id))!.SerialNumber);
+        Assert.Equal("SN-0001", (await server.Stations.FindAsync(id))!.ReportedSerialNumber);
     }
 
     [Fact]
@@ -51,7 +51,7 @@ public sealed class TransportInteropTests(OcppServerFixture server)
         Assert.Equal("Accepted", run.Ok(0).GetProperty("status").GetString());
         Assert.True(run.Ok(1).TryGetProperty("currentTime", out _));
         Assert.True(run.Result(2).GetProperty("ok").GetBoolean(), run.ToString());
-        Assert.Equal("SN-16", (await server.Stations.FindAsync(id))!.SerialNumber);
+        Assert.Equal("SN-16", (await server.Stations.FindAsync(id))!.ReportedSerialNumber);
     }
 
     [Fact]

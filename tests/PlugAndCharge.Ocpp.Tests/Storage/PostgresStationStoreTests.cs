@@ -61,13 +61,39 @@ public sealed class PostgresStationStoreTests(StationDatabase database) : IClass
     public async Task A_boot_updates_the_station_and_an_unknown_one_is_reported()
     {
         var id = "CS-" + Guid.NewGuid().ToString("N")[..8];
-        await Store.SaveAsync(Station(id));
+        await Store.SaveAsync(Station(id) with { SerialNumber = "SN-REGISTERED" });
         var at = new DateTimeOffset(2026, 1, 2, 3, 4, 5, TimeSpan.Zero);
 
         Assert.True(await Store.RecordBootAsync(id, new StationBoot("PNC", "Wallbox", "SN-9", "1.2.3", at)));
         Assert.False(await Store.RecordBootAsync("CS-UNKNOWN", new StationBoot("PNC", "Wallbox", "SN-9", "1.2.3", at)));
         var found = (await Store.FindAsync(id))!;
-        Assert.Equal(("PNC", "Wallbox", "SN-9", "1.2.3", at), (found.Vendor, found.Model, found.SerialNumber, found.FirmwareVersion, found.LastBootAt));
+        Assert.Equal(("PNC", "Wallbox", "SN-9", "1.2.3", at), (found.Vendor, found.Model, found.ReportedSerialNumber, found.FirmwareVersion, found.LastBootAt));
+        // The announced serial never replaces the one the CPO registered (issue 21).
+        Assert.Equal("SN-REGISTERED", found.SerialNumber);
+    }
+
+    [Fact]
+    public async Task Client_certificates_are_bound_to_a_station_and_go_with_it()
+    {
+        var id = "CS-" + Guid.NewGuid().ToString("N")[..8];
+        var sha = new string('a', 64);
+        var binding = new StationClientCertificate
+        {
+            StationId = id, Sha256 = sha, CpoId = "cpo-1", Origin = StationCertificateOrigin.Issued, IssuerId = "iso2-cpo-subca2", Serial = "1f",
+            NotAfter = new DateTimeOffset(2027, 1, 2, 3, 4, 5, TimeSpan.Zero),
+        };
+        Assert.False(await Store.AddClientCertificateAsync(binding));
+        await Store.SaveAsync(Station(id, profile: SecurityProfile.TlsWithClientCertificate));
+        Assert.True(await Store.AddClientCertificateAsync(binding));
+        var found = await Store.FindClientCertificateAsync(id, sha);
+        Assert.Equal(binding with { CreatedAt = found!.CreatedAt }, found);
+        Assert.Null(await Store.FindClientCertificateAsync(id, new string('b', 64)));
+        Assert.Null(await Store.FindClientCertificateAsync("CS-OTHER", sha));
+
+        // A station registered again under the same id does not inherit the old bindings.
+        Assert.True(await Store.DeleteAsync(id));
+        await Store.SaveAsync(Station(id, "cpo-2", SecurityProfile.TlsWithClientCertificate));
+        Assert.Null(await Store.FindClientCertificateAsync(id, sha));
     }
 
     [Fact]

@@ -4,6 +4,7 @@
 //
 // CONFIG: {
 //   endpoint, identity, protocol, password?, ca (PEM), cert?, key? (PEM, mutual TLS), strict? (ocpp-rpc strict mode),
+//   localAddress? (source address to connect from, e.g. 127.0.0.2: another client as the server sees it),
 //   replies?: { Method: payload | { ignore: N, reply: payload } | { error: Code, message? } }
 //                                                                      answers to CSMS calls (first N left unanswered; error = CALLERROR)
 //   pncReplies?: { MessageId: payload }                                1.6 DataTransfer(iso15118pnc) answers
@@ -21,6 +22,7 @@ async function main() {
     const out = { connected: false, protocol: null, results: [], received: [] };
     const wsOpts = { ca: cfg.ca, rejectUnauthorized: true };
     if (cfg.cert) { wsOpts.cert = cfg.cert; wsOpts.key = cfg.key; }
+    if (cfg.localAddress) wsOpts.localAddress = cfg.localAddress;
     const cli = new RPCClient({
         endpoint: cfg.endpoint,
         identity: cfg.identity,

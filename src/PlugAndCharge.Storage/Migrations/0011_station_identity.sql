@@ -1,0 +1,30 @@
+-- Issue 21: a station's names and login certificates are bound to what its CPO registered.
+--
+-- serial_number is now only the serial the CPO registered (it may name the station's ChargingStationCertificate,
+-- OCPP 2.0.1 A02.FR.04); what a BootNotification announces goes to reported_serial_number and authorises nothing.
+-- Until now a boot overwrote serial_number, so existing rows get back the serial of their last registration from the
+-- audit log (null when none was registered) and keep the announced one as reported.
+alter table ocpp_stations add column reported_serial_number text;
+
+update ocpp_stations s
+   set reported_serial_number = case when s.last_boot_at is not null then s.serial_number end,
+       serial_number = (select nullif(a.details::jsonb ->> 'serialNumber', '')
+                          from audit_log a
+                         where a.action = 'ocpp.station.register' and a.subject = 'ocpp-station/' || s.station_id
+                         order by a.seq desc
+                         limit 1);
+
+-- The client certificates a station may log in with (security profile 3): those this service issued to it through
+-- SignCertificate and those its CPO registered, by SHA-256 of the DER, with the CPO they were bound under. Deleting
+-- the station deletes them, so a station id registered again does not inherit its predecessor's certificates.
+create table ocpp_station_certificates (
+    station_id   text not null references ocpp_stations (station_id) on delete cascade,
+    sha256       text not null check (sha256 ~ '^[0-9a-f]{64}$'),
+    cpo_id       text not null,
+    origin       text not null check (origin in ('issued', 'registered')),
+    issuer_id    text,
+    serial       text,
+    not_after    timestamptz not null,
+    created_at   timestamptz not null default now(),
+    primary key (station_id, sha256)
+);
