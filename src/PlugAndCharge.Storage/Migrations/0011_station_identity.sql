@@ -28,3 +28,15 @@ create table ocpp_station_certificates (
     created_at   timestamptz not null default now(),
     primary key (station_id, sha256)
 );
+
+-- Stations already on security profile 3 keep logging in with the certificates this service issued to them: a
+-- ChargingStationCertificate recorded with the station as the requester (the audit actor of SignCertificate) is
+-- bound to that station. A certificate a station obtained with another station's id as CN stays bound to the station
+-- that asked for it, where the login's CN check refuses it.
+insert into ocpp_station_certificates (station_id, sha256, cpo_id, origin, issuer_id, serial, not_after)
+select s.station_id, encode(c.sha256, 'hex'), s.cpo_id, 'issued', c.issuer_id, c.serial, c.not_after
+  from ocpp_stations s
+  join audit_log a on a.action = 'certificate.issue' and a.actor = 'ocpp-station:' || s.station_id
+  join certificates c on a.subject = c.issuer_id || '/' || c.serial
+ where c.status = 'Valid' and c.profile_id = 'ocpp/charging-station' and c.sha256 is not null and c.not_after is not null
+on conflict (station_id, sha256) do nothing;
