@@ -61,6 +61,8 @@ public static class StationEndpoints
         stations.MapGet("/", ListAsync).WithSummary("The caller's stations (the hub operator: all, or those of ?cpoId=)");
         stations.MapGet("/{stationId}", GetAsync).WithSummary("A station, whether it is connected, its OCPP version and last boot");
         stations.MapDelete("/{stationId}", DeleteAsync).WithSummary("Delete a station's registration and disconnect it");
+        stations.MapPost("/{stationId}/client-certificates", BindClientCertificateAsync)
+            .WithSummary("Bind one more client certificate (PEM, CN = the station id, EKU clientAuth) a profile 3 station may log in with");
 
         stations.MapPost("/{stationId}/certificates", InstallAsync)
             .WithSummary("InstallCertificate: a root from the root certificate pool (rootCertificateId) or a self-signed root (PEM)");
@@ -106,14 +108,8 @@ public static class StationEndpoints
         if (body.Certificate != null)
         {
             if (profile != SecurityProfile.TlsWithClientCertificate) return Problems.BadRequest("certificate belongs to security profile 3.");
-            var der = Pem.DecodeOne(body.Certificate, "CERTIFICATE");
-            try { clientCertificate = der is { Length: > 0 } ? PlugAndCharge.Pki.Validation.CertificateReader.ReadCertificate(der) : null; }
-            catch (Exception e) when (e is PkiException or ArgumentException or Org.BouncyCastle.Security.Certificates.CertificateException) { clientCertificate = null; }
-            if (clientCertificate == null) return Problems.BadRequest("certificate must be one PEM (or base64 DER) certificate.");
-            if (PlugAndCharge.Pki.X509.DistinguishedNames.CommonName(clientCertificate.SubjectDN) != body.StationId)
-                return Problems.BadRequest("The certificate's CN must be the station id (OCPP security profile 3).");
-            if (clientCertificate.GetExtendedKeyUsage()?.Contains(Org.BouncyCastle.Asn1.X509.KeyPurposeID.id_kp_clientAuth) != true)
-                return Problems.BadRequest("The certificate must be a client certificate (EKU clientAuth).");
+            (clientCertificate, var invalid) = ReadClientCertificate(body.Certificate, body.StationId!);
+            if (invalid != null) return invalid;
         }
 
         if (body.SerialNumber is { } serial && (serial.Length is 0 or > MaxSerialNumberLength || serial.Any(char.IsControl)))
@@ -163,6 +159,52 @@ public static class StationEndpoints
             ["clientCertificate"] = clientCertificate == null ? "" : StationClientCertificate.Fingerprint(clientCertificate.GetEncoded()),
         }), CancellationToken.None);
         return Results.Created($"/v1/ocpp/stations/{Uri.EscapeDataString(station.StationId)}", View(station, connected));
+    }
+
+    public sealed record BindClientCertificate(string? Certificate);
+
+    /// <summary>
+    /// Binds one more client certificate to a profile 3 station of the caller (a renewal from the CPO's own CA): the
+    /// station may then log in with it. Only the station's CPO (or the operator) binds, and only a certificate named for
+    /// the station with EKU clientAuth; its chain and revocation are checked at every login.
+    /// </summary>
+    private static async Task<IResult> BindClientCertificateAsync(string stationId, BindClientCertificate body, HttpContext http, IStationStore store,
+        CertificateAuthorityServices ca)
+    {
+        var (station, refusal) = await OwnStationAsync(stationId, http, store);
+        if (refusal != null) return refusal;
+        if (station!.SecurityProfile != SecurityProfile.TlsWithClientCertificate)
+            return Problems.BadRequest($"Station '{station.StationId}' uses security profile 2; client certificates log in profile 3 stations only.");
+        if (body.Certificate == null) return Problems.BadRequest("certificate (PEM) is required.");
+        var (certificate, invalid) = ReadClientCertificate(body.Certificate, station.StationId);
+        if (invalid != null) return invalid;
+        var fingerprint = StationClientCertificate.Fingerprint(certificate!.GetEncoded());
+        if (!await store.AddClientCertificateAsync(new StationClientCertificate
+            {
+                StationId = station.StationId, Sha256 = fingerprint, CpoId = station.CpoId, Origin = StationCertificateOrigin.Registered,
+                NotAfter = new DateTimeOffset(certificate.NotAfter.ToUniversalTime(), TimeSpan.Zero),
+            }, http.RequestAborted))
+            return Problems.NotFound($"No station '{stationId}'.");
+        await ca.Audit.AppendAsync(new AuditEvent(ParticipantEndpoints.Actor(http), "ocpp.station.bind-certificate", Subject(station.StationId), new Dictionary<string, string>
+        {
+            ["cpo"] = station.CpoId, ["clientCertificate"] = fingerprint,
+        }), CancellationToken.None);
+        return Results.Created($"/v1/ocpp/stations/{Uri.EscapeDataString(station.StationId)}", new { stationId = station.StationId, sha256 = fingerprint });
+    }
+
+    /// <summary>A profile 3 login certificate as a CPO hands it in: one certificate, CN = the station id, EKU clientAuth.</summary>
+    private static (Org.BouncyCastle.X509.X509Certificate? Certificate, IResult? Refusal) ReadClientCertificate(string pem, string stationId)
+    {
+        Org.BouncyCastle.X509.X509Certificate? certificate;
+        var der = Pem.DecodeOne(pem, "CERTIFICATE");
+        try { certificate = der is { Length: > 0 } ? PlugAndCharge.Pki.Validation.CertificateReader.ReadCertificate(der) : null; }
+        catch (Exception e) when (e is PkiException or ArgumentException or Org.BouncyCastle.Security.Certificates.CertificateException) { certificate = null; }
+        if (certificate == null) return (null, Problems.BadRequest("certificate must be one PEM (or base64 DER) certificate."));
+        if (PlugAndCharge.Pki.X509.DistinguishedNames.CommonName(certificate.SubjectDN) != stationId)
+            return (null, Problems.BadRequest("The certificate's CN must be the station id (OCPP security profile 3)."));
+        if (certificate.GetExtendedKeyUsage()?.Contains(Org.BouncyCastle.Asn1.X509.KeyPurposeID.id_kp_clientAuth) != true)
+            return (null, Problems.BadRequest("The certificate must be a client certificate (EKU clientAuth)."));
+        return (certificate, null);
     }
 
     private static async Task<IResult> ListAsync(HttpContext http, IStationStore store, ConnectedStations connected, [FromQuery] string? cpoId)
