@@ -33,6 +33,12 @@ public sealed class OcppOptions
     /// </summary>
     public IList<string> AllowedOcspResponders { get; } = [];
 
+    /// <summary>
+    /// Which addresses a foreign responder's URL may lead to (internal ones only when allow-listed here, in addition to
+    /// the URL being on <see cref="AllowedOcspResponders"/>).
+    /// </summary>
+    public PlugAndCharge.Core.Outbound.OutboundNetworkPolicy Outbound { get; set; } = PlugAndCharge.Core.Outbound.OutboundNetworkPolicy.Default;
+
     /// <summary>Where our own CAs' OCSP responder answers; null uses the Pki's published URL (PkiOptions.OcspUrl).</summary>
     public Func<string, string>? OwnOcspResponderUrl { get; set; }
 

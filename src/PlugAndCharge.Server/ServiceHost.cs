@@ -69,20 +69,25 @@ public static class ServiceHost
 
         builder.Services.AddSingleton(contracts);
         builder.Services.AddSingleton(options.WebhookDispatch);
+        builder.Services.AddSingleton(options.Outbound);
         builder.Services.AddHostedService<WebhookDispatchService>();
         builder.Services.AddSingleton<PlugAndCharge.Ocpp.EvCertificates.IEvCertificateService, PlugAndCharge.Server.Composition.ContractEvCertificateService>();
         builder.Services.AddSingleton<PlugAndCharge.Ocpp.Authorization.IContractAuthorization, PlugAndCharge.Server.Composition.ContractAuthorizationThroughHub>();
 
         // OCPP for chargers and CSMSs (stations authenticate themselves: profile 2 basic auth or profile 3 mTLS).
         builder.Services.AddSingleton<PlugAndCharge.Ocpp.Stations.IStationStore>(new PlugAndCharge.Storage.Ocpp.PostgresStationStore(db));
-        builder.Services.AddOcpp();
+        builder.Services.AddOcpp(o => o.Outbound = options.Outbound);
         // The OCPI hub (parties authenticate with OCPI credentials tokens).
         builder.Services.AddSingleton<PlugAndCharge.Ocpi.Parties.IOcpiPartyStore>(new PlugAndCharge.Storage.Ocpi.PostgresOcpiPartyStore(db,
             options.ContractKeyEncryptionKey ?? throw new InvalidOperationException("ServiceHostOptions.ContractKeyEncryptionKey is required: it also encrypts the OCPI tokens B the hub stores.")));
         builder.Services.AddSingleton<PlugAndCharge.Ocpi.Tokens.IOcpiTokenStore>(new PlugAndCharge.Storage.Ocpi.PostgresOcpiTokenStore(db));
         builder.Services.AddSingleton<PlugAndCharge.Ocpi.ContractChecks.IContractStatusSource>(
             new PlugAndCharge.Server.Composition.ContractStatusForHub(contracts, new PlugAndCharge.Storage.Ocpi.PostgresContractCertificateStatus(db)));
-        builder.Services.AddOcpiHub(o => o.PublicBaseUrl = options.OcpiPublicBaseUrl);
+        builder.Services.AddOcpiHub(o =>
+        {
+            o.PublicBaseUrl = options.OcpiPublicBaseUrl;
+            o.Outbound = options.Outbound;
+        });
 
         var app = builder.Build();
         app.UseExceptionHandler();

@@ -16,7 +16,8 @@ internal static class ServeCommands
             Runs the service on the configured database: public HTTP (OCSP, CRLs, CA certificates, health; default
             http://127.0.0.1:5080) and HTTPS for participants with mutual TLS or bearer tokens (default
             https://127.0.0.1:5443). TLS certificate from PNC_TLS_CERT/PNC_TLS_KEY, else issued by the participant CA;
-            token key from PNC_TOKEN_KEY, else a file in PNC_HOME.
+            token key from PNC_TOKEN_KEY, else a file in PNC_HOME. PNC_OUTBOUND_ALLOW: internal networks (CIDRs) or
+            host names that participant-supplied URLs (OCPI, webhooks, foreign OCSP) may reach; none by default.
         pnc up [--urls URL] [--https-urls URL]
             For a newcomer: starts the managed PostgreSQL, applies migrations, creates the development PKI and an admin
             participant with a client certificate, starts the service, plays a Plug & Charge roaming session end to end
@@ -57,6 +58,9 @@ internal static class ServeCommands
             TokenSigningKey = ServiceBootstrap.TokenSigningKey(env),
             ContractKeyEncryptionKey = ServiceBootstrap.ContractKeyEncryptionKey(env),
             CpsSigners = await ServiceBootstrap.CpsSignersAsync(env, ct),
+            // Participant-supplied URLs reach no internal address unless allow-listed; `pnc up` runs the sample eMSP's
+            // OCPI platform on loopback, so it allows loopback when the operator configured nothing.
+            Outbound = PlugAndCharge.Core.Outbound.OutboundNetworkPolicy.Parse(Environment.GetEnvironmentVariable("PNC_OUTBOUND_ALLOW") ?? (demo ? "127.0.0.0/8,::1" : null)),
         };
         await using var app = ServiceHost.Build(options, env.Ca, env.Db);
         await app.StartAsync(ct);

@@ -71,7 +71,7 @@ public sealed class CertificateStatusService(
             var generator = new OcspReqGenerator();
             generator.AddRequest(new CertificateID(id.ToCertId()));
             using var timeout = new CancellationTokenSource(options.OcspFetchTimeout);
-            der = await transport.PostAsync(responder, generator.Generate().GetEncoded(), timeout.Token);
+            der = await transport.PostAsync(responder, generator.Generate().GetEncoded(), foreign: issuer == null, timeout.Token);
         }
         catch (Exception e) when (e is HttpRequestException or OperationCanceledException or IOException)
         {

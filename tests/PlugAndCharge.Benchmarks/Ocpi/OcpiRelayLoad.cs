@@ -185,7 +185,12 @@ public static class OcpiRelayLoad
     private static async Task<Server> StartHubAsync(string fastEmsp, string hangingEmsp)
     {
         var b = Builder();
-        b.Services.AddOcpiHub(o => { o.PartyTimeout = TimeSpan.FromSeconds(2); o.LivenessInterval = TimeSpan.Zero; });
+        b.Services.AddOcpiHub(o =>
+        {
+            o.PartyTimeout = TimeSpan.FromSeconds(2);
+            o.LivenessInterval = TimeSpan.Zero;
+            o.Outbound = new PlugAndCharge.Core.Outbound.OutboundNetworkPolicy(["127.0.0.0/8"]); // the parties run on loopback
+        });
         var app = b.Build();
         app.MapOcpiEndpoints();
         var directory = app.Services.GetRequiredService<PartyDirectory>();
