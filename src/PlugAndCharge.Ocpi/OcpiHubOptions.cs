@@ -63,6 +63,15 @@ public sealed class OcpiHubOptions
     /// </summary>
     public int MaxPendingCommandsPerParty { get; set; } = 1_000;
 
+    /// <summary>
+    /// Which addresses party URLs may lead to: internal ones (loopback, private, link-local, ...) only when allow-listed.
+    /// A host that runs its parties on loopback (tests, the roaming sample) allow-lists 127.0.0.0/8 explicitly.
+    /// </summary>
+    public PlugAndCharge.Core.Outbound.OutboundNetworkPolicy Outbound { get; set; } = PlugAndCharge.Core.Outbound.OutboundNetworkPolicy.Default;
+
+    /// <summary>Largest answer the hub reads from a party (a page of locations, CDRs ...); more counts as unreachable.</summary>
+    public int MaxResponseBytes { get; set; } = 8 * 1024 * 1024;
+
     /// <summary>How often the still-alive check calls each registered party's versions endpoint; zero disables it.</summary>
     public TimeSpan LivenessInterval { get; set; } = TimeSpan.FromMinutes(1);
 }

@@ -35,6 +35,12 @@ public sealed class OcppOptions
     /// </summary>
     public IList<string> AllowedOcspResponders { get; } = [];
 
+    /// <summary>
+    /// Which addresses a foreign responder's URL may lead to (internal ones only when allow-listed here, in addition to
+    /// the URL being on <see cref="AllowedOcspResponders"/>).
+    /// </summary>
+    public PlugAndCharge.Core.Outbound.OutboundNetworkPolicy Outbound { get; set; } = PlugAndCharge.Core.Outbound.OutboundNetworkPolicy.Default;
+
     /// <summary>Where our own CAs' OCSP responder answers; null uses the Pki's published URL (PkiOptions.OcspUrl).</summary>
     public Func<string, string>? OwnOcspResponderUrl { get; set; }
 
@@ -43,6 +49,18 @@ public sealed class OcppOptions
 
     /// <summary>Most OCSP responses kept in the cache (by CertID, until nextUpdate).</summary>
     public int OcspCacheCapacity { get; set; } = 100_000;
+
+    /// <summary>
+    /// Longest time an OCSP answer is reused, whatever its nextUpdate says: a responder that promises a week cannot keep
+    /// a revocation from us for a week (the answer is cached until min(nextUpdate, this)).
+    /// </summary>
+    public TimeSpan OcspCacheMaxAge { get; set; } = TimeSpan.FromHours(24);
+
+    /// <summary>
+    /// Certificates (PEM) of foreign CAs whose allow-listed responders answer for them: the key that must sign, or
+    /// certify the delegate that signs, their OCSP answers when a response does not carry the CA's certificate itself.
+    /// </summary>
+    public IList<string> ForeignIssuersPem { get; } = [];
 
     /// <summary>Extra trust anchors (PEM) for contract chains beyond our own MO and V2G roots, e.g. other PKIs' roots.</summary>
     public IList<string> ExtraContractRootsPem { get; } = [];

@@ -76,13 +76,14 @@ public static class ServiceHost
 
         builder.Services.AddSingleton(contracts);
         builder.Services.AddSingleton(options.WebhookDispatch);
+        builder.Services.AddSingleton(options.Outbound);
         builder.Services.AddHostedService<WebhookDispatchService>();
         builder.Services.AddSingleton<PlugAndCharge.Ocpp.EvCertificates.IEvCertificateService, PlugAndCharge.Server.Composition.ContractEvCertificateService>();
         builder.Services.AddSingleton<PlugAndCharge.Ocpp.Authorization.IContractAuthorization, PlugAndCharge.Server.Composition.ContractAuthorizationThroughHub>();
 
         // OCPP for chargers and CSMSs (stations authenticate themselves: profile 2 basic auth or profile 3 mTLS).
         builder.Services.AddSingleton<PlugAndCharge.Ocpp.Stations.IStationStore>(new PlugAndCharge.Storage.Ocpp.PostgresStationStore(db));
-        builder.Services.AddOcpp();
+        builder.Services.AddOcpp(o => o.Outbound = options.Outbound);
         // The OCPI hub (parties authenticate with OCPI credentials tokens).
         builder.Services.AddSingleton<PlugAndCharge.Ocpi.Parties.IOcpiPartyStore>(new PlugAndCharge.Storage.Ocpi.PostgresOcpiPartyStore(db,
             options.ContractKeyEncryptionKey ?? throw new InvalidOperationException("ServiceHostOptions.ContractKeyEncryptionKey is required: it also encrypts the OCPI tokens B the hub stores.")));
@@ -93,7 +94,11 @@ public static class ServiceHost
         if (!Uri.TryCreate(options.OcpiPublicBaseUrl, UriKind.Absolute, out var ocpiBase) || ocpiBase.Scheme != Uri.UriSchemeHttps)
             throw new InvalidOperationException(
                 $"ServiceHostOptions.OcpiPublicBaseUrl must be the public https URL of the OCPI root (e.g. https://hub.example.com/ocpi); it is '{options.OcpiPublicBaseUrl ?? "(not set)"}'.");
-        builder.Services.AddOcpiHub(o => o.PublicBaseUrl = options.OcpiPublicBaseUrl);
+        builder.Services.AddOcpiHub(o =>
+        {
+            o.PublicBaseUrl = options.OcpiPublicBaseUrl;
+            o.Outbound = options.Outbound;
+        });
 
         var app = builder.Build();
         app.UseExceptionHandler();

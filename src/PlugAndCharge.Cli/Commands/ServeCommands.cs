@@ -18,7 +18,9 @@ internal static class ServeCommands
             https://127.0.0.1:5443). TLS certificate from PNC_TLS_CERT/PNC_TLS_KEY, else issued by the participant CA;
             token key from PNC_TOKEN_KEY, else a file in PNC_HOME. The OCPI hub's public https URL (--ocpi-base-url or
             PNC_OCPI_BASE_URL, e.g. https://hub.example.com/ocpi) is required with a configured database; with the
-            managed development database it defaults to the first HTTPS listener's URL + /ocpi.
+            managed development database it defaults to the first HTTPS listener's URL + /ocpi. PNC_OUTBOUND_ALLOW:
+            internal networks (CIDRs) or host names that participant-supplied URLs (OCPI, webhooks, foreign OCSP) may
+            reach; none by default.
         pnc up [--urls URL] [--https-urls URL]
             For a newcomer: starts the managed PostgreSQL, applies migrations, creates the development PKI and an admin
             participant with a client certificate, starts the service, plays a Plug & Charge roaming session end to end
@@ -85,6 +87,9 @@ internal static class ServeCommands
                 ? TimeSpan.TryParse(grace, System.Globalization.CultureInfo.InvariantCulture, out var g) && g >= TimeSpan.Zero ? g
                     : throw new UsageException($"PNC_CONTRACT_UPDATE_GRACE '{grace}' is not a duration such as 14.00:00:00 (days.hours:minutes:seconds).")
                 : null,
+            // Participant-supplied URLs reach no internal address unless allow-listed; `pnc up` runs the sample eMSP's
+            // OCPI platform on loopback, so it allows loopback when the operator configured nothing.
+            Outbound = PlugAndCharge.Core.Outbound.OutboundNetworkPolicy.Parse(Environment.GetEnvironmentVariable("PNC_OUTBOUND_ALLOW") ?? (demo ? "127.0.0.0/8,::1" : null)),
         };
         await using var app = ServiceHost.Build(options, env.Ca, env.Db);
         await app.StartAsync(ct);

@@ -3,6 +3,7 @@ using System.Net.Http.Headers;
 using System.Security.Cryptography;
 using System.Text;
 using PlugAndCharge.Contracts.Stores;
+using PlugAndCharge.Core.Outbound;
 
 namespace PlugAndCharge.Contracts.Webhooks;
 
@@ -25,6 +26,8 @@ public sealed class WebhookDispatchOptions
 /// (headers <c>payload-signature: hex</c> and <c>X-Hubject-Signature: sha256=hex</c>, as OPCP documents), records
 /// every attempt, retries failures with exponential back-off and gives up after <see cref="WebhookDispatchOptions.MaxAttempts"/>.
 /// The outbox rows were written in the same transaction as the contract change, so no event is lost to a crash.
+/// A failed attempt is recorded as one of a few fixed texts, never the remote's words or the socket error: the
+/// deliveries API must not tell an OEM what answers at an address or whether a port is open (a port scanner).
 /// </summary>
 public sealed class WebhookDispatcher(IWebhookStore store, WebhookEndpoints endpoints, HttpClient http, WebhookDispatchOptions options, TimeProvider clock)
 {
@@ -81,18 +84,29 @@ public sealed class WebhookDispatcher(IWebhookStore store, WebhookEndpoints endp
             request.Headers.TryAddWithoutValidation("X-Event-Id", delivery.EventId.ToString());
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
             timeout.CancelAfter(options.RequestTimeout);
-            using var response = await http.SendAsync(request, timeout.Token);
+            // The answer's body is never read: only its status counts.
+            using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token);
             status = (int)response.StatusCode;
             if (!response.IsSuccessStatusCode) error = $"HTTP {status}";
         }
-        catch (HttpRequestException e) { error = e.Message; }
-        catch (OperationCanceledException) when (!ct.IsCancellationRequested) { error = "timeout"; }
+        catch (HttpRequestException e) { error = OutboundHttp.IsRefusedAddress(e) ? DeliveryErrors.AddressNotAllowed : DeliveryErrors.ConnectionFailed; }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested) { error = DeliveryErrors.Timeout; }
         var elapsed = Stopwatch.GetElapsedTime(started);
         var now = clock.GetUtcNow();
         var record = new WebhookAttempt(delivery.Id, attempt, now, status, error, elapsed);
         if (error == null) await store.RecordAttemptAsync(record, WebhookDeliveryState.Delivered, null, ct);
         else if (attempt >= options.MaxAttempts) await store.RecordAttemptAsync(record, WebhookDeliveryState.Failed, null, ct);
         else await store.RecordAttemptAsync(record, WebhookDeliveryState.Pending, now + Backoff(attempt), ct);
+    }
+
+    /// <summary>The only texts a failed attempt records besides "HTTP status".</summary>
+    public static class DeliveryErrors
+    {
+        /// <summary>The URL leads to an internal address that is not on the outbound allow-list; nothing was sent.</summary>
+        public const string AddressNotAllowed = "address not allowed";
+        /// <summary>Not resolvable, refused, reset or a TLS failure: deliberately one text for all of them.</summary>
+        public const string ConnectionFailed = "connection failed";
+        public const string Timeout = "timeout";
     }
 
     private TimeSpan Backoff(int attempt)

@@ -1,5 +1,6 @@
 using System.Net.Http.Headers;
 using System.Net.Sockets;
+using PlugAndCharge.Core.Outbound;
 using PlugAndCharge.Ocpi.Protocol;
 
 namespace PlugAndCharge.Ocpi.Transport;
@@ -13,6 +14,9 @@ public readonly record struct RoutingParties(string? FromCountryCode, string? Fr
 /// circuit breaker stops calling a party after <c>breakerThreshold</c> failures in a row (timeouts, refused
 /// connections): for <c>breakerOpenTime</c> its calls fail at once (as Busy, which callers treat as a timeout), then one
 /// probe call decides whether it is back. A hanging party then costs the hub no connections and no waiting callers.
+/// Every URL here came from a party (versions, endpoints, response_url), so connections go through
+/// <see cref="OutboundHttp"/> (no internal addresses unless allow-listed, no redirects) and answers are capped in size;
+/// a refused address is Unreachable like any other, so the party learns nothing about the hub's network.
 /// </summary>
 public sealed class PartyClient : IDisposable
 {
@@ -24,20 +28,14 @@ public sealed class PartyClient : IDisposable
     private long _openUntilMs;
     private int _probing;
 
-    public PartyClient(int maxConcurrent, TimeSpan connectTimeout, int breakerThreshold = 5, TimeSpan? breakerOpenTime = null)
+    public PartyClient(int maxConcurrent, TimeSpan connectTimeout, int breakerThreshold = 5, TimeSpan? breakerOpenTime = null,
+        OutboundNetworkPolicy? outbound = null, int maxResponseBytes = 8 * 1024 * 1024)
     {
         _breakerThreshold = breakerThreshold;
         _breakerOpenMs = (long)(breakerOpenTime ?? TimeSpan.FromSeconds(5)).TotalMilliseconds;
-        var handler = new SocketsHttpHandler
-        {
-            PooledConnectionLifetime = TimeSpan.FromMinutes(5),
-            PooledConnectionIdleTimeout = TimeSpan.FromMinutes(1),
-            ConnectTimeout = connectTimeout,
-            MaxConnectionsPerServer = maxConcurrent,
-            AutomaticDecompression = System.Net.DecompressionMethods.None,
-            UseCookies = false,
-        };
-        _http = new HttpClient(handler, disposeHandler: true) { Timeout = Timeout.InfiniteTimeSpan };
+        var handler = OutboundHttp.CreateHandler(outbound ?? OutboundNetworkPolicy.Default, connectTimeout);
+        handler.MaxConnectionsPerServer = maxConcurrent;
+        _http = new HttpClient(handler, disposeHandler: true) { Timeout = Timeout.InfiniteTimeSpan, MaxResponseContentBufferSize = maxResponseBytes };
         _bulkhead = new SemaphoreSlim(maxConcurrent, maxConcurrent);
     }
 

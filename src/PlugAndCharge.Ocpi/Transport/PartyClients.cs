@@ -9,7 +9,8 @@ public sealed class PartyClients(OcpiHubOptions options) : IDisposable
     private readonly ConcurrentDictionary<string, PartyClient> _clients = new(StringComparer.Ordinal);
 
     public PartyClient For(PartyRecord party) =>
-        _clients.GetOrAdd(party.Id, _ => new PartyClient(options.MaxConcurrentCallsPerParty, TimeoutFor(party), options.CircuitBreakerFailures, options.CircuitBreakerOpenTime));
+        _clients.GetOrAdd(party.Id, _ => new PartyClient(options.MaxConcurrentCallsPerParty, TimeoutFor(party), options.CircuitBreakerFailures, options.CircuitBreakerOpenTime,
+            options.Outbound, options.MaxResponseBytes));
 
     public TimeSpan TimeoutFor(PartyRecord party) => party.Timeout ?? options.PartyTimeout;
 

@@ -18,8 +18,9 @@ public sealed record OcspAnswer(bool Ok, byte[]? Response, OcspCertStatus Status
 /// <summary>
 /// OCSP for stations (GetCertificateStatus, 2.1 GetCertificateChainStatus, Authorize with hash data): a CertID of one
 /// of our CAs goes to our own responder; any other goes to the station's responderURL only if it is on the configured
-/// allow-list. Responses are checked (status, matching CertID, signature, freshness) and cached by CertID until their
-/// nextUpdate (RFC 6960 §4.2.1: a response is good until then); concurrent asks for one CertID share one fetch.
+/// allow-list. Responses are checked (status, matching CertID, a signature of the issuing CA or of a delegate it
+/// certified for OCSPSigning, freshness) and cached by responder and CertID until their nextUpdate (RFC 6960 §4.2.1),
+/// but never longer than <see cref="OcppOptions.OcspCacheMaxAge"/>; concurrent asks for one CertID share one fetch.
 /// </summary>
 public sealed class CertificateStatusService(
     OurCertificateAuthorities cas,
@@ -49,10 +50,10 @@ public sealed class CertificateStatusService(
             return OcspAnswer.Failed("The issuer is not one of our CAs and the responder URL is not on the allow-list.");
         }
 
-        var key = id.CacheKey;
+        var key = responder.AbsoluteUri + " " + id.CacheKey;
         if (_cache.TryGetValue(key, out var cached) && cached.Until > clock.GetUtcNow()) return cached.Answer;
 
-        var fetch = _inFlight.GetOrAdd(key, _ => new Lazy<Task<OcspAnswer>>(() => FetchAsync(id, responder, ours?.Certificate)));
+        var fetch = _inFlight.GetOrAdd(key, _ => new Lazy<Task<OcspAnswer>>(() => FetchAsync(key, id, responder, ours?.Certificate)));
         try
         {
             return await fetch.Value.WaitAsync(ct);
@@ -63,7 +64,7 @@ public sealed class CertificateStatusService(
         }
     }
 
-    private async Task<OcspAnswer> FetchAsync(CertificateIdentity id, Uri responder, X509Certificate? issuer)
+    private async Task<OcspAnswer> FetchAsync(string cacheKey, CertificateIdentity id, Uri responder, X509Certificate? issuer)
     {
         byte[] der;
         try
@@ -71,7 +72,7 @@ public sealed class CertificateStatusService(
             var generator = new OcspReqGenerator();
             generator.AddRequest(new CertificateID(id.ToCertId()));
             using var timeout = new CancellationTokenSource(options.OcspFetchTimeout);
-            der = await transport.PostAsync(responder, generator.Generate().GetEncoded(), timeout.Token);
+            der = await transport.PostAsync(responder, generator.Generate().GetEncoded(), foreign: issuer == null, timeout.Token);
         }
         catch (Exception e) when (e is HttpRequestException or OperationCanceledException or IOException)
         {
@@ -83,7 +84,8 @@ public sealed class CertificateStatusService(
         if (answer.Ok && answer.NextUpdate is { } next)
         {
             if (_cache.Count >= options.OcspCacheCapacity) Evict();
-            _cache[id.CacheKey] = (answer, next);
+            var cap = clock.GetUtcNow() + options.OcspCacheMaxAge;
+            _cache[cacheKey] = (answer, next < cap ? next : cap);
         }
         return answer;
     }
@@ -96,7 +98,7 @@ public sealed class CertificateStatusService(
             var response = new OcspResp(der);
             if (response.Status != OcspRespStatus.Successful) return OcspAnswer.Failed($"The OCSP responder answered status {response.Status}.");
             if (response.GetResponseObject() is not BasicOcspResp basic) return OcspAnswer.Failed("The OCSP response is not a basic response.");
-            if (!SignatureVerifies(basic, issuer)) return OcspAnswer.Failed("The OCSP response signature does not verify.");
+            if (!SignatureVerifies(basic, id, issuer ?? ForeignIssuer(basic, id), clock.GetUtcNow())) return OcspAnswer.Failed("The OCSP response signature does not verify.");
             var single = basic.Responses.FirstOrDefault(r => id.Matches(r.GetCertID().ToAsn1Object()));
             if (single == null) return OcspAnswer.Failed("The OCSP response does not cover the certificate.");
             var now = clock.GetUtcNow();
@@ -119,27 +121,47 @@ public sealed class CertificateStatusService(
     }
 
     /// <summary>
-    /// RFC 6960 §4.2.2.2: signed by the issuer itself or by a delegated responder the issuer certified for OCSPSigning.
-    /// For a foreign issuer we know only its hashes, so the response's own signer certificate is what we can check.
+    /// RFC 6960 §4.2.2.2: signed by the issuer itself or by a delegated responder the issuer certified for OCSPSigning
+    /// (valid now). No issuer known, no answer: a certificate that merely signs its own response proves nothing.
     /// </summary>
-    private static bool SignatureVerifies(BasicOcspResp basic, X509Certificate? issuer)
+    private static bool SignatureVerifies(BasicOcspResp basic, CertificateIdentity id, X509Certificate? issuer, DateTimeOffset now)
     {
-        var signers = basic.GetCerts();
-        if (issuer != null)
+        if (issuer == null || !IsIssuer(id, issuer)) return false;
+        if (basic.Verify(issuer.GetPublicKey())) return true;
+        foreach (var s in basic.GetCerts())
         {
-            if (basic.Verify(issuer.GetPublicKey())) return true;
-            foreach (var s in signers)
-            {
-                if (!s.IssuerDN.Equivalent(issuer.SubjectDN, true)) continue;
-                try { s.Verify(issuer.GetPublicKey()); }
-                catch (Exception) { continue; }
-                var eku = s.GetExtendedKeyUsage();
-                if (eku != null && eku.Any(o => o.Equals(KeyPurposeID.id_kp_OCSPSigning)) && basic.Verify(s.GetPublicKey())) return true;
-            }
-            return false;
+            if (!s.IssuerDN.Equivalent(issuer.SubjectDN, true) || !s.IsValid(now.UtcDateTime)) continue;
+            try { s.Verify(issuer.GetPublicKey()); }
+            catch (Exception) { continue; }
+            var eku = s.GetExtendedKeyUsage();
+            if (eku != null && eku.Any(o => o.Equals(KeyPurposeID.id_kp_OCSPSigning)) && basic.Verify(s.GetPublicKey())) return true;
         }
-        return signers.Any(s => basic.Verify(s.GetPublicKey()));
+        return false;
     }
+
+    /// <summary>
+    /// A foreign issuer is known to us only by the CertID's hashes of its name and public key (RFC 6960 §4.1.1). A
+    /// certificate whose subject and key hash to those values (carried in the response, or configured by the operator
+    /// in <see cref="OcppOptions.ForeignIssuersPem"/> or <see cref="OcppOptions.ExtraContractRootsPem"/>) holds the
+    /// issuer's key, whoever supplied it: only the key matters, and its hash binds it.
+    /// </summary>
+    private X509Certificate? ForeignIssuer(BasicOcspResp basic, CertificateIdentity id)
+    {
+        foreach (var c in basic.GetCerts())
+            if (IsIssuer(id, c)) return c;
+        foreach (var pem in options.ForeignIssuersPem.Concat(options.ExtraContractRootsPem))
+        {
+            X509Certificate c;
+            try { c = new X509CertificateParser().ReadCertificate(System.Text.Encoding.ASCII.GetBytes(pem)); }
+            catch (Exception) { continue; }
+            if (c != null && IsIssuer(id, c)) return c;
+        }
+        return null;
+    }
+
+    private static bool IsIssuer(CertificateIdentity id, X509Certificate c) =>
+        CertificateHashes.Hash(id.HashAlgorithm, c.SubjectDN.GetEncoded()).AsSpan().SequenceEqual(id.IssuerNameHash)
+        && CertificateHashes.Hash(id.HashAlgorithm, c.CertificateStructure.SubjectPublicKeyInfo.PublicKey.GetBytes()).AsSpan().SequenceEqual(id.IssuerKeyHash);
 
     private void Evict()
     {

@@ -41,6 +41,12 @@ public sealed class ServiceHostOptions
     /// <summary>Retry schedule and polling of webhook deliveries to OEMs (the dispatcher runs with the host).</summary>
     public PlugAndCharge.Contracts.Webhooks.WebhookDispatchOptions WebhookDispatch { get; init; } = new();
 
+    /// <summary>
+    /// Internal addresses (CIDRs or host names) that participant-supplied URLs may reach: OCPI party URLs, webhook URLs,
+    /// foreign OCSP responders. Empty in production; the development setup and tests allow loopback explicitly.
+    /// </summary>
+    public PlugAndCharge.Core.Outbound.OutboundNetworkPolicy Outbound { get; init; } = PlugAndCharge.Core.Outbound.OutboundNetworkPolicy.Default;
+
     public TimeSpan TokenLifetime { get; init; } = TimeSpan.FromHours(1);
 
     /// <summary>Log level of the host's structured (JSON) console logs.</summary>

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using PlugAndCharge.Contracts;
 using PlugAndCharge.Contracts.Webhooks;
+using PlugAndCharge.Core.Outbound;
 
 namespace PlugAndCharge.Server.Hosting;
 
@@ -11,15 +12,16 @@ namespace PlugAndCharge.Server.Hosting;
 /// away (which the dispatcher rides out itself) is logged and the loop starts again after a pause, instead of taking
 /// the host down.
 /// </summary>
-public sealed class WebhookDispatchService(ContractServices contracts, WebhookDispatchOptions options, TimeProvider clock, ILogger<WebhookDispatchService> log)
+public sealed class WebhookDispatchService(ContractServices contracts, WebhookDispatchOptions options, OutboundNetworkPolicy outbound, TimeProvider clock,
+    ILogger<WebhookDispatchService> log)
     : BackgroundService
 {
     private static readonly TimeSpan RestartDelay = TimeSpan.FromSeconds(5);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        // Receivers are OEM systems: no cookies, no redirects to elsewhere, a bounded connection lifetime.
-        using var http = new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false, PooledConnectionLifetime = TimeSpan.FromMinutes(5) });
+        // Receivers are OEM systems at URLs the OEM chose: no internal addresses unless allow-listed, no redirects, no cookies.
+        using var http = new HttpClient(OutboundHttp.CreateHandler(outbound, options.RequestTimeout)) { MaxResponseContentBufferSize = 64 * 1024 };
         var dispatcher = new WebhookDispatcher(contracts.WebhookStore, contracts.Webhooks, http, options, clock);
         while (!stoppingToken.IsCancellationRequested)
         {

@@ -196,7 +196,13 @@ public static class OcpiRelayLoad
         b.Logging.ClearProviders();
         b.WebHost.UseKestrel(k => k.Listen(IPAddress.Loopback, port));
         // The hub builds its URLs from its configured base URL and serves only requests for it.
-        b.Services.AddOcpiHub(o => { o.PartyTimeout = TimeSpan.FromSeconds(2); o.LivenessInterval = TimeSpan.Zero; o.PublicBaseUrl = $"http://127.0.0.1:{port}/ocpi"; });
+        b.Services.AddOcpiHub(o =>
+        {
+            o.PartyTimeout = TimeSpan.FromSeconds(2);
+            o.LivenessInterval = TimeSpan.Zero;
+            o.PublicBaseUrl = $"http://127.0.0.1:{port}/ocpi";
+            o.Outbound = new PlugAndCharge.Core.Outbound.OutboundNetworkPolicy(["127.0.0.0/8"]); // the parties run on loopback
+        });
         var app = b.Build();
         app.MapOcpiEndpoints();
         var directory = app.Services.GetRequiredService<PartyDirectory>();

@@ -60,6 +60,8 @@ public sealed class HubHost : IAsyncDisposable
             o.LivenessInterval = TimeSpan.Zero;
             o.MaxPageSize = 50;
             o.PublicBaseUrl = $"http://127.0.0.1:{port}/ocpi";
+            // The test parties run on loopback: allow-listed here, refused by the production default.
+            o.Outbound = new PlugAndCharge.Core.Outbound.OutboundNetworkPolicy(["127.0.0.0/8", "::1"]);
             configure?.Invoke(o);
         });
         var app = builder.Build();

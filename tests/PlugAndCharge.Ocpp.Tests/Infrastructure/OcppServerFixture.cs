@@ -119,6 +119,8 @@ public sealed class OcppServerFixture : IAsyncLifetime
             o.CertificateSignedTimeout = TimeSpan.FromSeconds(1);
             o.CertificateSignedAttempts = 4;
             o.ValidateOwnResponses = true;
+            // The foreign test responders run on loopback: allow-listed here, refused by the production default.
+            o.Outbound = new PlugAndCharge.Core.Outbound.OutboundNetworkPolicy(["127.0.0.0/8"]);
             o.OwnOcspResponderUrl = caId => OwnResponders.GetValueOrDefault(caId, "http://127.0.0.1:9/unreachable");
             // Budgets small enough for the attack tests (Security/) to exhaust, large enough for every honest test.
             o.FailedLoginsPerSource = new RateBudget(5, TimeSpan.FromSeconds(60));

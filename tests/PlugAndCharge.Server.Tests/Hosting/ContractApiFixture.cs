@@ -15,7 +15,12 @@ namespace PlugAndCharge.Server.Tests.Hosting;
 /// </summary>
 public sealed class ContractApiFixture : IAsyncLifetime
 {
-    public ServiceFixture F { get; } = new();
+    public ContractApiFixture() : this(new ServiceFixture()) { }
+
+    /// <summary>On a host configured otherwise (xunit wants one public constructor, so this one is internal).</summary>
+    internal ContractApiFixture(ServiceFixture f) => F = f;
+
+    public ServiceFixture F { get; }
     public HttpClient Admin { get; private set; } = null!;
     public HttpClient OemA { get; private set; } = null!;
     public HttpClient OemB { get; private set; } = null!;

@@ -35,6 +35,9 @@ public sealed class ServiceFixture : IAsyncLifetime
     public X509Certificate2 AdminCertificate { get; private set; } = null!;
     public string WorkDir { get; } = OpenSsl.TempDir();
 
+    /// <summary>Internal networks participant-supplied URLs may reach: loopback, where the tests' receivers and the sample eMSP run.</summary>
+    public IReadOnlyList<string> OutboundAllowed { get; init; } = ["127.0.0.0/8", "::1"];
+
     public async Task InitializeAsync()
     {
         _database = await PostgresDatabase.CreateAsync();
@@ -57,6 +60,7 @@ public sealed class ServiceFixture : IAsyncLifetime
         {
             HttpUrls = [HttpUrl], HttpsUrls = [HttpsUrl], ServerCertificate = tls, TokenSigningKey = RandomNumberGenerator.GetBytes(32),
             ContractKeyEncryptionKey = RandomNumberGenerator.GetBytes(32), CpsSigners = [cps, cps20], OcpiPublicBaseUrl = HttpsUrl + "/ocpi",
+            Outbound = new PlugAndCharge.Core.Outbound.OutboundNetworkPolicy(OutboundAllowed),
         }, Ca, Db);
         await App.StartAsync();
     }
