@@ -10,7 +10,7 @@ namespace PlugAndCharge.Pki.Ocsp;
 /// The OCSP responder of every CA of this service (RFC 6960, RFC 5019 profile). A request with one CertID and no nonce
 /// is answered from a pre-signed response cached per CertID, re-signed at half-life; other requests are signed on the
 /// spot. Statuses come from the certificate store: good only for a serial this CA issued and did not revoke, unknown for
-/// anything else. Revocations reach the cache through <see cref="NotifyRevoked"/> (this process) and by re-reading each
+/// anything else. Revocations reach the cache through <see cref="NotifyRevoked"/> (this process's revoker calls it) and by re-reading each
 /// CA's revoked serials every <see cref="OcspOptions.RevocationPollInterval"/> (any process sharing the database).
 /// Never throws for bad input or a failing store: every outcome is an OCSPResponse.
 /// </summary>
@@ -25,6 +25,7 @@ public sealed class OcspResponder : IDisposable
     private readonly ConcurrentDictionary<string, DateTimeOffset> _unknownCas = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _watch;
+    private readonly Revocation.CertificateRevoker? _revoker;
 
     public OcspOptions Options => _options;
 
@@ -36,8 +37,13 @@ public sealed class OcspResponder : IDisposable
         _watch = Task.Run(WatchRevocationsAsync);
     }
 
+    /// <summary>A responder over <paramref name="ca"/>'s stores that hears of the revocations its revoker makes at once.</summary>
     public OcspResponder(CertificateAuthorityServices ca, OcspOptions? options = null, TimeProvider? clock = null)
-        : this(ca.CaStore, ca.Certificates, ca.Keys, options, clock) { }
+        : this(ca.CaStore, ca.Certificates, ca.Keys, options, clock)
+    {
+        _revoker = ca.Revoker;
+        _revoker.Revoked += NotifyRevoked;
+    }
 
     /// <summary>Answers the DER OCSPRequest <paramref name="request"/> sent to the responder of <paramref name="caId"/>.</summary>
     /// <param name="maySignNow">
@@ -243,6 +249,7 @@ public sealed class OcspResponder : IDisposable
     public void Dispose()
     {
         if (_stop.IsCancellationRequested) return;
+        if (_revoker != null) _revoker.Revoked -= NotifyRevoked;
         _stop.Cancel();
         try { _watch.Wait(TimeSpan.FromSeconds(5)); } catch (AggregateException) { }
         _stop.Dispose();

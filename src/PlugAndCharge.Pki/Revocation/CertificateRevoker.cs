@@ -6,6 +6,12 @@ namespace PlugAndCharge.Pki.Revocation;
 /// <summary>Revokes certificates durably and idempotently: a repeat returns the first revocation unchanged.</summary>
 public sealed class CertificateRevoker(ICertificateStore certificates, TimeProvider clock)
 {
+    /// <summary>
+    /// Raised after a revocation is stored (issuer id, normalised serial), so this process's OCSP responder drops its
+    /// cached answers at once; other processes learn of it from the database.
+    /// </summary>
+    public event Action<string, string>? Revoked;
+
     public async Task<RevocationOutcome> RevokeAsync(string issuerId, string serialHex, RevocationReason reason, string actor, CancellationToken ct = default)
     {
         if (reason == RevocationReason.RemoveFromCrl)
@@ -14,6 +20,7 @@ public sealed class CertificateRevoker(ICertificateStore certificates, TimeProvi
         var outcome = await certificates.RevokeAsync(issuerId, serial, reason, clock.GetUtcNow(), new AuditEvent(actor, "certificate.revoke", $"{issuerId}/{serial}",
             new Dictionary<string, string> { ["reason"] = reason.Name() }), ct);
         if (!outcome.Found) throw new PkiException(PkiError.UnknownCertificate, $"CA '{issuerId}' issued no certificate with serial {serial}.");
+        Revoked?.Invoke(issuerId, serial);
         return outcome;
     }
 

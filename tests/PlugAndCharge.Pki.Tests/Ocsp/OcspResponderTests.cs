@@ -49,13 +49,13 @@ public class OcspResponderTests(OcspTestPki pki) : IClassFixture<OcspTestPki>, I
     }
 
     [Fact]
-    public async Task A_revoked_certificate_is_revoked_with_time_and_reason_at_once_after_NotifyRevoked()
+    public async Task A_certificate_this_process_revokes_is_revoked_with_time_and_reason_at_once()
     {
         var issued = await pki.IssueContractAsync();
         var request = OcspTestPki.Request(issued.IssuerChain[0], issued.Certificate.SerialNumber);
         Assert.Null((await AskAsync(request)).Responses[0].GetCertStatus()); // good, and now cached
+        // The revoker tells this process's responder (the poll is an hour away here).
         var outcome = await pki.Ca.Revoker.RevokeAsync(OcspTestPki.MoSubCa, issued.Record.Serial, RevocationReason.KeyCompromise, "test");
-        _responder.NotifyRevoked(OcspTestPki.MoSubCa, issued.Record.Serial);
         var status = Assert.IsType<RevokedStatus>((await AskAsync(request)).Responses[0].GetCertStatus());
         Assert.Equal(Org.BouncyCastle.Asn1.X509.CrlReason.KeyCompromise, status.RevocationReason);
         Assert.Equal(outcome.RevokedAt!.Value.UtcDateTime.AddTicks(-(outcome.RevokedAt!.Value.UtcTicks % TimeSpan.TicksPerSecond)), status.RevocationTime); // GeneralizedTime in whole seconds
@@ -69,7 +69,8 @@ public class OcspResponderTests(OcspTestPki pki) : IClassFixture<OcspTestPki>, I
         var first = await _responder.RespondAsync(OcspTestPki.MoSubCa, request);
         Assert.Same(first.Der, (await _responder.RespondAsync(OcspTestPki.MoSubCa, request)).Der); // pre-signed and cached
         // Revoked through the store only, as `pnc cert revoke` or another instance does: this responder is not told.
-        await pki.Ca.Revoker.RevokeAsync(OcspTestPki.MoSubCa, issued.Record.Serial, RevocationReason.Unspecified, "test");
+        await pki.Ca.Certificates.RevokeAsync(OcspTestPki.MoSubCa, issued.Record.Serial, RevocationReason.Unspecified, pki.Clock.GetUtcNow(),
+            new PlugAndCharge.Pki.Stores.AuditEvent("another-instance", "certificate.revoke", $"{OcspTestPki.MoSubCa}/{issued.Record.Serial}", new Dictionary<string, string>()));
         Assert.Same(first.Der, (await _responder.RespondAsync(OcspTestPki.MoSubCa, request)).Der);
         await _responder.RefreshFromStoreAsync();
         var status = Assert.IsType<RevokedStatus>((await AskAsync(request)).Responses[0].GetCertStatus());
