@@ -12,7 +12,7 @@ namespace PlugAndCharge.Cli.Commands;
 internal static class ServeCommands
 {
     public const string Help = """
-        pnc serve [--urls URL] [--https-urls URL] [--db CONNSTRING] [--ocpi-base-url URL]
+        pnc serve [--urls URL] [--https-urls URL] [--db CONNSTRING] [--ocpi-base-url URL] [--admin-credential]
             Runs the service on the configured database: public HTTP (OCSP, CRLs, CA certificates, health; default
             http://127.0.0.1:5080) and HTTPS for participants with mutual TLS or bearer tokens (default
             https://127.0.0.1:5443). TLS certificate from PNC_TLS_CERT/PNC_TLS_KEY, else issued by the participant CA;
@@ -20,7 +20,8 @@ internal static class ServeCommands
             PNC_OCPI_BASE_URL, e.g. https://hub.example.com/ocpi) is required with a configured database; with the
             managed development database it defaults to the first HTTPS listener's URL + /ocpi. PNC_OUTBOUND_ALLOW:
             internal networks (CIDRs) or host names that participant-supplied URLs (OCPI, webhooks, foreign OCSP) may
-            reach; none by default.
+            reach; none by default. --admin-credential: register the hub operator's admin participant if missing and
+            write its client certificate and key to PNC_HOME/participants (0600), as pnc up does (scripts/cluster.sh).
         pnc up [--urls URL] [--https-urls URL]
             For a newcomer: starts the managed PostgreSQL, applies migrations, creates the development PKI and an admin
             participant with a client certificate, starts the service, plays a Plug & Charge roaming session end to end
@@ -56,7 +57,7 @@ internal static class ServeCommands
 
     public static async Task<int> ServeAsync(string[] args, TextWriter o, TextWriter e, bool demo, CancellationToken ct)
     {
-        var cl = new CommandLine(args, new HashSet<string>());
+        var cl = new CommandLine(args, new HashSet<string> { "admin-credential" });
         var urls = cl.Get("urls") ?? "http://127.0.0.1:5080";
         var httpsUrls = cl.Get("https-urls") ?? "https://127.0.0.1:5443";
         if (cl.Get("public-url") == null && Environment.GetEnvironmentVariable("PNC_PUBLIC_URL") == null)
@@ -64,6 +65,7 @@ internal static class ServeCommands
         // Checked before anything starts: without a configured database (PncEnvironment then manages its own) this is development.
         var development = string.IsNullOrEmpty(cl.Get("db") ?? Environment.GetEnvironmentVariable("PNC_DATABASE"));
         var ocpiBaseUrl = OcpiBaseUrl(cl.Get("ocpi-base-url") ?? Environment.GetEnvironmentVariable("PNC_OCPI_BASE_URL"), httpsUrls, development);
+        var adminCredential = demo || cl.Has("admin-credential");
         await using var env = await PncEnvironment.OpenAsync(cl, e, ct);
         env.StopManagedDatabaseOnDispose = demo;
         cl.RejectUnknown();
@@ -75,7 +77,7 @@ internal static class ServeCommands
 
         var directory = new ParticipantDirectory(new PostgresParticipantStore(env.Db), env.Ca, TimeProvider.System);
         var serverCertificate = await ServiceBootstrap.ServerCertificateAsync(env, directory, ct);
-        var admin = demo ? await ServiceBootstrap.AdminCredentialAsync(env, directory, ct) : default;
+        var admin = adminCredential ? await ServiceBootstrap.AdminCredentialAsync(env, directory, ct) : default;
         var options = new ServiceHostOptions
         {
             HttpUrls = urls.Split(';'), HttpsUrls = httpsUrls.Split(';'), ServerCertificate = serverCertificate,
@@ -97,7 +99,7 @@ internal static class ServeCommands
         var s = Loopback(options.HttpsUrls[0]);
         RoamingSession? session = null;
         var scenario = new ScenarioOptions { CredentialDirectory = admin == default ? null : Path.GetDirectoryName(admin.CertFile) };
-        if (admin != default)
+        if (demo)
         {
             o.WriteLine();
             o.WriteLine("A Plug & Charge roaming session, end to end, over the service's real interfaces:");
