@@ -19,6 +19,10 @@ public static class StorageDataSource
         if (!given.Contains("MaxAutoPrepare")) settings.MaxAutoPrepare = 64;
         if (!given.Contains("AutoPrepareMinUsages")) settings.AutoPrepareMinUsages = 2;
         if (!given.Contains("NoResetOnClose")) settings.NoResetOnClose = true;
+        // Several hosts (a primary and its standbys, Target Session Attributes=primary): Npgsql remembers a host it found
+        // down or in recovery for Host Recheck Seconds (default 10), so a standby promoted meanwhile would be ignored
+        // that long; re-probe after 1 s instead (docs/operator-guide.md, failover to a standby).
+        if (!given.Contains("HostRecheckSeconds") && settings.Host?.Contains(',', StringComparison.Ordinal) == true) settings.HostRecheckSeconds = 1;
         return NpgsqlDataSource.Create(settings);
     }
 }

@@ -23,7 +23,7 @@ namespace PlugAndCharge.Server.Tests.Hosting;
 /// </summary>
 public sealed class ServiceFixture : IAsyncLifetime
 {
-    private PostgresDatabase _database = null!;
+    private PostgresDatabase? _database;
     private PostgresPkiStore _store = null!;
     public NpgsqlDataSource Db { get; private set; } = null!;
     public CertificateAuthorityServices Ca { get; private set; } = null!;
@@ -38,10 +38,13 @@ public sealed class ServiceFixture : IAsyncLifetime
     /// <summary>Internal networks participant-supplied URLs may reach: loopback, where the tests' receivers and the sample eMSP run.</summary>
     public IReadOnlyList<string> OutboundAllowed { get; init; } = ["127.0.0.0/8", "::1"];
 
+    /// <summary>A database of the test's own (e.g. a primary with a standby); by default a fresh one on PNC_TEST_DATABASE.</summary>
+    public string? ConnectionString { get; init; }
+
     public async Task InitializeAsync()
     {
-        _database = await PostgresDatabase.CreateAsync();
-        (Db, _store) = await PkiDatabase.OpenAsync(_database.ConnectionString);
+        if (ConnectionString == null) _database = await PostgresDatabase.CreateAsync();
+        (Db, _store) = await PkiDatabase.OpenAsync(ConnectionString ?? _database!.ConnectionString);
         var httpPort = FreePort();
         HttpUrl = $"http://127.0.0.1:{httpPort}";
         HttpsUrl = $"https://127.0.0.1:{FreePort()}";
@@ -124,7 +127,7 @@ public sealed class ServiceFixture : IAsyncLifetime
         await App.DisposeAsync();
         await _store.DisposeAsync();
         await Db.DisposeAsync();
-        await _database.DisposeAsync();
+        if (_database != null) await _database.DisposeAsync();
         System.IO.Directory.Delete(WorkDir, recursive: true);
     }
 }
