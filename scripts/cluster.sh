@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 
 fail() { echo "cluster: $*" >&2; exit 1; }
 
-bash scripts/apt-install.sh haproxy || fail "HAProxy is not installed and could not be installed (see the line above); install it with: apt-get install haproxy"
+apt=$(bash scripts/apt-install.sh haproxy 2>&1) || fail "HAProxy is not installed and could not be installed (apt-get install haproxy): ${apt//$'\n'/ }"
 command -v haproxy >/dev/null || fail "haproxy is not on PATH after installing it."
 
 home=$(mkdir -p "${PNC_CLUSTER_HOME:-.pnc-cluster}" && cd "${PNC_CLUSTER_HOME:-.pnc-cluster}" && pwd)

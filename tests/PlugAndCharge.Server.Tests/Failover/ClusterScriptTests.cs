@@ -76,6 +76,11 @@ public sealed class ClusterScriptTests
                 Assert.Equal(expected, response.StatusCode);
             }
 
+            // Round robin: each instance served participant connections (HAProxy's stot, sessions per server).
+            var sessions = (await http.GetStringAsync($"http://127.0.0.1:{basePort + 7}/;csv")).Split('\n')
+                .Select(l => l.Split(',')).Where(f => f.Length > 7 && f[0] == "instances_https" && f[1] is "a" or "b").ToDictionary(f => f[1], f => int.Parse(f[7], System.Globalization.CultureInfo.InvariantCulture));
+            Assert.True(sessions.GetValueOrDefault("a") > 0 && sessions.GetValueOrDefault("b") > 0, $"sessions per instance: {string.Join(", ", sessions)}");
+
             Assert.Equal(0, Kill(script.Id, 15));
             Assert.True(script.WaitForExit(TimeSpan.FromSeconds(20)), "cluster.sh did not stop within 20 s of SIGTERM");
             for (var p = basePort; p < basePort + 8; p++)
