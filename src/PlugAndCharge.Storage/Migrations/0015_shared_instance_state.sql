@@ -27,3 +27,15 @@ create table iso20_installation_cursors (
     updated_at   timestamptz not null
 );
 create index iso20_installation_cursors_age on iso20_installation_cursors (updated_at);
+
+-- The CPS signing leaf of each ISO standard that every instance signs with (its key by URI: a shared key directory,
+-- PKCS#11 or Azure Key Vault), renewed once for all: renewing_until is the lease of the one instance issuing the next.
+create table cps_signing_leaves (
+    standard        text primary key,
+    sub_ca_id       text,
+    serial_number   text,
+    key_uri         text,
+    der             bytea,
+    updated_at      timestamptz,
+    renewing_until  timestamptz
+);
