@@ -32,12 +32,14 @@ public sealed class TwoHubInstancesTests(OcpiDatabaseFixture fx) : IClassFixture
         public required HubHost B { get; init; }
         public TrafficLog Traffic { get; } = new();
         public List<FakeParty> Parties { get; } = [];
+        public Dictionary<FakeParty, string> Ids { get; } = [];
 
         public async Task<FakeParty> AddPartyAsync(string role, string cc, string pid)
         {
             var party = await FakeParty.StartAsync(role, cc, pid, OcpiVersion.V230, Traffic);
             Parties.Add(party);
-            var (_, tokenA) = await A.Admin.CreateAsync(new PartyAdministration.NewParty(party.Name, [new PartyRole(role, cc, pid)]));
+            var (record, tokenA) = await A.Admin.CreateAsync(new PartyAdministration.NewParty(party.Name, [new PartyRole(role, cc, pid)]));
+            Ids[party] = record.Id;
             await party.RegisterAsync(A.VersionsUrl, tokenA);
             // B learns of the parties at its next refresh (PartyRefreshInterval); here at once.
             await B.Services.GetRequiredService<PartyDirectory>().ReloadAsync();
@@ -136,6 +138,34 @@ public sealed class TwoHubInstancesTests(OcpiDatabaseFixture fx) : IClassFixture
         Assert.True(await cluster.B.Services.GetRequiredService<CommandCallbacks>().SweepExpiredAsync(default) >= 1);
         await using var conn = await fx.Db.OpenConnectionAsync();
         Assert.Equal(0, await conn.ExecuteScalarAsync<int>("select count(*)::int from ocpi_command_callbacks where id = @id", new { id }));
+    }
+
+    [Fact]
+    public async Task A_relay_that_died_midway_frees_the_callback_after_its_lease_and_a_retry_elsewhere_delivers_it_once()
+    {
+        var clock = new MovableClock();
+        await using var cluster = await StartAsync(clock: clock);
+        var cpo = await cluster.AddPartyAsync(Roles.Cpo, "NL", "TDC");
+        var emsp = await cluster.AddPartyAsync(Roles.Emsp, "DE", "TDE");
+        var hubUrl = await SendCommandAsync(cluster.A, emsp, cpo, "CRASH");
+        var id = hubUrl[(hubUrl.LastIndexOf('/') + 1)..];
+
+        // Instance A took the result and died before relaying it (its claim stays in the database).
+        var claim = await cluster.A.Services.GetRequiredService<CommandCallbacks>().ClaimAsync(id, cluster.Ids[cpo], default);
+        Assert.Equal(CommandClaimStatus.Claimed, claim.Status);
+        var result = new JsonObject { ["result"] = "ACCEPTED" };
+        using (var meanwhile = await cpo.CallAsync(HttpMethod.Post, cluster.OnB(hubUrl), result))
+        {
+            Assert.Equal(HttpStatusCode.Conflict, meanwhile.StatusCode);
+            Assert.Equal(OcpiStatus.ClientError, await StatusCodeAsync(meanwhile));
+        }
+        Assert.Empty(emsp.CommandResults);
+
+        clock.Offset = CommandCallbacks.ClaimHold + TimeSpan.FromSeconds(1);
+        using (var retry = await cpo.CallAsync(HttpMethod.Post, cluster.OnB(hubUrl), result)) Assert.Equal(HttpStatusCode.OK, retry.StatusCode);
+        Assert.True(emsp.CommandResults.TryDequeue(out var delivered));
+        Assert.Equal("CRASH", delivered.Reference);
+        Assert.Empty(emsp.CommandResults);
     }
 
     [Fact]
