@@ -58,7 +58,7 @@ public sealed class OcpiHubOptions
     public TimeSpan CommandResultTimeout { get; set; } = TimeSpan.FromMinutes(15);
 
     /// <summary>
-    /// Commands one party may have awaiting their CommandResult at once (on this instance); past it the party's next
+    /// Commands one party may have awaiting their CommandResult at once (hub-wide with the PostgreSQL store); past it the party's next
     /// command is refused, so one party cannot fill the hub-wide table and lock every other party out.
     /// </summary>
     public int MaxPendingCommandsPerParty { get; set; } = 1_000;

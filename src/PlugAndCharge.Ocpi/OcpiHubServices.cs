@@ -34,7 +34,9 @@ public static class OcpiHubServices
         services.AddSingleton<TokenDistribution>();
         services.AddSingleton<AuthorizationRelay>();
         services.AddSingleton<HubContractAuthorization>();
+        services.TryAddSingleton<ICommandCallbackStore, InMemoryCommandCallbackStore>();
         services.AddSingleton<CommandCallbacks>();
+        services.AddSingleton<IHostedService, CommandCallbackSweeper>();
         services.AddSingleton<ModuleRouter>();
         services.AddSingleton<PartyLivenessMonitor>();
         services.AddSingleton<IHostedService>(sp => sp.GetRequiredService<PartyLivenessMonitor>());

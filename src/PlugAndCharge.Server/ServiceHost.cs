@@ -88,6 +88,8 @@ public static class ServiceHost
         builder.Services.AddSingleton<PlugAndCharge.Ocpi.Parties.IOcpiPartyStore>(new PlugAndCharge.Storage.Ocpi.PostgresOcpiPartyStore(db,
             options.ContractKeyEncryptionKey ?? throw new InvalidOperationException("ServiceHostOptions.ContractKeyEncryptionKey is required: it also encrypts the OCPI tokens B the hub stores.")));
         builder.Services.AddSingleton<PlugAndCharge.Ocpi.Tokens.IOcpiTokenStore>(new PlugAndCharge.Storage.Ocpi.PostgresOcpiTokenStore(db));
+        // Pending command callbacks are shared: the CPO's CommandResult may reach any instance.
+        builder.Services.AddSingleton<PlugAndCharge.Ocpi.Routing.ICommandCallbackStore>(new PlugAndCharge.Storage.Ocpi.PostgresCommandCallbackStore(db));
         builder.Services.AddSingleton<PlugAndCharge.Ocpi.ContractChecks.IContractStatusSource>(
             new PlugAndCharge.Server.Composition.ContractStatusForHub(contracts, new PlugAndCharge.Storage.Ocpi.PostgresContractCertificateStatus(db)));
         // OCPI credentials tokens travel only over HTTPS: an https base URL makes the hub answer 404 on the plain-HTTP listener.

@@ -56,53 +56,77 @@ internal static class ServiceBootstrap
     }
 
     /// <summary>
-    /// A CPS leaf signer per ISO standard whose CPS Sub-CA 2 exists, keys beside the CA keys. The leaf is kept across
-    /// restarts (its certificate and key URI in PNC_HOME/cps-leaf-STANDARD.*) and replaced only when it is missing,
-    /// revoked, within 30 days of expiry, or no longer issued by the current CPS Sub-CA 2.
+    /// A CPS leaf signer per ISO standard whose CPS Sub-CA 2 exists, keys beside the CA keys. The current leaf is
+    /// recorded in the database (cps_signing_leaves), so every instance on it signs with the same leaf and key (by key
+    /// URI: the key directory in PNC_HOME must be shared by the instances, or the keys live in PKCS#11 / Key Vault); it
+    /// is replaced only when missing, revoked, within 30 days of expiry, no longer issued by the current CPS Sub-CA 2,
+    /// or its key cannot be opened, and then by one instance alone while the others wait for its leaf.
     /// </summary>
     public static async Task<IReadOnlyList<PlugAndCharge.Contracts.Signing.CpsSigner>> CpsSignersAsync(PncEnvironment env, CancellationToken ct)
     {
+        var leaves = new PlugAndCharge.Storage.Contracts.PostgresCpsSigningLeaves(env.Db);
         var signers = new List<PlugAndCharge.Contracts.Signing.CpsSigner>();
         foreach (var standard in new[] { "iso2", "iso20" })
         {
             var subCa = $"{standard}-cps-subca2";
             if (await env.Ca.CaStore.GetAsync(subCa, ct) == null) continue;
-            var (certFile, uriFile) = (Path.Combine(env.Home, $"cps-leaf-{standard}.pem"), Path.Combine(env.Home, $"cps-leaf-{standard}.key-uri"));
-            if (await ReuseCpsSignerAsync(env, subCa, certFile, uriFile, ct) is { } kept)
-            {
-                signers.Add(kept);
-                continue;
-            }
-            var signer = await PlugAndCharge.Contracts.Signing.CpsSigner.IssueAsync(env.Ca, subCa,
-                PlugAndCharge.Pki.Keys.KeyLocation.NewKeyUri("file", $"cps-leaf-{standard}-{Guid.NewGuid():N}"),
-                $"CN=CPS Leaf {standard},O=PlugAndCharge,DC=CPS", Program.Actor, ct);
-            await File.WriteAllTextAsync(certFile, PemEncoding.WriteString("CERTIFICATE", signer.LeafDer) + "\n", ct);
-            await File.WriteAllTextAsync(uriFile, signer.Id, ct);
-            signers.Add(signer);
+            signers.Add(await CpsSignerAsync(env, leaves, standard, subCa, ct));
         }
         return signers;
     }
 
-    private static async Task<PlugAndCharge.Contracts.Signing.CpsSigner?> ReuseCpsSignerAsync(PncEnvironment env, string subCaId, string certFile, string uriFile, CancellationToken ct)
+    /// <summary>How long a renewing instance may take to issue the next leaf before another may take over.</summary>
+    private static readonly TimeSpan CpsRenewalHold = TimeSpan.FromMinutes(1);
+
+    private static async Task<PlugAndCharge.Contracts.Signing.CpsSigner> CpsSignerAsync(PncEnvironment env, PlugAndCharge.Storage.Contracts.PostgresCpsSigningLeaves leaves,
+        string standard, string subCa, CancellationToken ct)
     {
-        if (!File.Exists(certFile) || !File.Exists(uriFile)) return null;
+        var deadline = DateTime.UtcNow + CpsRenewalHold + TimeSpan.FromSeconds(30);
+        while (true)
+        {
+            var current = await leaves.GetAsync(standard, ct);
+            if (current != null && await ReuseCpsSignerAsync(env, subCa, current, ct) is { } kept) return kept;
+            if (await leaves.TryClaimRenewalAsync(standard, current?.SerialNumber, CpsRenewalHold, ct))
+            {
+                try
+                {
+                    var signer = await PlugAndCharge.Contracts.Signing.CpsSigner.IssueAsync(env.Ca, subCa,
+                        PlugAndCharge.Pki.Keys.KeyLocation.NewKeyUri("file", $"cps-leaf-{standard}-{Guid.NewGuid():N}"),
+                        $"CN=CPS Leaf {standard},O=PlugAndCharge,DC=CPS", Program.Actor, ct);
+                    await leaves.StoreAsync(new PlugAndCharge.Storage.Contracts.CpsSigningLeaf(standard, subCa,
+                        PlugAndCharge.Pki.X509.SerialNumbers.ToHex(signer.Leaf.SerialNumber), signer.Id, signer.LeafDer), ct);
+                    return signer;
+                }
+                catch
+                {
+                    await leaves.ReleaseRenewalAsync(standard, CancellationToken.None);
+                    throw;
+                }
+            }
+            // Another instance is renewing it (or just did): wait for its leaf.
+            if (DateTime.UtcNow > deadline)
+                throw new UsageException($"The {standard} CPS leaf is being renewed by another instance that has not finished; start again.");
+            await Task.Delay(TimeSpan.FromMilliseconds(250), ct);
+        }
+    }
+
+    private static async Task<PlugAndCharge.Contracts.Signing.CpsSigner?> ReuseCpsSignerAsync(PncEnvironment env, string subCaId, PlugAndCharge.Storage.Contracts.CpsSigningLeaf current, CancellationToken ct)
+    {
         try
         {
-            var pem = await File.ReadAllTextAsync(certFile, ct);
-            var leaf = PlugAndCharge.Pki.Validation.CertificateReader.ReadCertificate(Convert.FromBase64String(pem[PemEncoding.Find(pem).Base64Data]));
+            var leaf = PlugAndCharge.Pki.Validation.CertificateReader.ReadCertificate(current.Der);
             var subCa = await env.Ca.Authorities.GetAsync(subCaId, ct);
-            if (!leaf.IssuerDN.Equivalent(subCa.Certificate.SubjectDN) || leaf.NotAfter.ToUniversalTime() < DateTime.UtcNow.AddDays(30)) return null;
+            if (current.SubCaId != subCaId || !leaf.IssuerDN.Equivalent(subCa.Certificate.SubjectDN) || leaf.NotAfter.ToUniversalTime() < DateTime.UtcNow.AddDays(30)) return null;
             var record = await env.Ca.Certificates.GetAsync(subCaId, PlugAndCharge.Pki.X509.SerialNumbers.ToHex(leaf.SerialNumber), ct);
             if (record is not { Status: PlugAndCharge.Pki.Stores.CertificateStatus.Valid }) return null;
             leaf.Verify(subCa.Certificate.GetPublicKey());
-            var keyUri = (await File.ReadAllTextAsync(uriFile, ct)).Trim();
-            var key = await env.Ca.Keys.OpenAsync(PlugAndCharge.Pki.Keys.KeyUri.Parse(keyUri), ct);
+            var key = await env.Ca.Keys.OpenAsync(PlugAndCharge.Pki.Keys.KeyUri.Parse(current.KeyUri), ct);
             var chain = subCa.ChainIncludingSelf;
-            return new PlugAndCharge.Contracts.Signing.CpsSigner(keyUri, leaf, chain.Take(chain.Count - 1).ToList(), chain[^1], key);
+            return new PlugAndCharge.Contracts.Signing.CpsSigner(current.KeyUri, leaf, chain.Take(chain.Count - 1).ToList(), chain[^1], key);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            return null; // unreadable, foreign or keyless: issue a new one
+            return null; // unreadable, foreign or keyless here: renew it
         }
     }
 

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using Org.BouncyCastle.Crypto.Parameters;
 using Org.BouncyCastle.X509;
@@ -36,7 +35,6 @@ public sealed class Iso20InstallationService(
     string actor = "cps")
 {
     private static readonly TimeSpan SessionMemory = TimeSpan.FromMinutes(10);
-    private readonly ConcurrentDictionary<string, (int Next, DateTimeOffset At)> _delivered = new(StringComparer.Ordinal);
 
     public async Task<InstallationOutcome> InstallAsync(byte[] exi, CancellationToken ct = default)
     {
@@ -89,7 +87,8 @@ public sealed class Iso20InstallationService(
             var maximum = Math.Max(1, (int)(message.Element(Iso20Names.MaximumContractCertificateChains)?.Value.AsInt64() ?? 1));
             var deliverable = Math.Min(maximum, ordered.Count);
             var sessionKey = pcid + ":" + Convert.ToHexString(sessionId);
-            var index = _delivered.TryGetValue(sessionKey, out var seen) && clock.GetUtcNow() - seen.At < SessionMemory ? seen.Next % deliverable : 0;
+            // The cursor lives in the contract store: behind a load balancer the session's next request may reach another instance.
+            var index = await contracts.GetInstallationCursorAsync(sessionKey, clock.GetUtcNow() - SessionMemory, ct) is { } next ? next % deliverable : 0;
             var contract = ordered[index];
 
             // 4. Its certificate and key (of the vehicle's key family), encrypted for the vehicle with AES-256-GCM.
@@ -104,7 +103,8 @@ public sealed class Iso20InstallationService(
                     : ContractKeyEncryption.EncryptIso20Secp521(privateKey, InstallationSupport.KeyAgreementKey(vehicleKey), pcid, ski);
             }
             finally { CryptographicOperations.ZeroMemory(privateKey); }
-            Remember(sessionKey, index + 1);
+            var now = clock.GetUtcNow();
+            await contracts.SetInstallationCursorAsync(sessionKey, index + 1, now, now - SessionMemory, ct);
             var remaining = deliverable - index - 1;
             var response = await BuildAsync(sessionId, "OK", signer, updated.Certificate!, encrypted, remaining, ct);
             return new InstallationOutcome(response, InstallationResult.Ok, "OK", updated.Emaid, pcid, $"contract delivered, {remaining} remaining");
@@ -132,15 +132,6 @@ public sealed class Iso20InstallationService(
         var wanted = prioritized?.Elements().Select(e => Emaid.TryParse(e.Text, IdentifierStrictness.Lenient, out var x, out _) ? x.Normalized : null).Where(x => x != null).ToList() ?? [];
         return active.OrderBy(c => { var i = wanted.IndexOf(c.Emaid); return i < 0 ? int.MaxValue : i; })
             .ThenBy(c => c.IsDefault ? 0 : 1).ThenBy(c => c.CreatedAt).ToList();
-    }
-
-    private void Remember(string key, int next)
-    {
-        var now = clock.GetUtcNow();
-        if (_delivered.Count > 10_000)
-            foreach (var kv in _delivered)
-                if (now - kv.Value.At > SessionMemory) _delivered.TryRemove(kv.Key, out _);
-        _delivered[key] = (next, now);
     }
 
     private async Task<byte[]> BuildAsync(byte[] sessionId, string code, CpsSigner? signer, ContractCertificate? certificate, EncryptedContractKey? key, int remaining, CancellationToken ct)

@@ -52,6 +52,14 @@ public interface IContractStore
     /// <summary>The vehicle and its active contracts, in one read: what an installation needs.</summary>
     Task<(ProvisioningCertificate? Vehicle, IReadOnlyList<Contract> Contracts)> GetInstallationContextAsync(string pcid, CancellationToken ct = default);
     /// <summary>
+    /// The -20 delivery cursor of one V2G session (which of the vehicle's contracts its next CertificateInstallationReq
+    /// gets), if it was set at or after <paramref name="notBefore"/>. Stored, so whichever instance answers the
+    /// follow-up request continues the count instead of starting over.
+    /// </summary>
+    Task<int?> GetInstallationCursorAsync(string sessionKey, DateTimeOffset notBefore, CancellationToken ct = default);
+    /// <summary>Sets the session's cursor and forgets cursors last set before <paramref name="forgetBefore"/>.</summary>
+    Task SetInstallationCursorAsync(string sessionKey, int next, DateTimeOffset at, DateTimeOffset forgetBefore, CancellationToken ct = default);
+    /// <summary>
     /// Makes the contract the vehicle's default. With <paramref name="onlyOverEmsp"/> (an eMSP asking) only a default of
     /// that eMSP's own contracts is displaced: when another eMSP's contract is the default nothing changes and
     /// <see cref="ContractError.DefaultHeldByOther"/> is thrown. Null (the OEM of the vehicle, the operator) displaces any.

@@ -16,6 +16,7 @@ public sealed class InMemoryContractStore(IAuditLog audit, ICertificateStore cer
     private readonly Dictionary<Guid, WebhookEndpoint> _endpoints = [];
     private readonly Dictionary<Guid, WebhookDelivery> _deliveries = [];
     private readonly List<WebhookAttempt> _attempts = [];
+    private readonly Dictionary<string, (int Next, DateTimeOffset At)> _cursors = new(StringComparer.Ordinal);
 
     // ---- roots ----
 
@@ -168,6 +169,22 @@ public sealed class InMemoryContractStore(IAuditLog audit, ICertificateStore cer
         lock (_lock)
             return Task.FromResult<(ProvisioningCertificate?, IReadOnlyList<Contract>)>((_vehicles.GetValueOrDefault(pcid),
                 _contracts.Values.Where(c => c.Pcid == pcid && c.State == ContractState.Active).OrderBy(c => c.CreatedAt).ToList()));
+    }
+
+    public Task<int?> GetInstallationCursorAsync(string sessionKey, DateTimeOffset notBefore, CancellationToken ct = default)
+    {
+        lock (_lock) return Task.FromResult(_cursors.TryGetValue(sessionKey, out var c) && c.At >= notBefore ? c.Next : (int?)null);
+    }
+
+    public Task SetInstallationCursorAsync(string sessionKey, int next, DateTimeOffset at, DateTimeOffset forgetBefore, CancellationToken ct = default)
+    {
+        lock (_lock)
+        {
+            if (_cursors.Count > 10_000)
+                foreach (var stale in _cursors.Where(c => c.Value.At < forgetBefore).Select(c => c.Key).ToList()) _cursors.Remove(stale);
+            _cursors[sessionKey] = (next, at);
+        }
+        return Task.CompletedTask;
     }
 
     public async Task SetDefaultAsync(string pcid, Guid contractId, AuditEvent e, IReadOnlyList<WebhookEvent> events, string? onlyOverEmsp = null, CancellationToken ct = default)

@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using Microsoft.Extensions.Hosting;
 
 namespace PlugAndCharge.Ocpi.Routing;
 
@@ -11,52 +12,140 @@ public sealed record PendingCommand(string ResponseUrl, string SenderPartyId, st
 /// <summary>Outcome of registering a command's response_url: the callback id, or which limit refused it.</summary>
 public readonly record struct CommandSlot(string? Id, bool PartyFull, bool HubFull);
 
+/// <summary>What claiming a callback found: the command (this caller now relays it, alone), or why not.</summary>
+public enum CommandClaimStatus { Claimed, Unknown, NotYours, InFlight }
+
+public readonly record struct CommandClaim(CommandClaimStatus Status, PendingCommand? Command);
+
+/// <summary>
+/// Where pending command callbacks are kept. Behind a load balancer this must be shared by every instance (PostgreSQL):
+/// the CPO's CommandResult may reach any of them, and the per-party budget must count every instance's commands.
+/// </summary>
+public interface ICommandCallbackStore
+{
+    /// <summary>Stores the command under <paramref name="id"/> unless its sender already has <paramref name="maxPerSender"/> unexpired ones.</summary>
+    Task<CommandSlot> RegisterAsync(string id, PendingCommand command, int maxPerSender, DateTimeOffset now, DateTimeOffset expiresAt, CancellationToken ct);
+
+    /// <summary>
+    /// Takes the unexpired, unclaimed callback for <paramref name="receiverPartyId"/> until <paramref name="claimUntil"/>:
+    /// of concurrent claims (on any instance) exactly one succeeds.
+    /// </summary>
+    Task<CommandClaim> ClaimAsync(string id, string receiverPartyId, DateTimeOffset now, DateTimeOffset claimUntil, CancellationToken ct);
+
+    /// <summary>The result was delivered (or the command was never taken): the callback is gone and the slot free.</summary>
+    Task CompleteAsync(string id, CancellationToken ct);
+
+    /// <summary>The relay failed: the claim is given back so the CPO can post the result again before it expires.</summary>
+    Task ReleaseAsync(string id, CancellationToken ct);
+
+    /// <summary>Deletes expired callbacks; returns how many.</summary>
+    Task<int> SweepExpiredAsync(DateTimeOffset now, CancellationToken ct);
+}
+
 /// <summary>
 /// The response_url rewrite of commands through the hub (OCPI 2.2.1 §13, "Commands" via a hub): the CPO cannot (and
 /// must not) reach the eMSP's own response_url, so the hub hands it a one-time URL of its own and keeps the original
-/// here until the result arrives or <see cref="OcpiHubOptions.CommandResultTimeout"/> passes. Each sending party has
-/// at most <see cref="OcpiHubOptions.MaxPendingCommandsPerParty"/> slots, so one party cannot fill the hub-wide table
-/// and lock the others out. Held in this instance's memory (and so is the budget, per instance): behind a load
-/// balancer the result must reach the instance that forwarded the command.
+/// in <see cref="ICommandCallbackStore"/> until the result arrives or <see cref="OcpiHubOptions.CommandResultTimeout"/>
+/// passes. Each sending party has at most <see cref="OcpiHubOptions.MaxPendingCommandsPerParty"/> slots (hub-wide
+/// with the PostgreSQL store), so one party cannot fill the table and lock the others out.
 /// </summary>
-public sealed class CommandCallbacks(OcpiHubOptions options, TimeProvider clock)
+public sealed class CommandCallbacks(ICommandCallbackStore store, OcpiHubOptions options, TimeProvider clock)
 {
-    private const int MaxPending = 100_000;
-    private readonly Lock _gate = new();
-    private readonly Dictionary<string, (PendingCommand Command, DateTimeOffset ExpiresAt)> _pending = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, int> _perSender = new(StringComparer.Ordinal);
+    /// <summary>How long a relay may hold a claimed callback: longer than any party call, short enough to retry after a crash.</summary>
+    public static readonly TimeSpan ClaimHold = TimeSpan.FromMinutes(2);
 
     /// <summary>Registers a command's response_url and returns the id of the hub's callback URL, unless the sender's or the hub's slots are taken.</summary>
-    public CommandSlot Register(PendingCommand command)
+    public Task<CommandSlot> RegisterAsync(PendingCommand command, CancellationToken ct)
     {
         var now = clock.GetUtcNow();
-        lock (_gate)
-        {
-            if (_pending.Count >= MaxPending || _perSender.GetValueOrDefault(command.SenderPartyId) >= options.MaxPendingCommandsPerParty)
-                RemoveExpired(now);
-            if (_perSender.GetValueOrDefault(command.SenderPartyId) >= options.MaxPendingCommandsPerParty) return new CommandSlot(null, PartyFull: true, HubFull: false);
-            if (_pending.Count >= MaxPending) return new CommandSlot(null, PartyFull: false, HubFull: true);
-            var id = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
-            _pending[id] = (command, now + options.CommandResultTimeout);
-            _perSender[command.SenderPartyId] = _perSender.GetValueOrDefault(command.SenderPartyId) + 1;
-            return new CommandSlot(id, false, false);
-        }
+        return store.RegisterAsync(Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16)), command, options.MaxPendingCommandsPerParty,
+            now, now + options.CommandResultTimeout, ct);
     }
 
-    public PendingCommand? Find(string id)
+    public Task<CommandClaim> ClaimAsync(string id, string receiverPartyId, CancellationToken ct)
     {
-        lock (_gate) return _pending.TryGetValue(id, out var p) && p.ExpiresAt > clock.GetUtcNow() ? p.Command : null;
+        var now = clock.GetUtcNow();
+        return store.ClaimAsync(id, receiverPartyId, now, now + ClaimHold, ct);
     }
 
     /// <summary>The result was delivered: the callback URL stops working and the sender's slot is free again.</summary>
-    public void Complete(string id)
+    public Task CompleteAsync(string id, CancellationToken ct) => store.CompleteAsync(id, ct);
+
+    public Task ReleaseAsync(string id, CancellationToken ct) => store.ReleaseAsync(id, ct);
+
+    public Task<int> SweepExpiredAsync(CancellationToken ct) => store.SweepExpiredAsync(clock.GetUtcNow(), ct);
+}
+
+/// <summary>Deletes expired command callbacks once a minute (the budget ignores them already; this keeps the table small).</summary>
+public sealed class CommandCallbackSweeper(CommandCallbacks callbacks) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        lock (_gate) Remove(id);
+        using var timer = new PeriodicTimer(TimeSpan.FromMinutes(1));
+        while (await timer.WaitForNextTickAsync(stoppingToken))
+        {
+            try { await callbacks.SweepExpiredAsync(stoppingToken); }
+            catch (Exception e) when (e is not OperationCanceledException) { /* the next tick tries again; the database may be away */ }
+        }
+    }
+}
+
+/// <summary>Callbacks in this process's memory: one instance only (tests, a single-instance hub without PostgreSQL).</summary>
+public sealed class InMemoryCommandCallbackStore : ICommandCallbackStore
+{
+    private const int MaxPending = 100_000;
+    private readonly Lock _gate = new();
+    private readonly Dictionary<string, (PendingCommand Command, DateTimeOffset ExpiresAt, DateTimeOffset? ClaimedUntil)> _pending = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, int> _perSender = new(StringComparer.Ordinal);
+
+    public Task<CommandSlot> RegisterAsync(string id, PendingCommand command, int maxPerSender, DateTimeOffset now, DateTimeOffset expiresAt, CancellationToken ct)
+    {
+        lock (_gate)
+        {
+            if (_pending.Count >= MaxPending || _perSender.GetValueOrDefault(command.SenderPartyId) >= maxPerSender) RemoveExpired(now);
+            if (_perSender.GetValueOrDefault(command.SenderPartyId) >= maxPerSender) return Task.FromResult(new CommandSlot(null, PartyFull: true, HubFull: false));
+            if (_pending.Count >= MaxPending) return Task.FromResult(new CommandSlot(null, PartyFull: false, HubFull: true));
+            _pending[id] = (command, expiresAt, null);
+            _perSender[command.SenderPartyId] = _perSender.GetValueOrDefault(command.SenderPartyId) + 1;
+            return Task.FromResult(new CommandSlot(id, false, false));
+        }
     }
 
-    private void RemoveExpired(DateTimeOffset now)
+    public Task<CommandClaim> ClaimAsync(string id, string receiverPartyId, DateTimeOffset now, DateTimeOffset claimUntil, CancellationToken ct)
     {
-        foreach (var (key, p) in _pending.Where(p => p.Value.ExpiresAt <= now).ToList()) Remove(key);
+        lock (_gate)
+        {
+            if (!_pending.TryGetValue(id, out var p) || p.ExpiresAt <= now) return Task.FromResult(new CommandClaim(CommandClaimStatus.Unknown, null));
+            if (p.Command.ReceiverPartyId != receiverPartyId) return Task.FromResult(new CommandClaim(CommandClaimStatus.NotYours, null));
+            if (p.ClaimedUntil > now) return Task.FromResult(new CommandClaim(CommandClaimStatus.InFlight, null));
+            _pending[id] = p with { ClaimedUntil = claimUntil };
+            return Task.FromResult(new CommandClaim(CommandClaimStatus.Claimed, p.Command));
+        }
+    }
+
+    public Task CompleteAsync(string id, CancellationToken ct)
+    {
+        lock (_gate) Remove(id);
+        return Task.CompletedTask;
+    }
+
+    public Task ReleaseAsync(string id, CancellationToken ct)
+    {
+        lock (_gate)
+            if (_pending.TryGetValue(id, out var p)) _pending[id] = p with { ClaimedUntil = null };
+        return Task.CompletedTask;
+    }
+
+    public Task<int> SweepExpiredAsync(DateTimeOffset now, CancellationToken ct)
+    {
+        lock (_gate) return Task.FromResult(RemoveExpired(now));
+    }
+
+    private int RemoveExpired(DateTimeOffset now)
+    {
+        var expired = _pending.Where(p => p.Value.ExpiresAt <= now).Select(p => p.Key).ToList();
+        foreach (var key in expired) Remove(key);
+        return expired.Count;
     }
 
     private void Remove(string id)

@@ -44,7 +44,7 @@ public sealed class ModuleRouter(PartyDirectory parties, PartyClients clients, C
             string? commandSlot = null;
             if (IsCommand(request))
             {
-                var (rewritten, slot) = RewriteResponseUrl(request, target, routing);
+                var (rewritten, slot) = await RewriteResponseUrlAsync(request, target, routing, ct);
                 if (slot.PartyFull)
                     return Status(OcpiStatus.ClientError, "You have too many commands awaiting their result; wait for results (or their timeout) before sending more.", now, 429);
                 if (slot.HubFull) return Status(OcpiStatus.HubError, "The hub cannot take more pending commands right now.", now);
@@ -53,7 +53,7 @@ public sealed class ModuleRouter(PartyDirectory parties, PartyClients clients, C
             }
             var response = await ForwardAsync(target, endpoint!, request, routing, request.Query, ct);
             // A command the CPO did not take never gets a CommandResult: its slot is free at once.
-            if (commandSlot != null && !response.IsSuccess) commands.Complete(commandSlot);
+            if (commandSlot != null && !response.IsSuccess) await commands.CompleteAsync(commandSlot, CancellationToken.None);
             return response.Outcome switch
             {
                 PartyCallOutcome.Answered => new RoutedAnswer(response.HttpStatus, TranslateBody(response.Body, Version(target), request.Version),
@@ -80,14 +80,14 @@ public sealed class ModuleRouter(PartyDirectory parties, PartyClients clients, C
     /// the hub relays it to the eMSP's own URL). A body without response_url goes on unchanged; the slot says when a
     /// limit refused it.
     /// </summary>
-    private (RoutedRequest Request, CommandSlot Slot) RewriteResponseUrl(RoutedRequest request, PartyRecord target, RoutingParties routing)
+    private async Task<(RoutedRequest Request, CommandSlot Slot)> RewriteResponseUrlAsync(RoutedRequest request, PartyRecord target, RoutingParties routing, CancellationToken ct)
     {
         JsonObject? body;
         try { body = JsonNode.Parse(request.Body) as JsonObject; }
         catch (JsonException) { return (request, default); }
         if (body?["response_url"]?.GetValue<string>() is not { Length: > 0 } original) return (request, default);
-        var slot = commands.Register(new PendingCommand(original, request.Caller.Id, target.Id, routing.FromCountryCode, routing.FromPartyId,
-            routing.ToCountryCode, routing.ToPartyId));
+        var slot = await commands.RegisterAsync(new PendingCommand(original, request.Caller.Id, target.Id, routing.FromCountryCode, routing.FromPartyId,
+            routing.ToCountryCode, routing.ToPartyId), ct);
         if (slot.Id is not { } id) return (request, slot);
         var versionBase = request.HubModuleUrl[..request.HubModuleUrl.LastIndexOf("/receiver/", StringComparison.Ordinal)];
         body["response_url"] = $"{versionBase}/hub/commandresult/{id}";
@@ -96,20 +96,41 @@ public sealed class ModuleRouter(PartyDirectory parties, PartyClients clients, C
 
     /// <summary>
     /// A CPO's CommandResult posted to the hub's callback URL: relayed to the response_url the eMSP gave, with the eMSP's
-    /// token B and the routing headers of the way back. Only the party the command went to may post it, once.
+    /// token B and the routing headers of the way back. Only the party the command went to may post it, once: the post
+    /// claims the stored callback, so of two posts reaching two instances only one relays; a failed relay gives it back.
     /// </summary>
     public async Task<RoutedAnswer> RelayCommandResultAsync(PartyRecord caller, string id, OcpiVersion version, byte[] body, string correlationId, CancellationToken ct)
     {
         var now = clock.GetUtcNow();
-        if (commands.Find(id) is not { } pending) return Status(OcpiStatus.ClientError, "No pending command has this result URL (unknown, answered or expired).", now, 404);
-        if (pending.ReceiverPartyId != caller.Id) return Status(OcpiStatus.ClientError, "This command was not sent to you.", now, 403);
-        var sender = await parties.GetAsync(pending.SenderPartyId, ct);
-        if (sender is not { IsRegistered: true } || sender.Status is PartyStatus.Suspended or PartyStatus.Planned)
-            return Status(OcpiStatus.ReceiverNotConnected, "The party that sent the command is not connected.", now);
-        var routing = new RoutingParties(pending.ReceiverCountryCode, pending.ReceiverPartyCode, pending.SenderCountryCode, pending.SenderPartyCode);
-        var response = await clients.For(sender).SendAsync(HttpMethod.Post, pending.ResponseUrl, sender.OutgoingToken!, correlationId, routing,
-            TranslateBody(body, version, Version(sender)), clients.TimeoutFor(sender), ct);
-        if (response.IsSuccess) commands.Complete(id);
+        var claim = await commands.ClaimAsync(id, caller.Id, ct);
+        switch (claim.Status)
+        {
+            case CommandClaimStatus.Unknown: return Status(OcpiStatus.ClientError, "No pending command has this result URL (unknown, answered or expired).", now, 404);
+            case CommandClaimStatus.NotYours: return Status(OcpiStatus.ClientError, "This command was not sent to you.", now, 403);
+            case CommandClaimStatus.InFlight: return Status(OcpiStatus.ClientError, "A result for this command is being relayed already.", now, 409);
+        }
+        var pending = claim.Command!;
+        PartyResponse response;
+        try
+        {
+            var sender = await parties.GetAsync(pending.SenderPartyId, ct);
+            if (sender is not { IsRegistered: true } || sender.Status is PartyStatus.Suspended or PartyStatus.Planned)
+            {
+                await commands.ReleaseAsync(id, CancellationToken.None);
+                return Status(OcpiStatus.ReceiverNotConnected, "The party that sent the command is not connected.", now);
+            }
+            var routing = new RoutingParties(pending.ReceiverCountryCode, pending.ReceiverPartyCode, pending.SenderCountryCode, pending.SenderPartyCode);
+            response = await clients.For(sender).SendAsync(HttpMethod.Post, pending.ResponseUrl, sender.OutgoingToken!, correlationId, routing,
+                TranslateBody(body, version, Version(sender)), clients.TimeoutFor(sender), ct);
+        }
+        catch
+        {
+            // The claim's lease (CommandCallbacks.ClaimHold) frees it anyway; giving it back now lets the CPO retry at once.
+            try { await commands.ReleaseAsync(id, CancellationToken.None); } catch (Exception) { }
+            throw;
+        }
+        if (response.IsSuccess) await commands.CompleteAsync(id, CancellationToken.None);
+        else await commands.ReleaseAsync(id, CancellationToken.None);
         return response.Outcome switch
         {
             PartyCallOutcome.Answered => new RoutedAnswer(response.HttpStatus, response.Body),

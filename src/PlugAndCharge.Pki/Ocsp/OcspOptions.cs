@@ -20,6 +20,9 @@ public sealed class OcspOptions
     /// of twice that; past it the client gets tryLater. Cached answers are never limited. Zero: no limit.
     /// </summary>
     public int OnDemandSignaturesPerClientPerSecond { get; set; } = 100;
-    /// <summary>Answers signed on the spot per second for all clients together (bursts of twice that); zero: no limit.</summary>
+    /// <summary>
+    /// Answers signed on the spot per second for all clients together (bursts of twice that); zero: no limit. Both
+    /// budgets are per instance: with N instances set each to the hub's budget / N (operator guide §7).
+    /// </summary>
     public int OnDemandSignaturesPerSecond { get; set; } = 2_000;
 }

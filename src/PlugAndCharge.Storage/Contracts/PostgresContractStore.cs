@@ -367,6 +367,26 @@ public sealed class PostgresContractStore : IRootCertificateStore, IProvisioning
         return (context.Vehicle, context.Contracts);
     }
 
+    public async Task<int?> GetInstallationCursorAsync(string sessionKey, DateTimeOffset notBefore, CancellationToken ct = default)
+    {
+        await using var conn = await _db.OpenConnectionAsync(ct);
+        return await conn.ExecuteScalarAsync<int?>(new CommandDefinition(
+            "select next_index from iso20_installation_cursors where session_key = @sessionKey and updated_at >= @notBefore",
+            new { sessionKey, notBefore }, cancellationToken: ct));
+    }
+
+    public async Task SetInstallationCursorAsync(string sessionKey, int next, DateTimeOffset at, DateTimeOffset forgetBefore, CancellationToken ct = default)
+    {
+        await using var conn = await _db.OpenConnectionAsync(ct);
+        // One statement: the session's cursor, and the cursors of sessions long over (never this row: a statement must
+        // not touch one row twice).
+        await conn.ExecuteAsync(new CommandDefinition("""
+            with forgotten as (delete from iso20_installation_cursors where updated_at < @forgetBefore and session_key <> @sessionKey)
+            insert into iso20_installation_cursors (session_key, next_index, updated_at) values (@sessionKey, @next, @at)
+            on conflict (session_key) do update set next_index = excluded.next_index, updated_at = excluded.updated_at
+            """, new { sessionKey, next, at, forgetBefore }, cancellationToken: ct));
+    }
+
     /// <summary>
     /// The contexts of concurrent installations in one round trip (two statements over all their PCIDs): the read every
     /// installation makes was the only round trip on the hot path not shared between callers.
