@@ -83,6 +83,11 @@ public static class ServiceHost
 
         // OCPP for chargers and CSMSs (stations authenticate themselves: profile 2 basic auth or profile 3 mTLS).
         builder.Services.AddSingleton<PlugAndCharge.Ocpp.Stations.IStationStore>(new PlugAndCharge.Storage.Ocpp.PostgresStationStore(db));
+        // Several instances share the stations: each knows which instance holds a station's WebSocket and relays commands there.
+        builder.Services.AddSingleton(options.StationPresence);
+        builder.Services.AddSingleton<PlugAndCharge.Storage.Ocpp.PostgresStationPresence>();
+        builder.Services.AddSingleton<IStationPresence>(sp => sp.GetRequiredService<PlugAndCharge.Storage.Ocpp.PostgresStationPresence>());
+        builder.Services.AddHostedService<StationPresenceService>();
         builder.Services.AddOcpp(o => o.Outbound = options.Outbound);
         // The OCPI hub (parties authenticate with OCPI credentials tokens).
         builder.Services.AddSingleton<PlugAndCharge.Ocpi.Parties.IOcpiPartyStore>(new PlugAndCharge.Storage.Ocpi.PostgresOcpiPartyStore(db,
