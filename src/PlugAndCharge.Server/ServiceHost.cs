@@ -67,6 +67,9 @@ public static class ServiceHost
         builder.Services.AddOpenApi();
         builder.Services.AddSingleton(clock);
         builder.Services.AddSingleton(ca);
+        // Registered as instances: the caller composed the CA and owns its stores, so this host's shutdown must not dispose them.
+        builder.Services.AddSingleton(ca.CaStore);
+        builder.Services.AddSingleton(ca.Certificates);
         builder.Services.AddSingleton(db);
         builder.Services.AddSingleton(new ChainValidator());
         builder.Services.AddSingleton<IParticipantStore>(new PostgresParticipantStore(db, clock));

@@ -136,6 +136,12 @@ public sealed class PostgresStationPresence(NpgsqlDataSource db, StationPresence
                     catch (TimeoutException) { }
                 }
                 await using var c = await db.OpenConnectionAsync(ct);
+                // A holder that died before it claimed the command never will: the station is connected nowhere (until it reconnects).
+                await c.ExecuteAsync(new CommandDefinition("""
+                    update ocpp_station_commands set state = 'done', failure = 'NotConnected', message = 'the instance holding the station stopped'
+                    where command_id = @id and state = 'pending' and not exists (
+                        select 1 from ocpp_instances i where i.instance_id = @holder and i.heartbeat_at > now() - make_interval(secs => @ttl))
+                    """, new { id, holder = station.InstanceId, ttl = TimeoutSeconds }, cancellationToken: ct));
                 if (left <= TimeSpan.Zero)
                 {
                     // Nobody answered: a holder that never claimed the command must not run it later.
