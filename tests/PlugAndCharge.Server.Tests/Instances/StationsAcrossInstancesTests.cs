@@ -18,7 +18,7 @@ namespace PlugAndCharge.Server.Tests.Instances;
 /// (ocpp_station_sessions, LISTEN/NOTIFY), the answer comes back, a deletion disconnects it there, and when its instance
 /// dies and it reconnects elsewhere, commands follow it.
 /// </summary>
-public sealed class StationsAcrossInstancesTests(ServiceFixture f) : IClassFixture<ServiceFixture>
+public sealed class StationsAcrossInstancesTests(ServiceFixture f, Xunit.Abstractions.ITestOutputHelper output) : IClassFixture<ServiceFixture>
 {
     private const string Password = "a-station-password-0123";
     private static int _cpos;
@@ -128,7 +128,7 @@ public sealed class StationsAcrossInstancesTests(ServiceFixture f) : IClassFixtu
     public async Task Commands_sent_to_one_instance_reach_the_station_held_by_another_and_deleting_it_there_disconnects_it_within_a_second(string protocol)
     {
         await using var a = await StartInstanceAsync();
-        var (_, cpo) = await NewCpoAsync();
+        var (login, cpo) = await NewCpoAsync();
         using var _cpo = cpo;
         var id = await RegisteredStationAsync(cpo);
         var rootPem = (await f.Ca.Authorities.GetAsync("iso2-v2g-root")).Certificate.GetEncoded() is var der
@@ -150,11 +150,23 @@ public sealed class StationsAcrossInstancesTests(ServiceFixture f) : IClassFixtu
         Assert.Equal("Accepted", (await Json(await cpo.SendAsync(delete))).GetProperty("status").GetString());
         Assert.Equal("Accepted", (await Json(await cpo.PostAsync($"/v1/ocpp/stations/{id}/trigger/sign-v2g-certificate", null))).GetProperty("status").GetString());
 
+        // For the report only (nothing asserted): a command through B (relayed) and through A (local).
+        using (var throughA = f.Client(login, a.HttpsUrl))
+        {
+            foreach (var (name, http) in new[] { ("relayed through B", cpo), ("local on A", throughA) })
+            {
+                var timed = Stopwatch.StartNew();
+                for (var i = 0; i < 20; i++) await Json(await http.GetAsync($"/v1/ocpp/stations/{id}/certificates"));
+                output.WriteLine($"{protocol} GetInstalledCertificateIds {name}: {timed.Elapsed.TotalMilliseconds / 20:0.0} ms per command (20 in a row)");
+            }
+        }
+
         // Deleting the station on B ends its connection on A.
         var deleted = Stopwatch.StartNew();
         await Json(await cpo.DeleteAsync($"/v1/ocpp/stations/{id}"), HttpStatusCode.NoContent);
         while (a.Stations.Find(id) != null && deleted.Elapsed < TimeSpan.FromSeconds(5)) await Task.Delay(10);
         Assert.Null(a.Stations.Find(id));
+        output.WriteLine($"{protocol}: disconnected from A {deleted.ElapsedMilliseconds} ms after DELETE on B answered");
         Assert.True(deleted.Elapsed < TimeSpan.FromSeconds(1), $"the station was disconnected from A {deleted.ElapsedMilliseconds} ms after the deletion on B");
         var audited = new List<string>();
         await foreach (var e in f.Ca.Audit.ReadAllAsync())
@@ -164,7 +176,7 @@ public sealed class StationsAcrossInstancesTests(ServiceFixture f) : IClassFixtu
         var run = await station.FinishAsync();
         var p = protocol == "ocpp1.6" ? "pnc:" : "";
         Assert.Equal("V2GRootCertificate", Assert.Single(run.Received(p + "InstallCertificate")).GetProperty("certificateType").GetString());
-        Assert.Single(run.Received(p + "GetInstalledCertificateIds"));
+        Assert.Equal(41, run.Received(p + "GetInstalledCertificateIds").Count);
         Assert.Single(run.Received(p + "DeleteCertificate"));
         Assert.Equal("SignV2GCertificate", Assert.Single(run.Received(p + "TriggerMessage")).GetProperty("requestedMessage").GetString());
     }
@@ -211,6 +223,7 @@ public sealed class StationsAcrossInstancesTests(ServiceFixture f) : IClassFixtu
             var asked = Stopwatch.StartNew();
             var offline = await Json(await cpo.PostAsync($"/v1/ocpp/stations/{id}/trigger/sign-v2g-certificate", null), HttpStatusCode.Conflict);
             Assert.Equal("Station offline", offline.GetProperty("title").GetString());
+            output.WriteLine($"command for a station of a dead instance: 409 after {asked.Elapsed.TotalSeconds:0.0} s");
             Assert.True(asked.Elapsed < TimeSpan.FromSeconds(10), $"answered after {asked.Elapsed.TotalSeconds:0.0} s");
         }
 

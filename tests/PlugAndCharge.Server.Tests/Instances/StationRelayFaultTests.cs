@@ -11,12 +11,56 @@ using Xunit;
 namespace PlugAndCharge.Server.Tests.Instances;
 
 /// <summary>
-/// The relay between instances survives a restart of PostgreSQL: each instance's LISTEN connection is its own,
-/// non-pooled, and comes back by itself. Runs on a private cluster (Debian's initdb/pg_ctl, password authentication)
-/// that the test stops and starts; the shared test server is never touched.
+/// Faults of the relay between instances: an instance killed without a clean stop, and a restart of PostgreSQL (each
+/// instance's LISTEN connection is its own, non-pooled, and comes back by itself). The restart runs on a private cluster
+/// (Debian's initdb/pg_ctl, password authentication) that the test stops and starts; the shared test server is never touched.
 /// </summary>
-public sealed class StationRelayRestartTests
+public sealed class StationRelayFaultTests
 {
+    /// <summary>
+    /// An instance killed without a clean stop (kill -9, a frozen process) leaves its session rows behind; they stop
+    /// counting once its heartbeat is older than InstanceTimeout, and a command already waiting for it ends with
+    /// "not connected" (409 at the REST surface) instead of waiting for the full call timeout.
+    /// </summary>
+    [Fact]
+    public async Task The_stations_of_an_instance_whose_heartbeat_stopped_are_connected_nowhere_and_a_waiting_command_ends_early()
+    {
+        await using var database = await PostgresDatabase.CreateAsync();
+        await using var db = StorageDataSource.Create(database.ConnectionString);
+        await MigrationRunner.ApplyAsync(db);
+        var options = new StationPresenceOptions { InstanceTimeout = TimeSpan.FromSeconds(2) };
+        var holder = new PostgresStationPresence(db, options, NullLogger<PostgresStationPresence>.Instance);
+        var caller = new PostgresStationPresence(db, options, NullLogger<PostgresStationPresence>.Instance);
+        using var killHolder = new CancellationTokenSource();
+        using var stopCaller = new CancellationTokenSource();
+        var holderRun = holder.RunAsync(new ConnectedStations(holder), killHolder.Token);
+        var callerRun = caller.RunAsync(new ConnectedStations(caller), stopCaller.Token);
+        await holder.Listening.WaitAsync(TimeSpan.FromSeconds(10));
+        await using (var c = await db.OpenConnectionAsync())
+        await using (var insert = new NpgsqlCommand(
+            "insert into ocpp_station_sessions (station_id, instance_id, connection_id, ocpp_version) values ('CS-KILLED', @me, gen_random_uuid(), 'ocpp2.0.1')", c))
+        {
+            insert.Parameters.AddWithValue("me", holder.InstanceId);
+            await insert.ExecuteNonQueryAsync();
+        }
+        var located = await caller.LocateAsync("CS-KILLED");
+        Assert.Equal(holder.InstanceId, located?.InstanceId);
+
+        // The holder stops heartbeating and listening, and cleans nothing up.
+        await killHolder.CancelAsync();
+        await holderRun;
+        var waited = Stopwatch.StartNew();
+        var e = await Assert.ThrowsAsync<OcppCallFailedException>(() => caller.CallAsync(located!, "TriggerMessage",
+            System.Text.Json.JsonDocument.Parse("{\"requestedMessage\":\"SignV2GCertificate\"}").RootElement, false, TimeSpan.FromSeconds(30)));
+        Assert.Equal((OcppCallFailure.NotConnected, "TriggerMessage: the instance holding the station stopped"), (e.Failure, e.Message));
+        // Within the instance timeout and one poll, not the 30 s call timeout.
+        Assert.True(waited.Elapsed < TimeSpan.FromSeconds(10), $"ended after {waited.Elapsed.TotalSeconds:0.0} s");
+        Assert.Null(await caller.LocateAsync("CS-KILLED"));
+
+        await stopCaller.CancelAsync();
+        await callerRun;
+    }
+
     [Fact]
     public async Task After_a_database_restart_a_relayed_command_reaches_the_holding_instance_again_without_a_process_restart()
     {
