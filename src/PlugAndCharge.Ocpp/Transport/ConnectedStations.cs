@@ -46,6 +46,20 @@ public sealed class ConnectedStations(IStationPresence presence, ILogger<Connect
         return await presence.LocateAsync(stationId, ct) is { } remote ? new StationLocation(stationId, remote.Version, null, remote) : null;
     }
 
+    /// <summary>The OCPP version of each of <paramref name="stationIds"/> connected anywhere (one database look-up for those not connected here).</summary>
+    public async Task<IReadOnlyDictionary<string, OcppVersion>> ConnectedVersionsAsync(IReadOnlyCollection<string> stationIds, CancellationToken ct = default)
+    {
+        var versions = new Dictionary<string, OcppVersion>(StringComparer.Ordinal);
+        var elsewhere = new List<string>();
+        foreach (var id in stationIds)
+            if (Find(id) is { } local) versions[id] = local.Version;
+            else elsewhere.Add(id);
+        if (elsewhere.Count > 0)
+            foreach (var (id, remote) in await presence.LocateAllAsync(elsewhere, ct))
+                versions[id] = remote.Version;
+        return versions;
+    }
+
     /// <summary>
     /// Sends a 2.0.1-shaped CALL to the station wherever it is connected (see <see cref="StationCalls"/>; natively for a 1.6
     /// security-extension message when <paramref name="native16"/>) and returns its answer.

@@ -20,6 +20,9 @@ public interface IStationPresence
     /// <summary>The live instance other than this one that holds the station, or null when none does.</summary>
     Task<RemoteStation?> LocateAsync(string stationId, CancellationToken ct = default);
 
+    /// <summary><see cref="LocateAsync"/> for many stations in one look-up (those held by another live instance).</summary>
+    Task<IReadOnlyDictionary<string, RemoteStation>> LocateAllAsync(IReadOnlyCollection<string> stationIds, CancellationToken ct = default);
+
     /// <summary>
     /// Has the holder send the CALL (2.0.1-shaped; wrapped in DataTransfer for 1.6 unless <paramref name="native16"/>) and
     /// returns the station's validated answer; failures as <see cref="OcppCallFailedException"/>.
@@ -36,6 +39,9 @@ public sealed class LocalStationPresence : IStationPresence
     public Task ConnectedAsync(StationSession session, CancellationToken ct = default) => Task.CompletedTask;
     public Task DisconnectedAsync(StationSession session, CancellationToken ct = default) => Task.CompletedTask;
     public Task<RemoteStation?> LocateAsync(string stationId, CancellationToken ct = default) => Task.FromResult<RemoteStation?>(null);
+
+    public Task<IReadOnlyDictionary<string, RemoteStation>> LocateAllAsync(IReadOnlyCollection<string> stationIds, CancellationToken ct = default) =>
+        Task.FromResult<IReadOnlyDictionary<string, RemoteStation>>(new Dictionary<string, RemoteStation>());
 
     public Task<JsonElement> CallAsync(RemoteStation station, string action, JsonElement payload, bool native16, TimeSpan timeout, CancellationToken ct = default) =>
         throw new OcppCallFailedException(action, null, "the station is not connected", OcppCallFailure.NotConnected);

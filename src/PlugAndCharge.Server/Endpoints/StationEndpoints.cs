@@ -216,7 +216,9 @@ public static class StationEndpoints
             cpoId = me.Id;
         }
         var list = await store.ListAsync(cpoId, http.RequestAborted);
-        return Results.Ok(list.Select(s => View(s, connected)));
+        // Connected to any instance: one look-up for the whole list.
+        var versions = await connected.ConnectedVersionsAsync(list.Select(s => s.StationId).ToList(), http.RequestAborted);
+        return Results.Ok(list.Select(s => View(s, versions.TryGetValue(s.StationId, out var v) ? v : null)));
     }
 
     private static async Task<IResult> GetAsync(string stationId, HttpContext http, IStationStore store, ConnectedStations connected)
@@ -378,7 +380,7 @@ public static class StationEndpoints
 
     private static string Subject(string stationId) => "ocpp-station/" + stationId;
 
-    /// <summary>In lists, "connected" tells this instance's connections only (one look-up per listed station would not scale).</summary>
+    /// <summary>Right after registration: a new station cannot have connected yet, here or anywhere.</summary>
     private static object View(StationRecord s, ConnectedStations connected) => View(s, connected.Find(s.StationId)?.Version);
 
     private static object View(StationRecord s, OcppVersion? version)

@@ -102,6 +102,22 @@ public sealed class PostgresStationPresence(NpgsqlDataSource db, StationPresence
             : null;
     }
 
+    private sealed record LocatedRow(string StationId, string InstanceId, Guid ConnectionId, string OcppVersion);
+
+    public async Task<IReadOnlyDictionary<string, RemoteStation>> LocateAllAsync(IReadOnlyCollection<string> stationIds, CancellationToken ct = default)
+    {
+        await using var c = await db.OpenConnectionAsync(ct);
+        var rows = await c.QueryAsync<LocatedRow>(new CommandDefinition("""
+            select s.station_id as StationId, s.instance_id as InstanceId, s.connection_id as ConnectionId, s.ocpp_version as OcppVersion
+            from ocpp_station_sessions s join ocpp_instances i on i.instance_id = s.instance_id
+            where s.station_id = any(@ids) and s.instance_id <> @me and i.heartbeat_at > now() - make_interval(secs => @ttl)
+            """, new { ids = stationIds.ToArray(), me = InstanceId, ttl = TimeoutSeconds }, cancellationToken: ct));
+        var found = new Dictionary<string, RemoteStation>(StringComparer.Ordinal);
+        foreach (var r in rows)
+            if (OcppVersions.TryParse(r.OcppVersion, out var version)) found[r.StationId] = new RemoteStation(r.StationId, r.InstanceId, r.ConnectionId, version);
+        return found;
+    }
+
     private sealed record CommandRow(string State, string? Result, string? Failure, string? ErrorCode, string? Message);
 
     public async Task<JsonElement> CallAsync(RemoteStation station, string action, JsonElement payload, bool native16, TimeSpan timeout, CancellationToken ct = default)

@@ -139,6 +139,8 @@ public sealed class StationsAcrossInstancesTests(ServiceFixture f, Xunit.Abstrac
 
         var view = await Json(await cpo.GetAsync($"/v1/ocpp/stations/{id}"));
         Assert.Equal((true, protocol), (view.GetProperty("connected").GetBoolean(), view.GetProperty("ocppVersion").GetString()));
+        var listed = (await Json(await cpo.GetAsync("/v1/ocpp/stations"))).EnumerateArray().Single(s => s.GetProperty("stationId").GetString() == id);
+        Assert.Equal((true, protocol), (listed.GetProperty("connected").GetBoolean(), listed.GetProperty("ocppVersion").GetString()));
         var installed = await Json(await cpo.GetAsync($"/v1/ocpp/stations/{id}/certificates?type=V2GRootCertificate"));
         Assert.Equal("1f", installed.GetProperty("certificateHashDataChain")[0].GetProperty("certificateHashData").GetProperty("serialNumber").GetString());
         var install = await Json(await cpo.PostAsJsonAsync($"/v1/ocpp/stations/{id}/certificates", new { certificateType = "V2GRootCertificate", certificate = rootPem }));
