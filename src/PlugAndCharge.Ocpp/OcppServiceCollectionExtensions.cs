@@ -19,7 +19,7 @@ public static class OcppServiceCollectionExtensions
     /// The OCPP certificate service. The host registers an <see cref="Stations.IStationStore"/> and the
     /// <see cref="CertificateAuthorityServices"/>; it may register its own <see cref="IEvCertificateService"/> (contract
     /// provisioning), <see cref="IContractAuthorization"/> and <see cref="ICertificateSigningService"/> before or after
-    /// this call; the defaults refuse EV certificate requests, know no contract, and sign CSRs with our CPO sub-CA.
+    /// this call, and an <see cref="IStationPresence"/> when several instances share the stations; the defaults refuse EV certificate requests, know no contract, and sign CSRs with our CPO sub-CA.
     /// </summary>
     public static IServiceCollection AddOcpp(this IServiceCollection services, Action<OcppOptions>? configure = null, Action<StationCertificateOptions>? configureSigning = null)
     {
@@ -49,7 +49,9 @@ public static class OcppServiceCollectionExtensions
         services.TryAddSingleton<ICertificateSigningService, CaCertificateSigningService>();
         services.AddSingleton<CertificateSignedDelivery>();
 
-        services.AddSingleton<ConnectedStations>();
+        services.TryAddSingleton<IStationPresence, LocalStationPresence>();
+        services.AddSingleton(sp => new ConnectedStations(sp.GetRequiredService<IStationPresence>(),
+            sp.GetService<Microsoft.Extensions.Logging.ILogger<ConnectedStations>>()) { DefaultCallTimeout = options.CallTimeout });
         services.AddSingleton<Stations.StationThrottle>();
         services.AddSingleton<StationAuthenticator>();
         services.AddSingleton<StationConnectionEndpoint>();

@@ -67,6 +67,9 @@ public static class ServiceHost
         builder.Services.AddOpenApi();
         builder.Services.AddSingleton(clock);
         builder.Services.AddSingleton(ca);
+        // Registered as instances: the caller composed the CA and owns its stores, so this host's shutdown must not dispose them.
+        builder.Services.AddSingleton(ca.CaStore);
+        builder.Services.AddSingleton(ca.Certificates);
         builder.Services.AddSingleton(db);
         builder.Services.AddSingleton(new ChainValidator());
         builder.Services.AddSingleton<IParticipantStore>(new PostgresParticipantStore(db, clock));
@@ -83,6 +86,11 @@ public static class ServiceHost
 
         // OCPP for chargers and CSMSs (stations authenticate themselves: profile 2 basic auth or profile 3 mTLS).
         builder.Services.AddSingleton<PlugAndCharge.Ocpp.Stations.IStationStore>(new PlugAndCharge.Storage.Ocpp.PostgresStationStore(db));
+        // Several instances share the stations: each knows which instance holds a station's WebSocket and relays commands there.
+        builder.Services.AddSingleton(options.StationPresence);
+        builder.Services.AddSingleton<PlugAndCharge.Storage.Ocpp.PostgresStationPresence>();
+        builder.Services.AddSingleton<IStationPresence>(sp => sp.GetRequiredService<PlugAndCharge.Storage.Ocpp.PostgresStationPresence>());
+        builder.Services.AddHostedService<StationPresenceService>();
         builder.Services.AddOcpp(o => o.Outbound = options.Outbound);
         // The OCPI hub (parties authenticate with OCPI credentials tokens).
         builder.Services.AddSingleton<PlugAndCharge.Ocpi.Parties.IOcpiPartyStore>(new PlugAndCharge.Storage.Ocpi.PostgresOcpiPartyStore(db,

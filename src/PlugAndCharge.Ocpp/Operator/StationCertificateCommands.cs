@@ -7,7 +7,7 @@ namespace PlugAndCharge.Ocpp.Operator;
 /// <summary>Why an operator command could not be carried out.</summary>
 public enum StationCommandFailure
 {
-    /// <summary>The station is not connected (to this instance).</summary>
+    /// <summary>The station is connected to no instance of the service.</summary>
     Offline,
     /// <summary>The station answered with a CALLERROR, refused the DataTransfer, or answered against the schema.</summary>
     Refused,
@@ -15,6 +15,8 @@ public enum StationCommandFailure
     TimedOut,
     /// <summary>The station went away before it answered.</summary>
     Disconnected,
+    /// <summary>Where the station is connected could not be looked up (the database is out of reach).</summary>
+    Unavailable,
 }
 
 /// <summary>An operator command could not be carried out (station offline, refused the call, answered badly, timed out).</summary>
@@ -26,7 +28,8 @@ public sealed class StationCommandException(string message, Exception? inner = n
 /// <summary>
 /// What an operator asks of a connected station's certificate store (OCPP 2.0.1 M03-M05, F06; 1.6 through
 /// DataTransfer): install a root, list and delete installed certificates, and trigger a new V2G certificate. Each call
-/// waits for the station's answer and returns it. The host maps these to REST.
+/// waits for the station's answer and returns it, whichever instance of the service holds the station's connection.
+/// The host maps these to REST.
 /// </summary>
 public sealed class StationCertificateCommands(ConnectedStations stations)
 {
@@ -42,34 +45,56 @@ public sealed class StationCertificateCommands(ConnectedStations stations)
         if (!RootTypes.Contains(certificateType)) throw new ArgumentException($"Unknown certificate type {certificateType}.", nameof(certificateType));
         // The input is checked before the station is looked up: a bad root is a bad request whether or not it is online.
         EnsureSelfSignedRoot(rootPem);
-        var session = Session(stationId);
-        if (certificateType == "OEMRootCertificate" && session.Version != OcppVersion.V21)
+        var station = await LocateAsync(stationId, ct);
+        if (certificateType == "OEMRootCertificate" && station.Version != OcppVersion.V21)
             throw new ArgumentException("OEM roots can be installed over OCPP 2.1 only.", nameof(certificateType));
-        return await Call<InstallCertificateResponse>(session, "InstallCertificate", new InstallCertificateRequest(certificateType, rootPem.Trim() + "\n"), ct);
+        return await Call<InstallCertificateResponse>(station, "InstallCertificate", new InstallCertificateRequest(certificateType, rootPem.Trim() + "\n"), ct);
     }
 
-    public Task<GetInstalledCertificateIdsResponse> GetInstalledCertificateIdsAsync(string stationId, IReadOnlyList<string>? certificateTypes = null, CancellationToken ct = default) =>
-        Call<GetInstalledCertificateIdsResponse>(Session(stationId), "GetInstalledCertificateIds", new GetInstalledCertificateIdsRequest(certificateTypes is { Count: > 0 } ? certificateTypes : null), ct);
+    public async Task<GetInstalledCertificateIdsResponse> GetInstalledCertificateIdsAsync(string stationId, IReadOnlyList<string>? certificateTypes = null, CancellationToken ct = default)
+    {
+        var station = await LocateAsync(stationId, ct);
+        if (certificateTypes?.Contains("OEMRootCertificate") == true && station.Version != OcppVersion.V21)
+            throw new ArgumentException("OEMRootCertificate exists in OCPP 2.1 only; the station speaks " + station.Version.SubProtocol() + ".", nameof(certificateTypes));
+        return await Call<GetInstalledCertificateIdsResponse>(station, "GetInstalledCertificateIds", new GetInstalledCertificateIdsRequest(certificateTypes is { Count: > 0 } ? certificateTypes : null), ct);
+    }
 
-    public Task<DeleteCertificateResponse> DeleteCertificateAsync(string stationId, CertificateHashData certificate, CancellationToken ct = default) =>
-        Call<DeleteCertificateResponse>(Session(stationId), "DeleteCertificate", new DeleteCertificateRequest(certificate), ct);
+    public async Task<DeleteCertificateResponse> DeleteCertificateAsync(string stationId, CertificateHashData certificate, CancellationToken ct = default) =>
+        await Call<DeleteCertificateResponse>(await LocateAsync(stationId, ct), "DeleteCertificate", new DeleteCertificateRequest(certificate), ct);
 
     /// <summary>Asks the station to send SignCertificate for a new V2G (SECC) certificate (TriggerMessage SignV2GCertificate).</summary>
-    public Task<TriggerMessageResponse> TriggerSignV2GCertificateAsync(string stationId, CancellationToken ct = default) =>
-        Call<TriggerMessageResponse>(Session(stationId), "TriggerMessage", new TriggerMessageRequest("SignV2GCertificate"), ct);
+    public async Task<TriggerMessageResponse> TriggerSignV2GCertificateAsync(string stationId, CancellationToken ct = default) =>
+        await Call<TriggerMessageResponse>(await LocateAsync(stationId, ct), "TriggerMessage", new TriggerMessageRequest("SignV2GCertificate"), ct);
 
-    private StationSession Session(string stationId) =>
-        stations.Find(stationId) ?? throw new StationCommandException($"Station {stationId} is not connected.", failure: StationCommandFailure.Offline);
-
-    private static async Task<T> Call<T>(StationSession session, string action, object payload, CancellationToken ct)
+    private async Task<StationLocation> LocateAsync(string stationId, CancellationToken ct)
     {
         try
         {
-            return await StationCalls.CallAsync<T>(session, action, payload, null, ct);
+            return await stations.LocateAsync(stationId, ct) ?? throw Offline(stationId);
+        }
+        catch (System.Data.Common.DbException e)
+        {
+            throw new StationCommandException("Where the station is connected cannot be looked up right now: " + e.Message, e, StationCommandFailure.Unavailable);
+        }
+    }
+
+    private static StationCommandException Offline(string stationId) =>
+        new($"Station {stationId} is not connected.", failure: StationCommandFailure.Offline);
+
+    private async Task<T> Call<T>(StationLocation station, string action, object payload, CancellationToken ct)
+    {
+        try
+        {
+            return await stations.CallAsync<T>(station, action, payload, ct: ct);
+        }
+        catch (System.Data.Common.DbException e)
+        {
+            throw new StationCommandException($"Station {station.StationId}: the command could not be relayed to the instance holding it: {e.Message}", e, StationCommandFailure.Unavailable);
         }
         catch (OcppCallFailedException e)
         {
-            throw new StationCommandException($"Station {session.StationId}: {e.Message}", e, e.Failure switch
+            if (e.Failure == OcppCallFailure.NotConnected) throw Offline(station.StationId);
+            throw new StationCommandException($"Station {station.StationId}: {e.Message}", e, e.Failure switch
             {
                 OcppCallFailure.TimedOut => StationCommandFailure.TimedOut,
                 OcppCallFailure.Disconnected => StationCommandFailure.Disconnected,

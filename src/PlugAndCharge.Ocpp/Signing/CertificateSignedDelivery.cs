@@ -40,21 +40,22 @@ public sealed class CertificateSignedDelivery(ICertificateSigningService signing
         string? lastFailure = null;
         for (var attempt = 1; attempt <= options.CertificateSignedAttempts; attempt++)
         {
-            var session = stations.Find(station.StationId) ?? await stations.WaitForAsync(station.StationId, options.CertificateSignedRetryDelay, ct);
-            if (session != null)
+            // The station may have reconnected to another instance since it sent SignCertificate: deliver wherever it is.
+            var target = await LocateAsync(station.StationId, ct);
+            if (target == null && await stations.WaitForAsync(station.StationId, options.CertificateSignedRetryDelay, ct) is { } arrived)
+                target = new StationLocation(station.StationId, arrived.Version, arrived, null);
+            if (target != null)
             {
                 try
                 {
-                    var answer = native16
-                        ? await StationCalls.CallNativeAsync<CertificateSignedResponse>(session, "CertificateSigned", request, options.CertificateSignedTimeout, ct)
-                        : await StationCalls.CallAsync<CertificateSignedResponse>(session, "CertificateSigned", request, options.CertificateSignedTimeout, ct);
+                    var answer = await stations.CallAsync<CertificateSignedResponse>(target, "CertificateSigned", request, native16, options.CertificateSignedTimeout, ct);
                     log.LogInformation("Station {StationId}: CertificateSigned ({Use}) answered {Status} after {Attempts} attempt(s).", station.StationId, review.Use, answer.Status, attempt);
                     Finish(new CertificateDeliveryOutcome(station.StationId, review.Use, answer.Status, attempt, null, chain));
                     return;
                 }
                 catch (OcppCallFailedException e)
                 {
-                    lastFailure = e.Message;
+                    lastFailure = e.Failure == OcppCallFailure.NotConnected ? "the station is not connected" : e.Message;
                     log.LogInformation("Station {StationId}: CertificateSigned attempt {Attempt} failed: {Error}", station.StationId, attempt, e.Message);
                 }
             }
@@ -65,6 +66,20 @@ public sealed class CertificateSignedDelivery(ICertificateSigningService signing
             if (attempt < options.CertificateSignedAttempts) await Task.Delay(options.CertificateSignedRetryDelay, ct);
         }
         Finish(new CertificateDeliveryOutcome(station.StationId, review.Use, null, options.CertificateSignedAttempts, lastFailure, chain));
+    }
+
+    private async Task<StationLocation?> LocateAsync(string stationId, CancellationToken ct)
+    {
+        try
+        {
+            return await stations.LocateAsync(stationId, ct);
+        }
+        catch (System.Data.Common.DbException e)
+        {
+            // Without the database the station is reachable only here; the next attempt looks again.
+            log.LogInformation("Station {StationId}: could not look up its connection: {Error}", stationId, e.Message);
+            return stations.Find(stationId) is { } local ? new StationLocation(stationId, local.Version, local, null) : null;
+        }
     }
 
     private void Finish(CertificateDeliveryOutcome outcome)

@@ -83,7 +83,7 @@ public sealed class StationConnectionEndpoint(
         }
         finally
         {
-            connected.Remove(session);
+            await connected.RemoveAsync(session);
             await session.DisposeAsync();
             _log.LogInformation("Station {StationId} disconnected.", stationId);
         }

@@ -62,6 +62,8 @@ public enum OcppCallFailure
     TimedOut,
     /// <summary>The station was not connected, or went away before it answered.</summary>
     Disconnected,
+    /// <summary>No instance holds a connection of the station (it was never sent the call).</summary>
+    NotConnected,
 }
 
 /// <summary>An outbound call that did not end in a CALLRESULT: the station answered CALLERROR, timed out, or went away.</summary>

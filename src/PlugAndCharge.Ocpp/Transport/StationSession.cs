@@ -34,6 +34,8 @@ public sealed class StationSession : IAsyncDisposable
     }
 
     public string StationId => Station.StationId;
+    /// <summary>This connection, as the instances tell a station's successive connections apart.</summary>
+    public Guid ConnectionId { get; } = Guid.NewGuid();
     public StationRecord Station { get; private set; }
     public OcppVersion Version { get; }
     public bool IsOpen => _socket.State == WebSocketState.Open && !_closed.IsCancellationRequested;

@@ -24,7 +24,7 @@ namespace PlugAndCharge.Server.Endpoints;
 /// store (InstallCertificate, GetInstalledCertificateIds, DeleteCertificate, TriggerMessage SignV2GCertificate), each
 /// answered with what the station said. A CPO acts on its own stations, the hub operator on any. Registrations,
 /// deletions, root installations and certificate deletions are written to the CA's audit log (never a password).
-/// "Connected" means connected to this instance.
+/// A command or a deletion reaches the station on whichever instance holds its connection (<see cref="ConnectedStations"/>).
 /// </summary>
 public static class StationEndpoints
 {
@@ -216,13 +216,18 @@ public static class StationEndpoints
             cpoId = me.Id;
         }
         var list = await store.ListAsync(cpoId, http.RequestAborted);
-        return Results.Ok(list.Select(s => View(s, connected)));
+        // Connected to any instance: one look-up for the whole list.
+        var versions = await connected.ConnectedVersionsAsync(list.Select(s => s.StationId).ToList(), http.RequestAborted);
+        return Results.Ok(list.Select(s => View(s, versions.TryGetValue(s.StationId, out var v) ? v : null)));
     }
 
     private static async Task<IResult> GetAsync(string stationId, HttpContext http, IStationStore store, ConnectedStations connected)
     {
         var (station, refusal) = await OwnStationAsync(stationId, http, store);
-        return refusal ?? Results.Ok(View(station!, connected));
+        if (refusal != null) return refusal;
+        // One station: whether it is connected to any instance.
+        var at = await connected.LocateAsync(station!.StationId, http.RequestAborted);
+        return Results.Ok(View(station, at?.Version));
     }
 
     private static async Task<IResult> DeleteAsync(string stationId, HttpContext http, IStationStore store, ConnectedStations connected, CertificateAuthorityServices ca)
@@ -230,10 +235,8 @@ public static class StationEndpoints
         var (station, refusal) = await OwnStationAsync(stationId, http, store);
         if (refusal != null) return refusal;
         if (!await store.DeleteAsync(station!.StationId, http.RequestAborted)) return Problems.NotFound($"No station '{stationId}'.");
-        // From here on the station can no longer authenticate; a live connection is ended too.
-        var session = connected.Find(station.StationId);
-        var wasConnected = session != null;
-        if (session != null) await session.CloseAsync(WebSocketCloseStatus.PolicyViolation, "The station's registration was deleted.");
+        // From here on the station can no longer authenticate; a live connection is ended too, on whichever instance holds it.
+        var wasConnected = await connected.DisconnectAsync(station.StationId, "The station's registration was deleted.", CancellationToken.None);
         await ca.Audit.AppendAsync(new AuditEvent(ParticipantEndpoints.Actor(http), "ocpp.station.delete", Subject(station.StationId), new Dictionary<string, string>
         {
             ["cpo"] = station.CpoId, ["disconnected"] = wasConnected ? "true" : "false",
@@ -298,9 +301,8 @@ public static class StationEndpoints
         var wanted = (types ?? []).SelectMany(t => t.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).Distinct().ToList();
         if (wanted.FirstOrDefault(t => !InstalledTypes.Contains(t)) is { } unknown)
             return Problems.BadRequest($"type '{unknown}' is not one of {string.Join(", ", InstalledTypes)}.");
-        if (wanted.Contains("OEMRootCertificate") && connected.Find(stationId) is { } session && session.Version != OcppVersion.V21)
-            return Problems.BadRequest("OEMRootCertificate exists in OCPP 2.1 only; the station speaks " + session.Version.SubProtocol() + ".");
         try { return Results.Ok(await commands.GetInstalledCertificateIdsAsync(stationId, wanted, http.RequestAborted)); }
+        catch (ArgumentException e) { return Problems.BadRequest(e.Message); }
         catch (StationCommandException e) { return CommandFailed(stationId, e); }
     }
 
@@ -372,20 +374,23 @@ public static class StationEndpoints
             detail: $"Station '{stationId}' is not connected, so it cannot be sent the command; try again once it is online."),
         StationCommandFailure.TimedOut => Results.Problem(statusCode: 504, title: "Station did not answer", detail: e.Message),
         StationCommandFailure.Disconnected => Results.Problem(statusCode: 502, title: "Station went away", detail: e.Message),
+        StationCommandFailure.Unavailable => Results.Problem(statusCode: 503, title: "Station directory unavailable", detail: e.Message),
         _ => Results.Problem(statusCode: 502, title: "Station refused the command", detail: e.Message),
     };
 
     private static string Subject(string stationId) => "ocpp-station/" + stationId;
 
-    private static object View(StationRecord s, ConnectedStations connected)
+    /// <summary>Right after registration: a new station cannot have connected yet, here or anywhere.</summary>
+    private static object View(StationRecord s, ConnectedStations connected) => View(s, connected.Find(s.StationId)?.Version);
+
+    private static object View(StationRecord s, OcppVersion? version)
     {
-        var session = connected.Find(s.StationId);
         return new
         {
             stationId = s.StationId, cpoId = s.CpoId, organization = s.CpoOrganization, securityProfile = (int)s.SecurityProfile,
             serialNumber = s.SerialNumber, reportedSerialNumber = s.ReportedSerialNumber, vendor = s.Vendor, model = s.Model, firmwareVersion = s.FirmwareVersion,
             registeredAt = s.RegisteredAt, lastBootAt = s.LastBootAt,
-            connected = session != null, ocppVersion = session?.Version.SubProtocol(),
+            connected = version != null, ocppVersion = version?.SubProtocol(),
         };
     }
 }

@@ -41,6 +41,9 @@ public sealed class ServiceHostOptions
     /// <summary>Retry schedule and polling of webhook deliveries to OEMs (the dispatcher runs with the host).</summary>
     public PlugAndCharge.Contracts.Webhooks.WebhookDispatchOptions WebhookDispatch { get; init; } = new();
 
+    /// <summary>Heartbeat and liveness of this instance for the stations all instances share (docs/operator-guide.md §7).</summary>
+    public PlugAndCharge.Storage.Ocpp.StationPresenceOptions StationPresence { get; init; } = new();
+
     /// <summary>
     /// Internal addresses (CIDRs or host names) that participant-supplied URLs may reach: OCPI party URLs, webhook URLs,
     /// foreign OCSP responders. Empty in production; the development setup and tests allow loopback explicitly.

@@ -59,13 +59,43 @@ public sealed class ServiceFixture : IAsyncLifetime
         AdminCertificate = await IssueClientCertificateAsync("admin");
         var cps = await PlugAndCharge.Contracts.Signing.CpsSigner.IssueAsync(Ca, "iso2-cps-subca2", $"memory:cps-leaf-{Guid.NewGuid():N}", "CN=CPS Leaf,O=PlugAndCharge Test,DC=CPS", "test");
         var cps20 = await PlugAndCharge.Contracts.Signing.CpsSigner.IssueAsync(Ca, "iso20-cps-subca2", $"memory:cps-leaf-20-{Guid.NewGuid():N}", "CN=CPS Leaf 20,O=PlugAndCharge Test,DC=CPS", "test");
-        App = ServiceHost.Build(new ServiceHostOptions
+        HostOptions = new ServiceHostOptions
         {
             HttpUrls = [HttpUrl], HttpsUrls = [HttpsUrl], ServerCertificate = tls, TokenSigningKey = RandomNumberGenerator.GetBytes(32),
             ContractKeyEncryptionKey = RandomNumberGenerator.GetBytes(32), CpsSigners = [cps, cps20], OcpiPublicBaseUrl = HttpsUrl + "/ocpi",
             Outbound = new PlugAndCharge.Core.Outbound.OutboundNetworkPolicy(OutboundAllowed),
-        }, Ca, Db);
+        };
+        App = ServiceHost.Build(HostOptions, Ca, Db);
         await App.StartAsync();
+    }
+
+    /// <summary>The configuration of <see cref="App"/>.</summary>
+    public ServiceHostOptions HostOptions { get; private set; } = null!;
+
+    /// <summary>
+    /// One more instance of the service on the same database with the same configuration (keys, CPS signers), listening on
+    /// its own HTTPS port. The caller stops and disposes it.
+    /// </summary>
+    public async Task<(WebApplication App, string HttpsUrl)> StartInstanceAsync(PlugAndCharge.Storage.Ocpp.StationPresenceOptions? presence = null)
+    {
+        var httpsUrl = $"https://127.0.0.1:{FreePort()}";
+        var o = HostOptions;
+        var app = ServiceHost.Build(new ServiceHostOptions
+        {
+            HttpUrls = [$"http://127.0.0.1:{FreePort()}"], HttpsUrls = [httpsUrl], ServerCertificate = o.ServerCertificate, TokenSigningKey = o.TokenSigningKey,
+            ContractKeyEncryptionKey = o.ContractKeyEncryptionKey, CpsSigners = o.CpsSigners, OcpiPublicBaseUrl = o.OcpiPublicBaseUrl, Outbound = o.Outbound,
+            StationPresence = presence ?? o.StationPresence,
+        }, Ca, Db);
+        await app.StartAsync();
+        return (app, httpsUrl);
+    }
+
+    /// <summary><see cref="Client"/> against another instance.</summary>
+    public HttpClient Client(X509Certificate2? clientCertificate, string httpsUrl)
+    {
+        var client = Client(clientCertificate);
+        client.BaseAddress = new Uri(httpsUrl);
+        return client;
     }
 
     /// <summary>A client certificate with its private key for a registered participant, issued by the participant CA.</summary>
