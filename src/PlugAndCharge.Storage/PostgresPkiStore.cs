@@ -15,22 +15,19 @@ public sealed class PostgresPkiStore : ICertificateAuthorityStore, ICertificateS
 {
     private readonly NpgsqlDataSource _db;
     private readonly TimeProvider _clock;
+    private readonly Polly.ResiliencePipeline _retry;
     private readonly GroupCommitQueue<(CertificateRecord Cert, AuditEvent Audit), bool> _issued;
 
     public PostgresPkiStore(NpgsqlDataSource db, TimeProvider? clock = null)
     {
         _db = db;
         _clock = clock ?? TimeProvider.System;
+        _retry = PostgresFaults.Retry(db);
         _issued = new GroupCommitQueue<(CertificateRecord, AuditEvent), bool>(CommitIssuedAsync);
     }
 
-    private async Task InTransactionAsync(Func<NpgsqlConnection, NpgsqlTransaction, Task> work, CancellationToken ct)
-    {
-        await using var conn = await _db.OpenConnectionAsync(ct);
-        await using var tx = await conn.BeginTransactionAsync(ct);
-        await work(conn, tx);
-        await tx.CommitAsync(ct);
-    }
+    private Task InTransactionAsync(Func<NpgsqlConnection, NpgsqlTransaction, Task> work, CancellationToken ct) =>
+        PostgresFaults.InTransactionAsync(_db, _retry, work, ct);
 
     private Task AuditAsync(NpgsqlConnection c, NpgsqlTransaction tx, AuditEvent e) => PostgresAuditWriter.AppendAsync(c, tx, [e], _clock);
 
@@ -142,13 +139,23 @@ public sealed class PostgresPkiStore : ICertificateAuthorityStore, ICertificateS
     /// </summary>
     private async Task<IReadOnlyList<bool>> CommitIssuedAsync(IReadOnlyList<(CertificateRecord Cert, AuditEvent Audit)> batch)
     {
+        var certs = batch.Select(b => b.Cert).ToList();
         try
         {
-            await PostgresAuditWriter.CommitAsync(_db, [CertificateInsert(batch.Select(b => b.Cert).ToList())], null, batch.Select(b => b.Audit).ToList(), _clock);
+            await _retry.ExecuteAsync(async _ => await PostgresAuditWriter.CommitAsync(_db, [CertificateInsert(certs)], null, batch.Select(b => b.Audit).ToList(), _clock));
         }
         catch (PostgresException e) when (IsSerialCollision(e))
         {
             throw SerialCollision(e);
+        }
+        catch (Exception e) when (PostgresFaults.IsCommitOutcomeUnknown(e))
+        {
+            // The acknowledgement of COMMIT was lost: the certificates may be recorded (one transaction, so all or none).
+            // Read back instead of failing callers whose certificates exist.
+            var recorded = await PostgresFaults.ReadBackAsync(_db, async c => await c.ExecuteScalarAsync<long>(
+                "select count(*) from certificates where (issuer_id, serial) in (select * from unnest(@issuers, @serials))",
+                new { issuers = certs.Select(x => x.IssuerId).ToArray(), serials = certs.Select(x => x.Serial).ToArray() }) == certs.Count);
+            if (recorded != true) throw;
         }
         return batch.Select(_ => true).ToList();
     }
