@@ -38,9 +38,12 @@ public sealed class ServiceFixture : IAsyncLifetime
     /// <summary>Internal networks participant-supplied URLs may reach: loopback, where the tests' receivers and the sample eMSP run.</summary>
     public IReadOnlyList<string> OutboundAllowed { get; init; } = ["127.0.0.0/8", "::1"];
 
+    /// <summary>The PostgreSQL cluster to run on; the shared test cluster unless given (a fault test starts its own).</summary>
+    public string? AdminConnectionString { get; init; }
+
     public async Task InitializeAsync()
     {
-        _database = await PostgresDatabase.CreateAsync();
+        _database = await PostgresDatabase.CreateAsync(AdminConnectionString);
         (Db, _store) = await PkiDatabase.OpenAsync(_database.ConnectionString);
         var httpPort = FreePort();
         HttpUrl = $"http://127.0.0.1:{httpPort}";
