@@ -13,10 +13,40 @@ namespace PlugAndCharge.Storage;
 /// </summary>
 internal static class PostgresAuditWriter
 {
-    public static async Task AppendAsync(NpgsqlConnection conn, NpgsqlTransaction tx, IReadOnlyList<AuditEvent> events, TimeProvider clock)
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<NpgsqlTransaction, List<AuditEvent>> AtCommit = new();
+
+    /// <summary>
+    /// Adds audit entries to <paramref name="tx"/>: they are appended by <see cref="CommitAsync(NpgsqlTransaction, TimeProvider, CancellationToken)"/>,
+    /// in the round trip of the COMMIT, so the chain's lock is held only while PostgreSQL appends and commits. A transaction
+    /// that is rolled back, or fails before its commit, appends nothing.
+    /// </summary>
+    public static void AppendAtCommit(NpgsqlTransaction tx, IReadOnlyList<AuditEvent> events) => AtCommit.GetOrCreateValue(tx).AddRange(events);
+
+    /// <summary>
+    /// Commits <paramref name="tx"/> with the audit entries added to it, in one round trip; a connection failure on the way
+    /// is marked as an unknown outcome (<see cref="PostgresFaults.IsCommitOutcomeUnknown"/>).
+    /// </summary>
+    public static async Task CommitAsync(NpgsqlTransaction tx, TimeProvider clock, CancellationToken ct)
     {
-        await using var batch = new NpgsqlBatch(conn, tx) { BatchCommands = { Append(events, clock) } };
-        await batch.ExecuteNonQueryAsync();
+        try
+        {
+            if (AtCommit.TryGetValue(tx, out var events) && events.Count > 0)
+            {
+                AtCommit.Remove(tx);
+                // A COMMIT sent as SQL ends the NpgsqlTransaction too: Npgsql follows the server's transaction status.
+                await using var batch = new NpgsqlBatch(tx.Connection!, tx) { BatchCommands = { Append(events, clock), new NpgsqlBatchCommand("commit") } };
+                await batch.ExecuteNonQueryAsync(ct);
+            }
+            else
+            {
+                await tx.CommitAsync(ct);
+            }
+        }
+        catch (Exception e) when (PostgresFaults.IsUnavailable(e) && e is not PostgresException { SqlState: "40001" or "40P01" or "55P03" or "57014" })
+        {
+            PostgresFaults.MarkCommitSent(e);
+            throw;
+        }
     }
 
     /// <summary>

@@ -67,24 +67,16 @@ public static class PostgresFaults
     }).Build();
 
     /// <summary>
-    /// Runs <paramref name="work"/> in a transaction and commits it, again on a retryable failure; a failure during
-    /// COMMIT is marked (<see cref="MarkCommitSent"/>) and passed on.
+    /// Runs <paramref name="work"/> in a transaction and commits it with its audit entries, again on a retryable failure;
+    /// a failure during COMMIT is marked (<see cref="MarkCommitSent"/>) and passed on.
     /// </summary>
-    internal static async Task InTransactionAsync(NpgsqlDataSource db, ResiliencePipeline retry, Func<NpgsqlConnection, NpgsqlTransaction, Task> work, CancellationToken ct) =>
+    internal static async Task InTransactionAsync(NpgsqlDataSource db, ResiliencePipeline retry, TimeProvider clock, Func<NpgsqlConnection, NpgsqlTransaction, Task> work, CancellationToken ct) =>
         await retry.ExecuteAsync(async token =>
         {
             await using var conn = await db.OpenConnectionAsync(token);
             await using var tx = await conn.BeginTransactionAsync(token);
             await work(conn, tx);
-            try
-            {
-                await tx.CommitAsync(token);
-            }
-            catch (Exception e) when (IsUnavailable(e))
-            {
-                MarkCommitSent(e);
-                throw;
-            }
+            await PostgresAuditWriter.CommitAsync(tx, clock, token);
         }, ct);
 
     /// <summary>The failure came while COMMIT was on its way or being answered: PostgreSQL may have committed.</summary>

@@ -27,9 +27,13 @@ public sealed class PostgresPkiStore : ICertificateAuthorityStore, ICertificateS
     }
 
     private Task InTransactionAsync(Func<NpgsqlConnection, NpgsqlTransaction, Task> work, CancellationToken ct) =>
-        PostgresFaults.InTransactionAsync(_db, _retry, work, ct);
+        PostgresFaults.InTransactionAsync(_db, _retry, _clock, work, ct);
 
-    private Task AuditAsync(NpgsqlConnection c, NpgsqlTransaction tx, AuditEvent e) => PostgresAuditWriter.AppendAsync(c, tx, [e], _clock);
+    private static Task AuditAsync(NpgsqlConnection c, NpgsqlTransaction tx, AuditEvent e)
+    {
+        PostgresAuditWriter.AppendAtCommit(tx, [e]);
+        return Task.CompletedTask;
+    }
 
     // ---- CAs and CRLs ----
 
@@ -246,7 +250,7 @@ public sealed class PostgresPkiStore : ICertificateAuthorityStore, ICertificateS
 
     // ---- audit ----
 
-    public Task AppendAsync(AuditEvent audit, CancellationToken ct = default) => InTransactionAsync((c, tx) => AuditAsync(c, tx, audit), ct);
+    public Task AppendAsync(AuditEvent audit, CancellationToken ct = default) => _retry.ExecuteAsync(async _ => await PostgresAuditWriter.CommitAsync(_db, [], null, [audit], _clock), ct).AsTask();
 
     public async IAsyncEnumerable<AuditEntry> ReadAllAsync([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct = default)
     {

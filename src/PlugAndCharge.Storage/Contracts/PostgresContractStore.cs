@@ -35,9 +35,13 @@ public sealed class PostgresContractStore : IRootCertificateStore, IProvisioning
     }
 
     private Task InTransactionAsync(Func<NpgsqlConnection, NpgsqlTransaction, Task> work, CancellationToken ct) =>
-        PostgresFaults.InTransactionAsync(_db, _retry, work, ct);
+        PostgresFaults.InTransactionAsync(_db, _retry, _clock, work, ct);
 
-    private Task AuditAsync(NpgsqlConnection c, NpgsqlTransaction tx, params AuditEvent[] events) => PostgresAuditWriter.AppendAsync(c, tx, events, _clock);
+    private static Task AuditAsync(NpgsqlConnection c, NpgsqlTransaction tx, params AuditEvent[] events)
+    {
+        PostgresAuditWriter.AppendAtCommit(tx, events);
+        return Task.CompletedTask;
+    }
 
     private static DateTimeOffset Utc(DateTime d) => new(DateTime.SpecifyKind(d, DateTimeKind.Utc));
     private static DateTimeOffset? Utc(DateTime? d) => d is { } x ? Utc(x) : null;
