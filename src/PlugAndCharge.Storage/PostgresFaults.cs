@@ -8,8 +8,8 @@ namespace PlugAndCharge.Storage;
 /// Which database failures are passing faults, and the retry of work that is safe to run again (issue 22). A failure
 /// is retried only when PostgreSQL certainly did not commit the work: a serialization failure (40001) or deadlock
 /// (40P01), which roll the transaction back, or any failure before COMMIT was sent (connection refused or reset, admin
-/// shutdown 57P01, cannot connect now 57P03). A failure during COMMIT leaves the outcome unknown: it is marked and not
-/// retried; the callers that record certificates read back what happened instead.
+/// shutdown 57P01, cannot connect now 57P03). A timeout is not retried (it spent its time already), nor a failure during
+/// COMMIT, which leaves the outcome unknown: it is marked, and the callers that record certificates read back what happened.
 /// </summary>
 public static class PostgresFaults
 {
@@ -34,6 +34,7 @@ public static class PostgresFaults
         if (e.Data.Contains(CommitSent)) return false;
         for (Exception? x = e; x != null; x = x.InnerException)
         {
+            if (x is TimeoutException) return false; // it took its time already: retrying would break the fail-fast budget
             if (x is PostgresException p) return p.SqlState is "40001" or "40P01" or "57P01" or "57P03" || p.SqlState.StartsWith("08", StringComparison.Ordinal);
             if (x is NpgsqlException n) return n.IsTransient;
         }
