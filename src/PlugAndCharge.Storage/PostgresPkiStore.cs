@@ -139,7 +139,8 @@ public sealed class PostgresPkiStore : ICertificateAuthorityStore, ICertificateS
     public Task RecordIssuedAsync(CertificateRecord certificate, AuditEvent audit, CancellationToken ct = default) => _issued.EnqueueAsync((certificate, audit));
 
     /// <summary>
-    /// Records a batch of issued certificates and their audit entries in two round trips (<see cref="PostgresAuditWriter.CommitAsync"/>).
+    /// Records a batch of issued certificates and their audit entries in one round trip (<see cref="PostgresAuditWriter.CommitAsync"/>),
+    /// retried while it certainly did not commit; a lost acknowledgement of COMMIT is settled by reading the rows back.
     /// </summary>
     private async Task<IReadOnlyList<bool>> CommitIssuedAsync(IReadOnlyList<(CertificateRecord Cert, AuditEvent Audit)> batch)
     {

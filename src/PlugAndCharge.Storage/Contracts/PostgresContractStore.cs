@@ -403,8 +403,9 @@ public sealed class PostgresContractStore : IRootCertificateStore, IProvisioning
 
     /// <summary>
     /// Records a batch of contract certificates, and the CA records of those the hub just issued, with one statement per
-    /// table (unnest over column arrays) and two round trips (<see cref="PostgresAuditWriter.CommitAsync"/>): the batch
-    /// loop is serialized, so its cost per item must stay small.
+    /// table (unnest over column arrays) and two round trips (<see cref="PostgresAuditWriter.CommitAsync"/>; the second,
+    /// after the row-count check, appends the audit entries and commits): the batch loop is serialized, so its cost per
+    /// item must stay small.
     /// </summary>
     private async Task<IReadOnlyList<bool>> CommitCertificatesAsync(IReadOnlyList<CertificateUpdate> batch)
     {
