@@ -256,10 +256,15 @@ public sealed class PostgresPkiStore : ICertificateAuthorityStore, ICertificateS
     public async IAsyncEnumerable<AuditEntry> ReadAllAsync([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct = default)
     {
         await using var conn = await _db.OpenConnectionAsync(ct);
-        await using var cmd = new NpgsqlCommand("select seq, at, actor, action, subject, details, prev_hash, hash from audit_log order by seq", conn);
-        await using var r = await cmd.ExecuteReaderAsync(ct);
-        while (await r.ReadAsync(ct))
-            yield return new AuditEntry(r.GetInt64(0), Utc(r.GetDateTime(1)), r.GetString(2), r.GetString(3), r.GetString(4), r.GetString(5), (byte[])r[6], (byte[])r[7]);
+        // Reading a long log (`pnc audit verify`) may outlast the service's statement timeout: lift it for this
+        // transaction only (the pool keeps sessions, SET LOCAL ends with it).
+        await using var tx = await conn.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, ct);
+        await using (var noTimeout = new NpgsqlCommand("set local statement_timeout = 0", conn, tx)) await noTimeout.ExecuteNonQueryAsync(ct);
+        await using (var cmd = new NpgsqlCommand("select seq, at, actor, action, subject, details, prev_hash, hash from audit_log order by seq", conn, tx))
+        await using (var r = await cmd.ExecuteReaderAsync(ct))
+            while (await r.ReadAsync(ct))
+                yield return new AuditEntry(r.GetInt64(0), Utc(r.GetDateTime(1)), r.GetString(2), r.GetString(3), r.GetString(4), r.GetString(5), (byte[])r[6], (byte[])r[7]);
+        await tx.CommitAsync(ct);
     }
 
     public async ValueTask DisposeAsync()
