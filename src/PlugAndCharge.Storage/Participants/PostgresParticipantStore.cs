@@ -9,6 +9,7 @@ namespace PlugAndCharge.Storage.Participants;
 public sealed class PostgresParticipantStore(NpgsqlDataSource db, TimeProvider? clock = null) : IParticipantStore
 {
     private readonly TimeProvider _clock = clock ?? TimeProvider.System;
+    private readonly Polly.ResiliencePipeline _retry = PostgresFaults.Retry(db);
 
     // A class with setters: Dapper reports text[] as System.Array to constructors, so positional records cannot take it.
     private sealed class ParticipantRow
@@ -116,7 +117,11 @@ public sealed class PostgresParticipantStore(NpgsqlDataSource db, TimeProvider? 
         return true;
     }
 
-    public async Task<(Participant Participant, ParticipantCredential Credential)?> FindCredentialAsync(CredentialKind kind, string key, CancellationToken ct = default)
+    /// <summary>Every authenticated request asks this, so a read that met a connection the database dropped is retried.</summary>
+    public Task<(Participant Participant, ParticipantCredential Credential)?> FindCredentialAsync(CredentialKind kind, string key, CancellationToken ct = default) =>
+        _retry.ExecuteAsync(async token => await FindCredentialOnceAsync(kind, key, token), ct).AsTask();
+
+    private async Task<(Participant Participant, ParticipantCredential Credential)?> FindCredentialOnceAsync(CredentialKind kind, string key, CancellationToken ct)
     {
         await using var conn = await db.OpenConnectionAsync(ct);
         var cred = await conn.QuerySingleOrDefaultAsync<CredentialRow>(

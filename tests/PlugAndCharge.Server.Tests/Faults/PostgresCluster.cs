@@ -39,6 +39,9 @@ public sealed class PostgresCluster : IAsyncDisposable
     /// <summary>Stops the cluster the way a crash does (<c>pg_ctl stop -m immediate</c>): backends die, clients see resets.</summary>
     public Task KillAsync() => AsPostgresAsync(Path.Combine(Bin, "pg_ctl"), "stop", "-m", "immediate", "-D", Data);
 
+    /// <summary><c>pg_ctl restart -m immediate</c>: a crash and crash recovery, the server's options kept; returns once it accepts connections.</summary>
+    public Task RestartAsync() => AsPostgresAsync(Path.Combine(Bin, "pg_ctl"), "restart", "-m", "immediate", "-w", "-t", "60", "-D", Data, "-l", Path.Combine(_dir, "server.log"));
+
     private async Task AsPostgresAsync(string file, params string[] args) => await AsPostgresAsync(file, args, asRoot: false);
 
     private async Task AsPostgresAsync(string file, string a, string b, bool asRoot) => await AsPostgresAsync(file, [a, b], asRoot);
