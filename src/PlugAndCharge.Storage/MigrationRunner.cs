@@ -17,6 +17,9 @@ public static class MigrationRunner
         var migrations = asm.GetManifestResourceNames().Where(n => n.StartsWith("migrations/", StringComparison.Ordinal)).Order(StringComparer.Ordinal).ToList();
         var applied = new List<string>();
         await using var conn = await db.OpenConnectionAsync(ct);
+        // A migration may rewrite a large table, and a second instance waits here for the first to finish: neither is
+        // bound by the service's statement and lock timeouts (StorageDataSource). Reset below, as the pool keeps sessions.
+        await conn.ExecuteAsync("set statement_timeout = 0; set lock_timeout = 0");
         await conn.ExecuteAsync("select pg_advisory_lock(@k)", new { k = LockKey });
         try
         {
@@ -38,6 +41,7 @@ public static class MigrationRunner
         finally
         {
             await conn.ExecuteAsync("select pg_advisory_unlock(@k)", new { k = LockKey });
+            await conn.ExecuteAsync("reset statement_timeout; reset lock_timeout");
         }
         return applied;
     }

@@ -6,59 +6,56 @@ namespace PlugAndCharge.Storage;
 
 /// <summary>
 /// Appends audit entries inside the caller's transaction, or in a transaction of its own around the caller's statements
-/// (<see cref="CommitAsync"/>). A transaction-scoped advisory lock orders appenders across instances, so each entry
-/// links to the true predecessor; the lock is released at commit.
+/// (<see cref="CommitAsync"/>). PostgreSQL links the entries itself (audit_append, migration 0013): one statement takes
+/// the chain's transaction-scoped advisory lock, reads the head and inserts the linked entries, so each entry links to
+/// the true predecessor across instances, and the lock is never held while the application computes or waits; it is
+/// released at commit.
 /// </summary>
 internal static class PostgresAuditWriter
 {
-    private const long LockKey = 0x504E_435F_4155_44; // "PNC_AUD"
-
-    /// <summary>The last entry of the chain, which the next one links to.</summary>
-    public sealed record Head(long Seq, byte[] Hash);
-
-    public static async Task AppendAsync(NpgsqlConnection conn, NpgsqlTransaction tx, IReadOnlyList<AuditEvent> events, TimeProvider clock)
-    {
-        await using var batch = new NpgsqlBatch(conn, tx);
-        var head = await ExecuteThenLockAsync(batch);
-        await InsertAsync(conn, tx, head, events, clock);
-    }
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<NpgsqlTransaction, List<AuditEvent>> AtCommit = new();
 
     /// <summary>
-    /// Runs the caller's statements in <paramref name="batch"/>, then takes the lock and reads the head, all in one round
-    /// trip. The lock comes last so it is held only for the insert and the commit; the head read still sees every entry
-    /// committed before the lock was granted, because each statement of a batch takes its own snapshot (read committed).
-    /// Row counts of the caller's statements are in their <see cref="NpgsqlBatchCommand.RecordsAffected"/> afterwards.
+    /// Adds audit entries to <paramref name="tx"/>: they are appended by <see cref="CommitAsync(NpgsqlTransaction, TimeProvider, CancellationToken)"/>,
+    /// in the round trip of the COMMIT, so the chain's lock is held only while PostgreSQL appends and commits. A transaction
+    /// that is rolled back, or fails before its commit, appends nothing.
     /// </summary>
-    public static async Task<Head> ExecuteThenLockAsync(NpgsqlBatch batch)
-    {
-        batch.BatchCommands.Add(new NpgsqlBatchCommand($"select pg_advisory_xact_lock({LockKey})"));
-        var read = new NpgsqlBatchCommand("select seq, hash from audit_log order by seq desc limit 1");
-        batch.BatchCommands.Add(read);
-        Head? head = null;
-        await using (var r = await batch.ExecuteReaderAsync())
-        {
-            do
-            {
-                if (r.FieldCount == 2 && r.GetName(0) == "seq" && await r.ReadAsync()) head = new Head(r.GetInt64(0), (byte[])r[1]);
-            }
-            while (await r.NextResultAsync());
-        }
-        return head ?? new Head(0, AuditChain.Genesis);
-    }
+    public static void AppendAtCommit(NpgsqlTransaction tx, IReadOnlyList<AuditEvent> events) => AtCommit.GetOrCreateValue(tx).AddRange(events);
 
-    /// <summary>Links the events to <paramref name="head"/> and inserts them with one statement (a group commit of hundreds costs one round trip).</summary>
-    public static async Task InsertAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Head head, IReadOnlyList<AuditEvent> events, TimeProvider clock)
+    /// <summary>
+    /// Commits <paramref name="tx"/> with the audit entries added to it, in one round trip; a connection failure on the way
+    /// is marked as an unknown outcome (<see cref="PostgresFaults.IsCommitOutcomeUnknown"/>).
+    /// </summary>
+    public static async Task CommitAsync(NpgsqlTransaction tx, TimeProvider clock, CancellationToken ct)
     {
-        await using var batch = new NpgsqlBatch(conn, tx) { BatchCommands = { Insert(head, events, clock) } };
-        await batch.ExecuteNonQueryAsync();
+        try
+        {
+            if (AtCommit.TryGetValue(tx, out var events) && events.Count > 0)
+            {
+                AtCommit.Remove(tx);
+                // A COMMIT sent as SQL ends the NpgsqlTransaction too: Npgsql follows the server's transaction status.
+                await using var batch = new NpgsqlBatch(tx.Connection!, tx) { BatchCommands = { Append(events, clock), new NpgsqlBatchCommand("commit") } };
+                await batch.ExecuteNonQueryAsync(ct);
+            }
+            else
+            {
+                await tx.CommitAsync(ct);
+            }
+        }
+        catch (Exception e) when (PostgresFaults.IsUnavailable(e) && e is not PostgresException { SqlState: "40001" or "40P01" or "55P03" or "57014" })
+        {
+            PostgresFaults.MarkCommitSent(e);
+            throw;
+        }
     }
 
     /// <summary>
-    /// An audited group commit in two round trips, for the hot paths: BEGIN, the caller's statements, the lock and the head
-    /// read in the first; after <paramref name="check"/> (if any) has looked at the statements' row counts, the audit entries and
-    /// COMMIT in the second. (An NpgsqlTransaction spends a third round trip on COMMIT alone.) A failing statement stops
-    /// its batch, so COMMIT never runs after an error; whatever fails, the transaction is rolled back before the
-    /// connection goes back to the pool.
+    /// An audited group commit for the hot paths. Without <paramref name="check"/>: BEGIN, the caller's statements, the
+    /// audit entries and COMMIT in one round trip. With it: BEGIN and the caller's statements first; after the check has
+    /// looked at the statements' row counts, the audit entries and COMMIT in a second round trip. Either way the chain's
+    /// lock is taken by the batch that commits, so it is held only while PostgreSQL works. A failing statement stops its
+    /// batch, so COMMIT never runs after an error; whatever fails, the transaction is rolled back before the connection
+    /// goes back to the pool.
     /// </summary>
     public static async Task CommitAsync(NpgsqlDataSource db, IReadOnlyList<NpgsqlBatchCommand> statements, Action? check, IReadOnlyList<AuditEvent> events, TimeProvider clock)
     {
@@ -67,10 +64,23 @@ internal static class PostgresAuditWriter
         {
             await using var first = new NpgsqlBatch(conn) { BatchCommands = { new NpgsqlBatchCommand("begin") } };
             foreach (var statement in statements) first.BatchCommands.Add(statement);
-            var head = await ExecuteThenLockAsync(first);
-            check?.Invoke();
-            await using var second = new NpgsqlBatch(conn) { BatchCommands = { Insert(head, events, clock), new NpgsqlBatchCommand("commit") } };
-            await second.ExecuteNonQueryAsync();
+            if (check != null)
+            {
+                await first.ExecuteNonQueryAsync();
+                check();
+                first.BatchCommands.Clear();
+            }
+            first.BatchCommands.Add(Append(events, clock));
+            first.BatchCommands.Add(new NpgsqlBatchCommand("commit"));
+            try
+            {
+                await first.ExecuteNonQueryAsync();
+            }
+            catch (Exception e) when (PostgresFaults.IsUnavailable(e) && e is not PostgresException { SqlState: "40001" or "40P01" or "55P03" or "57014" })
+            {
+                PostgresFaults.MarkCommitSent(e); // the connection failed with COMMIT in the batch
+                throw;
+            }
         }
         catch (Exception)
         {
@@ -84,27 +94,14 @@ internal static class PostgresAuditWriter
         }
     }
 
-    private static NpgsqlBatchCommand Insert(Head head, IReadOnlyList<AuditEvent> events, TimeProvider clock)
+    private static NpgsqlBatchCommand Append(IReadOnlyList<AuditEvent> events, TimeProvider clock)
     {
-        var (seq, prev) = (head.Seq, head.Hash);
         var at = AuditChain.Normalize(clock.GetUtcNow());
-        var n = events.Count;
-        var (seqs, actors, actions, subjects, detailTexts, prevs, hashes) = (new long[n], new string[n], new string[n], new string[n], new string[n], new byte[n][], new byte[n][]);
-        for (var i = 0; i < n; i++)
+        return new NpgsqlBatchCommand("select audit_append($1, $2, $3, $4, $5)")
         {
-            var e = events[i];
-            seq++;
-            var details = AuditChain.SerializeDetails(e.Details);
-            var hash = AuditChain.ComputeHash(prev, seq, at, e.Actor, e.Action, e.Subject, details);
-            (seqs[i], actors[i], actions[i], subjects[i], detailTexts[i], prevs[i], hashes[i]) = (seq, e.Actor, e.Action, e.Subject, details, prev, hash);
-            prev = hash;
-        }
-        return new NpgsqlBatchCommand(
-            "insert into audit_log(seq, at, actor, action, subject, details, prev_hash, hash) " +
-            "select s, $1, a, ac, su, d, p, h from unnest($2, $3, $4, $5, $6, $7, $8) as r(s, a, ac, su, d, p, h)")
-        {
-            Parameters = { new() { Value = at.UtcDateTime }, new() { Value = seqs }, new() { Value = actors }, new() { Value = actions }, new() { Value = subjects },
-                new() { Value = detailTexts }, new() { Value = prevs }, new() { Value = hashes } },
+            Parameters = { new() { Value = at.UtcDateTime }, new() { Value = events.Select(e => e.Actor).ToArray() },
+                new() { Value = events.Select(e => e.Action).ToArray() }, new() { Value = events.Select(e => e.Subject).ToArray() },
+                new() { Value = events.Select(e => AuditChain.SerializeDetails(e.Details)).ToArray() } },
         };
     }
 }

@@ -15,24 +15,25 @@ public sealed class PostgresPkiStore : ICertificateAuthorityStore, ICertificateS
 {
     private readonly NpgsqlDataSource _db;
     private readonly TimeProvider _clock;
+    private readonly Polly.ResiliencePipeline _retry;
     private readonly GroupCommitQueue<(CertificateRecord Cert, AuditEvent Audit), bool> _issued;
 
     public PostgresPkiStore(NpgsqlDataSource db, TimeProvider? clock = null)
     {
         _db = db;
         _clock = clock ?? TimeProvider.System;
+        _retry = PostgresFaults.Retry(db);
         _issued = new GroupCommitQueue<(CertificateRecord, AuditEvent), bool>(CommitIssuedAsync);
     }
 
-    private async Task InTransactionAsync(Func<NpgsqlConnection, NpgsqlTransaction, Task> work, CancellationToken ct)
-    {
-        await using var conn = await _db.OpenConnectionAsync(ct);
-        await using var tx = await conn.BeginTransactionAsync(ct);
-        await work(conn, tx);
-        await tx.CommitAsync(ct);
-    }
+    private Task InTransactionAsync(Func<NpgsqlConnection, NpgsqlTransaction, Task> work, CancellationToken ct) =>
+        PostgresFaults.InTransactionAsync(_db, _retry, _clock, work, ct);
 
-    private Task AuditAsync(NpgsqlConnection c, NpgsqlTransaction tx, AuditEvent e) => PostgresAuditWriter.AppendAsync(c, tx, [e], _clock);
+    private static Task AuditAsync(NpgsqlConnection c, NpgsqlTransaction tx, AuditEvent e)
+    {
+        PostgresAuditWriter.AppendAtCommit(tx, [e]);
+        return Task.CompletedTask;
+    }
 
     // ---- CAs and CRLs ----
 
@@ -138,17 +139,28 @@ public sealed class PostgresPkiStore : ICertificateAuthorityStore, ICertificateS
     public Task RecordIssuedAsync(CertificateRecord certificate, AuditEvent audit, CancellationToken ct = default) => _issued.EnqueueAsync((certificate, audit));
 
     /// <summary>
-    /// Records a batch of issued certificates and their audit entries in two round trips (<see cref="PostgresAuditWriter.CommitAsync"/>).
+    /// Records a batch of issued certificates and their audit entries in one round trip (<see cref="PostgresAuditWriter.CommitAsync"/>),
+    /// retried while it certainly did not commit; a lost acknowledgement of COMMIT is settled by reading the rows back.
     /// </summary>
     private async Task<IReadOnlyList<bool>> CommitIssuedAsync(IReadOnlyList<(CertificateRecord Cert, AuditEvent Audit)> batch)
     {
+        var certs = batch.Select(b => b.Cert).ToList();
         try
         {
-            await PostgresAuditWriter.CommitAsync(_db, [CertificateInsert(batch.Select(b => b.Cert).ToList())], null, batch.Select(b => b.Audit).ToList(), _clock);
+            await _retry.ExecuteAsync(async _ => await PostgresAuditWriter.CommitAsync(_db, [CertificateInsert(certs)], null, batch.Select(b => b.Audit).ToList(), _clock));
         }
         catch (PostgresException e) when (IsSerialCollision(e))
         {
             throw SerialCollision(e);
+        }
+        catch (Exception e) when (PostgresFaults.IsCommitOutcomeUnknown(e))
+        {
+            // The acknowledgement of COMMIT was lost: the certificates may be recorded (one transaction, so all or none).
+            // Read back instead of failing callers whose certificates exist.
+            var recorded = await PostgresFaults.ReadBackAsync(_db, async c => await c.ExecuteScalarAsync<long>(
+                "select count(*) from certificates where (issuer_id, serial) in (select * from unnest(@issuers, @serials))",
+                new { issuers = certs.Select(x => x.IssuerId).ToArray(), serials = certs.Select(x => x.Serial).ToArray() }) == certs.Count);
+            if (recorded != true) throw;
         }
         return batch.Select(_ => true).ToList();
     }
@@ -239,15 +251,20 @@ public sealed class PostgresPkiStore : ICertificateAuthorityStore, ICertificateS
 
     // ---- audit ----
 
-    public Task AppendAsync(AuditEvent audit, CancellationToken ct = default) => InTransactionAsync((c, tx) => AuditAsync(c, tx, audit), ct);
+    public Task AppendAsync(AuditEvent audit, CancellationToken ct = default) => _retry.ExecuteAsync(async _ => await PostgresAuditWriter.CommitAsync(_db, [], null, [audit], _clock), ct).AsTask();
 
     public async IAsyncEnumerable<AuditEntry> ReadAllAsync([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct = default)
     {
         await using var conn = await _db.OpenConnectionAsync(ct);
-        await using var cmd = new NpgsqlCommand("select seq, at, actor, action, subject, details, prev_hash, hash from audit_log order by seq", conn);
-        await using var r = await cmd.ExecuteReaderAsync(ct);
-        while (await r.ReadAsync(ct))
-            yield return new AuditEntry(r.GetInt64(0), Utc(r.GetDateTime(1)), r.GetString(2), r.GetString(3), r.GetString(4), r.GetString(5), (byte[])r[6], (byte[])r[7]);
+        // Reading a long log (`pnc audit verify`) may outlast the service's statement timeout: lift it for this
+        // transaction only (the pool keeps sessions, SET LOCAL ends with it).
+        await using var tx = await conn.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, ct);
+        await using (var noTimeout = new NpgsqlCommand("set local statement_timeout = 0", conn, tx)) await noTimeout.ExecuteNonQueryAsync(ct);
+        await using (var cmd = new NpgsqlCommand("select seq, at, actor, action, subject, details, prev_hash, hash from audit_log order by seq", conn, tx))
+        await using (var r = await cmd.ExecuteReaderAsync(ct))
+            while (await r.ReadAsync(ct))
+                yield return new AuditEntry(r.GetInt64(0), Utc(r.GetDateTime(1)), r.GetString(2), r.GetString(3), r.GetString(4), r.GetString(5), (byte[])r[6], (byte[])r[7]);
+        await tx.CommitAsync(ct);
     }
 
     public async ValueTask DisposeAsync()

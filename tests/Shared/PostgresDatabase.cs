@@ -13,9 +13,10 @@ public sealed class PostgresDatabase : IAsyncDisposable
 
     private PostgresDatabase(string admin, string name, string cs) { _admin = admin; _name = name; ConnectionString = cs; }
 
-    public static async Task<PostgresDatabase> CreateAsync()
+    /// <param name="adminConnectionString">The cluster to create it on; the shared test cluster unless given (a fault test's own cluster).</param>
+    public static async Task<PostgresDatabase> CreateAsync(string? adminConnectionString = null)
     {
-        var admin = Environment.GetEnvironmentVariable("PNC_TEST_DATABASE")
+        var admin = adminConnectionString ?? Environment.GetEnvironmentVariable("PNC_TEST_DATABASE")
             ?? throw new InvalidOperationException("PNC_TEST_DATABASE is not set: run the tests through scripts/test.sh, which starts PostgreSQL.");
         var name = "pnc_test_" + Guid.NewGuid().ToString("N")[..12];
         await using (var conn = new NpgsqlConnection(admin))

@@ -14,9 +14,21 @@ public static class Problems
     public static IResult Conflict(string detail) => Results.Problem(statusCode: 409, title: "Conflict", detail: detail);
     public static IResult NotImplemented(string detail) => Results.Problem(statusCode: 501, title: "Not implemented", detail: detail);
 
-    /// <summary>Domain exceptions become 4xx problem details; anything else stays a 500 with no internals.</summary>
+    /// <summary>
+    /// Domain exceptions become 4xx problem details; the database being unreachable, restarting, or refusing to wait
+    /// (a statement or lock timeout, StorageDataSource) becomes 503 with Retry-After (RFC 9110 §15.6.4, §10.2.3), so
+    /// clients retry instead of treating a passing fault as a bug; anything else stays a 500 with no internals.
+    /// </summary>
     public static async ValueTask<bool> TryWriteAsync(HttpContext http, Exception e)
     {
+        if (Storage.PostgresFaults.IsUnavailable(e))
+        {
+            http.Response.StatusCode = 503;
+            http.Response.Headers.RetryAfter = "1";
+            await Results.Problem(statusCode: 503, title: "Service temporarily unavailable",
+                detail: "The database did not answer in time or is restarting; retry shortly.").ExecuteAsync(http);
+            return true;
+        }
         (int Status, string Title)? mapped = e switch
         {
             ParticipantException p => p.Error switch

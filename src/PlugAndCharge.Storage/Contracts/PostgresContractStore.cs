@@ -19,6 +19,7 @@ public sealed class PostgresContractStore : IRootCertificateStore, IProvisioning
 {
     private readonly NpgsqlDataSource _db;
     private readonly TimeProvider _clock;
+    private readonly Polly.ResiliencePipeline _retry;
     private readonly GroupCommitQueue<CertificateUpdate, bool> _certificates;
     private readonly GroupCommitQueue<string, InstallationContext> _contexts;
 
@@ -28,19 +29,19 @@ public sealed class PostgresContractStore : IRootCertificateStore, IProvisioning
     {
         _db = db;
         _clock = clock ?? TimeProvider.System;
+        _retry = PostgresFaults.Retry(db);
         _certificates = new GroupCommitQueue<CertificateUpdate, bool>(CommitCertificatesAsync);
         _contexts = new GroupCommitQueue<string, InstallationContext>(ReadContextsAsync);
     }
 
-    private async Task InTransactionAsync(Func<NpgsqlConnection, NpgsqlTransaction, Task> work, CancellationToken ct)
-    {
-        await using var conn = await _db.OpenConnectionAsync(ct);
-        await using var tx = await conn.BeginTransactionAsync(ct);
-        await work(conn, tx);
-        await tx.CommitAsync(ct);
-    }
+    private Task InTransactionAsync(Func<NpgsqlConnection, NpgsqlTransaction, Task> work, CancellationToken ct) =>
+        PostgresFaults.InTransactionAsync(_db, _retry, _clock, work, ct);
 
-    private Task AuditAsync(NpgsqlConnection c, NpgsqlTransaction tx, params AuditEvent[] events) => PostgresAuditWriter.AppendAsync(c, tx, events, _clock);
+    private static Task AuditAsync(NpgsqlConnection c, NpgsqlTransaction tx, params AuditEvent[] events)
+    {
+        PostgresAuditWriter.AppendAtCommit(tx, events);
+        return Task.CompletedTask;
+    }
 
     private static DateTimeOffset Utc(DateTime d) => new(DateTime.SpecifyKind(d, DateTimeKind.Utc));
     private static DateTimeOffset? Utc(DateTime? d) => d is { } x ? Utc(x) : null;
@@ -422,8 +423,9 @@ public sealed class PostgresContractStore : IRootCertificateStore, IProvisioning
 
     /// <summary>
     /// Records a batch of contract certificates, and the CA records of those the hub just issued, with one statement per
-    /// table (unnest over column arrays) and two round trips (<see cref="PostgresAuditWriter.CommitAsync"/>): the batch
-    /// loop is serialized, so its cost per item must stay small.
+    /// table (unnest over column arrays) and two round trips (<see cref="PostgresAuditWriter.CommitAsync"/>; the second,
+    /// after the row-count check, appends the audit entries and commits): the batch loop is serialized, so its cost per
+    /// item must stay small.
     /// </summary>
     private async Task<IReadOnlyList<bool>> CommitCertificatesAsync(IReadOnlyList<CertificateUpdate> batch)
     {
@@ -450,6 +452,16 @@ public sealed class PostgresContractStore : IRootCertificateStore, IProvisioning
         catch (PostgresException e) when (PostgresPkiStore.IsSerialCollision(e))
         {
             throw PostgresPkiStore.SerialCollision(e);
+        }
+        catch (Exception e) when (PostgresFaults.IsCommitOutcomeUnknown(e))
+        {
+            // The acknowledgement of COMMIT was lost: read back whether every certificate joined its contract's history
+            // (one transaction, so all or none) instead of failing installations whose certificates exist.
+            var pairs = batch.Select(b => (b.ContractId, b.Certificate.Der)).Distinct().ToList();
+            var recorded = await PostgresFaults.ReadBackAsync(_db, async c => await c.ExecuteScalarAsync<long>(
+                "select count(*) from contract_certificate_history h join unnest(@ids, @ders) as u(id, der) on h.contract_id = u.id and h.sha256 = sha256(u.der)",
+                new { ids = pairs.Select(p => p.ContractId).ToArray(), ders = pairs.Select(p => p.Der).ToArray() }) == pairs.Count);
+            if (recorded != true) throw;
         }
         return batch.Select(_ => true).ToList();
     }

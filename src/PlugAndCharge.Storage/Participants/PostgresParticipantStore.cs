@@ -9,6 +9,7 @@ namespace PlugAndCharge.Storage.Participants;
 public sealed class PostgresParticipantStore(NpgsqlDataSource db, TimeProvider? clock = null) : IParticipantStore
 {
     private readonly TimeProvider _clock = clock ?? TimeProvider.System;
+    private readonly Polly.ResiliencePipeline _retry = PostgresFaults.Retry(db);
 
     // A class with setters: Dapper reports text[] as System.Array to constructors, so positional records cannot take it.
     private sealed class ParticipantRow
@@ -52,8 +53,8 @@ public sealed class PostgresParticipantStore(NpgsqlDataSource db, TimeProvider? 
             new { p.Id, p.Name, role = p.Role.ToString(), ids = p.Identities.ToArray(), p.Organization, p.Disabled }, tx);
         if (inserted == 0) return false;
         if (!await ClaimIdentitiesAsync(conn, tx, p)) return false;
-        await PostgresAuditWriter.AppendAsync(conn, tx, [Audit(actor, "participant.create", p)], _clock);
-        await tx.CommitAsync(ct);
+        PostgresAuditWriter.AppendAtCommit(tx, [Audit(actor, "participant.create", p)]);
+        await PostgresAuditWriter.CommitAsync(tx, _clock, ct);
         return true;
     }
 
@@ -67,8 +68,8 @@ public sealed class PostgresParticipantStore(NpgsqlDataSource db, TimeProvider? 
         if (updated == 0) return false;
         await conn.ExecuteAsync("delete from participant_identities where participant_id = @Id", new { p.Id }, tx);
         if (!await ClaimIdentitiesAsync(conn, tx, p)) return false;
-        await PostgresAuditWriter.AppendAsync(conn, tx, [Audit(actor, "participant.update", p)], _clock);
-        await tx.CommitAsync(ct);
+        PostgresAuditWriter.AppendAtCommit(tx, [Audit(actor, "participant.update", p)]);
+        await PostgresAuditWriter.CommitAsync(tx, _clock, ct);
         return true;
     }
 
@@ -110,13 +111,17 @@ public sealed class PostgresParticipantStore(NpgsqlDataSource db, TimeProvider? 
             new { kind = c.Kind.ToString(), c.Key, c.ParticipantId, c.IssuerId, c.Serial, c.SecretHash, NotAfter = c.NotAfter?.UtcDateTime }, tx);
         if (inserted == 0) return false;
         // The audit names the credential, never a secret.
-        await PostgresAuditWriter.AppendAsync(conn, tx, [new AuditEvent(actor, "participant.credential.add", "participant/" + c.ParticipantId,
-            new Dictionary<string, string> { ["kind"] = c.Kind.ToString(), ["key"] = c.Key })], _clock);
-        await tx.CommitAsync(ct);
+        PostgresAuditWriter.AppendAtCommit(tx, [new AuditEvent(actor, "participant.credential.add", "participant/" + c.ParticipantId,
+            new Dictionary<string, string> { ["kind"] = c.Kind.ToString(), ["key"] = c.Key })]);
+        await PostgresAuditWriter.CommitAsync(tx, _clock, ct);
         return true;
     }
 
-    public async Task<(Participant Participant, ParticipantCredential Credential)?> FindCredentialAsync(CredentialKind kind, string key, CancellationToken ct = default)
+    /// <summary>Every authenticated request asks this, so a read that met a connection the database dropped is retried.</summary>
+    public Task<(Participant Participant, ParticipantCredential Credential)?> FindCredentialAsync(CredentialKind kind, string key, CancellationToken ct = default) =>
+        _retry.ExecuteAsync(async token => await FindCredentialOnceAsync(kind, key, token), ct).AsTask();
+
+    private async Task<(Participant Participant, ParticipantCredential Credential)?> FindCredentialOnceAsync(CredentialKind kind, string key, CancellationToken ct)
     {
         await using var conn = await db.OpenConnectionAsync(ct);
         var cred = await conn.QuerySingleOrDefaultAsync<CredentialRow>(
@@ -141,9 +146,9 @@ public sealed class PostgresParticipantStore(NpgsqlDataSource db, TimeProvider? 
             "update participant_credentials set revoked_at = @now where kind = @kind and key = @key and revoked_at is null returning participant_id",
             new { kind = kind.ToString(), key, now = _clock.GetUtcNow().UtcDateTime }, tx);
         if (pid == null) return false;
-        await PostgresAuditWriter.AppendAsync(conn, tx, [new AuditEvent(actor, "participant.credential.revoke", "participant/" + pid,
-            new Dictionary<string, string> { ["kind"] = kind.ToString(), ["key"] = key })], _clock);
-        await tx.CommitAsync(ct);
+        PostgresAuditWriter.AppendAtCommit(tx, [new AuditEvent(actor, "participant.credential.revoke", "participant/" + pid,
+            new Dictionary<string, string> { ["kind"] = kind.ToString(), ["key"] = key })]);
+        await PostgresAuditWriter.CommitAsync(tx, _clock, ct);
         return true;
     }
 }

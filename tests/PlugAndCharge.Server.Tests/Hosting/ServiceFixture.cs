@@ -41,9 +41,12 @@ public sealed class ServiceFixture : IAsyncLifetime
     /// <summary>A database of the test's own (e.g. a primary with a standby); by default a fresh one on PNC_TEST_DATABASE.</summary>
     public string? ConnectionString { get; init; }
 
+    /// <summary>The PostgreSQL cluster to create the fresh database on; the shared test cluster unless given (a fault test starts its own).</summary>
+    public string? AdminConnectionString { get; init; }
+
     public async Task InitializeAsync()
     {
-        if (ConnectionString == null) _database = await PostgresDatabase.CreateAsync();
+        if (ConnectionString == null) _database = await PostgresDatabase.CreateAsync(AdminConnectionString);
         (Db, _store) = await PkiDatabase.OpenAsync(ConnectionString ?? _database!.ConnectionString);
         var httpPort = FreePort();
         HttpUrl = $"http://127.0.0.1:{httpPort}";
