@@ -57,6 +57,20 @@ public sealed class CertificateInstallationService(
         return await UpdateAsync(message, ct);
     }
 
+    /// <summary>
+    /// A signed FAILED answer, with the request's session id, to a request that is not processed at all (the station's
+    /// update budget is spent): no vehicle, contract or key work, one CPS signature.
+    /// </summary>
+    public async Task<InstallationOutcome> RefuseAsync(byte[] exi, InstallationResult result, string detail, CancellationToken ct = default)
+    {
+        ExiElement message;
+        try { message = ExiSchema.Iso2.Decode(exi); }
+        catch (ExiDecodeException) { return await FailAsync(true, new byte[8], null, new InstallationRefusal(result, detail), ct); }
+        var update = message.Element(Iso2Names.Body)?.Element(Iso2Names.InstallationReq) == null;
+        var sessionId = InstallationSupport.SessionId(message.Element(Iso2Names.Header), Iso2Names.SessionId);
+        return await FailAsync(update, sessionId, null, new InstallationRefusal(result, detail), ct);
+    }
+
     private async Task<InstallationOutcome> InstallAsync(ExiElement message, CancellationToken ct)
     {
         var sessionId = InstallationSupport.SessionId(message.Element(Iso2Names.Header), Iso2Names.SessionId);

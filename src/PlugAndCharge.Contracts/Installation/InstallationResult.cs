@@ -29,6 +29,8 @@ public enum InstallationResult
     Unsupported,
     /// <summary>Something on our side failed (database, key store); the vehicle may retry.</summary>
     InternalError,
+    /// <summary>Not processed: the forwarding station asked more often than its budget allows.</summary>
+    Throttled,
 }
 
 /// <summary>What an installation returned: the EXI response (always present) and why.</summary>

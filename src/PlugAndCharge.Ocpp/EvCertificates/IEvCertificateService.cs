@@ -29,6 +29,13 @@ public sealed record EvCertificateResult(bool Accepted, string ExiResponse, stri
 public interface IEvCertificateService
 {
     Task<EvCertificateResult> ProcessAsync(EvCertificateRequest request, CancellationToken ct = default);
+
+    /// <summary>
+    /// The answer to a request the OCPP side will not have processed (the station's budget is spent): a complete
+    /// FAILED response without any contract work. Without contract provisioning there is nothing to sign with.
+    /// </summary>
+    Task<EvCertificateResult> RefuseAsync(EvCertificateRequest request, string reasonCode, CancellationToken ct = default) =>
+        Task.FromResult(new EvCertificateResult(false, "", reasonCode));
 }
 
 /// <summary>Used until contract provisioning is wired in: every request is refused (Failed) with a reason code.</summary>

@@ -13,7 +13,7 @@ namespace PlugAndCharge.Ocpp.Handlers;
 /// A 2.0.1 station must allow responses longer than the schema's 5600 characters: set the device-model variable
 /// OCPPCommCtrlr.FieldLength for Get15118EVCertificateResponse.exiResponse (see this project's README).
 /// An Update past the station's budget (<see cref="OcppOptions.EvCertificateUpdatesPerStation"/>) is answered Failed with
-/// reasonCode RateLimitExceeded and an empty exiResponse, as a timeout is, without asking contract provisioning.
+/// reasonCode RateLimitExceeded and contract provisioning's signed FAILED response, without any contract work.
 /// </summary>
 public sealed class EvCertificateMessages(IEvCertificateService service, OcppOptions options, StationThrottle throttle, ILogger<EvCertificateMessages> log) : IOcppHandlerModule
 {
@@ -25,14 +25,16 @@ public sealed class EvCertificateMessages(IEvCertificateService service, OcppOpt
         var action = request.Action == "Update" ? EvCertificateAction.Update : EvCertificateAction.Install;
         var twoOne = context.Version == OcppVersion.V21 && !context.ViaDataTransfer;
         if (action == EvCertificateAction.Update && !throttle.TryEvCertificateUpdate(context.StationId))
-            return new Get15118EVCertificateResponse("Failed", "", new StatusInfo("RateLimitExceeded"));
+        {
+            var refused = await service.RefuseAsync(Request(context, request, action), "RateLimitExceeded", ct);
+            return new Get15118EVCertificateResponse("Failed", refused.ExiResponse, new StatusInfo("RateLimitExceeded"));
+        }
         EvCertificateResult result;
         using var budget = CancellationTokenSource.CreateLinkedTokenSource(ct);
         budget.CancelAfter(options.EvCertificateTimeout);
         try
         {
-            result = await service.ProcessAsync(new EvCertificateRequest(context.StationId, context.Station.CpoId, request.Iso15118SchemaVersion, action,
-                request.ExiRequest, request.MaximumContractCertificateChains, request.PrioritizedEmaids), budget.Token);
+            result = await service.ProcessAsync(Request(context, request, action), budget.Token);
         }
         catch (OperationCanceledException) when (!ct.IsCancellationRequested)
         {
@@ -50,6 +52,10 @@ public sealed class EvCertificateMessages(IEvCertificateService service, OcppOpt
             result.ReasonCode != null ? new StatusInfo(Truncate(result.ReasonCode, 20)) : null,
             twoOne ? result.RemainingContracts : null);
     }
+
+    private static EvCertificateRequest Request(OcppCallContext context, Get15118EVCertificateRequest request, EvCertificateAction action) =>
+        new(context.StationId, context.Station.CpoId, request.Iso15118SchemaVersion, action, request.ExiRequest,
+            request.MaximumContractCertificateChains, request.PrioritizedEmaids);
 
     private static string Truncate(string s, int max) => s.Length <= max ? s : s[..max];
 }

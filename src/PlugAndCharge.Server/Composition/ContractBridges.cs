@@ -27,6 +27,16 @@ public sealed class ContractEvCertificateService(ContractServices contracts) : I
         catch (ContractException) { outcome = await contracts.Installation.HandleAsync([], ct); } // unknown namespace: a signed -2 FAILED answer
         return new EvCertificateResult(outcome.IsOk, Convert.ToBase64String(outcome.Response), outcome.IsOk ? null : outcome.Result.ToString());
     }
+
+    /// <summary>Update is ISO 15118-2 only (the -20 installation has no update message), so the answer is a -2 one.</summary>
+    public async Task<EvCertificateResult> RefuseAsync(EvCertificateRequest request, string reasonCode, CancellationToken ct = default)
+    {
+        byte[] exi;
+        try { exi = Convert.FromBase64String(request.ExiRequest); }
+        catch (FormatException) { exi = []; }
+        var outcome = await contracts.Installation.RefuseAsync(exi, InstallationResult.Throttled, reasonCode, ct);
+        return new EvCertificateResult(false, Convert.ToBase64String(outcome.Response), reasonCode);
+    }
 }
 
 /// <summary>

@@ -93,23 +93,12 @@ public sealed class ClusterScriptTests
         }
     }
 
-    private static HttpClient MutualTlsClient(X509Certificate2 serverCa, X509Certificate2? clientCertificate) => new(new SocketsHttpHandler
+    private static HttpClient MutualTlsClient(X509Certificate2 serverCa, X509Certificate2? clientCertificate)
     {
-        SslOptions = new SslClientAuthenticationOptions
-        {
-            ClientCertificates = clientCertificate != null ? [clientCertificate] : null,
-            LocalCertificateSelectionCallback = clientCertificate != null ? (_, _, _, _, _) => clientCertificate : null,
-            RemoteCertificateValidationCallback = (_, cert, _, _) =>
-            {
-                if (cert == null) return false;
-                using var chain = new X509Chain();
-                chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-                chain.ChainPolicy.CustomTrustStore.Add(serverCa);
-                chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-                return chain.Build(X509CertificateLoader.LoadCertificate(cert.GetRawCertData()));
-            },
-        },
-    }) { Timeout = TimeSpan.FromSeconds(10) };
+        var client = Hosting.ServiceFixture.MutualTlsClient(serverCa, clientCertificate);
+        client.Timeout = TimeSpan.FromSeconds(10);
+        return client;
+    }
 
     private static int FreeConsecutivePorts(int count)
     {

@@ -120,25 +120,29 @@ public sealed class ServiceFixture : IAsyncLifetime
     /// <summary>An HTTP client that trusts only the participant CA for the server and presents <paramref name="clientCertificate"/>.</summary>
     public HttpClient Client(X509Certificate2? clientCertificate)
     {
-        var handler = new SocketsHttpHandler
-        {
-            SslOptions = new SslClientAuthenticationOptions
-            {
-                ClientCertificates = clientCertificate != null ? [clientCertificate] : null,
-                LocalCertificateSelectionCallback = clientCertificate != null ? (_, _, _, _, _) => clientCertificate : null,
-                RemoteCertificateValidationCallback = (_, cert, _, _) =>
-                {
-                    if (cert == null) return false;
-                    using var chain = new X509Chain();
-                    chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-                    chain.ChainPolicy.CustomTrustStore.Add(ParticipantCa);
-                    chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-                    return chain.Build(X509CertificateLoader.LoadCertificate(cert.GetRawCertData()));
-                },
-            },
-        };
-        return new HttpClient(handler) { BaseAddress = new Uri(HttpsUrl) };
+        var client = MutualTlsClient(ParticipantCa, clientCertificate);
+        client.BaseAddress = new Uri(HttpsUrl);
+        return client;
     }
+
+    /// <summary>An HTTP client that trusts only <paramref name="serverCa"/> for the server and presents <paramref name="clientCertificate"/>.</summary>
+    public static HttpClient MutualTlsClient(X509Certificate2 serverCa, X509Certificate2? clientCertificate) => new(new SocketsHttpHandler
+    {
+        SslOptions = new SslClientAuthenticationOptions
+        {
+            ClientCertificates = clientCertificate != null ? [clientCertificate] : null,
+            LocalCertificateSelectionCallback = clientCertificate != null ? (_, _, _, _, _) => clientCertificate : null,
+            RemoteCertificateValidationCallback = (_, cert, _, _) =>
+            {
+                if (cert == null) return false;
+                using var chain = new X509Chain();
+                chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+                chain.ChainPolicy.CustomTrustStore.Add(serverCa);
+                chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+                return chain.Build(X509CertificateLoader.LoadCertificate(cert.GetRawCertData()));
+            },
+        },
+    });
 
     public string WritePem(string name, string pem)
     {

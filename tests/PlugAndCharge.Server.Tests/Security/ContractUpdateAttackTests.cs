@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text.Json;
 using Dapper;
+using Microsoft.Extensions.DependencyInjection;
 using Org.BouncyCastle.Asn1.X509;
 using PlugAndCharge.Contracts.Pools;
 using PlugAndCharge.Contracts.Vehicles;
@@ -37,6 +38,25 @@ public sealed class ContractUpdateAttackTests(ContractApiFixture w) : IClassFixt
         var before = await ContractAttack.IssuedCountAsync(w);
         var answer = await ContractAttack.UpdateOverOcppAsync(w, car.BuildUpdateRequest(forged));
         ContractAttack.AssertSignedFailure(w, answer);
+        Assert.Equal(before, await ContractAttack.IssuedCountAsync(w));
+    }
+
+    /// <summary>
+    /// A station past its update budget still gets what a charger needs (OCPP 2.0.1 M02: exiResponse on Failed too): a
+    /// signed FAILED CertificateUpdateRes, made without any contract work.
+    /// </summary>
+    [Fact]
+    public async Task An_update_refused_for_the_stations_budget_is_a_signed_FAILED_response_and_issues_nothing()
+    {
+        var (car, victim) = await ContractAttack.InstalledCarAsync(w);
+        using var _ = car;
+        using var __ = victim;
+        var service = w.F.App.Services.GetRequiredService<PlugAndCharge.Ocpp.EvCertificates.IEvCertificateService>();
+        var before = await ContractAttack.IssuedCountAsync(w);
+        var refused = await service.RefuseAsync(new PlugAndCharge.Ocpp.EvCertificates.EvCertificateRequest("CS-ANY", "cpo-a", "urn:iso:15118:2:2013:MsgDef",
+            PlugAndCharge.Ocpp.EvCertificates.EvCertificateAction.Update, Convert.ToBase64String(car.BuildUpdateRequest(victim)), null, null), "RateLimitExceeded");
+        Assert.Equal("RateLimitExceeded", refused.ReasonCode);
+        ContractAttack.AssertSignedFailure(w, JsonSerializer.SerializeToElement(new { status = "Failed", exiResponse = refused.ExiResponse }));
         Assert.Equal(before, await ContractAttack.IssuedCountAsync(w));
     }
 
