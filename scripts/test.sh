@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs every test against real parts: installs what is missing (openssl, PostgreSQL binaries, curl, SoftHSM2), starts a throw-away
+# Runs every test against real parts: installs what is missing (openssl, PostgreSQL binaries, curl, python3-cryptography, SoftHSM2), starts a throw-away
 # PostgreSQL cluster on a free loopback port, runs the whole solution's tests, stops what it started, and ends with
 # one line "N passed, N failed".
 set -uo pipefail
@@ -11,6 +11,8 @@ need_apt=()
 command -v openssl >/dev/null || need_apt+=(openssl)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need_apt+=(postgresql)
 command -v curl >/dev/null || need_apt+=(curl)
+# python3-cryptography: the Python witness of contract key delivery (tests/witness, issue 25).
+python3 -c "import cryptography.hazmat.primitives.ciphers.aead" >/dev/null 2>&1 || need_apt+=(python3-cryptography)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "Installing ${need_apt[*]} ..."
   bash "$ROOT/scripts/apt-install.sh" "${need_apt[@]}" || { echo "0 passed, 1 failed"; exit 1; }

@@ -12,7 +12,8 @@ Reads one JSON object on stdin, writes one JSON object on stdout. Binary values 
                   contract_certificate}
   iso20-sign     {oem_private_key, fragment_exi, signed_info_exi}
 
-evcc_private_key / oem_private_key are PKCS#8 DER. A decryption answers {"private_key": hex, ...}; any violation of
+evcc_private_key / oem_private_key are PKCS#8 DER or a raw 57-byte Ed448 key (for X448: the EVCC's X448 key or its
+Ed448 key). A decryption answers {"private_key": hex, ...}; any violation of
 the text answers {"error": "..."} with exit code 2.
 """
 import base64
@@ -58,6 +59,14 @@ def concat_kdf(hash_name, z, other_info, key_bytes):
 OTHER_INFO = bytes([0x01, 0x55, 0x56])
 
 
+def load_private_key(value):
+    """PKCS#8 DER, or the 57 raw bytes of an RFC 8032 Ed448 private key."""
+    raw = b64(value)
+    if len(raw) == 57:
+        return ed448.Ed448PrivateKey.from_private_bytes(raw)
+    return serialization.load_der_private_key(raw, None)
+
+
 def certificate_public_key(der):
     return x509.load_der_x509_certificate(der).public_key()
 
@@ -69,7 +78,7 @@ def raw_public(key):
 # ---------------------------------------------------------------- ISO 15118-2
 
 def iso2_decrypt(req):
-    static = serialization.load_der_private_key(b64(req["evcc_private_key"]), None)
+    static = load_private_key(req["evcc_private_key"])
     if not isinstance(static, ec.EllipticCurvePrivateKey) or static.curve.name != "secp256r1":
         raise Refused("-2 uses secp256r1 for the ECDH")
     dh = b64(req["dh_public_key"])
@@ -136,7 +145,7 @@ def read_dh_public_key(curve, dh):
 
 def iso20_decrypt(req):
     curve = req["curve"]
-    static = serialization.load_der_private_key(b64(req["evcc_private_key"]), None)
+    static = load_private_key(req["evcc_private_key"])
     peer, reading = read_dh_public_key(curve, b64(req["dh_public_key"]))
     # [V2G20-2535]: One-Pass Diffie-Hellman C(1, 1, ECC CDH); Z is the x-coordinate (secp521r1, 66 bytes) or the
     # RFC 7748 X448 output (56 bytes). [V2G20-2533]/[V2G20-2534]: the EVCC's key is the OEM provisioning key
@@ -146,8 +155,10 @@ def iso20_decrypt(req):
             raise Refused("SECP521 needs the EVCC's secp521r1 key")
         z = static.exchange(ec.ECDH(), peer)
     else:
+        if isinstance(static, ed448.Ed448PrivateKey):
+            static = x448_key_of_ed448(static)
         if not isinstance(static, x448.X448PrivateKey):
-            raise Refused("X448 needs the EVCC's X448 key")
+            raise Refused("X448 needs the EVCC's X448 (or Ed448) key")
         z = static.exchange(peer)
     # [V2G20-2535]: concatenation KDF, SHA-512, OtherInfo 0x01 || "U" || "V", exactly 256 bits.
     key = concat_kdf("sha512", z, OTHER_INFO, 32)
@@ -185,6 +196,18 @@ def iso20_decrypt(req):
     return {"private_key": plain.hex(), "session_key": key.hex(), "dh_public_key_reading": reading}
 
 
+def x448_key_of_ed448(key):
+    """The X448 private key of an Ed448 key pair: RFC 8032 5.2.5 hashes the 57-byte secret with SHAKE256 to 114
+    bytes and clamps the first 57 (two low bits cleared, top byte zero, bit 447 set); RFC 7748 decodeScalar448 clamps
+    a 56-byte X448 key the same way, so those first 56 bytes are the X448 key whose public key is the birational image
+    of the Ed448 one (RFC 7748 4.2)."""
+    secret = key.private_bytes(serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption())
+    h = bytearray(hashlib.shake_256(secret).digest(114)[:56])
+    h[0] &= 0xFC
+    h[55] |= 0x80
+    return x448.X448PrivateKey.from_private_bytes(bytes(h))
+
+
 def check_448_key(secret, contract):
     if isinstance(contract, x448.X448PublicKey):
         if raw_public(x448.X448PrivateKey.from_private_bytes(secret).public_key()) != raw_public(contract):
@@ -192,8 +215,10 @@ def check_448_key(secret, contract):
         return
     if isinstance(contract, ed448.Ed448PublicKey):
         # An Ed448 certificate key comes from a 57-byte RFC 8032 secret; a 56-byte value cannot be such a secret, so
-        # it is read as what [V2G20-2510] names: the scalar that multiplies the base point.
-        if raw_public(ed448_public_from_scalar(int.from_bytes(secret, "little"))) != raw_public(contract):
+        # it is read as what [V2G20-2510] names: the scalar that multiplies the base point (little-endian, RFC 8032).
+        # Its first bullet ("strictly smaller than the order") cannot hold for a clamped scalar (bit 447 set, the
+        # order is about 2^446), so the witness reduces modulo the order, as the point multiplication does anyway.
+        if raw_public(ed448_public_from_scalar(int.from_bytes(secret, "little") % CURVE448_N)) != raw_public(contract):
             raise Refused("decrypted scalar does not match the contract certificate's Ed448 key")
         return
     raise Refused("the contract certificate has no Curve448 key")
@@ -217,8 +242,8 @@ def ed448_add(p1, p2):
 
 
 def ed448_public_from_scalar(s):
-    if not 0 < s < CURVE448_N:
-        raise Refused("decrypted scalar is not below the order of Curve448")
+    if s == 0:
+        raise Refused("the decrypted scalar is zero modulo the order of Curve448")
     result, addend = (0, 1), ED448_B
     while s:
         if s & 1:
@@ -234,7 +259,7 @@ def ed448_public_from_scalar(s):
 def iso20_sign(req):
     """The OEM side of a -20 CertificateInstallationReq signature: digest of the EXI-encoded
     OEMProvisioningCertificateChain fragment, and the signature over the EXI-encoded SignedInfo."""
-    key = serialization.load_der_private_key(b64(req["oem_private_key"]), None)
+    key = load_private_key(req["oem_private_key"])
     fragment, signed_info = b64(req["fragment_exi"]), b64(req["signed_info_exi"])
     if isinstance(key, ec.EllipticCurvePrivateKey):
         # secp521r1 with ECDSA over SHA-512 ([V2G20-2674], [V2G20-2317]); XML-DSig carries r || s, each 66 bytes.
@@ -242,8 +267,8 @@ def iso20_sign(req):
         r, s = decode_dss_signature(key.sign(signed_info, ec.ECDSA(hashes.SHA512())))
         signature = r.to_bytes(66, "big") + s.to_bytes(66, "big")
     elif isinstance(key, ed448.Ed448PrivateKey):
-        # Ed448 ([V2G20-2319]) with SHAKE256 as the digest ([V2G20-2318]), 64 bytes of output.
-        digest = hashlib.shake_256(fragment).digest(64)
+        # Ed448 ([V2G20-2319]); the Reference digest stays SHA-512, the hash of the signature process [V2G20-2673].
+        digest = hashlib.sha512(fragment).digest()
         signature = key.sign(signed_info)
     else:
         raise Refused("the OEM key is neither secp521r1 nor Ed448")

@@ -10,14 +10,15 @@ namespace PlugAndCharge.Contracts.Crypto;
 /// <item>ISO 15118-2 [V2G2-818]: H = SHA-256, OtherInfo = AlgorithmID 0x01 ‖ PartyUInfo 0x55 ‖ PartyVInfo 0x56, 16 bytes
 /// (the AES-128 key); one round. This is what RISE V2G, SwitchEV iso15118 and EVerest do, and the known-answer vector
 /// in tests/vectors/iso15118_2_contract_key_encryption proves it.</item>
-/// <item>ISO 15118-20, for ECDHCurve SECP521 and X448 alike: H = SHA-512 (the hash -20 pairs with secp521r1), the
-/// same OtherInfo, 32 bytes (the AES-256-GCM key). The public record of the -20 derivation is thin: this is our documented choice, to be checked against the
-/// standard's text ([V2G20-…] KDF requirement) before interoperating with a production vehicle.</item>
+/// <item>ISO 15118-20 [V2G20-2535], for ECDHCurve SECP521 and X448 alike: H = SHA-512, AlgorithmID 0x01, sender "U" 0x55,
+/// receiver "V" 0x56, exactly 256 bits (the AES-256-GCM key, one round); for X448 the shared secret Z is the RFC 7748
+/// output as it comes ([V2G20-2710], [V2G20-2711]). Checked against the text and a second implementation
+/// (docs/iso15118-20.md, tests/witness).</item>
 /// </list>
 /// </summary>
 public static class ContractKeyDerivation
 {
-    /// <summary>AlgorithmID 01, PartyUInfo 55 ("U"), PartyVInfo 56 ("V") [V2G2-818].</summary>
+    /// <summary>AlgorithmID 01, PartyUInfo 55 ("U"), PartyVInfo 56 ("V") [V2G2-818], [V2G20-2535].</summary>
     public static ReadOnlySpan<byte> OtherInfo => [0x01, 0x55, 0x56];
 
     public static byte[] Derive(ReadOnlySpan<byte> sharedSecret, HashAlgorithmName hash, int keyLength)

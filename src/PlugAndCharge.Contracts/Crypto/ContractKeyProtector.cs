@@ -8,6 +8,9 @@ namespace PlugAndCharge.Contracts.Crypto;
 /// Contract private keys carry the contract id and EMAID as additional data, so a wrapped key cannot be moved to another
 /// contract row; any other secret the service must read back (an OCPI party's token B) carries its own named context.
 /// Blob = version 1 ‖ nonce (12) ‖ ciphertext ‖ tag (16). The clear key exists only in memory while a response is built.
+/// Not an ISO 15118 mechanism, and a known difference: ISO 15118-20 [V2G20-2496] has the eMSP erase the contract private
+/// key once it is sent, while this service keeps it (wrapped) so that a repeated installation re-delivers the same
+/// certificate; see docs/iso15118-20.md.
 /// </summary>
 public sealed class ContractKeyProtector
 {

@@ -6,9 +6,12 @@ using Org.BouncyCastle.Crypto.Parameters;
 namespace PlugAndCharge.Contracts.Crypto;
 
 /// <summary>
-/// The X448 side of an Ed448 key, for -20 contract key delivery with ECDHCurve X448: a vehicle in the Ed448 family
-/// signs its CertificateInstallationReq with the Ed448 key of its OEM provisioning certificate, and the hub agrees a
-/// key with that same key pair in its Montgomery form.
+/// The X448 side of an Ed448 key, for -20 contract key delivery with ECDHCurve X448 ([V2G20-2488], [V2G20-2710],
+/// [V2G20-2711]): a vehicle in the Ed448 family signs its CertificateInstallationReq with the Ed448 key of its OEM
+/// provisioning certificate [V2G20-2319], and the hub agrees a key with that same key pair in its Montgomery form.
+/// [V2G20-2534] has the EVCC use the key of the provisioning certificate's "Alternate Subject Public Key" instead; the
+/// annex B.7.2 profile that defines it was not found in the public material, so that key is not read yet
+/// (docs/iso15118-20.md).
 /// <list type="bullet">
 /// <item>Public: RFC 7748 §4.2 maps edwards448 to curve448 by the 4-isogeny u = y²/x². On the curve
 /// x² + y² = 1 + d·x²·y² (d = −39081) that is u = y²·(1 − d·y²) / (1 − y²), computed from y alone.</item>
@@ -17,7 +20,9 @@ namespace PlugAndCharge.Contracts.Crypto;
 /// the X448 private key, and X448(s, 5) is the u above.</item>
 /// </list>
 /// The same 56-byte scalar is what an X448 delivery carries for an Ed448 contract key: X448_EncryptedPrivateKey has
-/// room for 56 bytes (84 = IV 12 ‖ 56 ‖ tag 16), not for the 57-byte RFC 8032 private key, and s is all a signer needs.
+/// room for 56 bytes (84 = IV 12 ‖ 56 ‖ tag 16, [V2G20-2502]), not for the 57-byte RFC 8032 private key, and s is all a
+/// signer needs; [V2G20-2510] checks it as the scalar that multiplies the base point. A clamped s has bit 447 set and is
+/// therefore never "strictly smaller than the order" that [V2G20-2510] also asks for: the check compares the points.
 /// </summary>
 public static class Ed448KeyAgreement
 {

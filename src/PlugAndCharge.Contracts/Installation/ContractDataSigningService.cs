@@ -34,8 +34,8 @@ public sealed class ContractDataSigningService(
     public async Task<SignedContractData> SignAsync(ContractOwner owner, EmspContractData data, string actor, CancellationToken ct = default)
     {
         if (data.Standard != IsoStandard.Iso15118_2) throw new ContractException(ContractError.Malformed, "Signing eMSP contract data is implemented for ISO 15118-2.");
-        if (data.EncryptedPrivateKey.Length != 48) throw new ContractException(ContractError.Malformed, "contractSignatureEncryptedPrivateKey must be 48 bytes (IV ‖ CT) [V2G2-818].");
-        if (data.DhPublicKey.Length != 65 || data.DhPublicKey[0] != 4) throw new ContractException(ContractError.Malformed, "dHpublickey must be an uncompressed P-256 point (65 bytes).");
+        if (data.EncryptedPrivateKey.Length != 48) throw new ContractException(ContractError.Malformed, "contractSignatureEncryptedPrivateKey must be 48 bytes (IV ‖ CT) [V2G2-817].");
+        if (data.DhPublicKey.Length != 65 || data.DhPublicKey[0] != 4) throw new ContractException(ContractError.Malformed, "dHpublickey must be an uncompressed P-256 point (65 bytes) [V2G2-819].");
         if (data.SubCaCertificates.Count is < 1 or > 2) throw new ContractException(ContractError.Malformed, "Give MO Sub-CA 2 then MO Sub-CA 1.");
         var leaf = CertificateFacts.Read(data.ContractCertificate, "contract certificate");
         var subs = data.SubCaCertificates.Select(d => CertificateFacts.Read(d, "MO sub-CA certificate")).ToList();

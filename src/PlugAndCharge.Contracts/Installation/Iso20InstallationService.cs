@@ -21,8 +21,9 @@ namespace PlugAndCharge.Contracts.Installation;
 /// requests in the same V2G session get the next one.
 /// The delivery follows the vehicle's key family: a P-521 provisioning key gets a P-521 contract key with ECDHCurve
 /// SECP521; an Ed448 provisioning key (which signs the request) gets an Ed448 contract key with ECDHCurve X448, agreed
-/// with the X448 form of the vehicle's key (<see cref="Ed448KeyAgreement"/>). A provisioning certificate with an X448
-/// key cannot sign the request and is refused.
+/// with the X448 form of the vehicle's key (<see cref="Ed448KeyAgreement"/>) ([V2G20-2487], [V2G20-2488]). A
+/// provisioning certificate with an X448 key cannot sign the request and is refused. Every byte of the delivery is
+/// checked against ISO 15118-20 7.9.2.5 in docs/iso15118-20.md.
 /// </summary>
 public sealed class Iso20InstallationService(
     IContractStore contracts,
@@ -91,7 +92,8 @@ public sealed class Iso20InstallationService(
             var index = await contracts.GetInstallationCursorAsync(sessionKey, clock.GetUtcNow() - SessionMemory, ct) is { } next ? next % deliverable : 0;
             var contract = ordered[index];
 
-            // 4. Its certificate and key (of the vehicle's key family), encrypted for the vehicle with AES-256-GCM.
+            // 4. Its certificate and key (of the vehicle's key family), encrypted for the vehicle with AES-256-GCM
+            //    ([V2G20-2493]: only encrypted; [V2G20-2497] / [V2G20-2500]; AAD from the request's PCID and this SKI [V2G20-2492]).
             var contractKey = ContractCertificateIssuer.ContractKeyFor(IsoStandard.Iso15118_20, keyAlgorithm);
             var (updated, privateKey) = await registry.EnsureCertificateAsync(contract, actor, forceNew: false, contractKey, ct);
             EncryptedContractKey encrypted;
@@ -148,6 +150,8 @@ public sealed class Iso20InstallationService(
         // ContractCertificateChain requires SubCertificates; a failure fills the fixed-length fields with zeros.
         data.Add(Chain(Iso20Names.ContractCertificateChain, certificate?.Der ?? [0], certificate?.SubCaDers is { Count: > 0 } s ? s : [[0]]));
         var x448 = key?.EcdhCurve == "X448";
+        // ECDHCurve names the curve of the agreement [V2G20-2487], [V2G20-2488]; DHPublicKey is 133 bytes for SECP521
+        // and 57 for X448, never filled up to 133 ([V2G20-2489], NOTE 6/7, [V2G20-2495]).
         data.Add(new ExiElement(Iso20Names.EcdhCurve, ExiValue.FromString(x448 ? "X448" : "SECP521")));
         data.Add(new ExiElement(Iso20Names.DhPublicKey, ExiValue.FromBytes(key?.DhPublicKey ?? new byte[133])));
         data.Add(new ExiElement(x448 ? Iso20Names.X448EncryptedPrivateKey : Iso20Names.Secp521EncryptedPrivateKey, ExiValue.FromBytes(key?.EncryptedPrivateKey ?? new byte[94])));

@@ -212,7 +212,10 @@ public sealed class VehicleSimulator : IDisposable
         return ExiSchema.Iso20.Encode(req);
     }
 
-    /// <summary>Checks a -20 CertificateInstallationRes; returns the contract and RemainingContractCertificateChains.</summary>
+    /// <summary>
+    /// Checks a -20 CertificateInstallationRes; returns the contract and RemainingContractCertificateChains. A decryption
+    /// that fails rejects the response [V2G20-2504].
+    /// </summary>
     public (InstalledContract Contract, int Remaining) AcceptIso20Response(byte[] exi)
     {
         var res = ExiSchema.Iso20.Decode(exi);
@@ -287,7 +290,11 @@ public sealed class VehicleSimulator : IDisposable
         if (!expectedRefs.All(covered.Contains)) throw new VehicleRejectedResponseException(code, "The signature does not cover every contract element.");
     }
 
-    /// <summary>[V2G2-823]-style check: the decrypted scalar must be below n and give the certificate's public key.</summary>
+    /// <summary>
+    /// The vehicle's check of a delivered key: the decrypted scalar must be below n and give the certificate's public key
+    /// (ISO 15118-2 [V2G2-823]; -20 SECP521 [V2G20-2507], where a scalar whose 7 leading bits are not zero [V2G20-2678]
+    /// is above n and refused here too).
+    /// </summary>
     private static ECDsa KeyMatching(byte[] scalar, byte[] certificate, ECCurve curve, string code, string emaid)
     {
         var cert = CertificateFacts.Read(certificate, "contract certificate");
@@ -314,8 +321,9 @@ public sealed class VehicleSimulator : IDisposable
     }
 
     /// <summary>
-    /// The Ed448 counterpart of <see cref="KeyMatching"/>: the delivered scalar s must give the certificate's key, which
-    /// the vehicle checks in X448 form (X448(s, 5) against the RFC 7748 image of the certificate's Ed448 key).
+    /// The Ed448 counterpart of <see cref="KeyMatching"/> [V2G20-2509], [V2G20-2510]: the delivered scalar s must give the
+    /// certificate's key, which the vehicle checks in X448 form (X448(s, 5) against the RFC 7748 image of the certificate's
+    /// Ed448 key). The "smaller than the order" half of [V2G20-2510] cannot hold for a clamped scalar and is not asked.
     /// </summary>
     private static byte[] Ed448ScalarMatching(byte[] scalar, X509Certificate certificate, string code, string emaid)
     {

@@ -60,17 +60,22 @@ public class X448DeliveryTests
         var sent = ContractKeyEncryption.EncryptIso20X448(secret, vehicleX448, "WMA00000000000001", ski);
         Assert.Equal("X448", sent.EcdhCurve);
         Assert.Equal(84, sent.EncryptedPrivateKey.Length); // IV 12 ‖ 56 ‖ tag 16
-        Assert.Equal(133, sent.DhPublicKey.Length); // the schema's fixed length: 56 key bytes, then zeros
-        Assert.All(sent.DhPublicKey[56..], b => Assert.Equal(0, b));
+        // [V2G20-2489] NOTE 6/7: 0x04 ‖ the 56-byte u-coordinate, 57 bytes; no filler up to 133 [V2G20-2495].
+        Assert.Equal(57, sent.DhPublicKey.Length);
+        Assert.Equal(0x04, sent.DhPublicKey[0]);
         Assert.Equal(secret, ContractKeyEncryption.DecryptIso20X448(sent.EncryptedPrivateKey, sent.DhPublicKey, own, "wma00000000000001", ski));
-        Assert.Equal(secret, ContractKeyEncryption.DecryptIso20X448(sent.EncryptedPrivateKey, sent.DhPublicKey[..56], own, "WMA00000000000001", ski));
+        // The other reading of the text, the bare RFC 7748 key, is accepted too.
+        Assert.Equal(secret, ContractKeyEncryption.DecryptIso20X448(sent.EncryptedPrivateKey, sent.DhPublicKey[1..], own, "WMA00000000000001", ski));
 
-        // Another vehicle, another certificate, a padded field with garbage, a low-order key: refused.
+        // Another vehicle, another certificate, the old zero-filled 133-byte field, a wrong prefix, a low-order key: refused.
         Assert.ThrowsAny<CryptographicException>(() => ContractKeyEncryption.DecryptIso20X448(sent.EncryptedPrivateKey, sent.DhPublicKey, own, "WMA00000000000002", ski));
         Assert.ThrowsAny<CryptographicException>(() => ContractKeyEncryption.DecryptIso20X448(sent.EncryptedPrivateKey, sent.DhPublicKey, own, "WMA00000000000001", RandomNumberGenerator.GetBytes(20)));
-        var dirty = (byte[])sent.DhPublicKey.Clone();
-        dirty[100] = 1;
-        Assert.Throws<CryptographicException>(() => ContractKeyEncryption.DecryptIso20X448(sent.EncryptedPrivateKey, dirty, own, "WMA00000000000001", ski));
+        var padded = new byte[133];
+        sent.DhPublicKey.AsSpan(1).CopyTo(padded);
+        Assert.Throws<CryptographicException>(() => ContractKeyEncryption.DecryptIso20X448(sent.EncryptedPrivateKey, padded, own, "WMA00000000000001", ski));
+        var prefixed = (byte[])sent.DhPublicKey.Clone();
+        prefixed[0] = 0x02;
+        Assert.Throws<CryptographicException>(() => ContractKeyEncryption.DecryptIso20X448(sent.EncryptedPrivateKey, prefixed, own, "WMA00000000000001", ski));
         Assert.Throws<CryptographicException>(() => ContractKeyEncryption.EncryptIso20X448(secret, new byte[56], "WMA00000000000001", ski));
     }
 }
