@@ -38,6 +38,26 @@ public class WitnessTests(WorldFixture fx) : IClassFixture<WorldFixture>
     }
 
     [Fact]
+    public void The_witness_opens_the_ISO_15118_2_known_answer_vector()
+    {
+        var dir = TestPaths.Vector("iso15118_2_contract_key_encryption");
+        var kat = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Directory.GetFiles(dir, "*.json")[0])).RootElement;
+        byte[] Hex(string name) => Convert.FromHexString(kat.GetProperty(name).GetString()!);
+        using var oem = System.Security.Cryptography.ECDsa.Create(EverestKeys.Read(TestPaths.Vector("everest_aux_pki/client/oem/OEM_LEAF.key")));
+        var contract = System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPem(File.ReadAllText(TestPaths.Vector("everest_aux_pki/client/mo/MO_LEAF.pem")));
+        var answer = PythonWitness.Run(new JsonObject
+        {
+            ["operation"] = "iso2-decrypt",
+            ["evcc_private_key"] = PythonWitness.B64(oem.ExportPkcs8PrivateKey()),
+            ["dh_public_key"] = PythonWitness.B64(Hex("DHpublickey_hex")),
+            ["encrypted_private_key"] = PythonWitness.B64(Hex("ContractSignatureEncryptedPrivateKey_hex")),
+            ["contract_certificate"] = PythonWitness.B64(contract.RawData),
+        });
+        Assert.Equal(Convert.ToHexStringLower(Hex("session_key_hex")), PythonWitness.Hex(answer, "session_key"));
+        Assert.Equal(Convert.ToHexStringLower(Hex("contract_private_key_scalar_hex")), PythonWitness.Hex(answer, "private_key"));
+    }
+
+    [Fact]
     public async Task The_witness_opens_a_SECP521_delivery_to_the_key_the_simulator_recovers_and_refuses_a_changed_byte()
     {
         var (car, _) = await W.VehicleWithContractAsync(IsoStandard.Iso15118_20);
