@@ -57,7 +57,8 @@ public sealed class Iso20InstallationService(
             using var vehicleKey = new PresentedKey(provisioning);
             var presentedSubs = chain.Element(Iso20Names.SubCertificates)?.Elements().Select(e => InstallationSupport.ReadCertificate(e, "SubCertificates/Certificate", parsed)).ToList() ?? [];
 
-            // 1. The vehicle's signature over its certificate chain.
+            // 1. The vehicle's signature over its certificate chain: ECDSA on secp521r1 with SHA-512 or Ed448
+            //    ([V2G20-2674], [V2G20-2673], [V2G20-2319]); its key is also the ECDH key [V2G20-2533], [V2G20-2534].
             var keyAlgorithm = CertificateFacts.KeyAlgorithmOf(provisioning);
             if (keyAlgorithm is not (KeyAlgorithm.EcP521 or KeyAlgorithm.Ed448))
                 throw new InstallationRefusal(InstallationResult.Unsupported, $"Provisioning key {keyAlgorithm}: -20 delivers to secp521r1 (ECDHCurve SECP521) or Ed448 (X448) keys that sign their request.");
