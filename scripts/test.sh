@@ -67,5 +67,19 @@ if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then
   echo "The build or the test host failed (exit $status)."
   failed=1
 fi
+
+# The fault-injection suite on a cluster of its own (two instances, HAProxy, a primary with a synchronous standby):
+# each fault row and the webhook check count as one test. PNC_TEST_FAULTS=0 skips it.
+if [ "${PNC_TEST_FAULTS:-1}" != 0 ]; then
+  echo "Fault-injection suite (scripts/faults.sh) ..."
+  bash "$ROOT/scripts/faults.sh" "$RUN/faults" 2>&1 | tee "$RUN/faults.log" | grep -vE "^(setup|fleet|load|steady):" || true
+  line=$(grep -E "^faults: [0-9]+ passed, [0-9]+ failed" "$RUN/faults.log" | tail -n 1)
+  if [ -n "$line" ]; then
+    passed=$((passed + $(echo "$line" | awk '{print $2}')))
+    failed=$((failed + $(echo "$line" | awk '{print $4}')))
+  else
+    echo "The fault-injection suite ended without its summary."; failed=$((failed + 1))
+  fi
+fi
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ] && [ "$status" -eq 0 ]

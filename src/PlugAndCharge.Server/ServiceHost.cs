@@ -111,6 +111,9 @@ public static class ServiceHost
         });
 
         var app = builder.Build();
+        // A database that stops answering costs fast 503s, not hung requests (Storage/DatabaseReachability).
+        var reachability = PlugAndCharge.Storage.DatabaseReachability.Watch(db, app.Services.GetRequiredService<ILoggerFactory>().CreateLogger<PlugAndCharge.Storage.DatabaseReachability>());
+        app.Lifetime.ApplicationStopped.Register(() => reachability.DisposeAsync().AsTask().GetAwaiter().GetResult());
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseAuthentication();

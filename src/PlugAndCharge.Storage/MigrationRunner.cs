@@ -16,7 +16,7 @@ public static class MigrationRunner
         var asm = typeof(MigrationRunner).Assembly;
         var migrations = asm.GetManifestResourceNames().Where(n => n.StartsWith("migrations/", StringComparison.Ordinal)).Order(StringComparer.Ordinal).ToList();
         var applied = new List<string>();
-        await using var conn = await db.OpenConnectionAsync(ct);
+        await using var conn = await db.ConnectAsync(ct);
         // A migration may rewrite a large table, and a second instance waits here for the first to finish: neither is
         // bound by the service's statement and lock timeouts (StorageDataSource). Reset below, as the pool keeps sessions.
         await conn.ExecuteAsync("set statement_timeout = 0; set lock_timeout = 0");

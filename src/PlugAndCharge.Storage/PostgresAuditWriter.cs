@@ -59,7 +59,7 @@ internal static class PostgresAuditWriter
     /// </summary>
     public static async Task CommitAsync(NpgsqlDataSource db, IReadOnlyList<NpgsqlBatchCommand> statements, Action? check, IReadOnlyList<AuditEvent> events, TimeProvider clock)
     {
-        await using var conn = await db.OpenConnectionAsync();
+        await using var conn = await db.ConnectAsync();
         try
         {
             await using var first = new NpgsqlBatch(conn) { BatchCommands = { new NpgsqlBatchCommand("begin") } };

@@ -74,7 +74,7 @@ public static class PostgresFaults
     internal static async Task InTransactionAsync(NpgsqlDataSource db, ResiliencePipeline retry, TimeProvider clock, Func<NpgsqlConnection, NpgsqlTransaction, Task> work, CancellationToken ct) =>
         await retry.ExecuteAsync(async token =>
         {
-            await using var conn = await db.OpenConnectionAsync(token);
+            await using var conn = await db.ConnectAsync(token);
             await using var tx = await conn.BeginTransactionAsync(token);
             await work(conn, tx);
             await PostgresAuditWriter.CommitAsync(tx, clock, token);
@@ -94,7 +94,7 @@ public static class PostgresFaults
         {
             try
             {
-                await using var conn = await db.OpenConnectionAsync();
+                await using var conn = await db.ConnectAsync();
                 return await committed(conn);
             }
             catch (Exception e) when (IsUnavailable(e))

@@ -50,13 +50,13 @@ public sealed class PostgresPkiStore : ICertificateAuthorityStore, ICertificateS
 
     public async Task<CaRecord?> GetAsync(string id, CancellationToken ct = default)
     {
-        await using var conn = await _db.OpenConnectionAsync(ct);
+        await using var conn = await _db.ConnectAsync(ct);
         return (await conn.QuerySingleOrDefaultAsync<CaRow>($"select {CaColumns} from certificate_authorities where id = @id", new { id }))?.ToRecord();
     }
 
     public async Task<IReadOnlyList<CaRecord>> ListAsync(CancellationToken ct = default)
     {
-        await using var conn = await _db.OpenConnectionAsync(ct);
+        await using var conn = await _db.ConnectAsync(ct);
         return (await conn.QueryAsync<CaRow>($"select {CaColumns} from certificate_authorities order by id")).Select(r => r.ToRecord()).ToList();
     }
 
@@ -85,7 +85,7 @@ public sealed class PostgresPkiStore : ICertificateAuthorityStore, ICertificateS
 
     public async Task<long> NextCrlNumberAsync(string caId, CancellationToken ct = default)
     {
-        await using var conn = await _db.OpenConnectionAsync(ct);
+        await using var conn = await _db.ConnectAsync(ct);
         return await conn.ExecuteScalarAsync<long?>("update certificate_authorities set crl_number = crl_number + 1 where id = @caId returning crl_number", new { caId })
             ?? throw new PkiException(PkiError.UnknownCa, $"No CA '{caId}'.");
     }
@@ -100,7 +100,7 @@ public sealed class PostgresPkiStore : ICertificateAuthorityStore, ICertificateS
 
     public async Task<CrlRecord?> GetLatestCrlAsync(string caId, CancellationToken ct = default)
     {
-        await using var conn = await _db.OpenConnectionAsync(ct);
+        await using var conn = await _db.ConnectAsync(ct);
         var r = await conn.QuerySingleOrDefaultAsync<(string IssuerId, long Number, DateTime ThisUpdate, DateTime NextUpdate, byte[] Der)?>(
             "select issuer_id, crl_number, this_update, next_update, der from crls where issuer_id = @caId order by crl_number desc limit 1", new { caId });
         return r is { } x ? new CrlRecord(x.IssuerId, x.Number, Utc(x.ThisUpdate), Utc(x.NextUpdate), x.Der) : null;
@@ -131,7 +131,7 @@ public sealed class PostgresPkiStore : ICertificateAuthorityStore, ICertificateS
     /// <summary>Values of the serial counter (migration 0007), a block in one statement.</summary>
     public async Task<IReadOnlyList<long>> NextSerialCountersAsync(int count, CancellationToken ct = default)
     {
-        await using var conn = await _db.OpenConnectionAsync(ct);
+        await using var conn = await _db.ConnectAsync(ct);
         return (await conn.QueryAsync<long>(new CommandDefinition(
             "select nextval('certificate_serial_counter') from generate_series(1, @count)", new { count }, cancellationToken: ct))).ToList();
     }
@@ -200,14 +200,14 @@ public sealed class PostgresPkiStore : ICertificateAuthorityStore, ICertificateS
 
     public async Task<CertificateRecord?> GetAsync(string issuerId, string serial, CancellationToken ct = default)
     {
-        await using var conn = await _db.OpenConnectionAsync(ct);
+        await using var conn = await _db.ConnectAsync(ct);
         return (await conn.QuerySingleOrDefaultAsync<CertRow>($"select {CertColumns} from certificates where issuer_id = @issuerId and serial = @serial", new { issuerId, serial }))?.ToRecord();
     }
 
     public async Task<IReadOnlyList<CertificateRecord>> GetManyAsync(IReadOnlyCollection<(string IssuerId, string Serial)> keys, CancellationToken ct = default)
     {
         if (keys.Count == 0) return [];
-        await using var conn = await _db.OpenConnectionAsync(ct);
+        await using var conn = await _db.ConnectAsync(ct);
         return (await conn.QueryAsync<CertRow>(new CommandDefinition(
             $"select {CertColumns} from certificates where (issuer_id, serial) in (select * from unnest(@issuers, @serials))",
             new { issuers = keys.Select(k => k.IssuerId).ToArray(), serials = keys.Select(k => k.Serial).ToArray() }, cancellationToken: ct)))
@@ -217,7 +217,7 @@ public sealed class PostgresPkiStore : ICertificateAuthorityStore, ICertificateS
     /// <summary>Every CA's certificate with this serial: one primary-key probe per CA (migration 0009 dropped the index on serial alone).</summary>
     public async Task<IReadOnlyList<CertificateRecord>> FindBySerialAsync(string serial, CancellationToken ct = default)
     {
-        await using var conn = await _db.OpenConnectionAsync(ct);
+        await using var conn = await _db.ConnectAsync(ct);
         return (await conn.QueryAsync<CertRow>(new CommandDefinition(
             $"select {CertColumns} from certificates where (issuer_id, serial) in (select id, @serial from certificate_authorities)",
             new { serial }, cancellationToken: ct))).Select(r => r.ToRecord()).ToList();
@@ -243,7 +243,7 @@ public sealed class PostgresPkiStore : ICertificateAuthorityStore, ICertificateS
 
     public async Task<IReadOnlyList<RevokedEntry>> ListRevokedAsync(string issuerId, CancellationToken ct = default)
     {
-        await using var conn = await _db.OpenConnectionAsync(ct);
+        await using var conn = await _db.ConnectAsync(ct);
         var rows = await conn.QueryAsync<(string Serial, DateTime RevokedAt, short Reason)>(
             "select serial, revoked_at, revocation_reason from certificates where issuer_id = @issuerId and status = 'Revoked' order by revoked_at", new { issuerId });
         return rows.Select(r => new RevokedEntry(r.Serial, Utc(r.RevokedAt), (RevocationReason)r.Reason)).ToList();
@@ -255,7 +255,7 @@ public sealed class PostgresPkiStore : ICertificateAuthorityStore, ICertificateS
 
     public async IAsyncEnumerable<AuditEntry> ReadAllAsync([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct = default)
     {
-        await using var conn = await _db.OpenConnectionAsync(ct);
+        await using var conn = await _db.ConnectAsync(ct);
         // Reading a long log (`pnc audit verify`) may outlast the service's statement timeout: lift it for this
         // transaction only (the pool keeps sessions, SET LOCAL ends with it).
         await using var tx = await conn.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, ct);

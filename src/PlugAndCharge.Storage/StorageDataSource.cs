@@ -45,6 +45,14 @@ public static class StorageDataSource
         // down or in recovery for Host Recheck Seconds (default 10), so a standby promoted meanwhile would be ignored
         // that long; re-probe after 1 s instead (docs/operator-guide.md, failover to a standby).
         if (!given.Contains("HostRecheckSeconds") && settings.Host?.Contains(',', StringComparison.Ordinal) == true) settings.HostRecheckSeconds = 1;
-        return NpgsqlDataSource.Create(settings);
+        var db = NpgsqlDataSource.Create(settings);
+        ConnectionStrings.AddOrUpdate(db, settings.ConnectionString);
+        return db;
     }
+
+    // The full connection string (the data source's own drops the password), for the reachability probe.
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<NpgsqlDataSource, string> ConnectionStrings = new();
+
+    internal static string ConnectionStringOf(NpgsqlDataSource db) =>
+        ConnectionStrings.TryGetValue(db, out var s) ? s : db.ConnectionString;
 }

@@ -98,13 +98,13 @@ public sealed class PostgresContractStore : IRootCertificateStore, IProvisioning
 
     public async Task<RootCertificate?> GetRootAsync(Guid id, CancellationToken ct = default)
     {
-        await using var conn = await _db.OpenConnectionAsync(ct);
+        await using var conn = await _db.ConnectAsync(ct);
         return (await conn.QuerySingleOrDefaultAsync<RootRow>($"select {RootColumns} from root_certificates where id = @id", new { id }))?.ToRecord();
     }
 
     public async Task<IReadOnlyList<RootCertificate>> ListRootsAsync(CancellationToken ct = default)
     {
-        await using var conn = await _db.OpenConnectionAsync(ct);
+        await using var conn = await _db.ConnectAsync(ct);
         return (await conn.QueryAsync<RootRow>($"select {RootColumns} from root_certificates order by added_at, id")).Select(r => r.ToRecord()).ToList();
     }
 
@@ -161,7 +161,7 @@ public sealed class PostgresContractStore : IRootCertificateStore, IProvisioning
 
     public async Task<ProvisioningCertificate?> GetProvisioningAsync(string pcid, CancellationToken ct = default)
     {
-        await using var conn = await _db.OpenConnectionAsync(ct);
+        await using var conn = await _db.ConnectAsync(ct);
         return (await conn.QuerySingleOrDefaultAsync<VehicleRow>($"select {VehicleColumns} from provisioning_certificates where pcid = @pcid", new { pcid }))?.ToRecord();
     }
 
@@ -311,7 +311,7 @@ public sealed class PostgresContractStore : IRootCertificateStore, IProvisioning
 
     public async Task<ContractCertificateEntry?> FindContractCertificateAsync(Guid contractId, byte[] sha256, CancellationToken ct = default)
     {
-        await using var conn = await _db.OpenConnectionAsync(ct);
+        await using var conn = await _db.ConnectAsync(ct);
         var r = await conn.QuerySingleOrDefaultAsync<HistoryRow>(new CommandDefinition($"{HistorySelect} where h.contract_id = @contractId and h.sha256 = @sha256",
             new { contractId, sha256 }, cancellationToken: ct));
         return r == null ? null : ToEntry(r);
@@ -319,20 +319,20 @@ public sealed class PostgresContractStore : IRootCertificateStore, IProvisioning
 
     public async Task<IReadOnlyList<ContractCertificateEntry>> ListContractCertificatesAsync(Guid contractId, CancellationToken ct = default)
     {
-        await using var conn = await _db.OpenConnectionAsync(ct);
+        await using var conn = await _db.ConnectAsync(ct);
         return (await conn.QueryAsync<HistoryRow>(new CommandDefinition($"{HistorySelect} where h.contract_id = @contractId order by h.recorded_at",
             new { contractId }, cancellationToken: ct))).Select(ToEntry).ToList();
     }
 
     public async Task<Contract?> GetContractAsync(Guid id, CancellationToken ct = default)
     {
-        await using var conn = await _db.OpenConnectionAsync(ct);
+        await using var conn = await _db.ConnectAsync(ct);
         return (await conn.QuerySingleOrDefaultAsync<ContractRow>($"{ContractSelect} where k.id = @id", new { id }))?.ToRecord();
     }
 
     public async Task<IReadOnlyList<Contract>> FindByEmaidAsync(string emaid, CancellationToken ct = default)
     {
-        await using var conn = await _db.OpenConnectionAsync(ct);
+        await using var conn = await _db.ConnectAsync(ct);
         return (await conn.QueryAsync<ContractRow>($"{ContractSelect} where k.emaid = @emaid order by (k.state = 'Active') desc, k.created_at desc", new { emaid }))
             .Select(r => r.ToRecord()).ToList();
     }
@@ -340,7 +340,7 @@ public sealed class PostgresContractStore : IRootCertificateStore, IProvisioning
     public async Task<ContractStatusRecord?> FindStatusAsync(string emaid, CancellationToken ct = default)
     {
         // One indexed read; the certificate's revocation comes from the CA's table in the same query.
-        await using var conn = await _db.OpenConnectionAsync(ct);
+        await using var conn = await _db.ConnectAsync(ct);
         var r = await conn.QuerySingleOrDefaultAsync<StatusRow>(new CommandDefinition("""
             select k.emaid, k.state, k.pcid, k.emsp_id, c.issuer_id as cert_issuer_id, c.serial as cert_serial, c.not_before as cert_not_before, c.not_after as cert_not_after,
                    case when c.issuer_id is null then null else coalesce(x.status = 'Revoked', false) end as cert_revoked
@@ -356,7 +356,7 @@ public sealed class PostgresContractStore : IRootCertificateStore, IProvisioning
 
     public async Task<IReadOnlyList<Contract>> ListForVehicleAsync(string pcid, CancellationToken ct = default)
     {
-        await using var conn = await _db.OpenConnectionAsync(ct);
+        await using var conn = await _db.ConnectAsync(ct);
         return (await conn.QueryAsync<ContractRow>($"{ContractSelect} where k.pcid = @pcid order by k.created_at", new { pcid })).Select(r => r.ToRecord()).ToList();
     }
 
@@ -370,7 +370,7 @@ public sealed class PostgresContractStore : IRootCertificateStore, IProvisioning
 
     public async Task<int?> GetInstallationCursorAsync(string sessionKey, DateTimeOffset notBefore, CancellationToken ct = default)
     {
-        await using var conn = await _db.OpenConnectionAsync(ct);
+        await using var conn = await _db.ConnectAsync(ct);
         return await conn.ExecuteScalarAsync<int?>(new CommandDefinition(
             "select next_index from iso20_installation_cursors where session_key = @sessionKey and updated_at >= @notBefore",
             new { sessionKey, notBefore }, cancellationToken: ct));
@@ -378,7 +378,7 @@ public sealed class PostgresContractStore : IRootCertificateStore, IProvisioning
 
     public async Task SetInstallationCursorAsync(string sessionKey, int next, DateTimeOffset at, DateTimeOffset forgetBefore, CancellationToken ct = default)
     {
-        await using var conn = await _db.OpenConnectionAsync(ct);
+        await using var conn = await _db.ConnectAsync(ct);
         // One statement: the session's cursor, and the cursors of sessions long over (never this row: a statement must
         // not touch one row twice).
         await conn.ExecuteAsync(new CommandDefinition("""
@@ -394,7 +394,7 @@ public sealed class PostgresContractStore : IRootCertificateStore, IProvisioning
     /// </summary>
     private async Task<IReadOnlyList<InstallationContext>> ReadContextsAsync(IReadOnlyList<string> pcids)
     {
-        await using var conn = await _db.OpenConnectionAsync();
+        await using var conn = await _db.ConnectAsync();
         await using var multi = await conn.QueryMultipleAsync(
             $"select {VehicleColumns} from provisioning_certificates where pcid = any(@pcids); " +
             $"{ContractSelect} where k.pcid = any(@pcids) and k.state = 'Active' order by k.created_at", new { pcids = pcids.Distinct().ToArray() });
@@ -596,13 +596,13 @@ public sealed class PostgresContractStore : IRootCertificateStore, IProvisioning
 
     public async Task<WebhookEndpoint?> GetEndpointAsync(Guid id, CancellationToken ct = default)
     {
-        await using var conn = await _db.OpenConnectionAsync(ct);
+        await using var conn = await _db.ConnectAsync(ct);
         return (await conn.QuerySingleOrDefaultAsync<EndpointRow>($"select {EndpointColumns} from webhook_endpoints where id = @id", new { id }))?.ToRecord();
     }
 
     public async Task<IReadOnlyList<WebhookEndpoint>> ListEndpointsAsync(string ownerId, CancellationToken ct = default)
     {
-        await using var conn = await _db.OpenConnectionAsync(ct);
+        await using var conn = await _db.ConnectAsync(ct);
         return (await conn.QueryAsync<EndpointRow>($"select {EndpointColumns} from webhook_endpoints where owner_id = @ownerId order by created_at", new { ownerId })).Select(r => r.ToRecord()).ToList();
     }
 
@@ -682,13 +682,13 @@ public sealed class PostgresContractStore : IRootCertificateStore, IProvisioning
 
     public async Task<IReadOnlyList<WebhookDelivery>> ListDeliveriesAsync(Guid endpointId, CancellationToken ct = default)
     {
-        await using var conn = await _db.OpenConnectionAsync(ct);
+        await using var conn = await _db.ConnectAsync(ct);
         return (await conn.QueryAsync<DeliveryRow>($"select {DeliveryColumns} from webhook_outbox where endpoint_id = @endpointId order by created_at, id", new { endpointId })).Select(r => r.ToRecord()).ToList();
     }
 
     public async Task<IReadOnlyList<WebhookAttempt>> ListAttemptsAsync(Guid deliveryId, CancellationToken ct = default)
     {
-        await using var conn = await _db.OpenConnectionAsync(ct);
+        await using var conn = await _db.ConnectAsync(ct);
         var rows = await conn.QueryAsync<(Guid DeliveryId, int Attempt, DateTime At, int? StatusCode, string? Error, double Ms)>(
             "select delivery_id, attempt, at, status_code, error, duration_ms from webhook_attempts where delivery_id = @deliveryId order by attempt", new { deliveryId });
         return rows.Select(r => new WebhookAttempt(r.DeliveryId, r.Attempt, Utc(r.At), r.StatusCode, r.Error, TimeSpan.FromMilliseconds(r.Ms))).ToList();

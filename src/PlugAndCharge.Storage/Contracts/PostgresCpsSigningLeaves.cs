@@ -17,7 +17,7 @@ public sealed class PostgresCpsSigningLeaves(NpgsqlDataSource db)
 
     public async Task<CpsSigningLeaf?> GetAsync(string standard, CancellationToken ct)
     {
-        await using var conn = await db.OpenConnectionAsync(ct);
+        await using var conn = await db.ConnectAsync(ct);
         var row = await conn.QuerySingleOrDefaultAsync<Row>(new CommandDefinition(
             "select standard, sub_ca_id, serial_number, key_uri, der from cps_signing_leaves where standard = @standard", new { standard }, cancellationToken: ct));
         return row is { sub_ca_id: { } s, serial_number: { } n, key_uri: { } k, der: { } d } ? new CpsSigningLeaf(row.standard, s, n, k, d) : null;
@@ -29,7 +29,7 @@ public sealed class PostgresCpsSigningLeaves(NpgsqlDataSource db)
     /// </summary>
     public async Task<bool> TryClaimRenewalAsync(string standard, string? seenSerial, TimeSpan hold, CancellationToken ct)
     {
-        await using var conn = await db.OpenConnectionAsync(ct);
+        await using var conn = await db.ConnectAsync(ct);
         return await conn.ExecuteScalarAsync<bool>(new CommandDefinition("""
             insert into cps_signing_leaves (standard, renewing_until) values (@standard, now() + @hold)
             on conflict (standard) do update set renewing_until = excluded.renewing_until
@@ -42,7 +42,7 @@ public sealed class PostgresCpsSigningLeaves(NpgsqlDataSource db)
     /// <summary>The renewer stores the new leaf and ends its claim.</summary>
     public async Task StoreAsync(CpsSigningLeaf leaf, CancellationToken ct)
     {
-        await using var conn = await db.OpenConnectionAsync(ct);
+        await using var conn = await db.ConnectAsync(ct);
         await conn.ExecuteAsync(new CommandDefinition("""
             update cps_signing_leaves set sub_ca_id = @SubCaId, serial_number = @SerialNumber, key_uri = @KeyUri, der = @Der, updated_at = now(), renewing_until = null
             where standard = @Standard
@@ -52,7 +52,7 @@ public sealed class PostgresCpsSigningLeaves(NpgsqlDataSource db)
     /// <summary>The renewal failed: others may try at once.</summary>
     public async Task ReleaseRenewalAsync(string standard, CancellationToken ct)
     {
-        await using var conn = await db.OpenConnectionAsync(ct);
+        await using var conn = await db.ConnectAsync(ct);
         await conn.ExecuteAsync(new CommandDefinition("update cps_signing_leaves set renewing_until = null where standard = @standard", new { standard }, cancellationToken: ct));
     }
 }

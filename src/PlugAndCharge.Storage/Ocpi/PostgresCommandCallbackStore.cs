@@ -20,7 +20,7 @@ public sealed class PostgresCommandCallbackStore(NpgsqlDataSource db) : ICommand
 
     public async Task<CommandSlot> RegisterAsync(string id, PendingCommand c, int maxPerSender, DateTimeOffset now, DateTimeOffset expiresAt, CancellationToken ct)
     {
-        await using var conn = await db.OpenConnectionAsync(ct);
+        await using var conn = await db.ConnectAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
         // Count-then-insert is a race between instances; a transaction-scoped lock per sender (released at commit, two
         // statements later, never across a call to a party) makes the budget hold hub-wide.
@@ -42,7 +42,7 @@ public sealed class PostgresCommandCallbackStore(NpgsqlDataSource db) : ICommand
 
     public async Task<CommandClaim> ClaimAsync(string id, string receiverPartyId, DateTimeOffset now, DateTimeOffset claimUntil, CancellationToken ct)
     {
-        await using var conn = await db.OpenConnectionAsync(ct);
+        await using var conn = await db.ConnectAsync(ct);
         // One statement: under concurrent posts PostgreSQL re-checks the condition on the row the first one updated, so
         // only one gets it back.
         var row = await conn.QuerySingleOrDefaultAsync<Row>(new CommandDefinition("""
@@ -59,19 +59,19 @@ public sealed class PostgresCommandCallbackStore(NpgsqlDataSource db) : ICommand
 
     public async Task CompleteAsync(string id, CancellationToken ct)
     {
-        await using var conn = await db.OpenConnectionAsync(ct);
+        await using var conn = await db.ConnectAsync(ct);
         await conn.ExecuteAsync(new CommandDefinition("delete from ocpi_command_callbacks where id = @id", new { id }, cancellationToken: ct));
     }
 
     public async Task ReleaseAsync(string id, CancellationToken ct)
     {
-        await using var conn = await db.OpenConnectionAsync(ct);
+        await using var conn = await db.ConnectAsync(ct);
         await conn.ExecuteAsync(new CommandDefinition("update ocpi_command_callbacks set claimed_until = null where id = @id", new { id }, cancellationToken: ct));
     }
 
     public async Task<int> SweepExpiredAsync(DateTimeOffset now, CancellationToken ct)
     {
-        await using var conn = await db.OpenConnectionAsync(ct);
+        await using var conn = await db.ConnectAsync(ct);
         return await conn.ExecuteAsync(new CommandDefinition("delete from ocpi_command_callbacks where expires_at <= @now", new { now }, cancellationToken: ct));
     }
 

@@ -20,7 +20,7 @@ public sealed class PostgresContractCertificateStatus(NpgsqlDataSource db) : ICo
         var body = emaid.ProviderPrefix + emaid.Instance;
         var candidates = new List<string> { body, emaid.Normalized };
         if (emaid.Format == EmaidFormat.Iso15118) candidates.Add(body + ContractIdCheckCharacter.ComputeIso(body));
-        await using var conn = await db.OpenConnectionAsync(ct);
+        await using var conn = await db.ConnectAsync(ct);
         var row = await conn.QueryFirstOrDefaultAsync<Row>(new CommandDefinition("""
             select not_before, not_after, status from certificates
             where profile_id like '%/contract' and status in ('Valid', 'Revoked')

@@ -37,7 +37,7 @@ public sealed class PostgresOcpiPartyStore(NpgsqlDataSource db, byte[] dataAtRes
 
     public async Task<IReadOnlyList<PartyRecord>> ListAsync(CancellationToken ct = default)
     {
-        await using var conn = await db.OpenConnectionAsync(ct);
+        await using var conn = await db.ConnectAsync(ct);
         var parties = await conn.QueryAsync<PartyRow>(new CommandDefinition(
             "select id, name, status, version, versions_url, outgoing_token, endpoints::text as endpoints, incoming_token_sha256, incoming_token_kind, timeout_ms, updated_at, last_seen_at, row_version from ocpi_parties order by id", cancellationToken: ct));
         var roles = (await conn.QueryAsync<RoleRow>(new CommandDefinition(
@@ -62,7 +62,7 @@ public sealed class PostgresOcpiPartyStore(NpgsqlDataSource db, byte[] dataAtRes
 
     private async Task WriteAsync(PartyRecord p, bool create, CancellationToken ct)
     {
-        await using var conn = await db.OpenConnectionAsync(ct);
+        await using var conn = await db.ConnectAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
         var row = new
         {

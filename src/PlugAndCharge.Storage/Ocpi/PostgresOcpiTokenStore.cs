@@ -16,7 +16,7 @@ public sealed class PostgresOcpiTokenStore(NpgsqlDataSource db) : IOcpiTokenStor
 
     public async Task<bool> PutAsync(StoredToken t, CancellationToken ct = default)
     {
-        await using var conn = await db.OpenConnectionAsync(ct);
+        await using var conn = await db.ConnectAsync(ct);
         // xmax = 0 only for a freshly inserted row: tells insert from update in one statement.
         return await conn.ExecuteScalarAsync<bool>(new CommandDefinition("""
             insert into ocpi_tokens (country_code, party_code, uid, type, whitelist, last_updated, body)
@@ -29,7 +29,7 @@ public sealed class PostgresOcpiTokenStore(NpgsqlDataSource db) : IOcpiTokenStor
 
     public async Task<StoredToken?> GetAsync(string countryCode, string partyId, string uid, string type, CancellationToken ct = default)
     {
-        await using var conn = await db.OpenConnectionAsync(ct);
+        await using var conn = await db.ConnectAsync(ct);
         return (await conn.QuerySingleOrDefaultAsync<Row>(new CommandDefinition(
             $"select {Columns}, 0::bigint as total from ocpi_tokens where country_code = upper(@countryCode) and party_code = upper(@partyId) and uid = @uid and type = upper(@type)",
             new { countryCode, partyId, uid, type }, cancellationToken: ct)))?.ToToken();
@@ -37,7 +37,7 @@ public sealed class PostgresOcpiTokenStore(NpgsqlDataSource db) : IOcpiTokenStor
 
     public async Task<StoredToken?> FindAsync(string uid, string type, CancellationToken ct = default)
     {
-        await using var conn = await db.OpenConnectionAsync(ct);
+        await using var conn = await db.ConnectAsync(ct);
         return (await conn.QueryFirstOrDefaultAsync<Row>(new CommandDefinition(
             $"select {Columns}, 0::bigint as total from ocpi_tokens where uid = @uid and type = upper(@type) order by last_updated desc limit 1",
             new { uid, type }, cancellationToken: ct)))?.ToToken();
@@ -45,7 +45,7 @@ public sealed class PostgresOcpiTokenStore(NpgsqlDataSource db) : IOcpiTokenStor
 
     public async Task<TokenPage> ListAsync(TokenQuery q, CancellationToken ct = default)
     {
-        await using var conn = await db.OpenConnectionAsync(ct);
+        await using var conn = await db.ConnectAsync(ct);
         var rows = (await conn.QueryAsync<Row>(new CommandDefinition($"""
             select {Columns}, count(*) over () as total from ocpi_tokens
             where (@DateFrom::timestamptz is null or last_updated >= @DateFrom)

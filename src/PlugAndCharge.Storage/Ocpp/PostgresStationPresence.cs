@@ -58,7 +58,7 @@ public sealed class PostgresStationPresence(NpgsqlDataSource db, StationPresence
     /// <summary>A clean stop: this instance's stations are connected nowhere from now on (they reconnect elsewhere).</summary>
     public async Task LeaveAsync(CancellationToken ct)
     {
-        await using var c = await db.OpenConnectionAsync(ct);
+        await using var c = await db.ConnectAsync(ct);
         await c.ExecuteAsync(new CommandDefinition(
             "delete from ocpp_station_sessions where instance_id = @me; delete from ocpp_instances where instance_id = @me",
             new { me = InstanceId }, cancellationToken: ct));
@@ -66,7 +66,7 @@ public sealed class PostgresStationPresence(NpgsqlDataSource db, StationPresence
 
     public async Task ConnectedAsync(StationSession session, CancellationToken ct = default)
     {
-        await using var c = await db.OpenConnectionAsync(ct);
+        await using var c = await db.ConnectAsync(ct);
         // The newest connection wins: the row now names this instance, and an older holder is told to drop its connection.
         await c.ExecuteAsync(new CommandDefinition("""
             with prev as (select instance_id, connection_id from ocpp_station_sessions where station_id = @s for update),
@@ -82,7 +82,7 @@ public sealed class PostgresStationPresence(NpgsqlDataSource db, StationPresence
 
     public async Task DisconnectedAsync(StationSession session, CancellationToken ct = default)
     {
-        await using var c = await db.OpenConnectionAsync(ct);
+        await using var c = await db.ConnectAsync(ct);
         await c.ExecuteAsync(new CommandDefinition("delete from ocpp_station_sessions where station_id = @s and connection_id = @c",
             new { s = session.StationId, c = session.ConnectionId }, cancellationToken: ct));
     }
@@ -91,7 +91,7 @@ public sealed class PostgresStationPresence(NpgsqlDataSource db, StationPresence
 
     public async Task<RemoteStation?> LocateAsync(string stationId, CancellationToken ct = default)
     {
-        await using var c = await db.OpenConnectionAsync(ct);
+        await using var c = await db.ConnectAsync(ct);
         var row = await c.QuerySingleOrDefaultAsync<SessionRow>(new CommandDefinition("""
             select s.instance_id as InstanceId, s.connection_id as ConnectionId, s.ocpp_version as OcppVersion
             from ocpp_station_sessions s join ocpp_instances i on i.instance_id = s.instance_id
@@ -106,7 +106,7 @@ public sealed class PostgresStationPresence(NpgsqlDataSource db, StationPresence
 
     public async Task<IReadOnlyDictionary<string, RemoteStation>> LocateAllAsync(IReadOnlyCollection<string> stationIds, CancellationToken ct = default)
     {
-        await using var c = await db.OpenConnectionAsync(ct);
+        await using var c = await db.ConnectAsync(ct);
         var rows = await c.QueryAsync<LocatedRow>(new CommandDefinition("""
             select s.station_id as StationId, s.instance_id as InstanceId, s.connection_id as ConnectionId, s.ocpp_version as OcppVersion
             from ocpp_station_sessions s join ocpp_instances i on i.instance_id = s.instance_id
@@ -128,7 +128,7 @@ public sealed class PostgresStationPresence(NpgsqlDataSource db, StationPresence
         try
         {
             var deadline = timeout + options.RelayMargin;
-            await using (var c = await db.OpenConnectionAsync(ct))
+            await using (var c = await db.ConnectAsync(ct))
                 await c.ExecuteAsync(new CommandDefinition("""
                     with cmd as (
                         insert into ocpp_station_commands (command_id, station_id, caller_instance, holder_instance, action, payload, native16, timeout_ms, expires_at)
@@ -151,7 +151,7 @@ public sealed class PostgresStationPresence(NpgsqlDataSource db, StationPresence
                     try { await answered.Task.WaitAsync(left < TimeSpan.FromSeconds(1) ? left : TimeSpan.FromSeconds(1), ct); }
                     catch (TimeoutException) { }
                 }
-                await using var c = await db.OpenConnectionAsync(ct);
+                await using var c = await db.ConnectAsync(ct);
                 // A holder that died before it claimed the command never will: the station is connected nowhere (until it reconnects).
                 await c.ExecuteAsync(new CommandDefinition("""
                     update ocpp_station_commands set state = 'done', failure = 'NotConnected', message = 'the instance holding the station stopped'
@@ -195,7 +195,7 @@ public sealed class PostgresStationPresence(NpgsqlDataSource db, StationPresence
 
     public async Task DisconnectAsync(RemoteStation station, string reason, CancellationToken ct = default)
     {
-        await using var c = await db.OpenConnectionAsync(ct);
+        await using var c = await db.ConnectAsync(ct);
         await c.ExecuteAsync(new CommandDefinition("select pg_notify(@channel, @payload)",
             new { channel = ChannelPrefix + station.InstanceId, payload = $"close:{station.StationId}:{station.ConnectionId}:{reason}" }, cancellationToken: ct));
     }
@@ -207,7 +207,7 @@ public sealed class PostgresStationPresence(NpgsqlDataSource db, StationPresence
         {
             try
             {
-                await using var c = await db.OpenConnectionAsync(stopping);
+                await using var c = await db.ConnectAsync(stopping);
                 var inserted = await c.QuerySingleAsync<bool>(new CommandDefinition(
                     "insert into ocpp_instances (instance_id) values (@me) on conflict (instance_id) do update set heartbeat_at = now() returning (xmax = 0)",
                     new { me = InstanceId }, cancellationToken: stopping));
@@ -306,7 +306,7 @@ public sealed class PostgresStationPresence(NpgsqlDataSource db, StationPresence
         try
         {
             ClaimedCommand? cmd;
-            await using (var c = await db.OpenConnectionAsync(_stopping))
+            await using (var c = await db.ConnectAsync(_stopping))
                 cmd = await c.QuerySingleOrDefaultAsync<ClaimedCommand>(new CommandDefinition("""
                     update ocpp_station_commands set state = 'running'
                     where command_id = @id and holder_instance = @me and state = 'pending' and expires_at > now()
@@ -328,7 +328,7 @@ public sealed class PostgresStationPresence(NpgsqlDataSource db, StationPresence
                 var prefix = cmd.Action + ": ";
                 message = e.Message.StartsWith(prefix, StringComparison.Ordinal) ? e.Message[prefix.Length..] : e.Message;
             }
-            await using (var c = await db.OpenConnectionAsync(_stopping))
+            await using (var c = await db.ConnectAsync(_stopping))
                 await c.ExecuteAsync(new CommandDefinition("""
                     with u as (
                         update ocpp_station_commands set state = 'done', result = @result, failure = @failure, error_code = @code, message = @message

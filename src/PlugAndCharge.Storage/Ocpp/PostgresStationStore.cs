@@ -39,7 +39,7 @@ public sealed class PostgresStationStore(NpgsqlDataSource db) : IStationStore
 
     public async Task<StationRecord?> FindAsync(string stationId, CancellationToken ct = default)
     {
-        await using var conn = await db.OpenConnectionAsync(ct);
+        await using var conn = await db.ConnectAsync(ct);
         var row = await conn.QuerySingleOrDefaultAsync<Row>(new CommandDefinition($"select {Columns} from ocpp_stations where station_id = @stationId", new { stationId }, cancellationToken: ct));
         return row?.ToRecord();
     }
@@ -53,7 +53,7 @@ public sealed class PostgresStationStore(NpgsqlDataSource db) : IStationStore
     public async Task SaveAsync(StationRecord station, CancellationToken ct = default)
     {
         StationIds.Validate(station.StationId);
-        await using var conn = await db.OpenConnectionAsync(ct);
+        await using var conn = await db.ConnectAsync(ct);
         await conn.ExecuteAsync(new CommandDefinition(Insert + "\n" + """
             on conflict (station_id) do update set
                 cpo_id = excluded.cpo_id, cpo_organization = excluded.cpo_organization, security_profile = excluded.security_profile,
@@ -66,7 +66,7 @@ public sealed class PostgresStationStore(NpgsqlDataSource db) : IStationStore
     public async Task<bool> AddAsync(StationRecord station, CancellationToken ct = default)
     {
         StationIds.Validate(station.StationId);
-        await using var conn = await db.OpenConnectionAsync(ct);
+        await using var conn = await db.ConnectAsync(ct);
         return await conn.ExecuteAsync(new CommandDefinition(Insert + " on conflict (station_id) do nothing", Parameters(station), cancellationToken: ct)) > 0;
     }
 
@@ -79,13 +79,13 @@ public sealed class PostgresStationStore(NpgsqlDataSource db) : IStationStore
 
     public async Task<bool> DeleteAsync(string stationId, CancellationToken ct = default)
     {
-        await using var conn = await db.OpenConnectionAsync(ct);
+        await using var conn = await db.ConnectAsync(ct);
         return await conn.ExecuteAsync(new CommandDefinition("delete from ocpp_stations where station_id = @stationId", new { stationId }, cancellationToken: ct)) > 0;
     }
 
     public async Task<IReadOnlyList<StationRecord>> ListAsync(string? cpoId = null, CancellationToken ct = default)
     {
-        await using var conn = await db.OpenConnectionAsync(ct);
+        await using var conn = await db.ConnectAsync(ct);
         var rows = await conn.QueryAsync<Row>(new CommandDefinition(
             $"select {Columns} from ocpp_stations where @cpoId::text is null or cpo_id = @cpoId order by station_id", new { cpoId }, cancellationToken: ct));
         return rows.Select(r => r.ToRecord()).ToList();
@@ -93,7 +93,7 @@ public sealed class PostgresStationStore(NpgsqlDataSource db) : IStationStore
 
     public async Task<bool> RecordBootAsync(string stationId, StationBoot boot, CancellationToken ct = default)
     {
-        await using var conn = await db.OpenConnectionAsync(ct);
+        await using var conn = await db.ConnectAsync(ct);
         return await conn.ExecuteAsync(new CommandDefinition("""
             update ocpp_stations
                set vendor = @Vendor, model = @Model, reported_serial_number = coalesce(@SerialNumber, reported_serial_number),
@@ -104,7 +104,7 @@ public sealed class PostgresStationStore(NpgsqlDataSource db) : IStationStore
 
     public async Task<bool> AddClientCertificateAsync(StationClientCertificate certificate, CancellationToken ct = default)
     {
-        await using var conn = await db.OpenConnectionAsync(ct);
+        await using var conn = await db.ConnectAsync(ct);
         // Only while the station exists (the foreign key would throw instead of saying no).
         return await conn.ExecuteAsync(new CommandDefinition("""
             insert into ocpp_station_certificates (station_id, sha256, cpo_id, origin, issuer_id, serial, not_after)
@@ -133,7 +133,7 @@ public sealed class PostgresStationStore(NpgsqlDataSource db) : IStationStore
 
     public async Task<StationClientCertificate?> FindClientCertificateAsync(string stationId, string sha256, CancellationToken ct = default)
     {
-        await using var conn = await db.OpenConnectionAsync(ct);
+        await using var conn = await db.ConnectAsync(ct);
         var row = await conn.QuerySingleOrDefaultAsync<CertificateRow>(new CommandDefinition("""
             select station_id as StationId, sha256 as Sha256, cpo_id as CpoId, origin as Origin, issuer_id as IssuerId, serial as Serial,
                    not_after as NotAfter, created_at as CreatedAt

@@ -46,7 +46,7 @@ public sealed class PostgresParticipantStore(NpgsqlDataSource db, TimeProvider? 
 
     public async Task<bool> CreateAsync(Participant p, string actor, CancellationToken ct = default)
     {
-        await using var conn = await db.OpenConnectionAsync(ct);
+        await using var conn = await db.ConnectAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
         var inserted = await conn.ExecuteAsync(
             "insert into participants (id, name, role, identities, organization, disabled) values (@Id, @Name, @role, @ids, @Organization, @Disabled) on conflict (id) do nothing",
@@ -60,7 +60,7 @@ public sealed class PostgresParticipantStore(NpgsqlDataSource db, TimeProvider? 
 
     public async Task<bool> UpdateAsync(Participant p, string actor, CancellationToken ct = default)
     {
-        await using var conn = await db.OpenConnectionAsync(ct);
+        await using var conn = await db.ConnectAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
         var updated = await conn.ExecuteAsync(
             "update participants set name = @Name, identities = @ids, organization = @Organization, disabled = @Disabled where id = @Id",
@@ -91,19 +91,19 @@ public sealed class PostgresParticipantStore(NpgsqlDataSource db, TimeProvider? 
 
     public async Task<Participant?> GetAsync(string id, CancellationToken ct = default)
     {
-        await using var conn = await db.OpenConnectionAsync(ct);
+        await using var conn = await db.ConnectAsync(ct);
         return (await conn.QuerySingleOrDefaultAsync<ParticipantRow>($"select {ParticipantColumns} from participants where id = @id", new { id }))?.ToModel();
     }
 
     public async Task<IReadOnlyList<Participant>> ListAsync(CancellationToken ct = default)
     {
-        await using var conn = await db.OpenConnectionAsync(ct);
+        await using var conn = await db.ConnectAsync(ct);
         return (await conn.QueryAsync<ParticipantRow>($"select {ParticipantColumns} from participants order by id")).Select(r => r.ToModel()).ToList();
     }
 
     public async Task<bool> AddCredentialAsync(ParticipantCredential c, string actor, CancellationToken ct = default)
     {
-        await using var conn = await db.OpenConnectionAsync(ct);
+        await using var conn = await db.ConnectAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
         var inserted = await conn.ExecuteAsync(
             "insert into participant_credentials (kind, key, participant_id, issuer_id, serial, secret_hash, not_after) " +
@@ -123,7 +123,7 @@ public sealed class PostgresParticipantStore(NpgsqlDataSource db, TimeProvider? 
 
     private async Task<(Participant Participant, ParticipantCredential Credential)?> FindCredentialOnceAsync(CredentialKind kind, string key, CancellationToken ct)
     {
-        await using var conn = await db.OpenConnectionAsync(ct);
+        await using var conn = await db.ConnectAsync(ct);
         var cred = await conn.QuerySingleOrDefaultAsync<CredentialRow>(
             $"select {CredentialColumns} from participant_credentials where kind = @kind and key = @key", new { kind = kind.ToString(), key });
         if (cred == null) return null;
@@ -133,14 +133,14 @@ public sealed class PostgresParticipantStore(NpgsqlDataSource db, TimeProvider? 
 
     public async Task<IReadOnlyList<ParticipantCredential>> ListCredentialsAsync(string participantId, CancellationToken ct = default)
     {
-        await using var conn = await db.OpenConnectionAsync(ct);
+        await using var conn = await db.ConnectAsync(ct);
         return (await conn.QueryAsync<CredentialRow>($"select {CredentialColumns} from participant_credentials where participant_id = @participantId order by created_at",
             new { participantId })).Select(r => r.ToModel()).ToList();
     }
 
     public async Task<bool> RevokeCredentialAsync(CredentialKind kind, string key, string actor, CancellationToken ct = default)
     {
-        await using var conn = await db.OpenConnectionAsync(ct);
+        await using var conn = await db.ConnectAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
         var pid = await conn.ExecuteScalarAsync<string?>(
             "update participant_credentials set revoked_at = @now where kind = @kind and key = @key and revoked_at is null returning participant_id",
