@@ -37,7 +37,7 @@ public sealed class ContractEvCertificateService(ContractServices contracts) : I
         byte[] exi;
         try { exi = Convert.FromBase64String(request.ExiRequest); }
         catch (FormatException) { exi = []; }
-        var why = reasonCode == PlugAndCharge.Ocpp.Transport.StorageFaults.ReasonCode ? InstallationResult.InternalError : InstallationResult.Throttled;
+        var why = reasonCode == PlugAndCharge.Ocpp.Transport.StorageFaults.ReasonCode ? InstallationResult.DatabaseUnavailable : InstallationResult.Throttled;
         var outcome = await contracts.Installation.RefuseAsync(exi, why, reasonCode, ct);
         return new EvCertificateResult(false, Convert.ToBase64String(outcome.Response), reasonCode);
     }
