@@ -100,6 +100,11 @@ public sealed class StationConnectionEndpoint(
         _log.LogInformation("Station {StationId} connected with {SubProtocol}.", stationId, version.SubProtocol());
         try
         {
+            if (await WithdrawnMeanwhileAsync(stationId, http.RequestAborted) is { } withdrawn)
+            {
+                _log.LogInformation("Station {StationId} closed right after login: {Reason}", stationId, withdrawn);
+                await session.CloseAsync(WebSocketCloseStatus.PolicyViolation, withdrawn);
+            }
             await session.RunAsync(http.RequestAborted);
         }
         finally
@@ -107,6 +112,24 @@ public sealed class StationConnectionEndpoint(
             await connected.RemoveAsync(session);
             await session.DisposeAsync();
             _log.LogInformation("Station {StationId} disconnected.", stationId);
+        }
+    }
+
+    /// <summary>
+    /// Read again once the connection is registered: a disabling or deletion that committed after the look-up above may
+    /// have searched for the connection before it was registered, and would have missed it. Either it finds the
+    /// connection, or this read sees it. While the database is away the login stands (it was authenticated).
+    /// </summary>
+    private async Task<string?> WithdrawnMeanwhileAsync(string stationId, CancellationToken ct)
+    {
+        try
+        {
+            var now = await stations.FindAsync(stationId, ct);
+            return now == null ? "The station's registration was deleted." : now.Disabled ? "The station was disabled by its operator." : null;
+        }
+        catch (Exception e) when (faults.IsUnavailable(e) || (e is OperationCanceledException && ct.IsCancellationRequested))
+        {
+            return null;
         }
     }
 
