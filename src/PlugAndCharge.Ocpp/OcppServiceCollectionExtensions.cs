@@ -52,6 +52,7 @@ public static class OcppServiceCollectionExtensions
         services.TryAddSingleton<IStationPresence, LocalStationPresence>();
         services.AddSingleton(sp => new ConnectedStations(sp.GetRequiredService<IStationPresence>(),
             sp.GetService<Microsoft.Extensions.Logging.ILogger<ConnectedStations>>()) { DefaultCallTimeout = options.CallTimeout });
+        services.TryAddSingleton(new StorageFaults()); // the host may register its storage's classification first
         services.AddSingleton<Stations.StationThrottle>();
         services.AddSingleton<StationAuthenticator>();
         services.AddSingleton<StationConnectionEndpoint>();

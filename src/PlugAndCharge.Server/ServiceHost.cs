@@ -91,6 +91,8 @@ public static class ServiceHost
         builder.Services.AddSingleton<PlugAndCharge.Storage.Ocpp.PostgresStationPresence>();
         builder.Services.AddSingleton<IStationPresence>(sp => sp.GetRequiredService<PlugAndCharge.Storage.Ocpp.PostgresStationPresence>());
         builder.Services.AddHostedService<StationPresenceService>();
+        // A station whose call meets a database fault is told to retry in OCPP's own form (503 upgrade, CALLERROR, signed FAILED).
+        builder.Services.AddSingleton(new PlugAndCharge.Ocpp.Transport.StorageFaults(PlugAndCharge.Storage.PostgresFaults.IsUnavailable));
         builder.Services.AddOcpp(o => o.Outbound = options.Outbound);
         // The OCPI hub (parties authenticate with OCPI credentials tokens).
         builder.Services.AddSingleton<PlugAndCharge.Ocpi.Parties.IOcpiPartyStore>(new PlugAndCharge.Storage.Ocpi.PostgresOcpiPartyStore(db,

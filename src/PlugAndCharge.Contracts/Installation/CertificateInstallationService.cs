@@ -111,7 +111,7 @@ public sealed class CertificateInstallationService(
         catch (InstallationRefusal r) { return await FailAsync(false, sessionId, signer, r, ct, pcid); }
         catch (Exception e) when (e is ContractException or Pki.PkiException or CryptographicException or System.Data.Common.DbException or TimeoutException)
         {
-            return await FailAsync(false, sessionId, signer, new InstallationRefusal(InstallationResult.InternalError, e.Message), ct, pcid);
+            return await FailAsync(false, sessionId, signer, new InstallationRefusal(InstallationResults.ForFailure(e), e.Message), ct, pcid);
         }
     }
 
@@ -167,7 +167,7 @@ public sealed class CertificateInstallationService(
         catch (InstallationRefusal r) { return await FailAsync(true, sessionId, signer, r, ct, null, r.Emaid ?? emaidText); }
         catch (Exception e) when (e is ContractException or Pki.PkiException or CryptographicException or System.Data.Common.DbException or TimeoutException)
         {
-            return await FailAsync(true, sessionId, signer, new InstallationRefusal(InstallationResult.InternalError, e.Message), ct, null, emaidText);
+            return await FailAsync(true, sessionId, signer, new InstallationRefusal(InstallationResults.ForFailure(e), e.Message), ct, null, emaidText);
         }
     }
 
@@ -222,7 +222,7 @@ public sealed class CertificateInstallationService(
     {
         var code = refusal.Result.Iso2Code();
         signer ??= signers.Default(IsoStandard.Iso15118_2);
-        short? retry = refusal.Result == InstallationResult.InternalError ? (short)1 : null;
+        short? retry = refusal.Result.MayRetry() ? (short)1 : null;
         byte[] response;
         try { response = await Iso2ResponseBuilder.BuildAsync(update, sessionId, code, signer, null, retry, ct); }
         catch (Exception e) when (e is Pki.PkiException or CryptographicException or ExiEncodeException)

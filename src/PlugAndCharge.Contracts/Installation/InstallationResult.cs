@@ -31,6 +31,8 @@ public enum InstallationResult
     InternalError,
     /// <summary>Not processed: the forwarding station asked more often than its budget allows.</summary>
     Throttled,
+    /// <summary>The database was out of reach (down, restarting, timed out): a passing fault, the vehicle may retry.</summary>
+    DatabaseUnavailable,
 }
 
 /// <summary>What an installation returned: the EXI response (always present) and why.</summary>
@@ -41,6 +43,21 @@ public sealed record InstallationOutcome(byte[] Response, InstallationResult Res
 
 public static class InstallationResults
 {
+    /// <summary>
+    /// What an unexpected failure of our side means for the vehicle: a transient database fault
+    /// (<see cref="System.Data.Common.DbException.IsTransient"/>: connection lost, server restarting, timeout) or a
+    /// timeout is <see cref="InstallationResult.DatabaseUnavailable"/>, anything else <see cref="InstallationResult.InternalError"/>.
+    /// </summary>
+    public static InstallationResult ForFailure(Exception e)
+    {
+        for (Exception? x = e; x != null; x = x.InnerException)
+            if (x is TimeoutException or System.Data.Common.DbException { IsTransient: true }) return InstallationResult.DatabaseUnavailable;
+        return InstallationResult.InternalError;
+    }
+
+    /// <summary>Our side failed and the vehicle may try again (an UpdateRes carries RetryCounter 1).</summary>
+    public static bool MayRetry(this InstallationResult r) => r is InstallationResult.InternalError or InstallationResult.DatabaseUnavailable;
+
     /// <summary>ISO 15118-2 responseCodeType of a result.</summary>
     public static string Iso2Code(this InstallationResult r) => r switch
     {

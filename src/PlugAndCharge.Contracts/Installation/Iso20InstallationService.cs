@@ -115,7 +115,7 @@ public sealed class Iso20InstallationService(
         catch (InstallationRefusal r) { return await FailAsync(sessionId, signer, r, pcid, ct); }
         catch (Exception e) when (e is ContractException or Pki.PkiException or CryptographicException or System.Data.Common.DbException or TimeoutException or InvalidOperationException or FormatException)
         {
-            return await FailAsync(sessionId, signer, new InstallationRefusal(InstallationResult.InternalError, e.Message), pcid, ct);
+            return await FailAsync(sessionId, signer, new InstallationRefusal(InstallationResults.ForFailure(e), e.Message), pcid, ct);
         }
     }
 

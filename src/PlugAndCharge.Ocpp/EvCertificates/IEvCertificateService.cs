@@ -31,8 +31,9 @@ public interface IEvCertificateService
     Task<EvCertificateResult> ProcessAsync(EvCertificateRequest request, CancellationToken ct = default);
 
     /// <summary>
-    /// The answer to a request the OCPP side will not have processed (the station's budget is spent): a complete
-    /// FAILED response without any contract work. Without contract provisioning there is nothing to sign with.
+    /// The answer to a request the OCPP side will not have processed (the station's budget is spent, or the database is
+    /// unavailable: <paramref name="reasonCode"/> says which): a complete FAILED response without any contract work.
+    /// Without contract provisioning there is nothing to sign with.
     /// </summary>
     Task<EvCertificateResult> RefuseAsync(EvCertificateRequest request, string reasonCode, CancellationToken ct = default) =>
         Task.FromResult(new EvCertificateResult(false, "", reasonCode));

@@ -13,9 +13,12 @@ namespace PlugAndCharge.Ocpp.Handlers;
 /// A 2.0.1 station must allow responses longer than the schema's 5600 characters: set the device-model variable
 /// OCPPCommCtrlr.FieldLength for Get15118EVCertificateResponse.exiResponse (see this project's README).
 /// An Update past the station's budget (<see cref="OcppOptions.EvCertificateUpdatesPerStation"/>) is answered Failed with
-/// reasonCode RateLimitExceeded and contract provisioning's signed FAILED response, without any contract work.
+/// reasonCode RateLimitExceeded and contract provisioning's signed FAILED response, without any contract work; so is a
+/// request the database could not serve (reasonCode DatabaseUnavailable): the car needs a valid message with its
+/// ResponseCode (ISO 15118-2 [V2G2-100]), not an empty exiResponse.
 /// </summary>
-public sealed class EvCertificateMessages(IEvCertificateService service, OcppOptions options, StationThrottle throttle, ILogger<EvCertificateMessages> log) : IOcppHandlerModule
+public sealed class EvCertificateMessages(IEvCertificateService service, OcppOptions options, StationThrottle throttle, StorageFaults faults,
+    ILogger<EvCertificateMessages> log) : IOcppHandlerModule
 {
     public void Register(OcppDispatcher dispatcher) => dispatcher.Register("Get15118EVCertificate", HandleAsync, OcppVersion.V201, OcppVersion.V21);
 
@@ -41,6 +44,11 @@ public sealed class EvCertificateMessages(IEvCertificateService service, OcppOpt
             log.LogWarning("Station {StationId}: contract provisioning did not answer within {Budget}.", context.StationId, options.EvCertificateTimeout);
             result = new EvCertificateResult(false, "", "Timeout");
         }
+        catch (Exception e) when (e is not OperationCanceledException && faults.IsUnavailable(e))
+        {
+            log.LogWarning("Station {StationId}: contract provisioning failed, the database is unavailable: {Error}", context.StationId, e.Message);
+            result = await RefuseAsync(context, request, action, StorageFaults.ReasonCode, ct) ?? new EvCertificateResult(false, "", StorageFaults.ReasonCode);
+        }
         catch (Exception e) when (e is not OperationCanceledException)
         {
             log.LogError(e, "Station {StationId}: contract provisioning failed.", context.StationId);
@@ -51,6 +59,17 @@ public sealed class EvCertificateMessages(IEvCertificateService service, OcppOpt
             result.ExiResponse,
             result.ReasonCode != null ? new StatusInfo(Truncate(result.ReasonCode, 20)) : null,
             twoOne ? result.RemainingContracts : null);
+    }
+
+    /// <summary>Contract provisioning's signed FAILED answer without contract work; null when even that fails (the signer is out of reach too).</summary>
+    private async Task<EvCertificateResult?> RefuseAsync(OcppCallContext context, Get15118EVCertificateRequest request, EvCertificateAction action, string reasonCode, CancellationToken ct)
+    {
+        try { return await service.RefuseAsync(Request(context, request, action), reasonCode, ct); }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            log.LogError(e, "Station {StationId}: not even a FAILED answer could be built.", context.StationId);
+            return null;
+        }
     }
 
     private static EvCertificateRequest Request(OcppCallContext context, Get15118EVCertificateRequest request, EvCertificateAction action) =>

@@ -33,6 +33,22 @@ public sealed class InMemoryStationStore : IStationStore
     public Task<IReadOnlyList<StationRecord>> ListAsync(string? cpoId = null, CancellationToken ct = default) =>
         Task.FromResult<IReadOnlyList<StationRecord>>(_stations.Values.Where(s => cpoId == null || s.CpoId == cpoId).OrderBy(s => s.StationId, StringComparer.Ordinal).ToList());
 
+    public Task<StationRecord?> DisableAsync(string stationId, DateTimeOffset at, string? reason, CancellationToken ct = default) =>
+        Task.FromResult(Update(stationId, s => s with { DisabledAt = s.DisabledAt ?? at, DisabledReason = reason }));
+
+    public Task<StationRecord?> EnableAsync(string stationId, CancellationToken ct = default) =>
+        Task.FromResult(Update(stationId, s => s with { DisabledAt = null, DisabledReason = null }));
+
+    private StationRecord? Update(string stationId, Func<StationRecord, StationRecord> change)
+    {
+        while (_stations.TryGetValue(stationId, out var s))
+        {
+            var updated = change(s);
+            if (_stations.TryUpdate(stationId, updated, s)) return updated;
+        }
+        return null;
+    }
+
     public Task<bool> RecordBootAsync(string stationId, StationBoot boot, CancellationToken ct = default)
     {
         while (_stations.TryGetValue(stationId, out var s))

@@ -35,6 +35,12 @@ public sealed record StationRecord
     public string? FirmwareVersion { get; init; }
     public DateTimeOffset? LastBootAt { get; init; }
     public DateTimeOffset RegisteredAt { get; init; }
+    /// <summary>Since when the station is disabled (its CPO or the hub operator): it may not log in until enabled; null = enabled.</summary>
+    public DateTimeOffset? DisabledAt { get; init; }
+    /// <summary>The optional note given when it was disabled.</summary>
+    public string? DisabledReason { get; init; }
+
+    public bool Disabled => DisabledAt != null;
 }
 
 /// <summary>
@@ -49,6 +55,13 @@ public interface IStationStore
     Task<bool> AddAsync(StationRecord station, CancellationToken ct = default);
     Task<bool> DeleteAsync(string stationId, CancellationToken ct = default);
     Task<IReadOnlyList<StationRecord>> ListAsync(string? cpoId = null, CancellationToken ct = default);
+    /// <summary>
+    /// Disables the station (its registration, password record and certificate bindings are kept); disabling it again
+    /// keeps the first <paramref name="at"/> and takes the new reason. The station as it now is, or null when unknown.
+    /// </summary>
+    Task<StationRecord?> DisableAsync(string stationId, DateTimeOffset at, string? reason, CancellationToken ct = default);
+    /// <summary>Lets a disabled station log in again; the station as it now is, or null when unknown.</summary>
+    Task<StationRecord?> EnableAsync(string stationId, CancellationToken ct = default);
     /// <summary>Records what a BootNotification said about the station (its serial only as reported); false when the station is unknown.</summary>
     Task<bool> RecordBootAsync(string stationId, StationBoot boot, CancellationToken ct = default);
     /// <summary>Binds a client certificate to a station (security profile 3 login); false when the station is unknown.</summary>

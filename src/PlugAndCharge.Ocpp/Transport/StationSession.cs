@@ -20,6 +20,7 @@ public sealed class StationSession : IAsyncDisposable
     private readonly OcppSchemaCatalog _schemas;
     private readonly OcppOptions _options;
     private readonly ILogger _log;
+    private readonly StorageFaults _faults;
     private readonly SemaphoreSlim _sendLock = new(1, 1);
     private readonly SemaphoreSlim _outbound = new(1, 1);
     private readonly ConcurrentDictionary<string, PendingCall> _pending = new(StringComparer.Ordinal);
@@ -28,9 +29,11 @@ public sealed class StationSession : IAsyncDisposable
 
     private sealed record PendingCall(string Action, TaskCompletionSource<JsonElement> Completion);
 
-    public StationSession(WebSocket socket, StationRecord station, OcppVersion version, OcppDispatcher dispatcher, OcppSchemaCatalog schemas, OcppOptions options, ILogger log)
+    public StationSession(WebSocket socket, StationRecord station, OcppVersion version, OcppDispatcher dispatcher, OcppSchemaCatalog schemas, OcppOptions options, ILogger log,
+        StorageFaults? faults = null)
     {
         _socket = socket; Station = station; Version = version; _dispatcher = dispatcher; _schemas = schemas; _options = options; _log = log;
+        _faults = faults ?? new StorageFaults();
     }
 
     public string StationId => Station.StationId;
@@ -165,6 +168,13 @@ public sealed class StationSession : IAsyncDisposable
         {
             Volatile.Write(ref _inboundBusy, 0);
             return;
+        }
+        catch (Exception e) when (_faults.IsUnavailable(e))
+        {
+            // A passing database fault: the station learns it may retry (OCPP-J 2.0.1 §4.3 InternalError, with a description).
+            _log.LogWarning("Station {StationId}: {Action} failed, the database is unavailable: {Error}", StationId, call.Action, e.Message);
+            reply = OcppFrames.WriteCallError(call.MessageId, OcppErrorCode.InternalError, Version, StorageFaults.Description);
+            context = null;
         }
         catch (Exception e)
         {

@@ -28,13 +28,17 @@ public sealed class ContractEvCertificateService(ContractServices contracts) : I
         return new EvCertificateResult(outcome.IsOk, Convert.ToBase64String(outcome.Response), outcome.IsOk ? null : outcome.Result.ToString());
     }
 
-    /// <summary>Update is ISO 15118-2 only (the -20 installation has no update message), so the answer is a -2 one.</summary>
+    /// <summary>
+    /// Update is ISO 15118-2 only (the -20 installation has no update message), so the answer is a -2 one. A request the
+    /// database could not serve is an internal error (an UpdateRes then carries RetryCounter 1: the car may ask again).
+    /// </summary>
     public async Task<EvCertificateResult> RefuseAsync(EvCertificateRequest request, string reasonCode, CancellationToken ct = default)
     {
         byte[] exi;
         try { exi = Convert.FromBase64String(request.ExiRequest); }
         catch (FormatException) { exi = []; }
-        var outcome = await contracts.Installation.RefuseAsync(exi, InstallationResult.Throttled, reasonCode, ct);
+        var why = reasonCode == PlugAndCharge.Ocpp.Transport.StorageFaults.ReasonCode ? InstallationResult.DatabaseUnavailable : InstallationResult.Throttled;
+        var outcome = await contracts.Installation.RefuseAsync(exi, why, reasonCode, ct);
         return new EvCertificateResult(false, Convert.ToBase64String(outcome.Response), reasonCode);
     }
 }

@@ -20,11 +20,11 @@ namespace PlugAndCharge.Server.Endpoints;
 
 /// <summary>
 /// The CPO's OCPP stations: register (security profile 2 with a Basic-auth password stored only as its PBKDF2 record,
-/// or 3 with a client certificate), list, show, delete; and the operator commands on a connected station's certificate
+/// or 3 with a client certificate), list, show, disable and enable, delete; and the operator commands on a connected station's certificate
 /// store (InstallCertificate, GetInstalledCertificateIds, DeleteCertificate, TriggerMessage SignV2GCertificate), each
 /// answered with what the station said. A CPO acts on its own stations, the hub operator on any. Registrations,
-/// deletions, root installations and certificate deletions are written to the CA's audit log (never a password).
-/// A command or a deletion reaches the station on whichever instance holds its connection (<see cref="ConnectedStations"/>).
+/// disabling, enabling, deletions, root installations and certificate deletions are written to the CA's audit log
+/// (never a password). A command, a disabling or a deletion reaches the station on whichever instance holds its connection (<see cref="ConnectedStations"/>).
 /// </summary>
 public static class StationEndpoints
 {
@@ -32,6 +32,12 @@ public static class StationEndpoints
     /// <param name="Certificate">Profile 3: the station's client certificate (PEM), bound to it as its login.</param>
     public sealed record RegisterStation(string? StationId, int? SecurityProfile, string? Password, string? CpoId, string? Organization, string? SerialNumber,
         string? Certificate = null);
+
+    /// <param name="Reason">Optional note shown with the station while it is disabled.</param>
+    public sealed record DisableStation(string? Reason);
+
+    /// <summary>The longest reason a disabled station may carry (column ocpp_stations.disabled_reason).</summary>
+    private const int MaxDisabledReasonLength = 200;
 
     public sealed record InstallCertificate(string? CertificateType, string? RootCertificateId, string? Certificate);
 
@@ -61,6 +67,9 @@ public static class StationEndpoints
         stations.MapGet("/", ListAsync).WithSummary("The caller's stations (the hub operator: all, or those of ?cpoId=)");
         stations.MapGet("/{stationId}", GetAsync).WithSummary("A station, whether it is connected, its OCPP version and last boot");
         stations.MapDelete("/{stationId}", DeleteAsync).WithSummary("Delete a station's registration and disconnect it");
+        stations.MapPost("/{stationId}/disable", DisableAsync)
+            .WithSummary("Disable a station (optional {\"reason\"}): it is disconnected wherever it is connected and may not log in until enabled; its registration, passwords and certificates are kept");
+        stations.MapPost("/{stationId}/enable", EnableAsync).WithSummary("Let a disabled station log in again");
         stations.MapPost("/{stationId}/client-certificates", BindClientCertificateAsync)
             .WithSummary("Bind one more client certificate (PEM, CN = the station id, EKU clientAuth) a profile 3 station may log in with");
 
@@ -244,11 +253,50 @@ public static class StationEndpoints
         return Results.NoContent();
     }
 
+    private static async Task<IResult> DisableAsync(string stationId, HttpContext http, IStationStore store, ConnectedStations connected,
+        CertificateAuthorityServices ca, TimeProvider clock)
+    {
+        var (station, refusal) = await OwnStationAsync(stationId, http, store);
+        if (refusal != null) return refusal;
+        DisableStation? body = null;
+        if (http.Request.ContentLength > 0 || http.Request.Headers.TransferEncoding.Count > 0)
+        {
+            try { body = await http.Request.ReadFromJsonAsync<DisableStation>(http.RequestAborted); }
+            catch (JsonException) { return Problems.BadRequest("The body is not a JSON object {\"reason\": \"...\"}."); }
+            catch (InvalidOperationException) { return Problems.BadRequest("The body must be JSON (Content-Type: application/json)."); }
+        }
+        var reason = string.IsNullOrWhiteSpace(body?.Reason) ? null : body.Reason.Trim();
+        if (reason != null && (reason.Length > MaxDisabledReasonLength || reason.Any(char.IsControl)))
+            return Problems.BadRequest($"reason has at most {MaxDisabledReasonLength} characters and no control characters.");
+        var disabled = await store.DisableAsync(station!.StationId, clock.GetUtcNow(), reason, http.RequestAborted);
+        if (disabled == null) return Problems.NotFound($"No station '{stationId}'.");
+        // Recorded first, so the login check refuses it everywhere; then its live connection ends, on whichever instance holds it.
+        var wasConnected = await connected.DisconnectAsync(station.StationId, "The station was disabled by its operator.", CancellationToken.None);
+        await ca.Audit.AppendAsync(new AuditEvent(ParticipantEndpoints.Actor(http), "ocpp.station.disable", Subject(station.StationId), new Dictionary<string, string>
+        {
+            ["cpo"] = station.CpoId, ["reason"] = reason ?? "", ["disconnected"] = wasConnected ? "true" : "false",
+        }), CancellationToken.None);
+        return Results.Ok(View(disabled, (OcppVersion?)null));
+    }
+
+    private static async Task<IResult> EnableAsync(string stationId, HttpContext http, IStationStore store, ConnectedStations connected, CertificateAuthorityServices ca)
+    {
+        var (station, refusal) = await OwnStationAsync(stationId, http, store);
+        if (refusal != null) return refusal;
+        var enabled = await store.EnableAsync(station!.StationId, http.RequestAborted);
+        if (enabled == null) return Problems.NotFound($"No station '{stationId}'.");
+        await ca.Audit.AppendAsync(new AuditEvent(ParticipantEndpoints.Actor(http), "ocpp.station.enable", Subject(station.StationId), new Dictionary<string, string>
+        {
+            ["cpo"] = station.CpoId, ["wasDisabledSince"] = station.DisabledAt?.ToString("O", System.Globalization.CultureInfo.InvariantCulture) ?? "",
+        }), CancellationToken.None);
+        var at = await connected.LocateAsync(enabled.StationId, http.RequestAborted);
+        return Results.Ok(View(enabled, at?.Version));
+    }
+
     private static async Task<IResult> InstallAsync(string stationId, InstallCertificate body, HttpContext http, IStationStore store,
         StationCertificateCommands commands, ContractServices contracts, CertificateAuthorityServices ca)
     {
-        var (_, refusal) = await OwnStationAsync(stationId, http, store);
-        if (refusal != null) return refusal;
+        if (await CommandableStationAsync(stationId, http, store) is { } refusal) return refusal;
         if ((body.RootCertificateId == null) == (body.Certificate == null))
             return Problems.BadRequest("Give either rootCertificateId (a root of the root certificate pool) or certificate (a PEM root), not both.");
 
@@ -296,8 +344,7 @@ public static class StationEndpoints
     private static async Task<IResult> InstalledAsync(string stationId, HttpContext http, IStationStore store, ConnectedStations connected,
         StationCertificateCommands commands, [FromQuery(Name = "type")] string[]? types)
     {
-        var (_, refusal) = await OwnStationAsync(stationId, http, store);
-        if (refusal != null) return refusal;
+        if (await CommandableStationAsync(stationId, http, store) is { } refusal) return refusal;
         var wanted = (types ?? []).SelectMany(t => t.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).Distinct().ToList();
         if (wanted.FirstOrDefault(t => !InstalledTypes.Contains(t)) is { } unknown)
             return Problems.BadRequest($"type '{unknown}' is not one of {string.Join(", ", InstalledTypes)}.");
@@ -309,8 +356,7 @@ public static class StationEndpoints
     private static async Task<IResult> DeleteCertificateAsync(string stationId, HttpContext http, IStationStore store,
         StationCertificateCommands commands, CertificateAuthorityServices ca)
     {
-        var (_, refusal) = await OwnStationAsync(stationId, http, store);
-        if (refusal != null) return refusal;
+        if (await CommandableStationAsync(stationId, http, store) is { } refusal) return refusal;
         HashData? given;
         if (http.Request.ContentLength > 0 || http.Request.Headers.TransferEncoding.Count > 0)
         {
@@ -340,10 +386,20 @@ public static class StationEndpoints
 
     private static async Task<IResult> TriggerAsync(string stationId, HttpContext http, IStationStore store, StationCertificateCommands commands)
     {
-        var (_, refusal) = await OwnStationAsync(stationId, http, store);
-        if (refusal != null) return refusal;
+        if (await CommandableStationAsync(stationId, http, store) is { } refusal) return refusal;
         try { return Results.Ok(await commands.TriggerSignV2GCertificateAsync(stationId, http.RequestAborted)); }
         catch (StationCommandException e) { return CommandFailed(stationId, e); }
+    }
+
+    /// <summary>
+    /// <see cref="OwnStationAsync"/> for an operator command: a disabled station is answered as one connected nowhere
+    /// (409), also in the moment before its connection has ended.
+    /// </summary>
+    private static async Task<IResult?> CommandableStationAsync(string stationId, HttpContext http, IStationStore store)
+    {
+        var (station, refusal) = await OwnStationAsync(stationId, http, store);
+        if (refusal != null) return refusal;
+        return station!.Disabled ? CommandFailed(stationId, new StationCommandException($"Station '{stationId}' is disabled.", null, StationCommandFailure.Offline)) : null;
     }
 
     /// <summary>The station when it exists (404) and the caller is its CPO or the hub operator (403).</summary>
@@ -391,6 +447,7 @@ public static class StationEndpoints
             serialNumber = s.SerialNumber, reportedSerialNumber = s.ReportedSerialNumber, vendor = s.Vendor, model = s.Model, firmwareVersion = s.FirmwareVersion,
             registeredAt = s.RegisteredAt, lastBootAt = s.LastBootAt,
             connected = version != null, ocppVersion = version?.SubProtocol(),
+            disabled = s.Disabled, disabledAt = s.DisabledAt, disabledReason = s.DisabledReason,
         };
     }
 }

@@ -10,7 +10,8 @@ public sealed class PostgresStationStore(NpgsqlDataSource db) : IStationStore
     private const string Columns = """
         station_id as StationId, cpo_id as CpoId, cpo_organization as CpoOrganization, security_profile as SecurityProfile,
         password_hash as PasswordHash, serial_number as SerialNumber, reported_serial_number as ReportedSerialNumber, vendor as Vendor, model as Model,
-        firmware_version as FirmwareVersion, last_boot_at as LastBootAt, registered_at as RegisteredAt
+        firmware_version as FirmwareVersion, last_boot_at as LastBootAt, registered_at as RegisteredAt,
+        disabled_at as DisabledAt, disabled_reason as DisabledReason
         """;
 
     private sealed class Row
@@ -27,6 +28,8 @@ public sealed class PostgresStationStore(NpgsqlDataSource db) : IStationStore
         public string? FirmwareVersion { get; init; }
         public DateTime? LastBootAt { get; init; }
         public DateTime RegisteredAt { get; init; }
+        public DateTime? DisabledAt { get; init; }
+        public string? DisabledReason { get; init; }
 
         public StationRecord ToRecord() => new()
         {
@@ -34,6 +37,7 @@ public sealed class PostgresStationStore(NpgsqlDataSource db) : IStationStore
             PasswordHash = PasswordHash, SerialNumber = SerialNumber, ReportedSerialNumber = ReportedSerialNumber, Vendor = Vendor, Model = Model, FirmwareVersion = FirmwareVersion,
             LastBootAt = LastBootAt is { } b ? new DateTimeOffset(DateTime.SpecifyKind(b, DateTimeKind.Utc)) : null,
             RegisteredAt = new DateTimeOffset(DateTime.SpecifyKind(RegisteredAt, DateTimeKind.Utc)),
+            DisabledAt = DisabledAt is { } d ? new DateTimeOffset(DateTime.SpecifyKind(d, DateTimeKind.Utc)) : null, DisabledReason = DisabledReason,
         };
     }
 
@@ -81,6 +85,28 @@ public sealed class PostgresStationStore(NpgsqlDataSource db) : IStationStore
     {
         await using var conn = await db.ConnectAsync(ct);
         return await conn.ExecuteAsync(new CommandDefinition("delete from ocpp_stations where station_id = @stationId", new { stationId }, cancellationToken: ct)) > 0;
+    }
+
+    public async Task<StationRecord?> DisableAsync(string stationId, DateTimeOffset at, string? reason, CancellationToken ct = default)
+    {
+        await using var conn = await db.OpenConnectionAsync(ct);
+        // Disabling again keeps the first moment and takes the new reason.
+        var row = await conn.QuerySingleOrDefaultAsync<Row>(new CommandDefinition($"""
+            update ocpp_stations set disabled_at = coalesce(disabled_at, @at), disabled_reason = @reason
+             where station_id = @stationId
+            returning {Columns}
+            """, new { stationId, at = at.ToUniversalTime(), reason }, cancellationToken: ct));
+        return row?.ToRecord();
+    }
+
+    public async Task<StationRecord?> EnableAsync(string stationId, CancellationToken ct = default)
+    {
+        await using var conn = await db.OpenConnectionAsync(ct);
+        var row = await conn.QuerySingleOrDefaultAsync<Row>(new CommandDefinition($"""
+            update ocpp_stations set disabled_at = null, disabled_reason = null where station_id = @stationId
+            returning {Columns}
+            """, new { stationId }, cancellationToken: ct));
+        return row?.ToRecord();
     }
 
     public async Task<IReadOnlyList<StationRecord>> ListAsync(string? cpoId = null, CancellationToken ct = default)

@@ -24,7 +24,36 @@ public sealed class NodeStation : IAsyncDisposable
         _process = process;
         _configPath = configPath;
         _stdout = process.StandardOutput.ReadToEndAsync();
-        _stderr = process.StandardError.ReadToEndAsync();
+        _stderr = ReadErrorsAsync(process.StandardError);
+    }
+
+    private readonly System.Text.StringBuilder _errors = new();
+    private readonly List<(string Line, TaskCompletionSource Seen)> _awaited = [];
+
+    /// <summary>Collects stderr line by line, so a test can wait for a <c>{ signal }</c> step of the script.</summary>
+    private async Task<string> ReadErrorsAsync(StreamReader stderr)
+    {
+        while (await stderr.ReadLineAsync() is { } line)
+            lock (_errors)
+            {
+                _errors.AppendLine(line);
+                foreach (var (awaited, seen) in _awaited) if (awaited == line) seen.TrySetResult();
+            }
+        lock (_errors) return _errors.ToString();
+    }
+
+    /// <summary>Waits until the script has run its <c>{ "signal": name }</c> step.</summary>
+    public async Task WaitForSignalAsync(string name, TimeSpan? timeout = null)
+    {
+        var seen = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        lock (_errors)
+        {
+            if (_errors.ToString().Split('\n').Any(l => l.TrimEnd('\r') == "SIGNAL " + name)) return;
+            _awaited.Add(("SIGNAL " + name, seen));
+        }
+        var finished = await Task.WhenAny(seen.Task, _stderr, Task.Delay(timeout ?? TimeSpan.FromSeconds(30)));
+        if (finished != seen.Task)
+            throw new TimeoutException($"The node station did not signal '{name}'. stderr: {(finished == _stderr ? await _stderr : "")} stdout: {(_stdout.IsCompleted ? await _stdout : "")}");
     }
 
     public static async Task EnsureInstalledAsync()

@@ -8,7 +8,8 @@
 //   replies?: { Method: payload | { ignore: N, reply: payload } | { error: Code, message? } }
 //                                                                      answers to CSMS calls (first N left unanswered; error = CALLERROR)
 //   pncReplies?: { MessageId: payload }                                1.6 DataTransfer(iso15118pnc) answers
-//   steps: [ { call: Method, params } | { raw: "text", expectId: "id" } | { waitFor: Method, count?, timeoutMs? } | { sleepMs } ],
+//   steps: [ { call: Method, params } | { raw: "text", expectId: "id" } | { waitFor: Method, count?, timeoutMs? } | { sleepMs }
+//            | { signal: "name" } ],                                  signal: prints "SIGNAL name" on stderr (NodeStation.WaitForSignalAsync)
 //   onReceive?: { Method: { call, params } }                           a call the station makes after answering Method
 //   holdUntilStdinEnds?: bool                                           stay connected for CSMS-initiated calls
 // }
@@ -85,7 +86,7 @@ async function main() {
                 const result = await cli.call(step.call, step.params ?? {});
                 out.results.push({ ok: true, result, ms: Number(process.hrtime.bigint() - t0) / 1e6 });
             } catch (e) {
-                out.results.push({ ok: false, code: e.rpcErrorCode ?? e.name, message: e.message });
+                out.results.push({ ok: false, code: e.rpcErrorCode ?? e.name, message: e.message, ms: Number(process.hrtime.bigint() - t0) / 1e6 });
             }
         } else if (step.raw !== undefined) {
             const before = inbound.length;
@@ -106,6 +107,8 @@ async function main() {
             while (Date.now() < deadline && out.received.filter(r => r.method === step.waitFor).length < count) {
                 await new Promise(r => setTimeout(r, 20));
             }
+        } else if (step.signal) {
+            process.stderr.write('SIGNAL ' + step.signal + '\n');
         } else if (step.sleepMs) {
             await new Promise(r => setTimeout(r, step.sleepMs));
         }

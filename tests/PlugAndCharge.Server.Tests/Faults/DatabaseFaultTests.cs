@@ -2,7 +2,17 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
+using System.Net.WebSockets;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
+using PlugAndCharge.Contracts.Pools;
+using PlugAndCharge.Contracts.Vehicles;
+using PlugAndCharge.Exi;
+using PlugAndCharge.Ocpp.Tests.Infrastructure;
+using PlugAndCharge.Ocpp.Transport;
 using PlugAndCharge.Pki.Audit;
 using PlugAndCharge.Server.Tests.Hosting;
 using Xunit;
@@ -157,6 +167,148 @@ public sealed class DatabaseFaultTests(DatabaseFaultFixture f, Xunit.Abstraction
 
         Assert.Equal(HttpStatusCode.NoContent, (await http.DeleteAsync($"/v1/participants/locked/credentials/ClientCertificate/{fingerprint}")).StatusCode);
         await AssertAuditChainIntactAsync();
+    }
+
+    /// <summary>
+    /// A connected ocpp-rpc station (OCPP 2.0.1, security profile 2) while PostgreSQL is down: Get15118EVCertificate is
+    /// answered Failed with reasonCode DatabaseUnavailable and contract provisioning's signed FAILED
+    /// CertificateInstallationRes (never an empty exiResponse); Authorize and BootNotification get a CALLERROR
+    /// InternalError saying the service is temporarily unavailable, each within a few seconds; a new login gets 503. Once
+    /// PostgreSQL is back the same connection (no reconnect) is served again.
+    /// </summary>
+    [Fact]
+    public async Task A_connected_station_gets_OCPP_answers_in_their_own_form_while_the_database_is_down_and_is_served_again_on_the_same_connection()
+    {
+        const string Password = "a-fault-station-password-01", Iso2 = "urn:iso:15118:2:2013:MsgDef";
+        using var admin = f.Service.Client(f.Service.AdminCertificate);
+        Assert.Equal(HttpStatusCode.Created, (await admin.PostAsJsonAsync("/v1/participants",
+            new { id = "cpo-fault", role = "Cpo", identities = new[] { "DFS01" }, organization = "Fault CPO" })).StatusCode);
+        using var cpo = f.Service.Client(await f.Service.IssueClientCertificateAsync("cpo-fault"));
+        var stationId = "CS-FAULT-" + Guid.NewGuid().ToString("N")[..8];
+        Assert.Equal(HttpStatusCode.Created, (await cpo.PostAsJsonAsync("/v1/ocpp/stations",
+            new { stationId, securityProfile = 2, password = Password, serialNumber = "SN-FAULT" })).StatusCode);
+        var v2gRoot = (await f.Service.Ca.Authorities.GetAsync("iso2-v2g-root")).Certificate;
+        using var car = await VehicleSimulator.CreateAsync(f.Service.Ca, "iso2-oem-subca2", "WMF" + Random.Shared.NextInt64(10_000_000_000_000, 99_999_999_999_999), [v2gRoot]);
+        var install = new { iso15118SchemaVersion = Iso2, action = "Install", exiRequest = Convert.ToBase64String(car.BuildInstallationRequest()) };
+        var authorize = new { idToken = new { idToken = "DE8AAC99999999", type = "eMAID" } };
+        var boot = new { reason = "PowerUp", chargingStation = new { vendorName = "PNC", model = "Fault", serialNumber = "SN-FAULT", firmwareVersion = "1.0" } };
+
+        var connected = f.Service.App.Services.GetRequiredService<ConnectedStations>();
+        await using var station = await NodeStation.StartAsync(new Dictionary<string, object?>
+        {
+            ["endpoint"] = f.Service.HttpsUrl.Replace("https://", "wss://") + "/ocpp", ["identity"] = stationId, ["protocol"] = "ocpp2.0.1",
+            ["password"] = Password, ["ca"] = f.Service.ParticipantCa.ExportCertificatePem(), ["strict"] = false, ["callTimeoutMs"] = 30000,
+            ["steps"] = new object[]
+            {
+                new { call = "BootNotification", @params = boot },
+                new { signal = "booted" },
+                // The database is down from here ...
+                new { waitFor = "TriggerMessage", count = 1, timeoutMs = 60000 },
+                new { call = "Get15118EVCertificate", @params = install },
+                new { call = "Authorize", @params = authorize },
+                new { call = "BootNotification", @params = boot },
+                new { signal = "outage-done" },
+                // ... and back from here, on the same connection.
+                new { waitFor = "TriggerMessage", count = 2, timeoutMs = 60000 },
+                new { call = "Authorize", @params = authorize },
+                new { call = "BootNotification", @params = boot },
+                new { call = "Get15118EVCertificate", @params = install },
+            },
+        });
+        await station.WaitForSignalAsync("booted");
+        var session = await connected.WaitForAsync(stationId, TimeSpan.FromSeconds(10)) ?? throw new TimeoutException("the station did not connect");
+
+        await f.Cluster.KillAsync();
+        try
+        {
+            var outage = Stopwatch.StartNew();
+            await StationCalls.CallAsync<JsonElement>(session, "TriggerMessage", new { requestedMessage = "Heartbeat" }); // the station's cue; needs no database
+            await station.WaitForSignalAsync("outage-done", TimeSpan.FromSeconds(60));
+            // Three answers, none waiting for the database (a hang would meet the 30 s call timeout of the station).
+            Assert.True(outage.Elapsed < 3 * FailFast, $"the three calls during the outage took {outage.Elapsed}");
+
+            // A new login meanwhile: 503 with Retry-After, not 500, not a hang, not a credential refusal.
+            var login = Stopwatch.StartNew();
+            Assert.Equal(503, await LoginStatusAsync(stationId, Password));
+            Assert.True(login.Elapsed < FailFast, $"the login was refused after {login.Elapsed}");
+        }
+        finally
+        {
+            await f.Cluster.StartAgainAsync();
+        }
+        // Back: the HTTP side serves again (which also shows the pool holds live connections), then the station's cue.
+        var back = Stopwatch.StartNew();
+        while ((await admin.GetAsync("/v1/participants")).StatusCode != HttpStatusCode.OK)
+        {
+            Assert.True(back.Elapsed < Recovery, $"still not serving {back.Elapsed} after PostgreSQL returned");
+            await Task.Delay(100);
+        }
+        await StationCalls.CallAsync<JsonElement>(session, "TriggerMessage", new { requestedMessage = "Heartbeat" });
+        var run = await station.FinishAsync();
+        output.WriteLine(run.Report.ToString());
+
+        // 0 = the boot before the outage. 1-3 during the outage:
+        var evCertificate = run.Ok(1);
+        Assert.Equal("Failed", evCertificate.GetProperty("status").GetString());
+        Assert.Equal(StorageFaults.ReasonCode, evCertificate.GetProperty("statusInfo").GetProperty("reasonCode").GetString());
+        AssertSignedInstallationFailure(v2gRoot, evCertificate.GetProperty("exiResponse").GetString()!);
+        foreach (var i in new[] { 2, 3 })
+        {
+            Assert.Equal("InternalError", run.ErrorCode(i));
+            Assert.Contains("temporarily unavailable", run.Result(i).GetProperty("message").GetString());
+        }
+        foreach (var i in new[] { 1, 2, 3 })
+            output.WriteLine($"during the outage, call {i} answered in {run.Result(i).GetProperty("ms").GetDouble():0} ms");
+        // 4-6 after PostgreSQL returned, on the same connection: served (this car is not in the pool, so its
+        // installation is refused on its merits: signed FAILED_NoCertificateAvailable, not DatabaseUnavailable).
+        Assert.Equal(JsonValueKind.Object, run.Ok(4).GetProperty("idTokenInfo").ValueKind);
+        Assert.Equal("Accepted", run.Ok(5).GetProperty("status").GetString());
+        Assert.NotEqual(StorageFaults.ReasonCode, run.Ok(6).GetProperty("statusInfo").GetProperty("reasonCode").GetString());
+        Assert.StartsWith("FAILED", AssertSignedInstallationFailure(v2gRoot, run.Ok(6).GetProperty("exiResponse").GetString()!));
+        await AssertAuditChainIntactAsync();
+    }
+
+    /// <summary>
+    /// The exiResponse decodes (the project's ISO 15118-2 EXI codec) to a CertificateInstallationRes with a FAILED*
+    /// ResponseCode, signed by a CPS leaf that chains to the V2G root; returns the ResponseCode.
+    /// </summary>
+    private static string AssertSignedInstallationFailure(Org.BouncyCastle.X509.X509Certificate v2gRoot, string exiResponse)
+    {
+        Assert.False(string.IsNullOrEmpty(exiResponse), "an empty exiResponse");
+        var message = ExiSchema.Iso2.Decode(Convert.FromBase64String(exiResponse));
+        var res = message.Element("Body")!.Element("CertificateInstallationRes")!;
+        var code = res.Element("ResponseCode")!.Text!;
+        Assert.StartsWith("FAILED", code);
+        var chain = res.Element("SAProvisioningCertificateChain")!;
+        var cpsLeaf = CertificateFacts.Read(chain.Element("Certificate")!.Value.AsBytes(), "CPS leaf");
+        var cpsSubs = chain.Element("SubCertificates")!.Elements().Select(e => e.Value.AsBytes()).ToList();
+        PlugAndCharge.Tests.OpenSsl.Verify(v2gRoot.GetEncoded(), cpsSubs, cpsLeaf.GetEncoded());
+        using var key = ECDsa.Create();
+        key.ImportSubjectPublicKeyInfo(cpsLeaf.SubjectPublicKeyInfo.GetEncoded(), out _);
+        Assert.True(ExiSignature.Verify(ExiSchema.Iso2, message, key).IsValid);
+        return code;
+    }
+
+    /// <summary>One OCPP-J upgrade with HTTP Basic credentials; the HTTP status it got (101 = connected).</summary>
+    private async Task<int> LoginStatusAsync(string stationId, string password)
+    {
+        using var handler = new SocketsHttpHandler { SslOptions = { RemoteCertificateValidationCallback = (_, _, _, _) => true } };
+        using var invoker = new HttpMessageInvoker(handler);
+        using var ws = new ClientWebSocket();
+        ws.Options.CollectHttpResponseDetails = true;
+        ws.Options.AddSubProtocol("ocpp2.0.1");
+        ws.Options.SetRequestHeader("Authorization", "Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes(stationId + ":" + password)));
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        try
+        {
+            await ws.ConnectAsync(new Uri(f.Service.HttpsUrl.Replace("https://", "wss://") + "/ocpp/" + stationId), invoker, timeout.Token);
+            await ws.CloseAsync(WebSocketCloseStatus.NormalClosure, "", timeout.Token);
+            return 101;
+        }
+        catch (WebSocketException)
+        {
+            return (int)ws.HttpStatusCode;
+        }
     }
 
     private byte[] OcspRequest(System.Security.Cryptography.X509Certificates.X509Certificate2 cert)
