@@ -8,7 +8,8 @@
 # Ends with one line "faults: N passed, N failed"; exit 0 when every row and the webhook check held.
 #
 # Environment: PNC_FAULTS (rows, comma-separated: kill-instance,pg-restart,row-locks,partition,failover),
-# PNC_FAULTS_INSTALL_RATE / _AUTHORIZE_RATE / _OCSP_RATE / _CRL_RATE / _COMMAND_RATE / _RENEW_RATE (per second),
+# PNC_FAULTS_SCALE (1: the load of issue 22; scales every default rate), PNC_FAULTS_INSTALL_RATE / _AUTHORIZE_RATE /
+# _OCSP_RATE / _CRL_RATE / _COMMAND_RATE / _RENEW_RATE (per second),
 # PNC_FAULTS_LOCK_SECONDS (60), PNC_FAULTS_PARTITION_SECONDS (20), PNC_FAULTS_STATIONS (40), PNC_FAULTS_CARS (8),
 # PNC_CLI (a built pnc), PNC_FAULTS_KEEP=1 (keep the cluster's folder).
 set -uo pipefail

@@ -72,7 +72,9 @@ fi
 # each fault row and the webhook check count as one test. PNC_TEST_FAULTS=0 skips it.
 if [ "${PNC_TEST_FAULTS:-1}" != 0 ]; then
   echo "Fault-injection suite (scripts/faults.sh) ..."
-  bash "$ROOT/scripts/faults.sh" "$RUN/faults" 2>&1 | tee "$RUN/faults.log" | grep -vE "^(setup|fleet|load|steady):" || true
+  # Half the load of issue 22: at full load the load generators saturate this 2-core machine beside the service, and
+  # a check on fast answers would test the saturation (docs/operator-guide.md §7 has both runs).
+  PNC_FAULTS_SCALE=${PNC_FAULTS_SCALE:-0.5} bash "$ROOT/scripts/faults.sh" "$RUN/faults" 2>&1 | tee "$RUN/faults.log" | grep -vE "^(setup|fleet|load|steady):" || true
   line=$(grep -E "^faults: [0-9]+ passed, [0-9]+ failed" "$RUN/faults.log" | tail -n 1)
   if [ -n "$line" ]; then
     passed=$((passed + $(echo "$line" | awk '{print $2}')))

@@ -57,6 +57,15 @@ public static class ServiceHost
                         // decides and explains a refusal as a 401 rather than a failed handshake.
                         ClientCertificateMode = ClientCertificateMode.AllowCertificate,
                         ClientCertificateValidation = (_, _, _) => true,
+                        // TLS builds the client's chain before that callback, and by default fetches missing issuers from
+                        // the certificate's AIA URL, synchronously, on a thread-pool thread, during the handshake: a URL the
+                        // client chose, and under load (the fault suite's HAProxy front) threads blocked on those downloads
+                        // starved the service. Our authentication matches certificates itself; never download here.
+                        OnAuthenticate = (_, ssl) => ssl.CertificateChainPolicy = new System.Security.Cryptography.X509Certificates.X509ChainPolicy
+                        {
+                            DisableCertificateDownloads = true,
+                            RevocationMode = System.Security.Cryptography.X509Certificates.X509RevocationMode.NoCheck,
+                        },
                     }));
         });
         builder.Logging.ClearProviders();

@@ -28,11 +28,19 @@ internal sealed class GroupCommitQueue<T, TResult> : IAsyncDisposable
     private readonly TimeSpan _linger;
     private const int LingerBelow = 8;
     private readonly Task _loop;
+    private readonly Func<(CancellationToken Token, Func<Exception> Failure)>? _abandonWhen;
 
     /// <param name="commit">Commits a batch and returns one result per item, in order.</param>
     /// <param name="linger">How long a batch of fewer than eight waits for more under load (1 ms unless given); zero never waits.</param>
-    public GroupCommitQueue(Func<IReadOnlyList<T>, Task<IReadOnlyList<TResult>>> commit, int maxBatch = 256, TimeSpan? linger = null)
+    /// <param name="abandonWhen">
+    /// When its token fires, callers still waiting get its failure at once instead of waiting out a batch stuck on a
+    /// database that stopped answering (their items are skipped if not yet taken; a batch already sent may still commit:
+    /// its callers were told it failed, which is the outcome "unknown" of a lost acknowledgement).
+    /// </param>
+    public GroupCommitQueue(Func<IReadOnlyList<T>, Task<IReadOnlyList<TResult>>> commit, int maxBatch = 256, TimeSpan? linger = null,
+        Func<(CancellationToken Token, Func<Exception> Failure)>? abandonWhen = null)
     {
+        _abandonWhen = abandonWhen;
         _commit = commit;
         _maxBatch = maxBatch;
         _linger = linger ?? TimeSpan.FromMilliseconds(1);
@@ -42,6 +50,12 @@ internal sealed class GroupCommitQueue<T, TResult> : IAsyncDisposable
     public Task<TResult> EnqueueAsync(T item)
     {
         var done = new TaskCompletionSource<TResult>(TaskCreationOptions.RunContinuationsAsynchronously);
+        if (_abandonWhen?.Invoke() is var (token, failure) && token.CanBeCanceled)
+        {
+            if (token.IsCancellationRequested) return Task.FromException<TResult>(failure());
+            var registration = token.Register(() => done.TrySetException(failure()));
+            _ = done.Task.ContinueWith(_ => registration.Dispose(), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        }
         if (!_channel.Writer.TryWrite((item, done))) throw new ObjectDisposedException(nameof(GroupCommitQueue<T, TResult>));
         return done.Task;
     }
@@ -59,6 +73,7 @@ internal sealed class GroupCommitQueue<T, TResult> : IAsyncDisposable
                 await Task.Delay(_linger);
                 Drain(batch);
             }
+            if (batch.Count == 0) continue;
             previous = batch.Count;
             try
             {
@@ -82,7 +97,8 @@ internal sealed class GroupCommitQueue<T, TResult> : IAsyncDisposable
 
     private void Drain(List<(T Item, TaskCompletionSource<TResult> Done)> batch)
     {
-        while (batch.Count < _maxBatch && _channel.Reader.TryRead(out var w)) batch.Add(w);
+        while (batch.Count < _maxBatch && _channel.Reader.TryRead(out var w))
+            if (!w.Done.Task.IsCompleted) batch.Add(w); // abandoned by its caller: not run
     }
 
     public async ValueTask DisposeAsync()

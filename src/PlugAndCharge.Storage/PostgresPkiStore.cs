@@ -23,8 +23,10 @@ public sealed class PostgresPkiStore : ICertificateAuthorityStore, ICertificateS
         _db = db;
         _clock = clock ?? TimeProvider.System;
         _retry = PostgresFaults.Retry(db);
-        _issued = new GroupCommitQueue<(CertificateRecord, AuditEvent), bool>(CommitIssuedAsync);
+        _issued = new GroupCommitQueue<(CertificateRecord, AuditEvent), bool>(CommitIssuedAsync, abandonWhen: AbandonWhenSilent);
     }
+
+    private (CancellationToken, Func<Exception>) AbandonWhenSilent() => (DatabaseReachability.SilenceOf(_db), () => DatabaseReachability.Silent(_db));
 
     private Task InTransactionAsync(Func<NpgsqlConnection, NpgsqlTransaction, Task> work, CancellationToken ct) =>
         PostgresFaults.InTransactionAsync(_db, _retry, _clock, work, ct);

@@ -10,7 +10,8 @@ namespace PlugAndCharge.Storage;
 /// <para>
 /// Every connection also carries timeouts, so a fault costs the requests in flight instead of hanging them (issue 22):
 /// the server ends a statement after <see cref="StatementTimeout"/>, a lock wait after <see cref="LockTimeout"/> and a
-/// transaction left idle after <see cref="IdleInTransactionTimeout"/>; a connection attempt gives up after 5 s, a command
+/// transaction left idle after <see cref="IdleInTransactionTimeout"/>; a connection attempt gives up after 3 s (Npgsql also
+/// bounds its synchronous cancel requests by it), a command
 /// after 15 s on the client's side (later than the server's own timeout, whose error is clearer), and TCP keepalives find
 /// a peer that vanished. A setting written in the connection string (Timeout, Command Timeout, Tcp Keepalive, or
 /// <c>Options=-c lock_timeout=...</c>) wins over these defaults.
@@ -29,8 +30,14 @@ public static class StorageDataSource
         if (!given.Contains("MaxAutoPrepare")) settings.MaxAutoPrepare = 64;
         if (!given.Contains("AutoPrepareMinUsages")) settings.AutoPrepareMinUsages = 2;
         if (!given.Contains("NoResetOnClose")) settings.NoResetOnClose = true;
-        if (!given.Contains("Timeout")) settings.Timeout = 5;
+        if (!given.Contains("Timeout")) settings.Timeout = 3;
         if (!given.Contains("CommandTimeout")) settings.CommandTimeout = 15;
+        // A cancelled or timed-out command breaks its connection at once instead of first sending PostgreSQL a cancel
+        // request and waiting up to 2 s for its answer: that wait blocks the cancelling thread, and with a database that
+        // stopped answering, every command cancelled at its timeout blocked a thread-pool thread until the whole service
+        // (health checks included) stalled (the fault suite's partition row). The statement itself ends by
+        // statement_timeout on the server, and the broken connection rolls its transaction back.
+        if (!given.Contains("CancellationTimeout")) settings.CancellationTimeout = -1;
         if (!given.Contains("TcpKeepalive") && !given.Contains("TcpKeepAliveTime") && !given.Contains("Keepalive"))
         {
             settings.TcpKeepAlive = true;

@@ -72,7 +72,8 @@ public sealed class HttpStream(string name, double rate, HttpClient client, Http
         {
             PooledConnectionLifetime = TimeSpan.FromSeconds(5),
             ConnectTimeout = TimeSpan.FromSeconds(5),
-            MaxConnectionsPerServer = 256,
+            // Many independent callers: requests stuck on a fault must not queue the next ones inside this client.
+            MaxConnectionsPerServer = 8192,
             SslOptions = new SslClientAuthenticationOptions
             {
                 ClientCertificates = clientCertificate == null ? null : new X509CertificateCollection { clientCertificate },

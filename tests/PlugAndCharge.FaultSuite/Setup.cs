@@ -41,7 +41,7 @@ public static class Setup
     public static async Task<World> RunAsync(ClusterControl cluster, int cars, int stations, string webhookUrl, TextWriter log)
     {
         var admin = HttpStreams(cluster, cluster.AdminCertificate());
-        var publicHttp = new HttpClient { BaseAddress = new Uri(cluster.PublicUrl), Timeout = TimeSpan.FromSeconds(30) };
+        var publicHttp = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 8192, PooledConnectionLifetime = TimeSpan.FromSeconds(5), ConnectTimeout = TimeSpan.FromSeconds(5) }) { BaseAddress = new Uri(cluster.PublicUrl), Timeout = TimeSpan.FromSeconds(30) };
         var oem = HttpStreams(cluster, await OnboardAsync(admin, "fault-oem", "Oem", Wmi));
         var emsp = HttpStreams(cluster, await OnboardAsync(admin, "fault-emsp", "Emsp", Provider));
         var cpoCertificate = await OnboardAsync(admin, "fault-cpo", "Cpo", CpoOperator);

@@ -20,6 +20,7 @@ public static class Throughput
     private static async Task<double> MeasureAsync(ClusterControl cluster, World world, string baseUrl, int seconds, TextWriter log)
     {
         using var client = HttpStream.Client(baseUrl, cluster.TlsCa, world.CpoCertificate);
+        var failed = 0;
         async Task<int> Worker(int w, CancellationToken stop)
         {
             var ok = 0;
@@ -31,7 +32,7 @@ public static class Throughput
                     using var r = await client.PostAsJsonAsync("/v1/ccp/signedContractData", new { certificateInstallationReq = Convert.ToBase64String(car.InstallationRequest), xsdMsgDefNamespace = "urn:iso:15118:2:2013:MsgDef" }, CancellationToken.None);
                     if (r.IsSuccessStatusCode) ok++;
                 }
-                catch (HttpRequestException) { }
+                catch (Exception e) when (e is HttpRequestException or TaskCanceledException) { Interlocked.Increment(ref failed); }
             }
             return ok;
         }
@@ -40,7 +41,7 @@ public static class Throughput
         var clock = Stopwatch.StartNew();
         var total = (await Task.WhenAll(Enumerable.Range(0, 64).Select(w => Worker(w, stop.Token)))).Sum();
         var rate = total / clock.Elapsed.TotalSeconds;
-        log.WriteLine($"throughput via {baseUrl}: {total} installations in {clock.Elapsed.TotalSeconds:0.0} s = {rate:0}/s");
+        log.WriteLine($"throughput via {baseUrl}: {total} installations in {clock.Elapsed.TotalSeconds:0.0} s = {rate:0}/s ({failed} failed, warm-up included)");
         return rate;
     }
 }

@@ -30,9 +30,11 @@ public sealed class PostgresContractStore : IRootCertificateStore, IProvisioning
         _db = db;
         _clock = clock ?? TimeProvider.System;
         _retry = PostgresFaults.Retry(db);
-        _certificates = new GroupCommitQueue<CertificateUpdate, bool>(CommitCertificatesAsync);
-        _contexts = new GroupCommitQueue<string, InstallationContext>(ReadContextsAsync);
+        _certificates = new GroupCommitQueue<CertificateUpdate, bool>(CommitCertificatesAsync, abandonWhen: AbandonWhenSilent);
+        _contexts = new GroupCommitQueue<string, InstallationContext>(ReadContextsAsync, abandonWhen: AbandonWhenSilent);
     }
+
+    private (CancellationToken, Func<Exception>) AbandonWhenSilent() => (DatabaseReachability.SilenceOf(_db), () => DatabaseReachability.Silent(_db));
 
     private Task InTransactionAsync(Func<NpgsqlConnection, NpgsqlTransaction, Task> work, CancellationToken ct) =>
         PostgresFaults.InTransactionAsync(_db, _retry, _clock, work, ct);

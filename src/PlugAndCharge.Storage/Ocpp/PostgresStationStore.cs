@@ -89,7 +89,7 @@ public sealed class PostgresStationStore(NpgsqlDataSource db) : IStationStore
 
     public async Task<StationRecord?> DisableAsync(string stationId, DateTimeOffset at, string? reason, CancellationToken ct = default)
     {
-        await using var conn = await db.OpenConnectionAsync(ct);
+        await using var conn = await db.ConnectAsync(ct);
         // Disabling again keeps the first moment and takes the new reason.
         var row = await conn.QuerySingleOrDefaultAsync<Row>(new CommandDefinition($"""
             update ocpp_stations set disabled_at = coalesce(disabled_at, @at), disabled_reason = @reason
@@ -101,7 +101,7 @@ public sealed class PostgresStationStore(NpgsqlDataSource db) : IStationStore
 
     public async Task<StationRecord?> EnableAsync(string stationId, CancellationToken ct = default)
     {
-        await using var conn = await db.OpenConnectionAsync(ct);
+        await using var conn = await db.ConnectAsync(ct);
         var row = await conn.QuerySingleOrDefaultAsync<Row>(new CommandDefinition($"""
             update ocpp_stations set disabled_at = null, disabled_reason = null where station_id = @stationId
             returning {Columns}

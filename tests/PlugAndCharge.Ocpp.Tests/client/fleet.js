@@ -61,11 +61,19 @@ function classify(e) {
     return 'error';
 }
 
+// OCPP-J lets a station have one CALL outstanding (ocpp-rpc queues the others), so a call waits in the station behind
+// its predecessor: its latency counts from when the predecessor settled, i.e. from when it could go on the wire.
+const previous = new Map();
+
 function send(stream, i) {
     const cli = clients[i % clients.length];
     const params = stream.paramsList[i % stream.paramsList.length];
-    const t0 = performance.now();
-    cli.call(stream.method, params).then(
+    let t0 = performance.now();
+    const before = previous.get(cli);
+    if (before) before.then(() => { t0 = Math.max(t0, performance.now()); });
+    const call = cli.call(stream.method, params);
+    previous.set(cli, call.then(() => {}, () => {}));
+    call.then(
         r => {
             const ms = performance.now() - t0;
             const good = stream.ok.every(([k, v]) => String(k.split('.').reduce((o, x) => o?.[x], r)) === v);
