@@ -92,10 +92,10 @@ public static class RoamingScenario
         var pcid = o.Wmi + RandomCode(14);
         using var carKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var provisioning = await t.StepAsync("OEM", "hub", "EST POST /.well-known/est/oem/simpleenroll/ISO15118-2",
-            () => EnrollAsync(oem, "oem", new CertificateRequest($"CN={pcid}, O=Sample Motors, DC=OEM", carKey, HashAlgorithmName.SHA256).CreateSigningRequest(), ct),
+            () => HubCalls.EnrollAsync(oem, "oem", new CertificateRequest($"CN={pcid}, O=Sample Motors, DC=OEM", carKey, HashAlgorithmName.SHA256).CreateSigningRequest(), ct),
             c => $"provisioning certificate for PCID {pcid}, serial {c.SerialNumber.ToString(16)}, issued by '{Cn(c.IssuerDN)}'");
         var oemSubCas = await t.StepAsync("OEM", "hub", "EST GET /.well-known/est/oem/cacerts/ISO15118-2",
-            async () => (await CaCertsAsync(publicHttp, "oem", ct)).Where(c => !c.SubjectDN.Equivalent(c.IssuerDN)).ToList(),
+            async () => (await HubCalls.CaCertsAsync(publicHttp, "oem", ct)).Where(c => !c.SubjectDN.Equivalent(c.IssuerDN)).ToList(),
             l => $"OEM sub-CA chain: {string.Join(" <- ", l.Select(c => $"'{Cn(c.SubjectDN)}'"))}");
         await t.StepAsync("OEM", "hub", "PCP PUT /v1/oem/provCerts",
             () => Http.SendAsync(oem, HttpMethod.Put, "/v1/oem/provCerts", new
@@ -196,14 +196,7 @@ public static class RoamingScenario
     /// <summary>Registers a participant (or finds it registered) and issues it a fresh mutual-TLS client certificate.</summary>
     private static Task<X509Certificate2> OnboardAsync(HttpClient admin, Timeline t, string id, string role, string identity, string organization, CancellationToken ct) =>
         t.StepAsync("hub operator", "hub", $"POST /v1/participants ({role}) + client certificate",
-            async () =>
-            {
-                await Http.SendAsync(admin, HttpMethod.Post, "/v1/participants", new { id, name = organization, role, identities = new[] { identity }, organization }, ct, 201, 409);
-                using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-                var csr = new CertificateRequest($"CN={id}, O={organization}", key, HashAlgorithmName.SHA256).CreateSigningRequestPem();
-                var issued = await Http.SendAsync(admin, HttpMethod.Post, $"/v1/participants/{id}/certificates", new { csr }, ct);
-                return Credentials.WithKey(Credentials.FirstPem(issued.Body!["pem"]!.GetValue<string>()), key);
-            },
+            () => HubCalls.OnboardAsync(admin, id, role, identity, organization, ct),
             c => $"{organization} ({identity}) may call the API with client certificate {c.Thumbprint[..16]}...");
 
     private static async Task<(string Token, bool Created)> PartyTokenAAsync(HttpClient admin, string country, string partyId, string provider, CancellationToken ct)
@@ -258,22 +251,6 @@ public static class RoamingScenario
             _ => "unknown",
         };
     }
-
-    private static async Task<BcCertificate> EnrollAsync(HttpClient client, string ca, byte[] csr, CancellationToken ct)
-    {
-        using var content = new StringContent(Convert.ToBase64String(csr), Encoding.ASCII);
-        content.Headers.ContentType = new MediaTypeHeaderValue("application/pkcs10");
-        using var response = await client.PostAsync($"/.well-known/est/{ca}/simpleenroll/ISO15118-2", content, ct);
-        var text = await response.Content.ReadAsStringAsync(ct);
-        if (!response.IsSuccessStatusCode) throw new ScenarioHttpException($"EST simpleenroll answered {(int)response.StatusCode}: {text}");
-        return Pkcs7Certificates(text)[0];
-    }
-
-    private static async Task<IReadOnlyList<BcCertificate>> CaCertsAsync(HttpClient client, string ca, CancellationToken ct) =>
-        Pkcs7Certificates(await client.GetStringAsync($"/.well-known/est/{ca}/cacerts/ISO15118-2", ct));
-
-    private static List<BcCertificate> Pkcs7Certificates(string base64) =>
-        new CmsSignedData(Convert.FromBase64String(string.Concat(base64.Where(c => !char.IsWhiteSpace(c))))).GetCertificates().EnumerateMatches(null).ToList();
 
     private static async Task<BcCertificate> DownloadCaAsync(HttpClient publicHttp, string ca, CancellationToken ct) =>
         ReadCertificate(await publicHttp.GetByteArrayAsync($"/ca/{ca}.der", ct));

@@ -40,7 +40,7 @@ public sealed record ServiceConnection(string HttpBaseUrl, string HttpsBaseUrl, 
 /// <summary>An HTTP answer the scenario did not expect, with the problem details the service sent.</summary>
 public sealed class ScenarioHttpException(string message) : Exception(message);
 
-internal static class Http
+public static class Http
 {
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
@@ -64,7 +64,7 @@ internal static class Http
 }
 
 /// <summary>Key pairs and certificates the actors make for themselves.</summary>
-internal static class Credentials
+public static class Credentials
 {
     public static X509Certificate2 WithKey(string certificatePem, ECDsa key)
     {
@@ -79,4 +79,36 @@ internal static class Credentials
         var end = pemChain.IndexOf("-----END CERTIFICATE-----", StringComparison.Ordinal);
         return end < 0 ? pemChain : pemChain[..(end + "-----END CERTIFICATE-----".Length)];
     }
+}
+
+/// <summary>The hub's onboarding and enrollment calls, as any participant tool makes them (the scenario, the fault suite).</summary>
+public static class HubCalls
+{
+    /// <summary>Registers a participant (or finds it registered) and issues it a fresh mutual-TLS client certificate.</summary>
+    public static async Task<X509Certificate2> OnboardAsync(HttpClient admin, string id, string role, string identity, string organization, CancellationToken ct)
+    {
+        await Http.SendAsync(admin, HttpMethod.Post, "/v1/participants", new { id, name = organization, role, identities = new[] { identity }, organization }, ct, 201, 409);
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var csr = new CertificateRequest($"CN={id}, O={organization}", key, HashAlgorithmName.SHA256).CreateSigningRequestPem();
+        var issued = await Http.SendAsync(admin, HttpMethod.Post, $"/v1/participants/{id}/certificates", new { csr }, ct);
+        return Credentials.WithKey(Credentials.FirstPem(issued.Body!["pem"]!.GetValue<string>()), key);
+    }
+
+    /// <summary>EST simpleenroll (RFC 7030 §4.2) of a PKCS#10 request at one of the hub's CAs for ISO 15118-2.</summary>
+    public static async Task<Org.BouncyCastle.X509.X509Certificate> EnrollAsync(HttpClient client, string ca, byte[] csr, CancellationToken ct)
+    {
+        using var content = new StringContent(Convert.ToBase64String(csr), System.Text.Encoding.ASCII);
+        content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/pkcs10");
+        using var response = await client.PostAsync($"/.well-known/est/{ca}/simpleenroll/ISO15118-2", content, ct);
+        var text = await response.Content.ReadAsStringAsync(ct);
+        if (!response.IsSuccessStatusCode) throw new ScenarioHttpException($"EST simpleenroll answered {(int)response.StatusCode}: {text}");
+        return Pkcs7Certificates(text)[0];
+    }
+
+    /// <summary>EST cacerts (RFC 7030 §4.1) of one of the hub's CAs for ISO 15118-2.</summary>
+    public static async Task<IReadOnlyList<Org.BouncyCastle.X509.X509Certificate>> CaCertsAsync(HttpClient client, string ca, CancellationToken ct) =>
+        Pkcs7Certificates(await client.GetStringAsync($"/.well-known/est/{ca}/cacerts/ISO15118-2", ct));
+
+    private static List<Org.BouncyCastle.X509.X509Certificate> Pkcs7Certificates(string base64) =>
+        new Org.BouncyCastle.Cms.CmsSignedData(Convert.FromBase64String(string.Concat(base64.Where(c => !char.IsWhiteSpace(c))))).GetCertificates().EnumerateMatches(null).ToList();
 }

@@ -55,8 +55,6 @@ public sealed class DatabaseReachability : IAsyncDisposable
         }
     }
 
-    public bool Reachable => Interlocked.Read(ref _unreachableSinceTicks) == 0;
-
     /// <summary>
     /// Cancelled the moment the watched database goes silent: work waiting for it (a connection from the pool, a group
     /// commit) gives up then instead of at its timeout. <see cref="CancellationToken.None"/> for an unwatched one.

@@ -21,8 +21,14 @@ namespace PlugAndCharge.Storage;
 /// </summary>
 internal sealed class GroupCommitQueue<T, TResult> : IAsyncDisposable
 {
-    private readonly Channel<(T Item, TaskCompletionSource<TResult> Done)> _channel =
-        Channel.CreateUnbounded<(T, TaskCompletionSource<TResult>)>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Channel<Waiter> _channel = Channel.CreateUnbounded<Waiter>(new UnboundedChannelOptions { SingleReader = true });
+
+    /// <summary>A caller's item, how it learns the outcome, and its registration on the abandon token (disposed once it has one).</summary>
+    private readonly record struct Waiter(T Item, TaskCompletionSource<TResult> Done, CancellationTokenRegistration Abandon)
+    {
+        public void Complete(TResult result) { Done.TrySetResult(result); Abandon.Dispose(); }
+        public void Fail(Exception e) { Done.TrySetException(e); Abandon.Dispose(); }
+    }
     private readonly Func<IReadOnlyList<T>, Task<IReadOnlyList<TResult>>> _commit;
     private readonly int _maxBatch;
     private readonly TimeSpan _linger;
@@ -50,19 +56,19 @@ internal sealed class GroupCommitQueue<T, TResult> : IAsyncDisposable
     public Task<TResult> EnqueueAsync(T item)
     {
         var done = new TaskCompletionSource<TResult>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var abandon = default(CancellationTokenRegistration);
         if (_abandonWhen?.Invoke() is var (token, failure) && token.CanBeCanceled)
         {
             if (token.IsCancellationRequested) return Task.FromException<TResult>(failure());
-            var registration = token.Register(() => done.TrySetException(failure()));
-            _ = done.Task.ContinueWith(_ => registration.Dispose(), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            abandon = token.Register(() => done.TrySetException(failure()));
         }
-        if (!_channel.Writer.TryWrite((item, done))) throw new ObjectDisposedException(nameof(GroupCommitQueue<T, TResult>));
+        if (!_channel.Writer.TryWrite(new Waiter(item, done, abandon))) throw new ObjectDisposedException(nameof(GroupCommitQueue<T, TResult>));
         return done.Task;
     }
 
     private async Task RunAsync()
     {
-        var batch = new List<(T Item, TaskCompletionSource<TResult> Done)>(_maxBatch);
+        var batch = new List<Waiter>(_maxBatch);
         var previous = 0;
         while (await _channel.Reader.WaitToReadAsync())
         {
@@ -78,27 +84,30 @@ internal sealed class GroupCommitQueue<T, TResult> : IAsyncDisposable
             try
             {
                 var results = await _commit(batch.Select(b => b.Item).ToList());
-                for (var i = 0; i < batch.Count; i++) batch[i].Done.TrySetResult(results[i]);
+                for (var i = 0; i < batch.Count; i++) batch[i].Complete(results[i]);
             }
             catch (Exception failure) when (batch.Count > 1 && !PostgresFaults.IsUnavailable(failure))
             {
                 foreach (var b in batch)
                 {
-                    try { b.Done.TrySetResult((await _commit([b.Item]))[0]); }
-                    catch (Exception e) { b.Done.TrySetException(e); }
+                    try { b.Complete((await _commit([b.Item]))[0]); }
+                    catch (Exception e) { b.Fail(e); }
                 }
             }
             catch (Exception e)
             {
-                foreach (var b in batch) b.Done.TrySetException(e);
+                foreach (var b in batch) b.Fail(e);
             }
         }
     }
 
-    private void Drain(List<(T Item, TaskCompletionSource<TResult> Done)> batch)
+    private void Drain(List<Waiter> batch)
     {
         while (batch.Count < _maxBatch && _channel.Reader.TryRead(out var w))
-            if (!w.Done.Task.IsCompleted) batch.Add(w); // abandoned by its caller: not run
+        {
+            if (!w.Done.Task.IsCompleted) batch.Add(w);
+            else w.Abandon.Dispose(); // abandoned by its caller: not run
+        }
     }
 
     public async ValueTask DisposeAsync()

@@ -22,8 +22,6 @@ public sealed class ClusterControl
     public string Home { get; }
     public string PublicUrl => "http://127.0.0.1:" + _env["CLUSTER_FRONT_HTTP"];
     public string ParticipantUrl => "https://127.0.0.1:" + _env["CLUSTER_FRONT_HTTPS"];
-    public string StatsUrl => $"http://127.0.0.1:{_env["CLUSTER_STATS_PORT"]}/;csv";
-    public string PgBin => _env["CLUSTER_PG_BIN"];
     public (string Data, int Port) Primary { get; private set; }
     public (string Data, int Port)? Standby { get; private set; }
     public IReadOnlyDictionary<string, string> ServiceEnvironment { get; }
@@ -56,15 +54,10 @@ public sealed class ClusterControl
         return b.ConnectionString;
     }
 
-    public IReadOnlyList<string> Instances => _env["CLUSTER_INSTANCES"].Split(',').Select(i => i.Split(':')[0]).ToList();
-
     public int InstancePid(string name) => int.Parse(File.ReadAllText(Path.Combine(_env["CLUSTER_PID_DIR"], $"instance-{name}.pid")).Trim(), CultureInfo.InvariantCulture);
 
     public string InstanceHttpsUrl(string name) =>
         "https://127.0.0.1:" + _env["CLUSTER_INSTANCES"].Split(',').Select(i => i.Split(':')).First(p => p[0] == name)[2];
-
-    public string InstanceHealthUrl(string name) =>
-        "http://127.0.0.1:" + _env["CLUSTER_INSTANCES"].Split(',').Select(i => i.Split(':')).First(p => p[0] == name)[1] + "/health/ready";
 
     /// <summary>kill -9: the process dies at once, its WebSockets and requests in flight with it (the supervisor starts it again).</summary>
     public void KillInstance(string name)
@@ -111,17 +104,6 @@ public sealed class ClusterControl
         foreach (var pid in pids) Kill(pid, on ? SigStop : SigCont);
     }
 
-    /// <summary>The instances HAProxy reports UP on the participants' front.</summary>
-    public async Task<int> InstancesUpAsync(HttpClient http)
-    {
-        try
-        {
-            var csv = await http.GetStringAsync(StatsUrl);
-            return csv.Split('\n').Count(l => l.StartsWith("instances_https,", StringComparison.Ordinal) && l.Contains(",UP,", StringComparison.Ordinal) && !l.StartsWith("instances_https,BACKEND", StringComparison.Ordinal));
-        }
-        catch (HttpRequestException) { return 0; }
-    }
-
     /// <summary>Runs the pnc CLI with the cluster's configuration (e.g. <c>audit verify</c>).</summary>
     public async Task<(int Exit, string Output)> PncAsync(string pnc, params string[] args)
     {
@@ -137,20 +119,8 @@ public sealed class ClusterControl
         return (p.ExitCode, (await output + await error).Trim());
     }
 
-    private async Task PgCtlAsync(params string[] args)
-    {
-        var root = Environment.UserName == "root";
-        var psi = root ? new ProcessStartInfo("runuser") : new ProcessStartInfo(Path.Combine(PgBin, "pg_ctl"));
-        if (root) foreach (var a in new[] { "-u", "postgres", "--", Path.Combine(PgBin, "pg_ctl") }) psi.ArgumentList.Add(a);
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        psi.RedirectStandardOutput = psi.RedirectStandardError = true;
-        psi.WorkingDirectory = "/";
-        using var p = Process.Start(psi)!;
-        var err = p.StandardError.ReadToEndAsync();
-        var output = p.StandardOutput.ReadToEndAsync();
-        await p.WaitForExitAsync();
-        if (p.ExitCode != 0) throw new InvalidOperationException($"pg_ctl {string.Join(' ', args)} failed: {await err} {await output}");
-    }
+    // PNC_PG_BIN or the newest /usr/lib/postgresql/*/bin, the binaries scripts/cluster.sh chose too.
+    private static Task PgCtlAsync(params string[] args) => PlugAndCharge.Storage.Local.LocalPostgresCluster.RunToolAsync("pg_ctl", args);
 
     private static (string, int) HostOf(string value)
     {

@@ -10,6 +10,7 @@ using Org.BouncyCastle.Cms;
 using Org.BouncyCastle.X509;
 using Org.BouncyCastle.X509.Extension;
 using PlugAndCharge.Contracts.Vehicles;
+using PlugAndCharge.Samples.Roaming;
 using BcCertificate = Org.BouncyCastle.X509.X509Certificate;
 
 namespace PlugAndCharge.FaultSuite;
@@ -20,7 +21,7 @@ public sealed record Car(VehicleSimulator Vehicle, string Pcid, string Emaid, by
 /// <summary>What the load needs: the participants' clients, the stations, the cars with their contracts.</summary>
 public sealed class World
 {
-    public required HttpClient Admin, Oem, Emsp, Cpo, Public;
+    public required HttpClient Emsp, Cpo, Public;
     public required IReadOnlyList<string> StationIds;
     public required string StationPassword;
     public required IReadOnlyList<Car> Cars;
@@ -40,46 +41,47 @@ public static class Setup
 
     public static async Task<World> RunAsync(ClusterControl cluster, int cars, int stations, string webhookUrl, TextWriter log)
     {
-        var admin = HttpStreams(cluster, cluster.AdminCertificate());
+        var ct = CancellationToken.None;
+        var admin = ClientFor(cluster, cluster.AdminCertificate());
         var publicHttp = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 8192, PooledConnectionLifetime = TimeSpan.FromSeconds(5), ConnectTimeout = TimeSpan.FromSeconds(5) }) { BaseAddress = new Uri(cluster.PublicUrl), Timeout = TimeSpan.FromSeconds(30) };
-        var oem = HttpStreams(cluster, await OnboardAsync(admin, "fault-oem", "Oem", Wmi));
-        var emsp = HttpStreams(cluster, await OnboardAsync(admin, "fault-emsp", "Emsp", Provider));
-        var cpoCertificate = await OnboardAsync(admin, "fault-cpo", "Cpo", CpoOperator);
-        var cpo = HttpStreams(cluster, cpoCertificate);
+        var oem = ClientFor(cluster, await HubCalls.OnboardAsync(admin, "fault-oem", "Oem", Wmi, "fault-oem", ct));
+        var emsp = ClientFor(cluster, await HubCalls.OnboardAsync(admin, "fault-emsp", "Emsp", Provider, "fault-emsp", ct));
+        var cpoCertificate = await HubCalls.OnboardAsync(admin, "fault-cpo", "Cpo", CpoOperator, "fault-cpo", ct);
+        var cpo = ClientFor(cluster, cpoCertificate);
 
         var v2g = new BcCertificate(await publicHttp.GetByteArrayAsync("/ca/iso2-v2g-root.der"));
         var mo = await publicHttp.GetByteArrayAsync("/ca/iso2-mo-root.der");
         var oemRoot = await publicHttp.GetByteArrayAsync("/ca/iso2-oem-root.der");
-        await SendAsync(admin, HttpMethod.Put, "/v1/root/rootCerts", new { caCertificate = Convert.ToBase64String(v2g.GetEncoded()), rootType = "V2G" }, 200, 201, 409);
-        await SendAsync(admin, HttpMethod.Put, "/v1/root/rootCerts", new { caCertificate = Convert.ToBase64String(mo), rootType = "MO" }, 200, 201, 409);
-        await SendAsync(oem, HttpMethod.Put, "/v1/root/rootCerts", new { caCertificate = Convert.ToBase64String(oemRoot), rootType = "OEM", wmis = new[] { Wmi } }, 200, 201, 409);
+        await Http.SendAsync(admin, HttpMethod.Put, "/v1/root/rootCerts", new { caCertificate = Convert.ToBase64String(v2g.GetEncoded()), rootType = "V2G" }, ct, 200, 201, 409);
+        await Http.SendAsync(admin, HttpMethod.Put, "/v1/root/rootCerts", new { caCertificate = Convert.ToBase64String(mo), rootType = "MO" }, ct, 200, 201, 409);
+        await Http.SendAsync(oem, HttpMethod.Put, "/v1/root/rootCerts", new { caCertificate = Convert.ToBase64String(oemRoot), rootType = "OEM", wmis = new[] { Wmi } }, ct, 200, 201, 409);
 
         // The OEM hears about every contract change of its cars (at least once, with a stable event id).
-        var hook = await SendAsync(oem, HttpMethod.Post, "/v1/webhook/endpoints",
-            new { url = webhookUrl, enabledEvents = new[] { "mo.contract.created.sent.to.oem", "mo.contract.updated.sent.to.oem", "mo.contract.deleted.sent.to.oem" }, description = "fault suite" }, 200, 201);
-        var endpointId = Guid.Parse(hook!["id"]!.GetValue<string>());
+        var hook = await Http.SendAsync(oem, HttpMethod.Post, "/v1/webhook/endpoints",
+            new { url = webhookUrl, enabledEvents = new[] { "mo.contract.created.sent.to.oem", "mo.contract.updated.sent.to.oem", "mo.contract.deleted.sent.to.oem" }, description = "fault suite" }, ct, 200, 201);
+        var endpointId = Guid.Parse(hook.Body!["id"]!.GetValue<string>());
 
-        var subCas = Pkcs7(await publicHttp.GetStringAsync("/.well-known/est/oem/cacerts/ISO15118-2")).Where(c => !c.SubjectDN.Equivalent(c.IssuerDN)).ToList();
+        var subCas = (await HubCalls.CaCertsAsync(publicHttp, "oem", ct)).Where(c => !c.SubjectDN.Equivalent(c.IssuerDN)).ToList();
         var list = new List<Car>();
         for (var i = 0; i < cars; i++)
         {
             var pcid = Wmi + RandomNumberGenerator.GetHexString(14, lowercase: false);
             var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-            var provisioning = await EnrollAsync(oem, new CertificateRequest($"CN={pcid}, O=Fault Motors, DC=OEM", key, HashAlgorithmName.SHA256).CreateSigningRequest());
-            await SendAsync(oem, HttpMethod.Put, "/v1/oem/provCerts", new
+            var provisioning = await HubCalls.EnrollAsync(oem, "oem", new CertificateRequest($"CN={pcid}, O=Fault Motors, DC=OEM", key, HashAlgorithmName.SHA256).CreateSigningRequest(), ct);
+            await Http.SendAsync(oem, HttpMethod.Put, "/v1/oem/provCerts", new
             {
                 provisioningCertificate = Convert.ToBase64String(provisioning.GetEncoded()),
                 subCA2Certificate = Convert.ToBase64String(subCas[0].GetEncoded()),
                 subCA1Certificate = Convert.ToBase64String(subCas[^1].GetEncoded()),
                 xsdMsgDefNamespace = Iso2,
-            }, 200, 201);
-            var contract = await SendAsync(emsp, HttpMethod.Post, "/v1/contracts", new { pcid, providerId = Provider, @default = true }, 201);
-            var emaid = contract!["emaid"]!.GetValue<string>();
+            }, ct, 200, 201);
+            var contract = await Http.SendAsync(emsp, HttpMethod.Post, "/v1/contracts", new { pcid, providerId = Provider, @default = true }, ct, 201);
+            var emaid = contract.Body!["emaid"]!.GetValue<string>();
             var car = new VehicleSimulator(key, provisioning.GetEncoded(), subCas.Select(c => c.GetEncoded()).ToList(), [v2g]);
             var request = car.BuildInstallationRequest();
             // One installation through the CCP gives the contract chain the stations present in Authorize.
-            var answer = await SendAsync(cpo, HttpMethod.Post, "/v1/ccp/signedContractData", new { certificateInstallationReq = Convert.ToBase64String(request), xsdMsgDefNamespace = Iso2 }, 200);
-            var exi = Convert.FromBase64String(answer!["CCPResponse"]!["emaidContent"]![0]!["messageDef"]!["certificateInstallationRes"]!.GetValue<string>());
+            var answer = await Http.SendAsync(cpo, HttpMethod.Post, "/v1/ccp/signedContractData", new { certificateInstallationReq = Convert.ToBase64String(request), xsdMsgDefNamespace = Iso2 }, ct, 200);
+            var exi = Convert.FromBase64String(answer.Body!["CCPResponse"]!["emaidContent"]![0]!["messageDef"]!["certificateInstallationRes"]!.GetValue<string>());
             using var installed = car.AcceptIso2Response(exi);
             var chain = string.Concat(new[] { installed.Certificate }.Concat(installed.SubCertificates).Select(d => PemEncoding.WriteString("CERTIFICATE", d) + "\n"));
             list.Add(new Car(car, pcid, emaid, request, chain, new BcCertificate(installed.Certificate), new BcCertificate(installed.SubCertificates[0])));
@@ -91,19 +93,18 @@ public static class Setup
         for (var i = 0; i < stations; i++)
         {
             var id = $"FLT-{i:D4}";
-            var (status, _) = await TrySendAsync(cpo, HttpMethod.Post, "/v1/ocpp/stations", new { stationId = id, securityProfile = 2, password, serialNumber = "SN-" + id });
+            var (status, _) = await Http.SendAsync(cpo, HttpMethod.Post, "/v1/ocpp/stations", new { stationId = id, securityProfile = 2, password, serialNumber = "SN-" + id }, ct, 201, 409);
             if (status == 409)
             {
-                await SendAsync(cpo, HttpMethod.Delete, $"/v1/ocpp/stations/{id}", null, 200, 204);
-                await SendAsync(cpo, HttpMethod.Post, "/v1/ocpp/stations", new { stationId = id, securityProfile = 2, password, serialNumber = "SN-" + id }, 201);
+                await Http.SendAsync(cpo, HttpMethod.Delete, $"/v1/ocpp/stations/{id}", null, ct, 200, 204);
+                await Http.SendAsync(cpo, HttpMethod.Post, "/v1/ocpp/stations", new { stationId = id, securityProfile = 2, password, serialNumber = "SN-" + id }, ct, 201);
             }
-            else if (status != 201) throw new InvalidOperationException($"registering station {id} answered {status}");
             ids.Add(id);
         }
         log.WriteLine($"setup: {stations} stations registered (security profile 2)");
-        return new World { Admin = admin, Oem = oem, Emsp = emsp, Cpo = cpo, Public = publicHttp, StationIds = ids, StationPassword = password, Cars = list, WebhookEndpointId = endpointId, CpoCertificate = cpoCertificate };
+        return new World { Emsp = emsp, Cpo = cpo, Public = publicHttp, StationIds = ids, StationPassword = password, Cars = list, WebhookEndpointId = endpointId, CpoCertificate = cpoCertificate };
 
-        HttpClient HttpStreams(ClusterControl c, X509Certificate2 cert) => FaultSuite.HttpStream.Client(c.ParticipantUrl, c.TlsCa, cert);
+        static HttpClient ClientFor(ClusterControl c, X509Certificate2 cert) => HttpStream.Client(c.ParticipantUrl, c.TlsCa, cert);
     }
 
     /// <summary>The OCSP request for a contract certificate (RFC 6960, SHA-1 CertID as chargers send it) and its responder URL.</summary>
@@ -123,46 +124,5 @@ public static class Setup
         var points = CrlDistPoint.GetInstance(X509ExtensionUtilities.FromExtensionValue(car.Contract.GetExtensionValue(X509Extensions.CrlDistributionPoints)));
         var name = ((GeneralNames)points.GetDistributionPoints()[0].DistributionPointName.Name).GetNames()[0];
         return new Uri(((IAsn1String)name.Name).GetString()).PathAndQuery;
-    }
-
-    private static async Task<X509Certificate2> OnboardAsync(HttpClient admin, string id, string role, string identity)
-    {
-        await SendAsync(admin, HttpMethod.Post, "/v1/participants", new { id, name = id, role, identities = new[] { identity }, organization = id }, 201, 409);
-        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var csr = new CertificateRequest($"CN={id}, O={id}", key, HashAlgorithmName.SHA256).CreateSigningRequestPem();
-        var issued = await SendAsync(admin, HttpMethod.Post, $"/v1/participants/{id}/certificates", new { csr }, 200, 201);
-        var pem = issued!["pem"]!.GetValue<string>();
-        var first = pem[..(pem.IndexOf("-----END CERTIFICATE-----", StringComparison.Ordinal) + 25)];
-        using var cert = X509Certificate2.CreateFromPem(first);
-        using var withKey = cert.CopyWithPrivateKey(key);
-        return X509CertificateLoader.LoadPkcs12(withKey.Export(X509ContentType.Pkcs12), null);
-    }
-
-    private static async Task<BcCertificate> EnrollAsync(HttpClient oem, byte[] csr)
-    {
-        using var content = new StringContent(Convert.ToBase64String(csr), Encoding.ASCII);
-        content.Headers.ContentType = new MediaTypeHeaderValue("application/pkcs10");
-        using var r = await oem.PostAsync("/.well-known/est/oem/simpleenroll/ISO15118-2", content);
-        var text = await r.Content.ReadAsStringAsync();
-        if (!r.IsSuccessStatusCode) throw new InvalidOperationException($"EST simpleenroll answered {(int)r.StatusCode}: {text}");
-        return Pkcs7(text)[0];
-    }
-
-    private static List<BcCertificate> Pkcs7(string base64) =>
-        new CmsSignedData(Convert.FromBase64String(string.Concat(base64.Where(c => !char.IsWhiteSpace(c))))).GetCertificates().EnumerateMatches(null).ToList();
-
-    public static async Task<JsonNode?> SendAsync(HttpClient client, HttpMethod method, string path, object? body, params int[] accepted)
-    {
-        var (status, json) = await TrySendAsync(client, method, path, body);
-        if (!accepted.Contains(status)) throw new InvalidOperationException($"{method} {path} answered {status}: {json?.ToJsonString()}");
-        return json;
-    }
-
-    public static async Task<(int Status, JsonNode? Body)> TrySendAsync(HttpClient client, HttpMethod method, string path, object? body)
-    {
-        using var request = new HttpRequestMessage(method, path) { Content = body == null ? null : JsonContent.Create(body) };
-        using var r = await client.SendAsync(request);
-        var text = await r.Content.ReadAsStringAsync();
-        return ((int)r.StatusCode, string.IsNullOrWhiteSpace(text) ? null : JsonNode.Parse(text));
     }
 }

@@ -103,6 +103,13 @@ public sealed class LocalPostgresCluster
         throw new InvalidOperationException("PostgreSQL's initdb was not found (install postgresql, or set PNC_PG_BIN, or configure a database with --db / PNC_DATABASE).");
     }
 
+    /// <summary>
+    /// Runs one of PostgreSQL's tools (initdb, pg_ctl, pg_basebackup) from <see cref="FindBinDirectory"/>, as the postgres
+    /// user when this process is root (PostgreSQL refuses to run as root); throws with its output when it fails.
+    /// </summary>
+    public static Task<int> RunToolAsync(string tool, IReadOnlyList<string> args, CancellationToken ct = default) =>
+        RunAsync(FindBinDirectory(), tool, geteuid() == 0, [.. args], ct);
+
     private static async Task<int> RunAsync(string bin, string tool, bool asRoot, string[] args, CancellationToken ct, bool throwOnError = true)
     {
         var psi = asRoot ? new ProcessStartInfo("runuser") : new ProcessStartInfo(Path.Combine(bin, tool));

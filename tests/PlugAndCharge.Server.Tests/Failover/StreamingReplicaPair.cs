@@ -14,7 +14,6 @@ namespace PlugAndCharge.Server.Tests.Failover;
 public sealed class StreamingReplicaPair : IAsyncDisposable
 {
     private readonly string _dir = OpenSsl.TempDir();
-    private readonly string _bin = LocalPostgresCluster.FindBinDirectory();
     private string PrimaryData => Path.Combine(_dir, "primary");
     private string StandbyData => Path.Combine(_dir, "standby");
     private string Sockets => Path.Combine(_dir, "sockets");
@@ -75,19 +74,7 @@ public sealed class StreamingReplicaPair : IAsyncDisposable
 
     private static bool IsRoot => Environment.UserName == "root";
 
-    private async Task RunAsync(string tool, params string[] args)
-    {
-        var psi = IsRoot ? new ProcessStartInfo("runuser") : new ProcessStartInfo(Path.Combine(_bin, tool));
-        if (IsRoot) foreach (var a in new[] { "-u", "postgres", "--", Path.Combine(_bin, tool) }) psi.ArgumentList.Add(a);
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        psi.RedirectStandardOutput = psi.RedirectStandardError = true;
-        psi.WorkingDirectory = "/";
-        using var p = Process.Start(psi)!;
-        var stderr = p.StandardError.ReadToEndAsync();
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        await p.WaitForExitAsync();
-        if (p.ExitCode != 0) throw new InvalidOperationException($"{tool} {string.Join(' ', args)} failed ({p.ExitCode}): {await stderr} {await stdout}");
-    }
+    private static Task RunAsync(string tool, params string[] args) => LocalPostgresCluster.RunToolAsync(tool, args);
 
     private static void Chown(string path)
     {
