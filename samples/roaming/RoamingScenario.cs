@@ -8,7 +8,7 @@ using Org.BouncyCastle.Asn1.X509;
 using Org.BouncyCastle.Cms;
 using Org.BouncyCastle.Ocsp;
 using Org.BouncyCastle.X509.Extension;
-using PlugAndCharge.Contracts.Vehicles;
+using PlugAndCharge.TestSupport.Vehicles;
 using PlugAndCharge.Ocpp.Certificates;
 using BcCertificate = Org.BouncyCastle.X509.X509Certificate;
 

@@ -3,7 +3,7 @@ using Org.BouncyCastle.X509;
 using PlugAndCharge.Contracts.Contracts;
 using PlugAndCharge.Contracts.Pools;
 using PlugAndCharge.Contracts.Signing;
-using PlugAndCharge.Contracts.Vehicles;
+using PlugAndCharge.TestSupport.Vehicles;
 using PlugAndCharge.Pki;
 using PlugAndCharge.Pki.Authorities;
 using PlugAndCharge.Pki.Keys;

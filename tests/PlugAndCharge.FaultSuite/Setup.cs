@@ -9,7 +9,7 @@ using Org.BouncyCastle.Asn1.X509;
 using Org.BouncyCastle.Cms;
 using Org.BouncyCastle.X509;
 using Org.BouncyCastle.X509.Extension;
-using PlugAndCharge.Contracts.Vehicles;
+using PlugAndCharge.TestSupport.Vehicles;
 using PlugAndCharge.Samples.Roaming;
 using BcCertificate = Org.BouncyCastle.X509.X509Certificate;
 

@@ -1,7 +1,5 @@
-using System.Security.Cryptography.X509Certificates;
 using PlugAndCharge.Pki.Authorities;
 using PlugAndCharge.Pki.Keys;
-using PlugAndCharge.Samples.Roaming;
 using PlugAndCharge.Server;
 using PlugAndCharge.Server.Hosting;
 using PlugAndCharge.Server.Participants;
@@ -24,18 +22,12 @@ internal static class ServeCommands
             write its client certificate and key to PNC_HOME/participants (0600), as pnc up does (scripts/cluster.sh).
         pnc up [--urls URL] [--https-urls URL]
             For a newcomer: starts the managed PostgreSQL, applies migrations, creates the development PKI and an admin
-            participant with a client certificate, starts the service, plays a Plug & Charge roaming session end to end
-            against it (OEM, eMSP over OCPI, a CPO's OCPP charger, the car) with a timeline, then serves until Ctrl-C.
+            participant with a client certificate (PNC_HOME/participants), starts the service and serves until Ctrl-C,
+            then stops the PostgreSQL it started. ./run.sh then plays the roaming sample (samples/roaming) against it.
         """;
 
     /// <summary>A listen address as a client reaches it: wildcards become the loopback address.</summary>
     private static string Loopback(string url) => url.Replace("://0.0.0.0", "://127.0.0.1").Replace("://*", "://127.0.0.1").Replace("://+", "://127.0.0.1").TrimEnd('/');
-
-    private static X509Certificate2 LoadClientCertificate(string certFile, string keyFile)
-    {
-        using var pem = X509Certificate2.CreateFromPemFile(certFile, keyFile);
-        return X509CertificateLoader.LoadPkcs12(pem.Export(X509ContentType.Pkcs12), null);
-    }
 
     /// <summary>
     /// The OCPI hub's public https base URL: the configured one, or in development (the managed local database) the
@@ -89,35 +81,14 @@ internal static class ServeCommands
                 ? TimeSpan.TryParse(grace, System.Globalization.CultureInfo.InvariantCulture, out var g) && g >= TimeSpan.Zero ? g
                     : throw new UsageException($"PNC_CONTRACT_UPDATE_GRACE '{grace}' is not a duration such as 14.00:00:00 (days.hours:minutes:seconds).")
                 : null,
-            // Participant-supplied URLs reach no internal address unless allow-listed; `pnc up` runs the sample eMSP's
-            // OCPI platform on loopback, so it allows loopback when the operator configured nothing.
+            // Participant-supplied URLs reach no internal address unless allow-listed; ./run.sh runs the sample eMSP's
+            // OCPI platform on loopback beside `pnc up`, so it allows loopback when the operator configured nothing.
             Outbound = PlugAndCharge.Core.Outbound.OutboundNetworkPolicy.Parse(Environment.GetEnvironmentVariable("PNC_OUTBOUND_ALLOW") ?? (demo ? "127.0.0.0/8,::1" : null)),
         };
         await using var app = ServiceHost.Build(options, env.Ca, env.Db);
         await app.StartAsync(ct);
         var u = Loopback(options.HttpUrls[0]);
         var s = Loopback(options.HttpsUrls[0]);
-        RoamingSession? session = null;
-        var scenario = new ScenarioOptions { CredentialDirectory = admin == default ? null : Path.GetDirectoryName(admin.CertFile) };
-        if (demo)
-        {
-            o.WriteLine();
-            o.WriteLine("A Plug & Charge roaming session, end to end, over the service's real interfaces:");
-            using var adminCertificate = LoadClientCertificate(admin.CertFile, admin.KeyFile);
-            using var participantCa = X509CertificateLoader.LoadCertificateFromFile(admin.CaFile);
-            try
-            {
-                session = await RoamingScenario.RunAsync(new ServiceConnection(u, s, participantCa, adminCertificate), new Timeline(o), scenario, ct);
-                o.WriteLine();
-                o.WriteLine($"Done: car {session.Pcid} received contract {session.Emaid}, charged ({session.FirstAuthorization}, eMSP said {session.EmspAnswer}), " +
-                    $"then was refused ({session.SecondAuthorization}) once the eMSP ended the contract; OCSP: {session.OcspStatus}.");
-            }
-            catch (Exception ex) when (ex is not OperationCanceledException)
-            {
-                e.WriteLine($"The roaming scenario failed: {ex.Message}");
-                e.WriteLine("The service keeps running; its log and the timeline above show how far it got.");
-            }
-        }
         o.WriteLine();
         o.WriteLine("PlugAndCharge is running:");
         o.WriteLine($"  public HTTP    {u}   (health: {u}/health/ready, OCSP: {u}/ocsp/CA, CRL: {u}/crl/CA.crl, CA: {u}/ca/CA.der)");
@@ -127,10 +98,6 @@ internal static class ServeCommands
         {
             o.WriteLine($"  admin login    client certificate {admin.CertFile}, key {admin.KeyFile}");
             o.WriteLine($"                 try: curl --cacert {admin.CaFile} --cert {admin.CertFile} --key {admin.KeyFile} {s}/v1/participants");
-            foreach (var (id, (cert, key)) in session?.CredentialFiles ?? new Dictionary<string, (string, string)>())
-                o.WriteLine($"  {id,-14} --cert {cert} --key {key}");
-            if (session != null && session.CredentialFiles.TryGetValue(scenario.EmspId, out var emsp))
-                o.WriteLine($"                 e.g. curl --cacert {admin.CaFile} --cert {emsp.Cert} --key {emsp.Key} {s}/v1/contracts/{session.Emaid}");
         }
         o.WriteLine($"  database       {(env.ManagedDatabase ? "managed local PostgreSQL in " + Path.Combine(env.Home, "postgres") : "configured database")}");
         o.WriteLine($"  keys           {env.KeyDirectory} (encrypted PKCS#8)");
@@ -138,7 +105,6 @@ internal static class ServeCommands
         try { await Task.Delay(Timeout.Infinite, ct); }
         catch (OperationCanceledException) { }
         o.WriteLine("Stopping.");
-        if (session != null) await session.DisposeAsync();
         await app.StopAsync(CancellationToken.None);
         return 0;
     }

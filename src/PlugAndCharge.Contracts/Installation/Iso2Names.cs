@@ -3,7 +3,7 @@ using PlugAndCharge.Exi;
 namespace PlugAndCharge.Contracts.Installation;
 
 /// <summary>Qualified names of the ISO 15118-2 messages this service reads and writes.</summary>
-internal static class Iso2Names
+public static class Iso2Names
 {
     public const string MsgDef = "urn:iso:15118:2:2013:MsgDef";
     public const string MsgHeader = "urn:iso:15118:2:2013:MsgHeader";
@@ -37,7 +37,7 @@ internal static class Iso2Names
 }
 
 /// <summary>Qualified names of the ISO 15118-20 CommonMessages used for contract installation.</summary>
-internal static class Iso20Names
+public static class Iso20Names
 {
     public const string Messages = "urn:iso:std:iso:15118:-20:CommonMessages";
     public const string Types = "urn:iso:std:iso:15118:-20:CommonTypes";

@@ -6,7 +6,7 @@ using PlugAndCharge.Contracts.Contracts;
 using PlugAndCharge.Contracts.Installation;
 using PlugAndCharge.Contracts.Pools;
 using PlugAndCharge.Contracts.Signing;
-using PlugAndCharge.Contracts.Vehicles;
+using PlugAndCharge.TestSupport.Vehicles;
 using PlugAndCharge.Pki;
 using PlugAndCharge.Pki.Authorities;
 using PlugAndCharge.Pki.Keys;

@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using PlugAndCharge.Contracts.Contracts;
 using PlugAndCharge.Contracts.Installation;
-using PlugAndCharge.Contracts.Vehicles;
+using PlugAndCharge.TestSupport.Vehicles;
 using PlugAndCharge.Exi;
 using PlugAndCharge.Pki;
 using PlugAndCharge.Pki.Authorities;

@@ -1,6 +1,6 @@
 using PlugAndCharge.Contracts.Contracts;
 using PlugAndCharge.Contracts.Installation;
-using PlugAndCharge.Contracts.Vehicles;
+using PlugAndCharge.TestSupport.Vehicles;
 using PlugAndCharge.Exi;
 using Xunit;
 

@@ -2,7 +2,7 @@ using System.Diagnostics;
 using PlugAndCharge.Contracts.Contracts;
 using PlugAndCharge.Contracts.Installation;
 using PlugAndCharge.Contracts.Pools;
-using PlugAndCharge.Contracts.Vehicles;
+using PlugAndCharge.TestSupport.Vehicles;
 using PlugAndCharge.Exi;
 using Xunit;
 

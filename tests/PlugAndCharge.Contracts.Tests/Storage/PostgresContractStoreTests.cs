@@ -69,7 +69,7 @@ public class PostgresContractStoreTests(PostgresContractFixture fx) : IClassFixt
     [Fact]
     public async Task Concurrent_installations_all_succeed_and_the_audit_chain_stays_intact()
     {
-        var cars = new List<Vehicles.VehicleSimulator>();
+        var cars = new List<PlugAndCharge.TestSupport.Vehicles.VehicleSimulator>();
         for (var i = 0; i < 24; i++) cars.Add((await W.VehicleWithContractAsync()).Vehicle);
         var outcomes = await Task.WhenAll(cars.Select(c => Task.Run(() => W.Services.Installation.HandleAsync(c.BuildInstallationRequest()))));
         Assert.All(outcomes, o => Assert.True(o.IsOk, o.Detail));

@@ -27,7 +27,7 @@ public sealed class StandbyFailoverTests(ITestOutputHelper output)
             var oemRoot = await w.OemA.PutAsJsonAsync("/v1/root/rootCerts", new { caCertificate = Convert.ToBase64String(w.OemRoot), rootType = "OEM" });
             oemRoot.EnsureSuccessStatusCode();
             var acknowledged = new List<(string Emaid, string Serial)>();
-            var cars = new List<PlugAndCharge.Contracts.Vehicles.VehicleSimulator>();
+            var cars = new List<PlugAndCharge.TestSupport.Vehicles.VehicleSimulator>();
             for (var i = 0; i < 8; i++)
             {
                 var car = await w.NewCarAsync();

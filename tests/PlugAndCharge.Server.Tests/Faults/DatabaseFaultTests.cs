@@ -9,7 +9,7 @@ using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using PlugAndCharge.Contracts.Pools;
-using PlugAndCharge.Contracts.Vehicles;
+using PlugAndCharge.TestSupport.Vehicles;
 using PlugAndCharge.Exi;
 using PlugAndCharge.Ocpp.Tests.Infrastructure;
 using PlugAndCharge.Ocpp.Transport;

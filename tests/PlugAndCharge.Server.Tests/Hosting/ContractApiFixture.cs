@@ -3,7 +3,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Net.Sockets;
 using System.Text;
-using PlugAndCharge.Contracts.Vehicles;
+using PlugAndCharge.TestSupport.Vehicles;
 using Xunit;
 
 namespace PlugAndCharge.Server.Tests.Hosting;

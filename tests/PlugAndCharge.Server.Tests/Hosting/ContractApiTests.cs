@@ -6,7 +6,7 @@ using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Org.BouncyCastle.Asn1.X509;
 using PlugAndCharge.Contracts.Crypto;
-using PlugAndCharge.Contracts.Vehicles;
+using PlugAndCharge.TestSupport.Vehicles;
 using PlugAndCharge.Core.Identifiers;
 using PlugAndCharge.Pki.Issuance;
 using PlugAndCharge.Pki.Stores;

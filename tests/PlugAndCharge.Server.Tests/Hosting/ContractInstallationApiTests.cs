@@ -5,7 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 using PlugAndCharge.Contracts;
 using PlugAndCharge.Contracts.Contracts;
 using PlugAndCharge.Contracts.Pools;
-using PlugAndCharge.Contracts.Vehicles;
+using PlugAndCharge.TestSupport.Vehicles;
 using PlugAndCharge.Core.Participants;
 using PlugAndCharge.Exi;
 using PlugAndCharge.Tests;

@@ -2,7 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using PlugAndCharge.Contracts.Pools;
-using PlugAndCharge.Contracts.Vehicles;
+using PlugAndCharge.TestSupport.Vehicles;
 using PlugAndCharge.Server.Tests.Hosting;
 using Xunit;
 

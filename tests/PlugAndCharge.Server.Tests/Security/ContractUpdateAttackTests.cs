@@ -6,7 +6,7 @@ using Dapper;
 using Microsoft.Extensions.DependencyInjection;
 using Org.BouncyCastle.Asn1.X509;
 using PlugAndCharge.Contracts.Pools;
-using PlugAndCharge.Contracts.Vehicles;
+using PlugAndCharge.TestSupport.Vehicles;
 using PlugAndCharge.Exi;
 using PlugAndCharge.Ocpp.Tests.Infrastructure;
 using PlugAndCharge.Pki.Issuance;

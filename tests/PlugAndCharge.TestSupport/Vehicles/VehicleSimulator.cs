@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using Org.BouncyCastle.Asn1.X509;
 using Org.BouncyCastle.Crypto.Parameters;
 using Org.BouncyCastle.X509;
+using PlugAndCharge.Contracts;
 using PlugAndCharge.Contracts.Crypto;
 using PlugAndCharge.Contracts.Installation;
 using PlugAndCharge.Contracts.Pools;
@@ -11,7 +12,7 @@ using PlugAndCharge.Pki;
 using PlugAndCharge.Pki.Issuance;
 using PlugAndCharge.Pki.Validation;
 
-namespace PlugAndCharge.Contracts.Vehicles;
+namespace PlugAndCharge.TestSupport.Vehicles;
 
 /// <summary>
 /// A contract as a vehicle holds it after a successful installation or update: an EC key (P-256, P-521), or for an
