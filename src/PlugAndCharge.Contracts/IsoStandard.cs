@@ -17,7 +17,4 @@ public static class IsoStandards
         Iso20MsgDef or "urn:iso:std:iso:15118:-20:CommonMessages" => IsoStandard.Iso15118_20,
         _ => throw new ContractException(ContractError.Malformed, $"Unknown xsdMsgDefNamespace '{ns}' ({Iso2MsgDef} or {Iso20MsgDef})."),
     };
-
-    /// <summary>Certificate profile prefix of pki/profiles (iso2/..., iso20/...).</summary>
-    public static string ProfilePrefix(this IsoStandard s) => s == IsoStandard.Iso15118_2 ? "iso2" : "iso20";
 }

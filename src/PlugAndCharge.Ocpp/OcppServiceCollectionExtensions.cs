@@ -58,12 +58,12 @@ public static class OcppServiceCollectionExtensions
         services.AddSingleton<StationConnectionEndpoint>();
         services.AddSingleton<StationCertificateCommands>();
 
-        services.AddSingleton<IOcppHandlerModule, CoreMessages>();
-        services.AddSingleton<IOcppHandlerModule, AuthorizeMessages>();
-        services.AddSingleton<IOcppHandlerModule, EvCertificateMessages>();
-        services.AddSingleton<IOcppHandlerModule, CertificateStatusMessages>();
-        services.AddSingleton<IOcppHandlerModule, SignCertificateMessages>();
-        services.AddSingleton<IOcppHandlerModule, PncDataTransferMessages>();
+        services.AddSingleton<IOcppHandlerModule, CoreHandlers>();
+        services.AddSingleton<IOcppHandlerModule, AuthorizeHandler>();
+        services.AddSingleton<IOcppHandlerModule, EvCertificateHandlers>();
+        services.AddSingleton<IOcppHandlerModule, CertificateStatusHandlers>();
+        services.AddSingleton<IOcppHandlerModule, SignCertificateHandler>();
+        services.AddSingleton<IOcppHandlerModule, PncDataTransferHandler>();
         services.AddSingleton<OcppDispatcher>();
         return services;
     }

@@ -94,6 +94,4 @@ public sealed class ContractCertificateIssuer(CertificateIssuer issuer, Contract
     public byte[] Unwrap(Contract contract) =>
         contract.Certificate?.WrappedPrivateKey is { } wrapped ? protector.Unprotect(wrapped, contract.Id, contract.Emaid)
         : throw new ContractException(ContractError.UnknownContract, $"Contract {contract.Emaid} has no stored key.");
-
-    public static string SerialOf(Org.BouncyCastle.X509.X509Certificate c) => SerialNumbers.ToHex(c.SerialNumber);
 }

@@ -137,7 +137,7 @@ public static class OcpiEndpoints
         var from = FromRole(call);
         var answer = await relay.AuthorizeAsync(new AuthorizationRequest(call.Version, uid, type.Length == 0 ? TokenTypes.Rfid : type, await call.ReadBodyAsync(),
             call.CorrelationId, from?.CountryCode, from?.PartyId, call.ToCountryCode, call.ToPartyId), call.Aborted);
-        await call.WriteAsync(answer);
+        await call.WriteAsync(answer.ToHubAnswer(call.Version, call.Http.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow()));
     }
 
     private static async Task TokenPush(OcpiCall call)

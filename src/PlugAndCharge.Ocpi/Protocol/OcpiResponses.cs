@@ -4,6 +4,9 @@ using Microsoft.AspNetCore.Http;
 
 namespace PlugAndCharge.Ocpi.Protocol;
 
+/// <summary>An answer of a hub module: an HTTP status and an OCPI envelope, ready to write.</summary>
+public readonly record struct HubAnswer(int HttpStatus, byte[] Body);
+
 /// <summary>Writes the OCPI response envelope {data, status_code, status_message, timestamp} for every hub answer.</summary>
 public static class OcpiResponses
 {

@@ -21,8 +21,22 @@ public sealed record AuthorizationRequest(
     string? ToCountryCode = null,
     string? ToPartyId = null);
 
-/// <summary>The hub's answer: an HTTP status and an OCPI envelope, ready to write.</summary>
-public readonly record struct HubAnswer(int HttpStatus, byte[] Body);
+/// <summary>
+/// What the relay decided, typed: the hub's own AuthorizationInfo, a refusal with an OCPI status, or the eMSP's answer.
+/// JSON is written only at the edges: the OCPI endpoint writes the envelope (<see cref="RelayAnswers"/>), and the
+/// eMSP's bytes are read only by the caller that needs their fields (<see cref="HubContractAuthorization"/>).
+/// </summary>
+public abstract record RelayAnswer
+{
+    /// <summary>The hub answered from its own records (contract short-cut) or by the whitelist policy.</summary>
+    public sealed record Decided(AuthorizationInfo Info) : RelayAnswer;
+
+    /// <summary>No AuthorizationInfo: an OCPI status (2001 invalid parameters, 2004 unknown token, 4002, 4003, ...).</summary>
+    public sealed record Refused(int Status, string Message) : RelayAnswer;
+
+    /// <summary>The eMSP's HTTP status and envelope as it sent them, in its OCPI version, for a token of this type.</summary>
+    public sealed record Relayed(int HttpStatus, byte[] Body, string TokenType, OcpiVersion EmspVersion) : RelayAnswer;
+}
 
 /// <summary>
 /// <c>POST tokens/{uid}/authorize</c> through the hub: find the eMSP that owns the token (routing headers, the EMAID's
@@ -38,21 +52,21 @@ public sealed class AuthorizationRelay(
     TimeProvider clock,
     ILogger<AuthorizationRelay> log)
 {
-    public async Task<HubAnswer> AuthorizeAsync(AuthorizationRequest request, CancellationToken ct)
+    public async Task<RelayAnswer> AuthorizeAsync(AuthorizationRequest request, CancellationToken ct)
     {
         var now = clock.GetUtcNow();
-        if (request.Uid.Length is 0 or > 36) return Status(OcpiStatus.InvalidParameters, "Token uid must be 1 to 36 characters.", now);
+        if (request.Uid.Length is 0 or > 36) return Status(OcpiStatus.InvalidParameters, "Token uid must be 1 to 36 characters.");
         var type = TokenTypeTranslation.Canonical(request.Type, request.Uid, out var emaid);
         if (type == TokenTypes.Emaid && emaid is null)
-            return Status(OcpiStatus.InvalidParameters, $"'{request.Uid}' is not an EMAID.", now);
+            return Status(OcpiStatus.InvalidParameters, $"'{request.Uid}' is not an EMAID.");
         var uid = emaid?.Normalized ?? request.Uid;
 
         LocationReferences? location = null;
         if (!request.LocationReferencesJson.IsEmpty)
         {
             try { location = JsonSerializer.Deserialize(request.LocationReferencesJson.Span, OcpiJsonContext.Default.LocationReferences); }
-            catch (JsonException) { return Status(OcpiStatus.InvalidParameters, "The body is not a LocationReferences object.", now); }
-            if (location is null || string.IsNullOrEmpty(location.LocationId)) return Status(OcpiStatus.InvalidParameters, "LocationReferences.location_id is required.", now);
+            catch (JsonException) { return Status(OcpiStatus.InvalidParameters, "The body is not a LocationReferences object."); }
+            if (location is null || string.IsNullOrEmpty(location.LocationId)) return Status(OcpiStatus.InvalidParameters, "LocationReferences.location_id is required.");
         }
 
         // 1. The receiver: explicit routing headers, else the EMAID's provider prefix, else the eMSP that pushed the token.
@@ -61,7 +75,7 @@ public sealed class AuthorizationRelay(
         if (request.ToCountryCode is { } toCc && request.ToPartyId is { } toPid)
         {
             emsp = await parties.FindByCountryPartyAsync(toCc, toPid, ct);
-            if (emsp is null) return Status(OcpiStatus.UnknownReceiver, $"No party {toCc}-{toPid} is connected to this hub.", now);
+            if (emsp is null) return Status(OcpiStatus.UnknownReceiver, $"No party {toCc}-{toPid} is connected to this hub.");
         }
         else if (emaid != null)
         {
@@ -84,12 +98,11 @@ public sealed class AuthorizationRelay(
             if (ContractShortcut.Decide(state, now) is { } verdict)
             {
                 stored ??= ownerCc != null && ownerPid != null ? await tokens.GetAsync(ownerCc, ownerPid, uid, type, ct) : null;
-                return Answer(verdict.Allowed, TokenFor(stored, ownerCc!, ownerPid!, uid, type, emsp?.Name, now, valid: false),
-                    location, null, verdict.Reason, request.CallerVersion, now);
+                return Answer(verdict.Allowed, TokenFor(stored, ownerCc!, ownerPid!, uid, type, emsp?.Name, now, valid: false), location, verdict.Reason);
             }
         }
 
-        if (emsp is null) return Status(OcpiStatus.UnknownToken, $"Token {uid} ({type}) is not known to this hub.", now);
+        if (emsp is null) return Status(OcpiStatus.UnknownToken, $"Token {uid} ({type}) is not known to this hub.");
 
         // 3. Relay to the eMSP.
         var endpoint = emsp.IsRegistered ? emsp.Endpoint("tokens", InterfaceRoles.Sender) : null;
@@ -97,7 +110,7 @@ public sealed class AuthorizationRelay(
         if (!emsp.IsRegistered || emsp.Status is PartyStatus.Suspended or PartyStatus.Planned)
             response = PartyResponse.Failed(PartyCallOutcome.Unreachable);
         else if (endpoint is null)
-            return Status(OcpiStatus.UnknownReceiver, $"Party {ownerCc}-{ownerPid} offers no tokens sender endpoint for real-time authorization.", now);
+            return Status(OcpiStatus.UnknownReceiver, $"Party {ownerCc}-{ownerPid} offers no tokens sender endpoint for real-time authorization.");
         else
         {
             OcpiVersions.TryParse(emsp.Version, out var emspVersion);
@@ -106,39 +119,18 @@ public sealed class AuthorizationRelay(
                 new RoutingParties(request.FromCountryCode, request.FromPartyId, owner?.CountryCode, owner?.PartyId),
                 request.LocationReferencesJson, clients.TimeoutFor(emsp), ct);
             if (response.Outcome == PartyCallOutcome.Answered)
-                return PassBack(response, type, emspVersion, request.CallerVersion, now);
+                return new RelayAnswer.Relayed(response.HttpStatus, response.Body, type, emspVersion);
         }
 
         // 4. No answer: the whitelist decides.
         log.LogWarning("Authorization relay to party {Party}: {Outcome}", emsp.Id, response.Outcome);
         stored ??= ownerCc != null && ownerPid != null ? await tokens.GetAsync(ownerCc, ownerPid, uid, type, ct) : null;
         if (stored?.Whitelist is WhitelistTypes.AllowedOffline or WhitelistTypes.Allowed or WhitelistTypes.Always)
-            return Answer(AllowedType.Allowed, TokenFor(stored, ownerCc!, ownerPid!, uid, type, emsp.Name, now, valid: true), location, null,
-                "The eMSP could not be reached; the token may be whitelisted.", request.CallerVersion, now);
+            return Answer(AllowedType.Allowed, TokenFor(stored, ownerCc!, ownerPid!, uid, type, emsp.Name, now, valid: true), location,
+                "The eMSP could not be reached; the token may be whitelisted.");
         return response.Outcome == PartyCallOutcome.Unreachable
-            ? Status(OcpiStatus.ReceiverNotConnected, $"The eMSP {ownerCc}-{ownerPid} is not connected.", now)
-            : Status(OcpiStatus.ForwardTimeout, $"The eMSP {ownerCc}-{ownerPid} did not answer in time.", now);
-    }
-
-    private static HubAnswer PassBack(PartyResponse response, string type, OcpiVersion emspVersion, OcpiVersion callerVersion, DateTimeOffset now)
-    {
-        if (response.Body.Length == 0)
-            return response.HttpStatus == 404
-                ? new HubAnswer(404, OcpiResponses.StatusEnvelope(OcpiStatus.UnknownToken, "Unknown token.", now))
-                : new HubAnswer(response.HttpStatus, OcpiResponses.StatusEnvelope(response.IsSuccess ? OcpiStatus.Success : OcpiStatus.ServerError, "The eMSP answered without a body.", now));
-        // Same version on both sides: the eMSP's bytes go back untouched (authorization_reference, info, location included).
-        if (type != TokenTypes.Emaid || emspVersion == callerVersion) return new HubAnswer(response.HttpStatus, response.Body);
-        try
-        {
-            var envelope = JsonNode.Parse(response.Body)?.AsObject();
-            if (envelope?["data"] is JsonObject data && data["token"] is JsonObject token)
-                TokenTypeTranslation.ForVersion(token, callerVersion);
-            return new HubAnswer(response.HttpStatus, envelope is null ? response.Body : JsonSerializer.SerializeToUtf8Bytes(envelope, OcpiJsonContext.Default.JsonObject));
-        }
-        catch (JsonException)
-        {
-            return new HubAnswer(response.HttpStatus, response.Body);
-        }
+            ? Status(OcpiStatus.ReceiverNotConnected, $"The eMSP {ownerCc}-{ownerPid} is not connected.")
+            : Status(OcpiStatus.ForwardTimeout, $"The eMSP {ownerCc}-{ownerPid} did not answer in time.");
     }
 
     private static JsonObject TokenFor(StoredToken? stored, string cc, string pid, string uid, string type, string? issuer, DateTimeOffset now, bool valid)
@@ -159,13 +151,8 @@ public sealed class AuthorizationRelay(
         };
     }
 
-    private static HubAnswer Answer(string allowed, JsonObject token, LocationReferences? location, string? reference, string info, OcpiVersion callerVersion, DateTimeOffset now)
-    {
-        TokenTypeTranslation.ForVersion(token, callerVersion);
-        var data = new AuthorizationInfo(allowed, token, location, reference, new DisplayText("en", info));
-        return new HubAnswer(200, OcpiResponses.Envelope(OcpiStatus.Success, data, OcpiJsonContext.Default.OcpiEnvelopeAuthorizationInfo, null, now));
-    }
+    private static RelayAnswer Answer(string allowed, JsonObject token, LocationReferences? location, string info) =>
+        new RelayAnswer.Decided(new AuthorizationInfo(allowed, token, location, null, new DisplayText("en", info)));
 
-    private static HubAnswer Status(int status, string message, DateTimeOffset now) =>
-        new(OcpiStatus.HttpStatusFor(status), OcpiResponses.StatusEnvelope(status, message, now));
+    private static RelayAnswer Status(int status, string message) => new RelayAnswer.Refused(status, message);
 }

@@ -35,7 +35,4 @@ public static class OcppVersions
             default: version = default; return false;
         }
     }
-
-    /// <summary>2.0.1 and 2.1 share message names and most payloads; 1.6 is the odd one.</summary>
-    public static bool IsTwoX(this OcppVersion version) => version != OcppVersion.V16;
 }

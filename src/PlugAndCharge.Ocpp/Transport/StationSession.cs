@@ -314,6 +314,4 @@ public sealed class StationSession : IAsyncDisposable
     }
 
     public override string ToString() => $"{StationId} ({Version.SubProtocol()})";
-
-    internal static string Utf8(ReadOnlySpan<byte> bytes) => Encoding.UTF8.GetString(bytes);
 }

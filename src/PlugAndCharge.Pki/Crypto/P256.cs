@@ -10,10 +10,10 @@ namespace PlugAndCharge.Pki.Crypto;
 /// The P-256 (secp256r1) operations of one ISO 15118-2 installation that do not use a long-lived key: a new key pair
 /// (the contract key), a vehicle's public key taken from its certificate, the verification of its request signature,
 /// and ECDH with a fresh ephemeral key (the contract key's encryption); also X.509 verification of P-256/SHA-256
-/// signatures (SignatureAlgorithms). On Linux they call OpenSSL's libcrypto directly (<see cref="LibCryptoEc"/>): the
-/// first four cost about 0.11 ms of CPU that way and about 0.45 ms through System.Security.Cryptography, which builds a
-/// new curve group and checks n·Q for every key object. Elsewhere, or with PNC_CRYPTO_NATIVE=0, they use
-/// System.Security.Cryptography; both give the same results (P256Tests).
+/// signatures (SignatureAlgorithms). On Linux they call OpenSSL's libcrypto directly (<see cref="LibCryptoEc"/>), because
+/// System.Security.Cryptography builds a new curve group and checks n·Q for every key object (docs/performance.md has
+/// the numbers). Elsewhere, or with PNC_CRYPTO_NATIVE=0, they use System.Security.Cryptography; both give the same
+/// results (P256Tests).
 /// </summary>
 public static class P256
 {

@@ -60,8 +60,8 @@ public static class CertificateLinter
         var sigName = SignatureAlgorithms.Name(tbs.Signature);
         if (!profile.SignatureAlgorithms.Contains(sigName, StringComparer.OrdinalIgnoreCase))
             f.Add($"signature algorithm {sigName} is not allowed by {profile.Id} ({string.Join(", ", profile.SignatureAlgorithms)}).");
-        if (tbs.Signature.Parameters != null && !sigName.StartsWith("ecdsa", StringComparison.Ordinal) && sigName != "ed448") { }
-        else if (tbs.Signature.Parameters != null) f.Add("signature AlgorithmIdentifier parameters must be absent (RFC 5758 §3.2, RFC 8410 §3).");
+        // ECDSA and Ed448 identifiers carry no parameters; other algorithms are refused by the profile check above.
+        if (tbs.Signature.Parameters != null && (sigName.StartsWith("ecdsa", StringComparison.Ordinal) || sigName == "ed448")) f.Add("signature AlgorithmIdentifier parameters must be absent (RFC 5758 §3.2, RFC 8410 §3).");
 
         if (issuerSubject != null && !tbs.Issuer.Equivalent(issuerSubject, true)) f.Add("issuer name differs from the issuing CA's subject.");
         if (profile.Kind == ProfileKind.Root && !tbs.Issuer.Equivalent(tbs.Subject, true)) f.Add("a root is self-issued: issuer must equal subject.");

@@ -12,7 +12,7 @@ namespace PlugAndCharge.Ocpp.Handlers;
 /// budget (<see cref="OcppOptions.SignCertificatesPerStation"/>) the answer is Rejected with reasonCode RateLimitExceeded
 /// (OCPP 2.1 Appendix, reason codes) before the CSR is read.
 /// </summary>
-public sealed class SignCertificateMessages(ICertificateSigningService signing, CertificateSignedDelivery delivery, StationThrottle throttle) : IOcppHandlerModule
+public sealed class SignCertificateHandler(ICertificateSigningService signing, CertificateSignedDelivery delivery, StationThrottle throttle) : IOcppHandlerModule
 {
     public void Register(OcppDispatcher dispatcher) => dispatcher.Register("SignCertificate", HandleAsync, OcppVersion.V16, OcppVersion.V201, OcppVersion.V21);
 

@@ -9,7 +9,7 @@ namespace PlugAndCharge.Ocpp.Handlers;
 /// boot's vendor, model, serial number and firmware are recorded. The serial is kept as reported only: it never names a
 /// certificate (the CPO registers the serial that may, see <see cref="StationRecord.SerialNumber"/>).
 /// </summary>
-public sealed class CoreMessages(IStationStore stations, OcppOptions options, TimeProvider clock) : IOcppHandlerModule
+public sealed class CoreHandlers(IStationStore stations, OcppOptions options, TimeProvider clock) : IOcppHandlerModule
 {
     public void Register(OcppDispatcher dispatcher)
     {

@@ -6,7 +6,7 @@ using PlugAndCharge.Ocpp.Transport;
 namespace PlugAndCharge.Ocpp.Handlers;
 
 /// <summary>Authorize with an eMAID and contract certificate data (OCPP 2.0.1 / 2.1 C07; 1.6 through DataTransfer).</summary>
-public sealed class AuthorizeMessages(ContractAuthorizer authorizer) : IOcppHandlerModule
+public sealed class AuthorizeHandler(ContractAuthorizer authorizer) : IOcppHandlerModule
 {
     public void Register(OcppDispatcher dispatcher) => dispatcher.Register("Authorize", AuthorizeAsync, OcppVersion.V201, OcppVersion.V21);
 

@@ -10,7 +10,7 @@ namespace PlugAndCharge.Ocpp.Handlers;
 /// GetCertificateStatus (OCPP 2.0.1 M06) and 2.1 GetCertificateChainStatus: OCSP from our responder for our CAs or an
 /// allow-listed one, cached by CertID (see <see cref="CertificateStatusService"/>).
 /// </summary>
-public sealed class CertificateStatusMessages(CertificateStatusService ocsp, OurCertificateAuthorities cas, ICertificateStore certificates, ICertificateAuthorityStore caStore, TimeProvider clock)
+public sealed class CertificateStatusHandlers(CertificateStatusService ocsp, OurCertificateAuthorities cas, ICertificateStore certificates, ICertificateAuthorityStore caStore, TimeProvider clock)
     : IOcppHandlerModule
 {
     /// <summary>GetCertificateStatusResponse.ocspResult maxLength.</summary>

@@ -10,7 +10,7 @@ namespace PlugAndCharge.Ocpp.Handlers;
 /// (docs/domain.md §6). The inner payload is validated against the 2.0.1 schema; a violation answers the CALLERROR it would
 /// in 2.0.1, in 1.6's spelling. The answer is DataTransfer Accepted with the 2.0.1 response as its data.
 /// </summary>
-public sealed class PncDataTransferMessages(OcppOptions options) : IOcppHandlerModule
+public sealed class PncDataTransferHandler(OcppOptions options) : IOcppHandlerModule
 {
     public void Register(OcppDispatcher dispatcher) => dispatcher.Register("DataTransfer", HandleAsync, OcppVersion.V16);
 

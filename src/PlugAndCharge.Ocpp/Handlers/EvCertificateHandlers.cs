@@ -17,8 +17,8 @@ namespace PlugAndCharge.Ocpp.Handlers;
 /// request the database could not serve (reasonCode DatabaseUnavailable): the car needs a valid message with its
 /// ResponseCode (ISO 15118-2 [V2G2-100]), not an empty exiResponse.
 /// </summary>
-public sealed class EvCertificateMessages(IEvCertificateService service, OcppOptions options, StationThrottle throttle, StorageFaults faults,
-    ILogger<EvCertificateMessages> log) : IOcppHandlerModule
+public sealed class EvCertificateHandlers(IEvCertificateService service, OcppOptions options, StationThrottle throttle, StorageFaults faults,
+    ILogger<EvCertificateHandlers> log) : IOcppHandlerModule
 {
     public void Register(OcppDispatcher dispatcher) => dispatcher.Register("Get15118EVCertificate", HandleAsync, OcppVersion.V201, OcppVersion.V21);
 
