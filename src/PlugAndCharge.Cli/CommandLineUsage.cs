@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.CommandLine.Invocation;
+using System.CommandLine.Parsing;
 
 namespace PlugAndCharge.Cli;
 
@@ -30,6 +31,13 @@ public static class CommandLineUsage
         foreach (var e in result.Errors)
             error.WriteLine($"{prefix}: {string.Join(' ', e.Message.Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))}");
         return true;
+    }
+
+    /// <summary>A value an option's parser refuses: a parse error (exit 2) with this message, the verb never runs.</summary>
+    public static T Refuse<T>(ArgumentResult result, string message)
+    {
+        result.AddError(message);
+        return default!;
     }
 
     /// <summary>A verb that only groups sub-verbs: run alone, it names them as a usage mistake.</summary>

@@ -23,7 +23,7 @@ internal static class CertCommands
         {
             HelpName = "N", Description = "Validity in days instead of the profile's.",
             CustomParser = r => int.TryParse(r.Tokens[0].Value, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n) && n > 0 ? n
-                : Invalid<int?>(r, $"--days '{r.Tokens[0].Value}' is not a whole number of days."),
+                : CommandLineUsage.Refuse<int?>(r, $"--days '{r.Tokens[0].Value}' is not a whole number of days."),
         };
         var command = common.AddTo(new Command("issue", "Issues a certificate from a PKCS#10 CSR and prints the PEM chain, leaf first.") { profile, csr, issuer, subject, days });
         command.SetAction(async (r, ct) =>
@@ -85,13 +85,6 @@ internal static class CertCommands
         var command = new Command("lint", "Checks a certificate against a profile and RFC 5280; exit 0 when clean, 1 with the findings.") { file, profile };
         command.SetAction(r => Lint(r.GetValue(file)!, r.GetValue(profile)!, r.Out()));
         return command;
-    }
-
-    /// <summary>A value the option's parser refuses: a parse error (exit 2) naming the value.</summary>
-    internal static T Invalid<T>(System.CommandLine.Parsing.ArgumentResult result, string message)
-    {
-        result.AddError(message);
-        return default!;
     }
 
     private static int Lint(string file, string profileId, TextWriter o)

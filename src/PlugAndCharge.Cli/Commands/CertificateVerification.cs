@@ -19,7 +19,7 @@ internal static class CertificateVerification
         {
             HelpName = "TIME", Description = "Validation time, ISO 8601 (default: now).",
             CustomParser = r => DateTimeOffset.TryParse(r.Tokens[0].Value, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var t) ? t
-                : CertCommands.Invalid<DateTimeOffset?>(r, $"--at '{r.Tokens[0].Value}' is not a time (use ISO 8601, e.g. 2026-01-31T12:00:00Z)."),
+                : CommandLineUsage.Refuse<DateTimeOffset?>(r, $"--at '{r.Tokens[0].Value}' is not a time (use ISO 8601, e.g. 2026-01-31T12:00:00Z)."),
         };
         var iso = new Option<bool>("--iso15118") { Description = "Adds the ISO 15118 rules: at most three certificates below the root, leaf not a CA, P-256/P-521/Ed448 keys." };
         var emaid = new Option<string>("--emaid") { HelpName = "E", Description = "With --iso15118: the contract certificate's CN must be this EMAID." };

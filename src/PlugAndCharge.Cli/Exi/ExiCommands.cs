@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.CommandLine.Parsing;
 using System.Text;
 using System.Text.Json;
 using System.Xml;
@@ -47,21 +46,15 @@ public static class ExiCommands
     {
         HelpName = "NAME",
         Description = $"{SchemaNames} (default: recognised from the XML namespace, or the first schema that decodes the input).",
-        CustomParser = r => ExiSchema.FromName(r.Tokens[0].Value) ?? Refuse(r, $"unknown schema '{r.Tokens[0].Value}' ({SchemaNames})"),
+        CustomParser = r => ExiSchema.FromName(r.Tokens[0].Value) ?? CommandLineUsage.Refuse<ExiSchema>(r, $"unknown schema '{r.Tokens[0].Value}' ({SchemaNames})"),
         CompletionSources = { SchemaNames.Split(", ") },
     };
-
-    private static ExiSchema Refuse(ArgumentResult result, string message)
-    {
-        result.AddError(message);
-        return null!;
-    }
 
     private static Command Decode()
     {
         var input = new Argument<string>("input")
         {
-            HelpName = "FILE|BASE64|HEX", Arity = ArgumentArity.ZeroOrOne, // required: checked in the action, see Inputs
+            HelpName = "FILE|BASE64|HEX", Arity = ArgumentArity.ZeroOrOne, // required, checked in the action: `--fragment HEX` may hold it
             Description = "EXI bytes: a file (raw, or base64/hex text), or base64 or hex on the command line.",
         };
         var schema = SchemaOption();
