@@ -8,9 +8,9 @@ using PlugAndCharge.Storage.Local;
 namespace PlugAndCharge.Cli;
 
 /// <summary>
-/// Where the tool keeps its state and how it reaches the database and keys. Configuration comes from options, then
-/// environment (PNC_DATABASE, PNC_HOME, PNC_KEY_PASSPHRASE / PNC_KEY_PASSPHRASE_FILE, PNC_PUBLIC_URL); without a
-/// database the tool uses its own managed local cluster under PNC_HOME (default ./.pnc).
+/// Where the tool keeps its state and how it reaches the database and keys: home, database and public URL from
+/// <see cref="PncSettings"/>, keys from the environment (PNC_KEY_PASSPHRASE / PNC_KEY_PASSPHRASE_FILE, PKCS#11, Key
+/// Vault); without a database the tool uses its own managed local cluster under the home folder.
 /// </summary>
 public sealed class PncEnvironment : IAsyncDisposable
 {
@@ -27,15 +27,12 @@ public sealed class PncEnvironment : IAsyncDisposable
         Home = home; ConnectionString = cs; ManagedDatabase = managed; Db = db; Store = store; Ca = ca;
     }
 
-    public static string ResolveHome(CommandLine cl) =>
-        Path.GetFullPath(cl.Get("home") ?? Environment.GetEnvironmentVariable("PNC_HOME") ?? Path.Combine(Directory.GetCurrentDirectory(), ".pnc"));
-
-    public static async Task<PncEnvironment> OpenAsync(CommandLine cl, TextWriter log, CancellationToken ct = default)
+    public static async Task<PncEnvironment> OpenAsync(PncSettings settings, TextWriter log, CancellationToken ct = default)
     {
-        var home = ResolveHome(cl);
+        var home = settings.Home;
         Directory.CreateDirectory(home);
-        var cs = cl.Get("db") ?? Environment.GetEnvironmentVariable("PNC_DATABASE");
-        var managed = string.IsNullOrEmpty(cs);
+        var cs = settings.Database;
+        var managed = settings.ManagedDatabase;
         LocalPostgresCluster? cluster = null;
         if (managed)
         {
@@ -43,7 +40,7 @@ public sealed class PncEnvironment : IAsyncDisposable
             cs = await cluster.EnsureStartedAsync(log, ct);
         }
         var (db, store) = await PkiDatabase.OpenAsync(cs!, ct);
-        var options = new PkiOptions { PublicBaseUrl = cl.Get("public-url") ?? Environment.GetEnvironmentVariable("PNC_PUBLIC_URL") ?? "http://localhost:5080" };
+        var options = new PkiOptions { PublicBaseUrl = settings.PublicUrl };
         var keys = new KeyProviderRegistry(KeyProviders(home, managed));
         var profileDir = Environment.GetEnvironmentVariable("PNC_PROFILES");
         var ca = PkiDatabase.Compose(store, keys, options, profileDir != null ? ProfileCatalog.LoadBuiltIn(profileDir) : null);

@@ -1,5 +1,5 @@
+using System.CommandLine;
 using PlugAndCharge.Cli;
-using PlugAndCharge.Cli.Commands;
 using PlugAndCharge.Pki;
 
 return await PlugAndCharge.Cli.Program.RunAsync(args, Console.Out, Console.Error);
@@ -10,23 +10,6 @@ namespace PlugAndCharge.Cli
     {
         public static string Actor => "cli:" + Environment.UserName;
 
-        private const string Usage = """
-            pnc: the PlugAndCharge certificate and contract service.
-
-            Usage: pnc COMMAND [options]    (pnc COMMAND --help for details)
-
-              up          set everything up for a newcomer and run the service
-              serve       run the service on the configured database
-              pki         init | list | csr | subca: the CA hierarchy
-              cert        issue | revoke | lint | verify
-              crl         generate
-              audit       verify
-              exi         decode | encode: ISO 15118 EXI messages (pnc exi --help)
-
-            Common options: --db CONNSTRING (or PNC_DATABASE; without one, a managed local PostgreSQL under
-            --home / PNC_HOME, default ./.pnc), --public-url URL (base of OCSP/CRL/CA URLs in certificates).
-            """;
-
         public static async Task<int> RunAsync(string[] args, TextWriter o, TextWriter e)
         {
             using var cts = new CancellationTokenSource();
@@ -36,30 +19,18 @@ namespace PlugAndCharge.Cli
             using var onTerm = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, ctx => { ctx.Cancel = true; cts.Cancel(); });
             try
             {
-                if (args.Length == 0 || args[0] is "--help" or "-h" or "help") { o.WriteLine(Usage); return args.Length == 0 ? 2 : 0; }
-                var rest = args[1..];
-                if (rest.Contains("--help") || rest.Contains("-h"))
-                {
-                    o.WriteLine(args[0] switch
-                    {
-                        "pki" => PkiCommands.Help, "cert" => CertCommands.Help, "crl" => CrlCommands.Help, "audit" => AuditCommands.Help,
-                        "serve" or "up" => ServeCommands.Help, "exi" => "", _ => Usage,
-                    });
-                    if (args[0] != "exi") return 0;
-                }
-                return args[0] switch
-                {
-                    "pki" => await PkiCommands.RunAsync(rest, o, e, cts.Token),
-                    "cert" => await CertCommands.RunAsync(rest, o, e, cts.Token),
-                    "crl" => await CrlCommands.RunAsync(rest, o, e, cts.Token),
-                    "audit" => await AuditCommands.RunAsync(rest, o, e, cts.Token),
-                    "exi" => PlugAndCharge.Cli.Exi.ExiCommands.Run(rest, o, e),
-                    "serve" => await ServeCommands.ServeAsync(rest, o, e, demo: false, cts.Token),
-                    "up" => await ServeCommands.ServeAsync(rest, o, e, demo: true, cts.Token),
-                    _ => throw new UsageException($"Unknown command '{args[0]}'. Run pnc --help."),
-                };
+                var root = PncCommandLine.Create();
+                // Our own Ctrl-C/SIGTERM handling (above): `pnc up` may take longer than System.CommandLine's 2 s to stop
+                // the service and its database. Exceptions reach the handlers below, which print one line, never a trace.
+                var invocation = new InvocationConfiguration { Output = o, Error = e, EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null };
+                // `pnc help [VERB]` is `pnc [VERB] --help`.
+                if (args is ["help", ..]) args = [.. args[1..], "--help"];
+                var parsed = root.Parse(args, CommandLineUsage.Parser);
+                // `pnc exi` has always prefixed its messages with its name (its codec errors too); the other verbs with pnc.
+                if (CommandLineUsage.ReportErrors(parsed, args is ["exi", ..] ? "pnc exi" : "pnc", e)) return CommandLineUsage.MistakeExitCode;
+                return await parsed.InvokeAsync(invocation, cts.Token);
             }
-            catch (UsageException ex) { e.WriteLine("pnc: " + ex.Message); return 2; }
+            catch (UsageException ex) { e.WriteLine("pnc: " + ex.Message); return CommandLineUsage.MistakeExitCode; }
             catch (PkiException ex) { e.WriteLine($"pnc: {ex.Error}: {ex.Message}"); return 1; }
             catch (InvalidOperationException ex) { e.WriteLine("pnc: " + ex.Message); return 1; }
             catch (Npgsql.NpgsqlException ex) { e.WriteLine("pnc: database error: " + ex.Message); return 1; }

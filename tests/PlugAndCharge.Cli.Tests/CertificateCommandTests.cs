@@ -121,24 +121,6 @@ public sealed class CertificateCommandTests : PncCommandTest
         Assert.Equal(0, (await Pnc("audit", "verify")).Exit);
     }
 
-    /// <summary>The top-level help names every verb that each command's own help documents.</summary>
-    [Theory]
-    [InlineData("cert", "issue", "revoke", "lint", "verify")]
-    [InlineData("pki", "init", "list", "csr", "subca")]
-    public async Task The_overview_lists_every_verb(string command, params string[] verbs)
-    {
-        var o = new StringWriter();
-        Assert.Equal(0, await Program.RunAsync(["--help"], o, new StringWriter()));
-        var line = o.ToString().Split('\n').Single(l => l.TrimStart().StartsWith(command + " ", StringComparison.Ordinal));
-        var detail = new StringWriter();
-        Assert.Equal(0, await Program.RunAsync([command, "--help"], detail, new StringWriter()));
-        foreach (var verb in verbs)
-        {
-            Assert.Contains(verb, line);
-            Assert.Contains($"pnc {command} {verb}", detail.ToString());
-        }
-    }
-
     [Fact]
     public async Task User_mistakes_exit_2_with_a_message_and_no_stack_trace()
     {

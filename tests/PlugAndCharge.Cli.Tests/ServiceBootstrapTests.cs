@@ -9,7 +9,7 @@ namespace PlugAndCharge.Cli.Tests;
 public sealed class ServiceBootstrapTests : PncCommandTest
 {
     private async Task<PncEnvironment> OpenAsync() =>
-        await PncEnvironment.OpenAsync(new CommandLine(["--db", Db.ConnectionString, "--home", Dir], new HashSet<string>()), TextWriter.Null);
+        await PncEnvironment.OpenAsync(new PncSettings(Dir, Db.ConnectionString, PncSettings.DefaultPublicUrl), TextWriter.Null);
 
     [Fact]
     public async Task The_CPS_leaf_is_kept_across_restarts_and_replaced_once_revoked()

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Security.Cryptography;
 using Org.BouncyCastle.X509;
 using PlugAndCharge.Pki.Issuance;
@@ -8,80 +9,87 @@ namespace PlugAndCharge.Cli.Commands;
 
 internal static class CertCommands
 {
-    public const string Help = """
-        pnc cert issue --profile P --csr FILE [--issuer CA] [--subject DN] [--days N]
-            Issues a certificate from a PKCS#10 CSR (PEM or DER) and prints the PEM chain, leaf first.
-            Without --issuer, the CA is chosen by profile when exactly one CA may sign it.
-        pnc cert revoke SERIAL --reason R [--issuer CA]
-            Revokes (idempotent). Reasons: unspecified, keyCompromise, cACompromise, affiliationChanged, superseded,
-            cessationOfOperation, certificateHold, privilegeWithdrawn, aACompromise.
-        pnc cert lint FILE --profile P
-            Checks a certificate (PEM or DER) against a profile and RFC 5280; exit 0 when clean.
-        pnc cert verify LEAF [--chain FILE] --trust FILE [--crl FILE]... [--at TIME] [--iso15118 [--emaid E]]
-            Validates the leaf's certification path to one of the trusted certificates (RFC 5280 §6; any key type
-            BouncyCastle verifies). --chain: untrusted intermediates in any order; --crl: CRLs to check revocation;
-            --at: validation time (ISO 8601, default now); --iso15118 adds the ISO 15118 rules (at most three
-            certificates below the root, leaf not a CA, P-256/P-521/Ed448 keys) and --emaid the contract CN check.
-            Exit 0 only for a valid path; otherwise the reason is printed and the exit code is 1.
-        """;
+    public static Command Create(CommonOptions common) => CommandLineUsage.Group("cert",
+        "Certificates: issue from a CSR, revoke, lint against a profile, verify a certification path.",
+        Issue(common), Revoke(common), Lint(), CertificateVerification.Create());
 
-    public static async Task<int> RunAsync(string[] args, TextWriter o, TextWriter e, CancellationToken ct)
+    private static Command Issue(CommonOptions common)
     {
-        var cl = new CommandLine(args, new HashSet<string> { "iso15118" });
-        var verb = cl.Positional(0, "cert subcommand (issue, revoke, lint, verify)");
-        if (verb == "lint") return Lint(cl, o, e);
-        if (verb == "verify") return CertificateVerification.Run(cl, o);
-        await using var env = await PncEnvironment.OpenAsync(cl, e, ct);
-        switch (verb)
+        var profile = new Option<string>("--profile") { Required = true, HelpName = "P", Description = "Certificate profile, e.g. iso2/contract." };
+        var csr = new Option<string>("--csr") { Required = true, HelpName = "FILE", Description = "PKCS#10 request, PEM or DER." };
+        var issuer = new Option<string>("--issuer") { HelpName = "CA", Description = "Issuing CA; without it, the one CA that may sign the profile." };
+        var subject = new Option<string>("--subject") { HelpName = "DN", Description = "Subject to issue instead of the CSR's." };
+        var days = new Option<int?>("--days")
         {
-            case "issue":
+            HelpName = "N", Description = "Validity in days instead of the profile's.",
+            CustomParser = r => int.TryParse(r.Tokens[0].Value, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n) && n > 0 ? n
+                : CommandLineUsage.Refuse<int?>(r, $"--days '{r.Tokens[0].Value}' is not a whole number of days."),
+        };
+        var command = common.AddTo(new Command("issue", "Issues a certificate from a PKCS#10 CSR and prints the PEM chain, leaf first.") { profile, csr, issuer, subject, days });
+        command.SetAction(async (r, ct) =>
+        {
+            await using var env = await PncEnvironment.OpenAsync(common.Read(r), r.Error(), ct);
+            var p = env.Ca.Profiles.Get(r.GetValue(profile)!);
+            var request = CsrReader.Decode(File.ReadAllBytes(r.GetValue(csr)!));
+            var issuerId = r.GetValue(issuer);
+            if (issuerId == null)
             {
-                var profile = env.Ca.Profiles.Get(cl.Require("profile"));
-                var csr = CsrReader.Decode(File.ReadAllBytes(cl.Require("csr")));
-                var issuer = cl.Get("issuer");
-                var days = cl.Get("days");
-                var subject = cl.Get("subject");
-                cl.RejectUnknown();
-                if (issuer == null)
-                {
-                    var candidates = (await env.Ca.CaStore.ListAsync(ct)).Where(c => profile.Issuers.Contains(c.ProfileId)).ToList();
-                    if (candidates.Count != 1) throw new UsageException($"Name the issuing CA with --issuer ({(candidates.Count == 0 ? "no CA may sign " + profile.Id : string.Join(", ", candidates.Select(c => c.Id)))}).");
-                    issuer = candidates[0].Id;
-                }
-                var issued = await env.Ca.Issuer.IssueAsync(new IssuanceRequest
-                {
-                    ProfileId = profile.Id, IssuerId = issuer, Csr = csr, Actor = Program.Actor,
-                    Subject = subject != null ? DistinguishedNames.Parse(subject) : null,
-                    Validity = days != null ? TimeSpan.FromDays(int.Parse(days, System.Globalization.CultureInfo.InvariantCulture)) : null,
-                }, ct);
-                o.Write(issued.ToPemChain());
-                e.WriteLine($"Issued {profile.Id} serial {issued.Record.Serial} by {issuer}.");
-                return 0;
+                var candidates = (await env.Ca.CaStore.ListAsync(ct)).Where(c => p.Issuers.Contains(c.ProfileId)).ToList();
+                if (candidates.Count != 1) throw new UsageException($"Name the issuing CA with --issuer ({(candidates.Count == 0 ? "no CA may sign " + p.Id : string.Join(", ", candidates.Select(c => c.Id)))}).");
+                issuerId = candidates[0].Id;
             }
-            case "revoke":
+            var subjectDn = r.GetValue(subject);
+            var validity = r.GetValue(days);
+            var issued = await env.Ca.Issuer.IssueAsync(new IssuanceRequest
             {
-                var serial = cl.Positional(1, "SERIAL");
-                var reason = RevocationReasons.Parse(cl.Require("reason"));
-                var issuer = cl.Get("issuer");
-                cl.RejectUnknown();
-                var (caId, outcome) = issuer != null
-                    ? (issuer, await env.Ca.Revoker.RevokeAsync(issuer, serial, reason, Program.Actor, ct))
-                    : await env.Ca.Revoker.RevokeBySerialAsync(serial, reason, Program.Actor, ct);
-                o.WriteLine(outcome.AlreadyRevoked
-                    ? $"Already revoked by {caId} at {outcome.RevokedAt:O} ({outcome.Reason!.Value.Name()}); unchanged."
-                    : $"Revoked {SerialNumbers.Normalize(serial)} of {caId} at {outcome.RevokedAt:O} ({outcome.Reason!.Value.Name()}).");
-                return 0;
-            }
-            default:
-                throw new UsageException($"Unknown cert subcommand '{verb}'.");
-        }
+                ProfileId = p.Id, IssuerId = issuerId, Csr = request, Actor = Program.Actor,
+                Subject = subjectDn != null ? DistinguishedNames.Parse(subjectDn) : null,
+                Validity = validity != null ? TimeSpan.FromDays(validity.Value) : null,
+            }, ct);
+            r.Out().Write(issued.ToPemChain());
+            r.Error().WriteLine($"Issued {p.Id} serial {issued.Record.Serial} by {issuerId}.");
+            return 0;
+        });
+        return command;
     }
 
-    private static int Lint(CommandLine cl, TextWriter o, TextWriter e)
+    private static Command Revoke(CommonOptions common)
     {
-        var file = cl.Positional(1, "FILE");
-        var profile = Pki.Profiles.ProfileCatalog.LoadBuiltIn(Environment.GetEnvironmentVariable("PNC_PROFILES")).Get(cl.Require("profile"));
-        cl.RejectUnknown();
+        var serial = new Argument<string>("SERIAL") { Description = "Serial number of the certificate, hex." };
+        var reasons = Enum.GetValues<RevocationReason>().Where(x => x != RevocationReason.RemoveFromCrl).Select(x => x.Name()).ToArray();
+        var reason = new Option<string>("--reason") { Required = true, HelpName = "R", Description = $"CRLReason (RFC 5280 §5.3.1): {string.Join(", ", reasons)}." };
+        reason.CompletionSources.Add(reasons);
+        var issuer = new Option<string>("--issuer") { HelpName = "CA", Description = "Issuing CA; without it, the CA that issued this serial." };
+        var command = common.AddTo(new Command("revoke", "Revokes a certificate (idempotent: a repeat reports the first revocation).") { serial, reason, issuer });
+        command.SetAction(async (r, ct) =>
+        {
+            await using var env = await PncEnvironment.OpenAsync(common.Read(r), r.Error(), ct);
+            var number = r.GetValue(serial)!;
+            var why = RevocationReasons.Parse(r.GetValue(reason)!);
+            var issuerId = r.GetValue(issuer);
+            var (caId, outcome) = issuerId != null
+                ? (issuerId, await env.Ca.Revoker.RevokeAsync(issuerId, number, why, Program.Actor, ct))
+                : await env.Ca.Revoker.RevokeBySerialAsync(number, why, Program.Actor, ct);
+            r.Out().WriteLine(outcome.AlreadyRevoked
+                ? $"Already revoked by {caId} at {outcome.RevokedAt:O} ({outcome.Reason!.Value.Name()}); unchanged."
+                : $"Revoked {SerialNumbers.Normalize(number)} of {caId} at {outcome.RevokedAt:O} ({outcome.Reason!.Value.Name()}).");
+            return 0;
+        });
+        return command;
+    }
+
+    private static Command Lint()
+    {
+        var file = new Argument<string>("FILE") { Description = "Certificate, PEM or DER." };
+        var profile = new Option<string>("--profile") { Required = true, HelpName = "P", Description = "Certificate profile to check against, e.g. iso2/contract." };
+        var command = new Command("lint", "Checks a certificate against a profile and RFC 5280; exit 0 when clean, 1 with the findings.") { file, profile };
+        command.SetAction(r => Lint(r.GetValue(file)!, r.GetValue(profile)!, r.Out()));
+        return command;
+    }
+
+    private static int Lint(string file, string profileId, TextWriter o)
+    {
+        var profile = Pki.Profiles.ProfileCatalog.LoadBuiltIn(Environment.GetEnvironmentVariable("PNC_PROFILES")).Get(profileId);
         var cert = CertificateFiles.ReadOne(file);
         var findings = CertificateLinter.Lint(cert.TbsCertificate, profile).ToList();
         var size = cert.GetEncoded().Length;

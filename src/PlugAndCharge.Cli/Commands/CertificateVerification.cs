@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Globalization;
 using PlugAndCharge.Pki.Validation;
 
@@ -8,22 +9,34 @@ internal static class CertificateVerification
 {
     private static readonly ChainValidator Validator = new();
 
-    public static int Run(CommandLine cl, TextWriter o)
+    public static Command Create()
     {
-        var leafFile = cl.Positional(1, "LEAF");
-        var chainFile = cl.Get("chain");
-        var trustFile = cl.Require("trust");
-        var crlFiles = cl.GetAll("crl");
-        var atText = cl.Get("at");
-        var iso = cl.Has("iso15118");
-        var emaid = cl.Get("emaid");
-        cl.RejectUnknown();
-        if (emaid != null && !iso) throw new UsageException("--emaid needs --iso15118.");
+        var leaf = new Argument<string>("LEAF") { Description = "The certificate to validate, PEM or DER." };
+        var chain = new Option<string>("--chain") { HelpName = "FILE", Description = "Untrusted intermediate certificates, in any order." };
+        var trust = new Option<string>("--trust") { Required = true, HelpName = "FILE", Description = "Trusted certificates (the roots the path may end at)." };
+        var crls = new Option<string[]>("--crl") { HelpName = "FILE", Description = "A CRL to check revocation against; repeatable." };
+        var at = new Option<DateTimeOffset?>("--at")
+        {
+            HelpName = "TIME", Description = "Validation time, ISO 8601 (default: now).",
+            CustomParser = r => DateTimeOffset.TryParse(r.Tokens[0].Value, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var t) ? t
+                : CommandLineUsage.Refuse<DateTimeOffset?>(r, $"--at '{r.Tokens[0].Value}' is not a time (use ISO 8601, e.g. 2026-01-31T12:00:00Z)."),
+        };
+        var iso = new Option<bool>("--iso15118") { Description = "Adds the ISO 15118 rules: at most three certificates below the root, leaf not a CA, P-256/P-521/Ed448 keys." };
+        var emaid = new Option<string>("--emaid") { HelpName = "E", Description = "With --iso15118: the contract certificate's CN must be this EMAID." };
+        var command = new Command("verify", "Validates the leaf's certification path to a trusted certificate (RFC 5280 §6; any key type " +
+            "BouncyCastle verifies). Exit 0 only for a valid path; otherwise the reason is printed and the exit code is 1.")
+            { leaf, chain, trust, crls, at, iso, emaid };
+        command.Validators.Add(r =>
+        {
+            if (r.GetResult(emaid) != null && !r.GetValue(iso)) r.AddError("--emaid needs --iso15118.");
+        });
+        command.SetAction(r => Run(r.GetValue(leaf)!, r.GetValue(chain), r.GetValue(trust)!, r.GetValue(crls) ?? [],
+            r.GetValue(at) ?? DateTimeOffset.UtcNow, r.GetValue(iso), r.GetValue(emaid), r.Out()));
+        return command;
+    }
 
-        var at = DateTimeOffset.UtcNow;
-        if (atText != null && !DateTimeOffset.TryParse(atText, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out at))
-            throw new UsageException($"--at '{atText}' is not a time (use ISO 8601, e.g. 2026-01-31T12:00:00Z).");
-
+    private static int Run(string leafFile, string? chainFile, string trustFile, IReadOnlyList<string> crlFiles, DateTimeOffset at, bool iso, string? emaid, TextWriter o)
+    {
         var request = new ChainValidationRequest
         {
             // The tolerant reader keeps each certificate's original bytes, so real-world DER quirks still verify.

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using PlugAndCharge.Pki.Authorities;
 using PlugAndCharge.Pki.Keys;
 using PlugAndCharge.Server;
@@ -9,22 +10,64 @@ namespace PlugAndCharge.Cli.Commands;
 
 internal static class ServeCommands
 {
-    public const string Help = """
-        pnc serve [--urls URL] [--https-urls URL] [--db CONNSTRING] [--ocpi-base-url URL] [--admin-credential]
-            Runs the service on the configured database: public HTTP (OCSP, CRLs, CA certificates, health; default
-            http://127.0.0.1:5080) and HTTPS for participants with mutual TLS or bearer tokens (default
-            https://127.0.0.1:5443). TLS certificate from PNC_TLS_CERT/PNC_TLS_KEY, else issued by the participant CA;
-            token key from PNC_TOKEN_KEY, else a file in PNC_HOME. The OCPI hub's public https URL (--ocpi-base-url or
-            PNC_OCPI_BASE_URL, e.g. https://hub.example.com/ocpi) is required with a configured database; with the
-            managed development database it defaults to the first HTTPS listener's URL + /ocpi. PNC_OUTBOUND_ALLOW:
-            internal networks (CIDRs) or host names that participant-supplied URLs (OCPI, webhooks, foreign OCSP) may
-            reach; none by default. --admin-credential: register the hub operator's admin participant if missing and
-            write its client certificate and key to PNC_HOME/participants (0600), as pnc up does (scripts/cluster.sh).
-        pnc up [--urls URL] [--https-urls URL]
-            For a newcomer: starts the managed PostgreSQL, applies migrations, creates the development PKI and an admin
-            participant with a client certificate (PNC_HOME/participants), starts the service and serves until Ctrl-C,
-            then stops the PostgreSQL it started. ./run.sh then plays the roaming sample (samples/roaming) against it.
-        """;
+    private const string DefaultHttpUrls = "http://127.0.0.1:5080", DefaultHttpsUrls = "https://127.0.0.1:5443";
+
+    /// <summary>The listeners and OCPI URL both verbs take.</summary>
+    private sealed class ListenOptions
+    {
+        public Option<string> Urls { get; } = new("--urls")
+        {
+            HelpName = "URL", DefaultValueFactory = _ => DefaultHttpUrls,
+            Description = "Public HTTP listeners (OCSP, CRLs, CA certificates, health), ';'-separated; the first is the default --public-url.",
+        };
+
+        public Option<string> HttpsUrls { get; } = new("--https-urls")
+        {
+            HelpName = "URL", DefaultValueFactory = _ => DefaultHttpsUrls,
+            Description = "HTTPS listeners for participants (mutual TLS or bearer tokens, OCPP, OCPI), ';'-separated.",
+        };
+
+        public Option<string> OcpiBaseUrl { get; } = new("--ocpi-base-url")
+        {
+            HelpName = "URL",
+            Description = "The OCPI hub's public https URL, e.g. https://hub.example.com/ocpi (default: PNC_OCPI_BASE_URL; required with a " +
+                "configured database, else the first HTTPS listener + /ocpi).",
+        };
+
+        public T AddTo<T>(T command) where T : Command
+        {
+            command.Options.Add(Urls);
+            command.Options.Add(HttpsUrls);
+            command.Options.Add(OcpiBaseUrl);
+            return command;
+        }
+    }
+
+    public static Command Serve(CommonOptions common)
+    {
+        var listen = new ListenOptions();
+        var adminCredential = new Option<bool>("--admin-credential")
+        {
+            Description = "Register the hub operator's admin participant if missing and write its client certificate and key to " +
+                "PNC_HOME/participants (0600), as pnc up does (scripts/cluster.sh).",
+        };
+        var command = common.AddTo(listen.AddTo(new Command("serve", "Runs the service on the configured database: public HTTP and HTTPS for participants. " +
+            "TLS certificate from PNC_TLS_CERT/PNC_TLS_KEY, else issued by the participant CA; token key from PNC_TOKEN_KEY, else a file in " +
+            "PNC_HOME. PNC_OUTBOUND_ALLOW: internal networks (CIDRs) or host names that participant-supplied URLs (OCPI, webhooks, foreign " +
+            "OCSP) may reach; none by default.") { adminCredential }));
+        command.SetAction((r, ct) => ServeAsync(r, common, listen, demo: false, r.GetValue(adminCredential), ct));
+        return command;
+    }
+
+    public static Command Up(CommonOptions common)
+    {
+        var listen = new ListenOptions();
+        var command = common.AddTo(listen.AddTo(new Command("up", "For a newcomer: starts the managed PostgreSQL, applies migrations, creates " +
+            "the development PKI and an admin participant with a client certificate (PNC_HOME/participants), starts the service and serves " +
+            "until Ctrl-C, then stops the PostgreSQL it started. ./run.sh then plays the roaming sample (samples/roaming) against it.")));
+        command.SetAction((r, ct) => ServeAsync(r, common, listen, demo: true, adminCredential: true, ct));
+        return command;
+    }
 
     /// <summary>A listen address as a client reaches it: wildcards become the loopback address.</summary>
     private static string Loopback(string url) => url.Replace("://0.0.0.0", "://127.0.0.1").Replace("://*", "://127.0.0.1").Replace("://+", "://127.0.0.1").TrimEnd('/');
@@ -47,20 +90,17 @@ internal static class ServeCommands
         return configured.TrimEnd('/');
     }
 
-    public static async Task<int> ServeAsync(string[] args, TextWriter o, TextWriter e, bool demo, CancellationToken ct)
+    private static async Task<int> ServeAsync(ParseResult r, CommonOptions common, ListenOptions listen, bool demo, bool adminCredential, CancellationToken ct)
     {
-        var cl = new CommandLine(args, new HashSet<string> { "admin-credential" });
-        var urls = cl.Get("urls") ?? "http://127.0.0.1:5080";
-        var httpsUrls = cl.Get("https-urls") ?? "https://127.0.0.1:5443";
-        if (cl.Get("public-url") == null && Environment.GetEnvironmentVariable("PNC_PUBLIC_URL") == null)
-            Environment.SetEnvironmentVariable("PNC_PUBLIC_URL", urls.Split(';')[0].Replace("127.0.0.1", "localhost"));
+        var (o, e) = (r.Out(), r.Error());
+        var urls = r.GetValue(listen.Urls)!;
+        var httpsUrls = r.GetValue(listen.HttpsUrls)!;
+        // Certificates name the first public listener unless --public-url or PNC_PUBLIC_URL say otherwise.
+        var settings = common.Read(r, defaultPublicUrl: urls.Split(';')[0].Replace("127.0.0.1", "localhost"));
         // Checked before anything starts: without a configured database (PncEnvironment then manages its own) this is development.
-        var development = string.IsNullOrEmpty(cl.Get("db") ?? Environment.GetEnvironmentVariable("PNC_DATABASE"));
-        var ocpiBaseUrl = OcpiBaseUrl(cl.Get("ocpi-base-url") ?? Environment.GetEnvironmentVariable("PNC_OCPI_BASE_URL"), httpsUrls, development);
-        var adminCredential = demo || cl.Has("admin-credential");
-        await using var env = await PncEnvironment.OpenAsync(cl, e, ct);
+        var ocpiBaseUrl = OcpiBaseUrl(r.GetValue(listen.OcpiBaseUrl) ?? Environment.GetEnvironmentVariable("PNC_OCPI_BASE_URL"), httpsUrls, settings.ManagedDatabase);
+        await using var env = await PncEnvironment.OpenAsync(settings, e, ct);
         env.StopManagedDatabaseOnDispose = demo;
-        cl.RejectUnknown();
         if (demo)
         {
             var created = await DevelopmentHierarchy.CreateAsync(env.Ca.Hierarchy, env.Ca.CaStore, "iso2", "file", KeyAlgorithm.EcP256, Program.Actor, ct);

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Text;
 using System.Text.Json;
 using System.Xml;
@@ -11,22 +12,7 @@ namespace PlugAndCharge.Cli.Exi;
 /// </summary>
 public static class ExiCommands
 {
-    public const string Usage =
-        """
-        usage: pnc exi decode FILE|BASE64|HEX [--schema NAME] [--fragment [ELEMENT]] [--json]
-               pnc exi encode FILE.xml [--schema NAME] [--fragment] [--hex]
-               pnc exi --help
-
-        decode  prints the EXI document (or fragment) as XML, or as JSON with --json.
-        encode  reads XML and prints the EXI bytes as base64 (hex with --hex).
-
-        --schema NAME       iso2, iso20, iso20-ac, iso20-dc, iso20-acdp, iso20-wpt, din, apphand, xmldsig
-                            (default: recognised from the XML namespace, or the first schema that decodes the input)
-        --fragment [ELEM]   the input is an EXI fragment (as signed in XML signatures); with ELEM, the
-                            decoded fragment must start with that element
-        --json              decode: print JSON instead of XML
-        --hex               encode: print hex instead of base64
-        """;
+    private const string SchemaNames = "iso2, iso20, iso20-ac, iso20-dc, iso20-acdp, iso20-wpt, din, apphand, xmldsig";
 
     private static readonly ExiSchemaId[] DetectionOrder =
     {
@@ -34,38 +20,85 @@ public static class ExiCommands
         ExiSchemaId.Iso20Wpt, ExiSchemaId.Din, ExiSchemaId.AppHand, ExiSchemaId.XmlDsig,
     };
 
-    private sealed class UsageException(string message) : Exception(message);
+    /// <summary>The `exi` verb with `decode` and `encode`, for pnc's command tree.</summary>
+    public static Command Create()
+    {
+        var exi = new Command("exi", "ISO 15118 EXI messages: decode EXI to XML or JSON, encode XML to EXI. Exit 0 on success, " +
+            "1 when the data cannot be decoded or encoded, 2 for usage mistakes.") { Decode(), Encode() };
+        exi.SetAction(r => Guarded(r, _ => throw new UsageException("missing command (decode or encode); see --help")));
+        return exi;
+    }
 
+    /// <summary>`pnc exi ARGS` on its own: the verb's tests run it without the rest of pnc.</summary>
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
     {
         ArgumentNullException.ThrowIfNull(args);
         ArgumentNullException.ThrowIfNull(stdout);
         ArgumentNullException.ThrowIfNull(stderr);
+        var root = new RootCommand { HelpName = "pnc" };
+        root.Subcommands.Add(Create());
+        var parsed = root.Parse(["exi", .. args], CommandLineUsage.Parser);
+        if (CommandLineUsage.ReportErrors(parsed, "pnc exi", stderr)) return CommandLineUsage.MistakeExitCode;
+        return parsed.Invoke(new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null });
+    }
+
+    private static Option<ExiSchema> SchemaOption() => new("--schema")
+    {
+        HelpName = "NAME",
+        Description = $"{SchemaNames} (default: recognised from the XML namespace, or the first schema that decodes the input).",
+        CustomParser = r => ExiSchema.FromName(r.Tokens[0].Value) ?? CommandLineUsage.Refuse<ExiSchema>(r, $"unknown schema '{r.Tokens[0].Value}' ({SchemaNames})"),
+        CompletionSources = { SchemaNames.Split(", ") },
+    };
+
+    private static Command Decode()
+    {
+        var input = new Argument<string>("input")
+        {
+            HelpName = "FILE|BASE64|HEX", Arity = ArgumentArity.ZeroOrOne, // required, checked in the action: `--fragment HEX` may hold it
+            Description = "EXI bytes: a file (raw, or base64/hex text), or base64 or hex on the command line.",
+        };
+        var schema = SchemaOption();
+        var fragment = new Option<string>("--fragment")
+        {
+            HelpName = "ELEMENT", Arity = ArgumentArity.ZeroOrOne,
+            Description = "The input is an EXI fragment (as signed in XML signatures); with ELEMENT, the decoded fragment must start with that element.",
+        };
+        var json = new Option<bool>("--json") { Description = "Print JSON instead of XML." };
+        var command = new Command("decode", "Prints the EXI document (or fragment) as XML, or as JSON with --json.") { input, schema, fragment, json };
+        command.SetAction(r => Guarded(r, stdout =>
+        {
+            // `--fragment X` takes X as the element only when another argument is the input: `--fragment HEX` is the input.
+            var (text, element) = (r.GetValue(input), r.GetValue(fragment));
+            if (text == null) (text, element) = (element ?? throw new UsageException("missing input (a file, base64 or hex)"), null);
+            return Decode(new Options { Input = text, Schema = r.GetValue(schema), Fragment = r.GetResult(fragment) != null, FragmentElement = element, Json = r.GetValue(json) }, stdout);
+        }));
+        return command;
+    }
+
+    private static Command Encode()
+    {
+        var input = new Argument<string>("FILE.xml") { Description = "The XML document (or fragment) to encode." };
+        var schema = SchemaOption();
+        var fragment = new Option<bool>("--fragment") { Description = "Encode an EXI fragment (as signed in XML signatures)." };
+        var hex = new Option<bool>("--hex") { Description = "Print hex instead of base64." };
+        var command = new Command("encode", "Reads XML and prints the EXI bytes as base64 (hex with --hex).") { input, schema, fragment, hex };
+        command.SetAction(r => Guarded(r, stdout =>
+            Encode(new Options { Input = r.GetValue(input)!, Schema = r.GetValue(schema), Fragment = r.GetValue(fragment), Hex = r.GetValue(hex) }, stdout)));
+        return command;
+    }
+
+    /// <summary>The verb's own mistakes and codec errors as one line after "pnc exi:".</summary>
+    private static int Guarded(ParseResult r, Func<TextWriter, int> run)
+    {
+        var stderr = r.InvocationConfiguration.Error;
         try
         {
-            if (args.Length == 0) throw new UsageException("missing command (decode or encode); see --help");
-            if (args[0] is "--help" or "-h" or "help")
-            {
-                stdout.WriteLine(Usage);
-                return 0;
-            }
-            var rest = args[1..];
-            if (rest.Any(a => a is "--help" or "-h"))
-            {
-                stdout.WriteLine(Usage);
-                return 0;
-            }
-            return args[0] switch
-            {
-                "decode" => Decode(Options.Parse(rest, decode: true), stdout),
-                "encode" => Encode(Options.Parse(rest, decode: false), stdout),
-                _ => throw new UsageException($"unknown command '{args[0]}' (expected decode or encode)"),
-            };
+            return run(r.InvocationConfiguration.Output);
         }
         catch (UsageException ex)
         {
             stderr.WriteLine("pnc exi: " + ex.Message);
-            return 2;
+            return CommandLineUsage.MistakeExitCode;
         }
         catch (ExiDecodeException ex)
         {
@@ -80,7 +113,7 @@ public static class ExiCommands
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             stderr.WriteLine("pnc exi: " + OneLine(ex.Message));
-            return 2;
+            return CommandLineUsage.MistakeExitCode;
         }
     }
 
@@ -88,69 +121,12 @@ public static class ExiCommands
 
     private sealed class Options
     {
-        public string Input = "";
-        public ExiSchema? Schema;
-        public bool Fragment;
-        public string? FragmentElement;
-        public bool Json;
-        public bool Hex;
-
-        public static Options Parse(string[] args, bool decode)
-        {
-            var o = new Options();
-            var positional = new List<string>();
-            for (int i = 0; i < args.Length; i++)
-            {
-                string a = args[i];
-                string? inline = null;
-                int eq = a.IndexOf('=', StringComparison.Ordinal);
-                if (a.StartsWith("--", StringComparison.Ordinal) && eq > 0)
-                {
-                    inline = a[(eq + 1)..];
-                    a = a[..eq];
-                }
-                switch (a)
-                {
-                    case "--schema":
-                    {
-                        string name = inline ?? (i + 1 < args.Length ? args[++i] : throw new UsageException("--schema needs a name"));
-                        o.Schema = ExiSchema.FromName(name) ?? throw new UsageException($"unknown schema '{name}' (iso2, iso20, iso20-ac, iso20-dc, iso20-acdp, iso20-wpt, din, apphand, xmldsig)");
-                        break;
-                    }
-                    case "--fragment":
-                        o.Fragment = true;
-                        if (inline != null) o.FragmentElement = inline;
-                        else if (decode && i + 1 < args.Length && !args[i + 1].StartsWith('-') && RemainingPositional(args, i + 2) + positional.Count >= 1)
-                            o.FragmentElement = args[++i];
-                        break;
-                    case "--json" when decode:
-                        o.Json = true;
-                        break;
-                    case "--hex" when !decode:
-                        o.Hex = true;
-                        break;
-                    default:
-                        if (a.StartsWith('-') && a.Length > 1) throw new UsageException($"unknown option '{args[i]}'");
-                        positional.Add(args[i]);
-                        break;
-                }
-            }
-            if (positional.Count == 0) throw new UsageException(decode ? "missing input (a file, base64 or hex)" : "missing input XML file");
-            if (positional.Count > 1) throw new UsageException($"unexpected argument '{positional[1]}'");
-            o.Input = positional[0];
-            return o;
-        }
-
-        private static int RemainingPositional(string[] args, int from)
-        {
-            int n = 0;
-            for (int i = from; i < args.Length; i++)
-            {
-                if (args[i] == "--schema") { i++; continue; }
-                if (!args[i].StartsWith('-')) n++;
-            }
-            return n;
-        }
+        public required string Input { get; init; }
+        public ExiSchema? Schema { get; init; }
+        public bool Fragment { get; init; }
+        public string? FragmentElement { get; init; }
+        public bool Json { get; init; }
+        public bool Hex { get; init; }
     }
 
     // ---------------------------------------------------------------- decode

@@ -18,7 +18,9 @@ public class ExiCommandsTests
     {
         var (code, output, _) = Run("--help");
         Assert.Equal(0, code);
-        Assert.Contains("pnc exi decode", output, StringComparison.Ordinal);
+        Assert.Contains("pnc exi [command]", output, StringComparison.Ordinal);
+        Assert.Contains("decode <FILE|BASE64|HEX>", output, StringComparison.Ordinal);
+        Assert.Contains("encode <FILE.xml>", output, StringComparison.Ordinal);
     }
 
     [Fact]

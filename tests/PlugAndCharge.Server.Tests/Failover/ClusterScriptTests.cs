@@ -60,7 +60,7 @@ public sealed class ClusterScriptTests
             // HAProxy's own checks (GET /health/live on each instance) report both backends UP on both fronts.
             using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
             var stats = await http.GetStringAsync($"http://127.0.0.1:{basePort + 7}/;csv");
-            var up = stats.Split('\n').Where(l => System.Text.RegularExpressions.Regex.IsMatch(l, "^instances_https?,[ab],.*,UP,.*,L7OK,")).ToList();
+            var up = stats.Split('\n').Where(l => System.Text.RegularExpressions.Regex.IsMatch(l, "^instances_https?,[ab],.*,UP,.*,(\\* )?L7OK,")).ToList();
             Assert.True(up.Count == 4, "HAProxy does not report both instances UP after a passed /health/live check:\n" + stats); // a and b, both fronts
             for (var i = 0; i < 2; i++) // round robin: both instances answer through the public front
                 Assert.Equal(HttpStatusCode.OK, (await http.GetAsync($"http://127.0.0.1:{basePort}/health/ready")).StatusCode);
