@@ -48,8 +48,8 @@ public class PostgresContractStoreTests(PostgresContractFixture fx) : IClassFixt
     public async Task Installation_and_update_persist_and_a_fresh_store_reads_the_same_contract()
     {
         var (car, contract) = await W.VehicleWithContractAsync();
-        using var installed = car.AcceptIso2Response((await W.Services.Installation.HandleAsync(car.BuildInstallationRequest())).Response);
-        var renewed = await W.Services.Installation.HandleAsync(car.BuildUpdateRequest(installed));
+        using var installed = car.AcceptIso2Response((await W.Services.Installation.AnswerAsync(IsoStandard.Iso15118_2, car.BuildInstallationRequest())).Response);
+        var renewed = await W.Services.Installation.AnswerAsync(IsoStandard.Iso15118_2, car.BuildUpdateRequest(installed));
         using var second = car.AcceptIso2Response(renewed.Response, installed);
 
         await using var other = new PostgresContractStore(fx.Db);
@@ -71,7 +71,7 @@ public class PostgresContractStoreTests(PostgresContractFixture fx) : IClassFixt
     {
         var cars = new List<Vehicles.VehicleSimulator>();
         for (var i = 0; i < 24; i++) cars.Add((await W.VehicleWithContractAsync()).Vehicle);
-        var outcomes = await Task.WhenAll(cars.Select(c => Task.Run(() => W.Services.Installation.HandleAsync(c.BuildInstallationRequest()))));
+        var outcomes = await Task.WhenAll(cars.Select(c => Task.Run(() => W.Services.Installation.AnswerAsync(IsoStandard.Iso15118_2, c.BuildInstallationRequest()))));
         Assert.All(outcomes, o => Assert.True(o.IsOk, o.Detail));
         for (var i = 0; i < cars.Count; i++) using (cars[i].AcceptIso2Response(outcomes[i].Response)) { }
         var verification = await AuditChain.VerifyAsync(fx.Pki.ReadAllAsync());
@@ -88,7 +88,7 @@ public class PostgresContractStoreTests(PostgresContractFixture fx) : IClassFixt
         await conn.ExecuteAsync("update contracts set state = 'Terminated', is_default = false where id = @Id", new { contract.Id }, tx);
 
         // The installation still reads the contract as active, signs, and then waits for the row at its commit.
-        var installation = Task.Run(() => W.Services.Installation.HandleAsync(car.BuildInstallationRequest()));
+        var installation = Task.Run(() => W.Services.Installation.AnswerAsync(IsoStandard.Iso15118_2, car.BuildInstallationRequest()));
         await Task.Delay(500);
         Assert.False(installation.IsCompleted);
         await tx.CommitAsync();
@@ -103,7 +103,7 @@ public class PostgresContractStoreTests(PostgresContractFixture fx) : IClassFixt
     public async Task A_contract_certificate_and_the_CA_record_of_it_commit_in_one_transaction()
     {
         var (car, contract) = await W.VehicleWithContractAsync();
-        var outcome = await W.Services.Installation.HandleAsync(car.BuildInstallationRequest());
+        var outcome = await W.Services.Installation.AnswerAsync(IsoStandard.Iso15118_2, car.BuildInstallationRequest());
         Assert.True(outcome.IsOk, outcome.Detail);
         var linked = (await fx.Store.FindByEmaidAsync(contract.Emaid)).Single().Certificate!;
         var record = await fx.Pki.GetAsync(linked.IssuerId!, linked.Serial);
@@ -131,7 +131,7 @@ public class PostgresContractStoreTests(PostgresContractFixture fx) : IClassFixt
         Assert.DoesNotContain(entries.Skip(last), e => e.Action is "certificate.issue" or "contract.certificate");
         // The rolled-back transaction left nothing behind on the pooled connections: the next installation commits.
         var (next, _) = await W.VehicleWithContractAsync();
-        Assert.True((await W.Services.Installation.HandleAsync(next.BuildInstallationRequest())).IsOk);
+        Assert.True((await W.Services.Installation.AnswerAsync(IsoStandard.Iso15118_2, next.BuildInstallationRequest())).IsOk);
         entries.Clear();
         await foreach (var e in fx.Pki.ReadAllAsync()) entries.Add(e);
         var verification = await AuditChain.VerifyAsync(fx.Pki.ReadAllAsync());
