@@ -64,7 +64,7 @@ public sealed class ContractServices
     /// <summary>Everything in memory (tests, benchmarks, the demo), over an in-memory CA.</summary>
     public static ContractServices InMemory(CertificateAuthorityServices ca, ContractOptions options, TimeProvider? clock = null)
     {
-        var store = new InMemoryContractStore(ca.Audit, ca.Certificates);
-        return new ContractServices(ca, store, store, store, store, options, clock);
+        var stores = new InMemoryContractStores(ca.Audit, ca.Certificates);
+        return new ContractServices(ca, stores.Roots, stores.Vehicles, stores.Contracts, stores.Webhooks, options, clock);
     }
 }

@@ -91,7 +91,7 @@ public class InstallationPersistedBenchmarks
     private const int Callers = 32;
     private const int PerCaller = 32;
     private InstallationBench _bench = null!;
-    private PostgresContractStore _store = null!;
+    private PostgresContractStores _store = null!;
     private PostgresPkiStore _pki = null!;
     private int _next;
 

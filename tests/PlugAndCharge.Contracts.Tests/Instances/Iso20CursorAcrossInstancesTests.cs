@@ -15,7 +15,7 @@ public class Iso20CursorAcrossInstancesTests(PostgresContractFixture fx) : IClas
     public async Task A_follow_up_request_on_another_instance_gets_the_next_contract()
     {
         var w = fx.World;
-        await using var otherStore = new PostgresContractStore(fx.Db);
+        await using var otherStore = new PostgresContractStores(fx.Db);
         var other = ContractDatabase.Compose(w.Ca, otherStore, fx.Options);
         foreach (var signer in w.Services.Signers.All) other.Signers.Add(signer);
 

@@ -19,7 +19,7 @@ public sealed class PostgresContractFixture : IAsyncLifetime
     public PostgresDatabase Database { get; private set; } = null!;
     public NpgsqlDataSource Db { get; private set; } = null!;
     public PostgresPkiStore Pki { get; private set; } = null!;
-    public PostgresContractStore Store { get; private set; } = null!;
+    public PostgresContractStores Store { get; private set; } = null!;
     public ContractWorld World { get; private set; } = null!;
     public ContractOptions Options { get; } = ContractWorld.Options();
 
@@ -96,7 +96,7 @@ public class PostgresContractStoreTests(PostgresContractFixture fx) : IClassFixt
         var outcome = await installation;
         Assert.False(outcome.IsOk);
         Assert.Equal(0L, await conn.ExecuteScalarAsync<long>("select count(*) from contract_certificates where contract_id = @Id", new { contract.Id }));
-        Assert.Null((await fx.Store.GetContractAsync(contract.Id))!.Certificate);
+        Assert.Null((await fx.Store.Contracts.GetContractAsync(contract.Id))!.Certificate);
     }
 
     [Fact]
@@ -105,7 +105,7 @@ public class PostgresContractStoreTests(PostgresContractFixture fx) : IClassFixt
         var (car, contract) = await W.VehicleWithContractAsync();
         var outcome = await W.Services.Installation.AnswerAsync(IsoStandard.Iso15118_2, car.BuildInstallationRequest());
         Assert.True(outcome.IsOk, outcome.Detail);
-        var linked = (await fx.Store.FindByEmaidAsync(contract.Emaid)).Single().Certificate!;
+        var linked = (await fx.Store.Contracts.FindByEmaidAsync(contract.Emaid)).Single().Certificate!;
         var record = await fx.Pki.GetAsync(linked.IssuerId!, linked.Serial);
         Assert.Equal(Pki.Stores.CertificateStatus.Valid, record!.Status);
         Assert.Equal("iso2/contract", record.ProfileId);
@@ -188,7 +188,7 @@ public class PostgresContractStoreTests(PostgresContractFixture fx) : IClassFixt
         await tx.CommitAsync();
         await ending;
 
-        var ended = (await fx.Store.GetContractAsync(contract.Id))!;
+        var ended = (await fx.Store.Contracts.GetContractAsync(contract.Id))!;
         Assert.Equal((ContractState.Terminated, second.Serial, (byte[]?)null), (ended.State, ended.Certificate!.Serial, ended.Certificate.WrappedPrivateKey));
         Assert.Equal(Pki.Stores.CertificateStatus.Revoked, (await fx.Pki.GetAsync(second.IssuerId!, second.Serial))!.Status);
         Assert.Equal(ContractCertificateState.Revoked, (await W.Services.Contracts.GetStatusAsync(contract.Emaid)).Certificate);
@@ -202,13 +202,13 @@ public class PostgresContractStoreTests(PostgresContractFixture fx) : IClassFixt
         var (car, contract) = await W.VehicleWithContractAsync();
         await W.Services.Contracts.TerminateAsync(null, contract.Emaid, "end", "test");
         using var http = new HttpClient();
-        var dispatcher = new WebhookDispatcher(fx.Store, W.Services.Webhooks, http, new WebhookDispatchOptions(), TimeProvider.System);
+        var dispatcher = new WebhookDispatcher(fx.Store.Webhooks, W.Services.Webhooks, http, new WebhookDispatchOptions(), TimeProvider.System);
         while (await dispatcher.RunOnceAsync() > 0) { }
         var deliveries = await W.Services.Webhooks.DeliveriesAsync(created.Endpoint.Id);
         Assert.Equal([WebhookEvents.ContractCreated, WebhookEvents.ContractDeleted], deliveries.Select(d => d.EventType).Order().ToArray());
         Assert.All(deliveries, d => Assert.Equal(WebhookDeliveryState.Delivered, d.State));
         Assert.Equal(2, receiver.Received.Count);
         Assert.All(receiver.Received, r => Assert.Contains(car.Pcid, r.Body));
-        Assert.Single(await fx.Store.ListAttemptsAsync(deliveries[0].Id));
+        Assert.Single(await fx.Store.Webhooks.ListAttemptsAsync(deliveries[0].Id));
     }
 }
