@@ -1,6 +1,4 @@
-using System.Security.Cryptography;
 using PlugAndCharge.Contracts.Contracts;
-using PlugAndCharge.Contracts.Crypto;
 using PlugAndCharge.Contracts.Pools;
 using PlugAndCharge.Contracts.Signing;
 using PlugAndCharge.Contracts.Stores;
@@ -8,7 +6,6 @@ using PlugAndCharge.Contracts.Webhooks;
 using PlugAndCharge.Core.Identifiers;
 using PlugAndCharge.Pki.Keys;
 using PlugAndCharge.Pki.Stores;
-using PlugAndCharge.Pki.Validation;
 
 namespace PlugAndCharge.Contracts.Installation;
 

@@ -115,7 +115,6 @@ public sealed class InstallationPipeline(
 
     /// <summary>What an installation request carries, read from either part's message.</summary>
     private sealed record CarRequest(
-        IReadOnlyList<(string IssuerName, System.Numerics.BigInteger Serial)> RootIds,
         byte[] ProvisioningDer,
         string What,
         IReadOnlyList<X509Certificate> PresentedSubCas,
@@ -123,32 +122,34 @@ public sealed class InstallationPipeline(
         int MaximumContractChains,
         IReadOnlyList<string> PrioritizedEmaids);
 
-    private CarRequest ReadInstallation(IsoStandard standard, ExiElement message, InstallationWishes? wishes)
+    /// <summary>Reads the request, choosing the CPS signer from its root list first: even a refusal of the rest is signed by a leaf the car trusts.</summary>
+    private CarRequest ReadInstallation(Attempt attempt, ExiElement message, InstallationWishes? wishes)
     {
-        if (standard == IsoStandard.Iso15118_2)
+        if (attempt.Standard == IsoStandard.Iso15118_2)
         {
             var req = message.Element(Iso2Names.Body)?.Element(Iso2Names.InstallationReq)
                 ?? throw new InstallationRefusal(InstallationResult.Malformed, "The V2G_Message carries no CertificateInstallationReq.");
-            return new CarRequest(InstallationSupport.RootIds(req.Element(Iso2Names.ListOfRootCertificateIds), Iso2Names.RootCertificateId),
-                InstallationSupport.CertificateBytes(req.Element(Iso2Names.OemProvisioningCert), "OEMProvisioningCert"), "OEMProvisioningCert", [],
+            var iso2RootIds = InstallationSupport.RootIds(req.Element(Iso2Names.ListOfRootCertificateIds), Iso2Names.RootCertificateId);
+            attempt.Signer = signers.Select(IsoStandard.Iso15118_2, iso2RootIds);
+            return new CarRequest(InstallationSupport.CertificateBytes(req.Element(Iso2Names.OemProvisioningCert), "OEMProvisioningCert"), "OEMProvisioningCert", [],
                 req.Attribute("Id")?.Value.ToString(), 1, []);
         }
         if (message.Name != Iso20Names.InstallationReq) throw new InstallationRefusal(InstallationResult.Malformed, $"Expected CertificateInstallationReq, got {message.Name.LocalName}.");
-        var chain = message.Element(Iso20Names.OemProvisioningCertificateChain) ?? throw new InstallationRefusal(InstallationResult.Malformed, "No OEMProvisioningCertificateChain.");
         var rootIds = InstallationSupport.RootIds(message.Element(Iso20Names.ListOfRootCertificateIds), Iso20Names.RootCertificateId);
+        attempt.Signer = signers.Select(IsoStandard.Iso15118_20, rootIds);
+        var chain = message.Element(Iso20Names.OemProvisioningCertificateChain) ?? throw new InstallationRefusal(InstallationResult.Malformed, "No OEMProvisioningCertificateChain.");
         var der = InstallationSupport.CertificateBytes(chain.Element(Iso20Names.Certificate), "OEMProvisioningCertificateChain/Certificate");
         var subs = chain.Element(Iso20Names.SubCertificates)?.Elements().Select(e => InstallationSupport.ReadCertificate(e, "SubCertificates/Certificate", parsed)).ToList() ?? [];
         var maximum = wishes?.MaximumContractCertificateChains ?? (int)(message.Element(Iso20Names.MaximumContractCertificateChains)?.Value.AsInt64() ?? 1);
         var prioritized = wishes?.PrioritizedEmaids ?? message.Element(Iso20Names.PrioritizedEmaids)?.Elements().Select(e => e.Text ?? "").ToList() ?? [];
-        return new CarRequest(rootIds, der, "OEMProvisioningCertificateChain/Certificate", subs, chain.Attribute("Id")?.Value.ToString(), Math.Max(1, maximum), prioritized);
+        return new CarRequest(der, "OEMProvisioningCertificateChain/Certificate", subs, chain.Attribute("Id")?.Value.ToString(), Math.Max(1, maximum), prioritized);
     }
 
     // ---- installation: both parts ----
 
     private async Task<InstallationOutcome> InstallAsync(Attempt attempt, ExiElement message, InstallationWishes? wishes, CancellationToken ct)
     {
-        var request = ReadInstallation(attempt.Standard, message, wishes);
-        attempt.Signer = signers.Select(attempt.Standard, request.RootIds);
+        var request = ReadInstallation(attempt, message, wishes);
         var provisioning = InstallationSupport.ReadCertificate(request.ProvisioningDer, request.What, null);
         using var vehicleKey = new PresentedKey(provisioning);
 

@@ -1,7 +1,4 @@
-using PlugAndCharge.Contracts.Contracts;
-using PlugAndCharge.Contracts.Pools;
 using PlugAndCharge.Contracts.Webhooks;
-using PlugAndCharge.Pki.Issuance;
 using PlugAndCharge.Pki.Stores;
 
 namespace PlugAndCharge.Contracts.Stores;

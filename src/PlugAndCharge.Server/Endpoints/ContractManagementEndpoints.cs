@@ -5,7 +5,6 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using PlugAndCharge.Contracts;
 using PlugAndCharge.Contracts.Contracts;
-using PlugAndCharge.Pki.Stores;
 using PlugAndCharge.Server.Authentication;
 
 namespace PlugAndCharge.Server.Endpoints;

@@ -1,12 +1,7 @@
 using Dapper;
 using Npgsql;
-using PlugAndCharge.Contracts;
-using PlugAndCharge.Contracts.Contracts;
-using PlugAndCharge.Contracts.Pools;
 using PlugAndCharge.Contracts.Stores;
 using PlugAndCharge.Contracts.Webhooks;
-using PlugAndCharge.Pki.Issuance;
-using PlugAndCharge.Pki.Keys;
 using PlugAndCharge.Pki.Stores;
 
 namespace PlugAndCharge.Storage.Contracts;
