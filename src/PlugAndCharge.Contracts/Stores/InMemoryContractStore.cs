@@ -28,7 +28,6 @@ public sealed class InMemoryContractStore(InMemoryContractData data, IAuditLog a
     private bool DefaultOfOtherEmsp(string pcid, string emspId) =>
         data.Contracts.Values.Any(c => c.Pcid == pcid && c.State == ContractState.Active && c.IsDefault && c.EmspId != emspId);
 
-
     private void AddHistory(Guid contractId, ContractCertificate certificate, DateTimeOffset at)
     {
         var sha = System.Security.Cryptography.SHA256.HashData(certificate.Der);

@@ -14,7 +14,7 @@ namespace PlugAndCharge.Storage.Contracts;
 /// <summary>
 /// Contracts on PostgreSQL. Every change commits in one transaction with its audit entry and the webhook outbox rows it
 /// causes; on the installation path the contexts are read and the contract certificates recorded by group commit
-/// (<see cref="GroupCommitQueue{TItem, TResult}"/>).
+/// (<see cref="GroupCommitQueue{T, TResult}"/>).
 /// </summary>
 public sealed class PostgresContractStore : PostgresStore, IContractStore, IAsyncDisposable
 {
@@ -28,7 +28,6 @@ public sealed class PostgresContractStore : PostgresStore, IContractStore, IAsyn
         _certificates = new GroupCommitQueue<CertificateUpdate, bool>(CommitCertificatesAsync, abandonWhen: AbandonWhenSilent);
         _contexts = new GroupCommitQueue<string, InstallationContext>(ReadContextsAsync, abandonWhen: AbandonWhenSilent);
     }
-
 
     private sealed class ContractRow
     {
@@ -374,7 +373,6 @@ public sealed class PostgresContractStore : PostgresStore, IContractStore, IAsyn
         }, ct);
         return done;
     }
-
 
     public async ValueTask DisposeAsync()
     {

@@ -16,7 +16,6 @@ public sealed class PostgresProvisioningCertificateStore : PostgresStore, IProvi
 {
     public PostgresProvisioningCertificateStore(NpgsqlDataSource db, TimeProvider? clock = null) : base(db, clock) { }
 
-
     internal sealed class VehicleRow
     {
         public string pcid { get; set; } = null!;

@@ -12,7 +12,6 @@ public sealed class PostgresRootCertificateStore : PostgresStore, IRootCertifica
 {
     public PostgresRootCertificateStore(NpgsqlDataSource db, TimeProvider? clock = null) : base(db, clock) { }
 
-
     private sealed class RootRow
     {
         public Guid id { get; set; }

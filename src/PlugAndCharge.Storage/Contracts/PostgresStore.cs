@@ -31,7 +31,7 @@ public abstract class PostgresStore
         return Task.CompletedTask;
     }
 
-    /// <summary>For a <see cref="GroupCommitQueue{TItem, TResult}"/>: its waiters give up at once while PostgreSQL is silent.</summary>
+    /// <summary>For a <see cref="GroupCommitQueue{T, TResult}"/>: its waiters give up at once while PostgreSQL is silent.</summary>
     protected (CancellationToken, Func<Exception>) AbandonWhenSilent() => (DatabaseReachability.SilenceOf(Db), () => DatabaseReachability.Silent(Db));
 
     protected static DateTimeOffset Utc(DateTime d) => new(DateTime.SpecifyKind(d, DateTimeKind.Utc));

@@ -14,7 +14,6 @@ public sealed class PostgresWebhookStore : PostgresStore, IWebhookStore
 {
     public PostgresWebhookStore(NpgsqlDataSource db, TimeProvider? clock = null) : base(db, clock) { }
 
-
     /// <summary>
     /// Fans events out to the enabled endpoints of the OEM owning each PCID, inside the caller's transaction, in one
     /// statement (the vehicle row must still exist: a deletion enqueues before it deletes).
