@@ -31,8 +31,7 @@ public sealed class ContractServices
     public ContractCertificateIssuer ContractCertificates { get; }
     public ContractRegistry Contracts { get; }
     public CpsSignerDirectory Signers { get; }
-    public CertificateInstallationService Installation { get; }
-    public Iso20InstallationService Iso20Installation { get; }
+    public InstallationPipeline Installation { get; }
     public ContractDataSigningService ContractDataSigning { get; }
     public WebhookEndpoints Webhooks { get; }
 
@@ -49,9 +48,8 @@ public sealed class ContractServices
         ContractCertificates = new ContractCertificateIssuer(ca.Issuer, KeyProtector, options);
         Contracts = new ContractRegistry(contracts, vehicles, ContractCertificates, ca.Revoker, ca.Certificates, options, clock);
         Signers = new CpsSignerDirectory();
-        Installation = new CertificateInstallationService(contracts, Roots, Validator, Signers, Contracts, ca.Certificates, Parsed, clock, options);
-        Iso20Installation = new Iso20InstallationService(contracts, Roots, Validator, Signers, Contracts, Parsed, clock);
-        ContractDataSigning = new ContractDataSigningService(contracts, vehicles, Roots, Validator, Signers, Contracts, clock);
+        Installation = new InstallationPipeline(contracts, Roots, Validator, Signers, Contracts, Parsed, clock, options);
+        ContractDataSigning = new ContractDataSigningService(contracts, vehicles, Signers, Contracts, Installation, clock);
         Webhooks = new WebhookEndpoints(webhooks, KeyProtector, clock);
     }
 
@@ -60,13 +58,13 @@ public sealed class ContractServices
     /// Get15118EVCertificate), routed by its message-definition namespace. Never throws for the message itself: the
     /// outcome always carries a complete EXI response; an unknown namespace is a ContractException (Malformed).
     /// </summary>
-    public Task<Installation.InstallationOutcome> AnswerAsync(byte[] exi, string? xsdMsgDefNamespace, CancellationToken ct = default) =>
-        IsoStandards.FromNamespace(xsdMsgDefNamespace) == IsoStandard.Iso15118_20 ? Iso20Installation.InstallAsync(exi, ct) : Installation.HandleAsync(exi, ct);
+    public Task<InstallationOutcome> AnswerAsync(byte[] exi, string? xsdMsgDefNamespace, InstallationWishes? wishes = null, CancellationToken ct = default) =>
+        Installation.AnswerAsync(IsoStandards.FromNamespace(xsdMsgDefNamespace), exi, wishes, ct);
 
     /// <summary>Everything in memory (tests, benchmarks, the demo), over an in-memory CA.</summary>
     public static ContractServices InMemory(CertificateAuthorityServices ca, ContractOptions options, TimeProvider? clock = null)
     {
-        var store = new InMemoryContractStore(ca.Audit, ca.Certificates);
-        return new ContractServices(ca, store, store, store, store, options, clock);
+        var stores = new InMemoryContractStores(ca.Audit, ca.Certificates);
+        return new ContractServices(ca, stores.Roots, stores.Vehicles, stores.Contracts, stores.Webhooks, options, clock);
     }
 }

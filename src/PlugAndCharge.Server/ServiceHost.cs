@@ -39,7 +39,7 @@ public static class ServiceHost
     public static WebApplication Build(ServiceHostOptions options, CertificateAuthorityServices ca, NpgsqlDataSource db, TimeProvider? clock = null)
     {
         clock ??= TimeProvider.System;
-        var contractStore = new PlugAndCharge.Storage.Contracts.PostgresContractStore(db, clock);
+        var contractStore = new PlugAndCharge.Storage.Contracts.PostgresContractStores(db, clock);
         var contracts = PlugAndCharge.Storage.Contracts.ContractDatabase.Compose(ca, contractStore,
             ContractOptionsOf(options), clock);
         foreach (var signer in options.CpsSigners) contracts.Signers.Add(signer);

@@ -23,6 +23,10 @@ public sealed class ContractRegistry(
     TimeProvider clock)
 {
     private const string MintAlphabet = "0123456789ABCDEFGHJKLMNPRSTUVWXYZ";
+    private ContractCertificateStatus? _certificateStatus;
+
+    /// <summary>Whether a contract certificate is usable (the one place that decides it).</summary>
+    public ContractCertificateStatus CertificateStatus => _certificateStatus ??= new ContractCertificateStatus(issuedCertificates, clock);
 
     /// <summary>Binds an EMAID (given, or minted under the eMSP's provider ID) to a vehicle in the pool.</summary>
     public async Task<Contract> BindAsync(ContractOwner owner, ContractBinding binding, string actor, CancellationToken ct = default)
@@ -85,7 +89,7 @@ public sealed class ContractRegistry(
         if (!forceNew && contract.Certificate is { WrappedPrivateKey: not null, IssuerId: { } issuer } current && current.KeyAlgorithm == keyAlgorithm
             && current.NotAfter - now > options.RenewBefore && current.NotBefore <= now
             // A certificate the CA revoked while its contract stayed active (key compromise) is never delivered again.
-            && await issuedCertificates.GetAsync(issuer, current.Serial, ct) is not { Status: CertificateStatus.Revoked })
+            && !await CertificateStatus.IsRevokedAsync(issuer, current.Serial, ct: ct))
             return (contract, certificates.Unwrap(contract));
         var issued = await certificates.IssueAsync(contract, actor, keyAlgorithm, ct);
         var updated = contract with { Certificate = issued.Certificate, UpdatedAt = now };
@@ -171,15 +175,9 @@ public sealed class ContractRegistry(
             if (c == null && parsed.CheckCharacter != null) c = await store.FindStatusAsync(body, ct);
         }
         if (c == null) return ContractStatus.Unknown(parsed.Normalized);
-        var certState = ContractCertificateState.None;
-        if (c.CertificateSerial != null && c.CertificateNotBefore is { } notBefore && c.CertificateNotAfter is { } notAfter)
-        {
-            var now = clock.GetUtcNow();
-            certState = now < notBefore ? ContractCertificateState.NotYetValid : now > notAfter ? ContractCertificateState.Expired : ContractCertificateState.Valid;
-            var revoked = c.CertificateRevoked ?? (c.CertificateIssuerId != null
-                && await issuedCertificates.GetAsync(c.CertificateIssuerId, c.CertificateSerial, ct) is { Status: CertificateStatus.Revoked });
-            if (revoked) certState = ContractCertificateState.Revoked;
-        }
+        var certState = c.CertificateSerial != null && c.CertificateNotBefore is { } notBefore && c.CertificateNotAfter is { } notAfter
+            ? await CertificateStatus.OfAsync(c.CertificateIssuerId, c.CertificateSerial, notBefore, notAfter, c.CertificateRevoked, ct)
+            : ContractCertificateState.None;
         return new ContractStatus(c.Emaid, true, c.State, certState, c.CertificateNotAfter, c.Pcid, c.EmspId);
     }
 

@@ -1,6 +1,4 @@
-using System.Security.Cryptography;
 using PlugAndCharge.Contracts.Contracts;
-using PlugAndCharge.Contracts.Crypto;
 using PlugAndCharge.Contracts.Pools;
 using PlugAndCharge.Contracts.Signing;
 using PlugAndCharge.Contracts.Stores;
@@ -8,22 +6,22 @@ using PlugAndCharge.Contracts.Webhooks;
 using PlugAndCharge.Core.Identifiers;
 using PlugAndCharge.Pki.Keys;
 using PlugAndCharge.Pki.Stores;
-using PlugAndCharge.Pki.Validation;
 
 namespace PlugAndCharge.Contracts.Installation;
 
 /// <summary>
 /// Signed contract data outside a live V2G session: the CPS signs contract data made by an eMSP's own MO CA
 /// (OPCP <c>PUT /v1/cps/contractData/signed</c>), and an OEM pulls a ready CertificateInstallationRes for over-the-air
-/// installation (OPCP <c>GET /v1/ccp/provideSignedContractData/{emaid}/{pcid}</c>). ISO 15118-2 only.
+/// installation (OPCP <c>GET /v1/ccp/provideSignedContractData/{emaid}/{pcid}</c>). ISO 15118-2 only. The steps are
+/// the installation's (<see cref="InstallationPipeline"/>: chain validation, contract material, the -2 response
+/// builder); its refusals become <see cref="ContractException"/>s here, answered as ProblemDetails.
 /// </summary>
 public sealed class ContractDataSigningService(
     IContractStore contracts,
     IProvisioningCertificateStore vehicles,
-    RootCertificatePool roots,
-    ChainValidator validator,
     CpsSignerDirectory signers,
     ContractRegistry registry,
+    InstallationPipeline installation,
     TimeProvider clock)
 {
     /// <summary>
@@ -47,12 +45,8 @@ public sealed class ContractDataSigningService(
             throw new ContractException(ContractError.ProviderNotAllowed, $"EMAID prefix {emaid.ProviderPrefix} is not one of eMSP '{owner.EmspId}'.");
         if (CertificateFacts.KeyAlgorithmOf(leaf) != KeyAlgorithm.EcP256) throw new ContractException(ContractError.ProfileViolation, "An ISO 15118-2 contract key is P-256.");
 
-        var anchors = (await roots.TrustedAsync(RootType.MO, null, ct)).Concat(await roots.TrustedAsync(RootType.V2G, null, ct)).Select(r => r.Certificate).ToList();
-        var check = validator.Validate(new ChainValidationRequest
-        {
-            Leaf = leaf, Intermediates = subs, TrustAnchors = anchors, At = clock.GetUtcNow(), Iso15118 = new Iso15118Rules { ExpectedEmaid = emaid.Normalized },
-        });
-        if (!check.IsValid) throw new ContractException(ContractError.ChainInvalid, $"The contract certificate does not chain to a registered MO root: {check.Reason} ({check.Detail}).");
+        try { await installation.ValidateAsync(leaf, subs, RootType.MO, null, null, emaid.Normalized, ct); }
+        catch (InstallationRefusal r) { throw new ContractException(ContractError.ChainInvalid, $"The contract certificate does not chain to a registered MO root: {r.Message}."); }
 
         var signer = PickSigner(data.CpsV2GRootFingerprint);
         var material = new Iso2ContractMaterial(data.ContractCertificate, data.SubCaCertificates, data.EncryptedPrivateKey, data.DhPublicKey, emaid.Normalized);
@@ -114,18 +108,11 @@ public sealed class ContractDataSigningService(
         }
         var signer = PickSigner(cpsV2GRootFingerprint);
         using var provisioning = new PresentedKey(CertificateFacts.Read(vehicle.CertificateDer, "provisioning certificate"));
-        var (updated, scalar) = await registry.EnsureCertificateAsync(contract, actor, forceNew: false, Pki.Keys.KeyAlgorithm.EcP256, ct);
         Iso2ContractMaterial material;
-        try
-        {
-            var vehicleKey = InstallationSupport.Iso2AgreementKey(provisioning);
-            var encrypted = ContractKeyEncryption.EncryptIso2(scalar, vehicleKey);
-            material = new Iso2ContractMaterial(updated.Certificate!.Der, updated.Certificate.SubCaDers, encrypted.EncryptedPrivateKey, encrypted.DhPublicKey, updated.Emaid);
-        }
+        try { material = await installation.Iso2MaterialAsync(contract, provisioning, forceNew: false, ct); }
         catch (InstallationRefusal r) { throw new ContractException(ContractError.ProfileViolation, r.Message); }
-        finally { CryptographicOperations.ZeroMemory(scalar); }
         var response = await Iso2ResponseBuilder.BuildAsync(false, new byte[8], "OK", signer, material, null, ct);
-        return new SignedContractData(updated.Emaid, updated.Pcid, updated.Standard, response, signer.RootFingerprint, signer.Root.SubjectDN.ToString());
+        return new SignedContractData(material.Emaid, contract.Pcid, contract.Standard, response, signer.RootFingerprint, signer.Root.SubjectDN.ToString());
     }
 
     private CpsSigner PickSigner(string? fingerprint) =>

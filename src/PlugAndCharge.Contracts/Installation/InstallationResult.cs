@@ -35,8 +35,12 @@ public enum InstallationResult
     DatabaseUnavailable,
 }
 
-/// <summary>What an installation returned: the EXI response (always present) and why.</summary>
-public sealed record InstallationOutcome(byte[] Response, InstallationResult Result, string ResponseCode, string? Emaid, string? Pcid, string Detail)
+/// <summary>
+/// What an installation returned: the EXI response (always present) and why. <see cref="RemainingContracts"/> is the
+/// -20 answer's RemainingContractCertificateChains (OCPP 2.1 Get15118EVCertificateResponse remainingContracts), null for -2.
+/// </summary>
+public sealed record InstallationOutcome(byte[] Response, InstallationResult Result, string ResponseCode, string? Emaid, string? Pcid, string Detail,
+    int? RemainingContracts = null)
 {
     public bool IsOk => Result == InstallationResult.Ok;
 }

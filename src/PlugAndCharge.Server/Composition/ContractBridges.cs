@@ -11,35 +11,45 @@ using OcpiContractState = PlugAndCharge.Ocpi.ContractChecks.ContractState;
 namespace PlugAndCharge.Server.Composition;
 
 /// <summary>
-/// OCPP Get15118EVCertificate answered by contract provisioning: the -2 namespace goes to the installation/update
-/// service, the -20 one to the -20 installation service. Both always return a complete EXI response, also on failure
-/// (chargers must never get an empty exiResponse, docs/domain.md §6).
+/// OCPP Get15118EVCertificate answered by contract provisioning (<see cref="InstallationPipeline"/>), routed by the
+/// request's namespace. The answer is always a complete EXI response, also on failure (chargers must never get an empty
+/// exiResponse, docs/domain.md §6). OCPP 2.1's maximumContractCertificateChains and prioritizedEMAIDs go to a -20
+/// installation, whose RemainingContractCertificateChains comes back as remainingContracts (OCPP 2.1 M01: absent for -2).
 /// </summary>
 public sealed class ContractEvCertificateService(ContractServices contracts) : IEvCertificateService
 {
     public async Task<EvCertificateResult> ProcessAsync(EvCertificateRequest request, CancellationToken ct = default)
     {
-        byte[] exi;
-        try { exi = Convert.FromBase64String(request.ExiRequest); }
-        catch (FormatException) { exi = []; } // the services answer undecodable input with a signed FAILED response
+        var exi = Exi(request);
+        var wishes = request.MaximumContractCertificateChains != null || request.PrioritizedEmaids != null
+            ? new InstallationWishes(request.MaximumContractCertificateChains, request.PrioritizedEmaids)
+            : null;
         InstallationOutcome outcome;
-        try { outcome = await contracts.AnswerAsync(exi, request.Iso15118SchemaVersion, ct); }
-        catch (ContractException) { outcome = await contracts.Installation.HandleAsync([], ct); } // unknown namespace: a signed -2 FAILED answer
-        return new EvCertificateResult(outcome.IsOk, Convert.ToBase64String(outcome.Response), outcome.IsOk ? null : outcome.Result.ToString());
+        try { outcome = await contracts.AnswerAsync(exi, request.Iso15118SchemaVersion, wishes, ct); }
+        catch (ContractException) { outcome = await contracts.Installation.AnswerAsync(IsoStandard.Iso15118_2, [], ct: ct); } // unknown namespace: a signed -2 FAILED answer
+        return new EvCertificateResult(outcome.IsOk, Convert.ToBase64String(outcome.Response), outcome.IsOk ? null : outcome.Result.ToString(), outcome.RemainingContracts);
     }
 
     /// <summary>
-    /// Update is ISO 15118-2 only (the -20 installation has no update message), so the answer is a -2 one. A request the
-    /// database could not serve is an internal error (an UpdateRes then carries RetryCounter 1: the car may ask again).
+    /// The part's signed FAILED answer without contract work (a -2 request that cannot be read is answered as an update:
+    /// only updates are throttled). A request the database could not serve is an internal error (a -2 UpdateRes then
+    /// carries RetryCounter 1: the car may ask again).
     /// </summary>
     public async Task<EvCertificateResult> RefuseAsync(EvCertificateRequest request, string reasonCode, CancellationToken ct = default)
     {
-        byte[] exi;
-        try { exi = Convert.FromBase64String(request.ExiRequest); }
-        catch (FormatException) { exi = []; }
         var why = reasonCode == PlugAndCharge.Ocpp.Transport.StorageFaults.ReasonCode ? InstallationResult.DatabaseUnavailable : InstallationResult.Throttled;
-        var outcome = await contracts.Installation.RefuseAsync(exi, why, reasonCode, ct);
+        IsoStandard standard;
+        try { standard = IsoStandards.FromNamespace(request.Iso15118SchemaVersion); }
+        catch (ContractException) { standard = IsoStandard.Iso15118_2; }
+        var outcome = await contracts.Installation.RefuseAsync(standard, Exi(request), why, reasonCode, ct);
         return new EvCertificateResult(false, Convert.ToBase64String(outcome.Response), reasonCode);
+    }
+
+    /// <summary>The EXI bytes; undecodable base64 is answered like undecodable EXI, with a signed FAILED response.</summary>
+    private static byte[] Exi(EvCertificateRequest request)
+    {
+        try { return Convert.FromBase64String(request.ExiRequest); }
+        catch (FormatException) { return []; }
     }
 }
 

@@ -29,7 +29,7 @@ public static class ContractEndpoints
             byte[] exi;
             try { exi = Convert.FromBase64String(body.CertificateInstallationReq); }
             catch (FormatException) { return Problems.BadRequest("certificateInstallationReq is not base64."); }
-            var outcome = await contracts.AnswerAsync(exi, body.XsdMsgDefNamespace, ct);
+            var outcome = await contracts.AnswerAsync(exi, body.XsdMsgDefNamespace, ct: ct);
             // OPCP spells the top-level member "CCPResponse"; a dictionary key keeps it from the camel-case policy.
             return Results.Ok(new Dictionary<string, object>
             {

@@ -5,7 +5,6 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using PlugAndCharge.Contracts;
 using PlugAndCharge.Contracts.Contracts;
-using PlugAndCharge.Pki.Stores;
 using PlugAndCharge.Server.Authentication;
 
 namespace PlugAndCharge.Server.Endpoints;
@@ -90,10 +89,7 @@ public static class ContractManagementEndpoints
         object? certificate = null;
         if (c.Certificate is { } cert)
         {
-            var now = http.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow();
-            var status = now < cert.NotBefore ? ContractCertificateState.NotYetValid : now > cert.NotAfter ? ContractCertificateState.Expired : ContractCertificateState.Valid;
-            if (cert.IssuerId != null && await contracts.Ca.Certificates.GetAsync(cert.IssuerId, cert.Serial, http.RequestAborted) is { Status: CertificateStatus.Revoked })
-                status = ContractCertificateState.Revoked;
+            var status = await contracts.Contracts.CertificateStatus.OfAsync(cert, http.RequestAborted);
             certificate = new
             {
                 serial = cert.Serial, issuerId = cert.IssuerId, notBefore = cert.NotBefore, notAfter = cert.NotAfter, status = status.ToString(),

@@ -8,13 +8,13 @@ namespace PlugAndCharge.Storage.Contracts;
 public static class ContractDatabase
 {
     /// <summary>The PKI and contract stores over one data source; migrations (0003_contracts among them) applied.</summary>
-    public static async Task<(NpgsqlDataSource Db, PostgresPkiStore Pki, PostgresContractStore Contracts)> OpenAsync(string connectionString, TimeProvider? clock = null, CancellationToken ct = default)
+    public static async Task<(NpgsqlDataSource Db, PostgresPkiStore Pki, PostgresContractStores Contracts)> OpenAsync(string connectionString, TimeProvider? clock = null, CancellationToken ct = default)
     {
         var db = StorageDataSource.Create(connectionString);
         await MigrationRunner.ApplyAsync(db, ct);
-        return (db, new PostgresPkiStore(db, clock), new PostgresContractStore(db, clock));
+        return (db, new PostgresPkiStore(db, clock), new PostgresContractStores(db, clock));
     }
 
-    public static ContractServices Compose(CertificateAuthorityServices ca, PostgresContractStore store, ContractOptions options, TimeProvider? clock = null) =>
-        new(ca, store, store, store, store, options, clock);
+    public static ContractServices Compose(CertificateAuthorityServices ca, PostgresContractStores stores, ContractOptions options, TimeProvider? clock = null) =>
+        new(ca, stores.Roots, stores.Vehicles, stores.Contracts, stores.Webhooks, options, clock);
 }

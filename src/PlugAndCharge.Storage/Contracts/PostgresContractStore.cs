@@ -12,187 +12,22 @@ using PlugAndCharge.Pki.Stores;
 namespace PlugAndCharge.Storage.Contracts;
 
 /// <summary>
-/// The contract stores on PostgreSQL. Every change commits in one transaction with its audit entry and the webhook
-/// outbox rows it causes; contract certificates recorded on the installation path are group-committed.
+/// Contracts on PostgreSQL. Every change commits in one transaction with its audit entry and the webhook outbox rows it
+/// causes; on the installation path the contexts are read and the contract certificates recorded by group commit
+/// (<see cref="GroupCommitQueue{T, TResult}"/>).
 /// </summary>
-public sealed class PostgresContractStore : IRootCertificateStore, IProvisioningCertificateStore, IContractStore, IWebhookStore, IAsyncDisposable
+public sealed class PostgresContractStore : PostgresStore, IContractStore, IAsyncDisposable
 {
-    private readonly NpgsqlDataSource _db;
-    private readonly TimeProvider _clock;
-    private readonly Polly.ResiliencePipeline _retry;
     private readonly GroupCommitQueue<CertificateUpdate, bool> _certificates;
     private readonly GroupCommitQueue<string, InstallationContext> _contexts;
 
     private sealed record CertificateUpdate(Guid ContractId, ContractCertificate Certificate, byte[]? SignedData, DateTimeOffset At, AuditEvent Audit, IReadOnlyList<WebhookEvent> Events, PendingIssuance? Issuance);
 
-    public PostgresContractStore(NpgsqlDataSource db, TimeProvider? clock = null)
+    public PostgresContractStore(NpgsqlDataSource db, TimeProvider? clock = null) : base(db, clock)
     {
-        _db = db;
-        _clock = clock ?? TimeProvider.System;
-        _retry = PostgresFaults.Retry(db);
         _certificates = new GroupCommitQueue<CertificateUpdate, bool>(CommitCertificatesAsync, abandonWhen: AbandonWhenSilent);
         _contexts = new GroupCommitQueue<string, InstallationContext>(ReadContextsAsync, abandonWhen: AbandonWhenSilent);
     }
-
-    private (CancellationToken, Func<Exception>) AbandonWhenSilent() => (DatabaseReachability.SilenceOf(_db), () => DatabaseReachability.Silent(_db));
-
-    private Task InTransactionAsync(Func<NpgsqlConnection, NpgsqlTransaction, Task> work, CancellationToken ct) =>
-        PostgresFaults.InTransactionAsync(_db, _retry, _clock, work, ct);
-
-    private static Task AuditAsync(NpgsqlConnection c, NpgsqlTransaction tx, params AuditEvent[] events)
-    {
-        PostgresAuditWriter.AppendAtCommit(tx, events);
-        return Task.CompletedTask;
-    }
-
-    private static DateTimeOffset Utc(DateTime d) => new(DateTime.SpecifyKind(d, DateTimeKind.Utc));
-    private static DateTimeOffset? Utc(DateTime? d) => d is { } x ? Utc(x) : null;
-
-    // ---- roots ----
-
-    private sealed class RootRow
-    {
-        public Guid id { get; set; }
-        public string root_type { get; set; } = null!;
-        public byte[] der { get; set; } = null!;
-        public string fingerprint { get; set; } = null!;
-        public string distinguished_name { get; set; } = null!;
-        public string common_name { get; set; } = null!;
-        public string serial_number { get; set; } = null!;
-        public string key_identifier { get; set; } = null!;
-        public DateTime valid_from { get; set; }
-        public DateTime valid_to { get; set; }
-        public string standard { get; set; } = null!;
-        public string signature_algorithm { get; set; } = null!;
-        public string? organization_name { get; set; }
-        public string? owner_id { get; set; }
-        public string[] wmis { get; set; } = null!;
-        public DateTime added_at { get; set; }
-
-        public RootCertificate ToRecord() => new()
-        {
-            Id = id, Type = Enum.Parse<RootType>(root_type), Der = der, Fingerprint = fingerprint, DistinguishedName = distinguished_name, CommonName = common_name,
-            SerialNumber = serial_number, KeyIdentifier = key_identifier, ValidFrom = Utc(valid_from), ValidTo = Utc(valid_to), Standard = Enum.Parse<IsoStandard>(standard),
-            SignatureAlgorithm = signature_algorithm, OrganizationName = organization_name, OwnerId = owner_id, Wmis = wmis, AddedAt = Utc(added_at),
-        };
-    }
-
-    private const string RootColumns = "id, root_type, der, fingerprint, distinguished_name, common_name, serial_number, key_identifier, valid_from, valid_to, standard, signature_algorithm, organization_name, owner_id, wmis, added_at";
-
-    public Task AddRootAsync(RootCertificate r, AuditEvent audit, CancellationToken ct = default) =>
-        InTransactionAsync(async (c, tx) =>
-        {
-            try
-            {
-                await c.ExecuteAsync($"insert into root_certificates({RootColumns}) values (@Id, @Type, @Der, @Fingerprint, @DistinguishedName, @CommonName, @SerialNumber, @KeyIdentifier, @ValidFrom, @ValidTo, @Standard, @SignatureAlgorithm, @OrganizationName, @OwnerId, @Wmis, @AddedAt)",
-                    new
-                    {
-                        r.Id, Type = r.Type.ToString(), r.Der, r.Fingerprint, r.DistinguishedName, r.CommonName, r.SerialNumber, r.KeyIdentifier, ValidFrom = r.ValidFrom.UtcDateTime, ValidTo = r.ValidTo.UtcDateTime,
-                        Standard = r.Standard.ToString(), r.SignatureAlgorithm, r.OrganizationName, r.OwnerId, Wmis = r.Wmis.ToArray(), AddedAt = r.AddedAt.UtcDateTime,
-                    }, tx);
-            }
-            catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UniqueViolation)
-            {
-                throw new ContractException(ContractError.AlreadyExists, $"The root {r.Fingerprint} is registered already.", e);
-            }
-            await AuditAsync(c, tx, audit);
-        }, ct);
-
-    public async Task<RootCertificate?> GetRootAsync(Guid id, CancellationToken ct = default)
-    {
-        await using var conn = await _db.ConnectAsync(ct);
-        return (await conn.QuerySingleOrDefaultAsync<RootRow>($"select {RootColumns} from root_certificates where id = @id", new { id }))?.ToRecord();
-    }
-
-    public async Task<IReadOnlyList<RootCertificate>> ListRootsAsync(CancellationToken ct = default)
-    {
-        await using var conn = await _db.ConnectAsync(ct);
-        return (await conn.QueryAsync<RootRow>($"select {RootColumns} from root_certificates order by added_at, id")).Select(r => r.ToRecord()).ToList();
-    }
-
-    public async Task<bool> DeleteRootAsync(Guid id, AuditEvent audit, CancellationToken ct = default)
-    {
-        var deleted = false;
-        await InTransactionAsync(async (c, tx) =>
-        {
-            deleted = await c.ExecuteAsync("delete from root_certificates where id = @id", new { id }, tx) == 1;
-            if (deleted) await AuditAsync(c, tx, audit);
-        }, ct);
-        return deleted;
-    }
-
-    // ---- vehicles ----
-
-    private sealed class VehicleRow
-    {
-        public string pcid { get; set; } = null!;
-        public string oem_id { get; set; } = null!;
-        public byte[] certificate_der { get; set; } = null!;
-        public byte[][] sub_ca_ders { get; set; } = null!;
-        public Guid root_id { get; set; }
-        public string standard { get; set; } = null!;
-        public string key_algorithm { get; set; } = null!;
-        public DateTime valid_to { get; set; }
-        public string status { get; set; } = null!;
-        public DateTime added_at { get; set; }
-
-        public ProvisioningCertificate ToRecord() => new()
-        {
-            Pcid = pcid, OemId = oem_id, CertificateDer = certificate_der, SubCaDers = sub_ca_ders, RootId = root_id, Standard = Enum.Parse<IsoStandard>(standard),
-            KeyAlgorithm = key_algorithm, ValidTo = Utc(valid_to), Status = Enum.Parse<ProvisioningStatus>(status), AddedAt = Utc(added_at),
-        };
-    }
-
-    private const string VehicleColumns = "pcid, oem_id, certificate_der, sub_ca_ders, root_id, standard, key_algorithm, valid_to, status, added_at";
-
-    public Task PutProvisioningAsync(ProvisioningCertificate v, AuditEvent audit, CancellationToken ct = default) =>
-        InTransactionAsync(async (c, tx) =>
-        {
-            await c.ExecuteAsync($"""
-                insert into provisioning_certificates({VehicleColumns}) values (@Pcid, @OemId, @CertificateDer, @SubCaDers, @RootId, @Standard, @KeyAlgorithm, @ValidTo, @Status, @AddedAt)
-                on conflict (pcid) do update set oem_id = excluded.oem_id, certificate_der = excluded.certificate_der, sub_ca_ders = excluded.sub_ca_ders, root_id = excluded.root_id,
-                    standard = excluded.standard, key_algorithm = excluded.key_algorithm, valid_to = excluded.valid_to, status = excluded.status
-                """,
-                new
-                {
-                    v.Pcid, v.OemId, v.CertificateDer, SubCaDers = v.SubCaDers.ToArray(), v.RootId, Standard = v.Standard.ToString(), v.KeyAlgorithm, ValidTo = v.ValidTo.UtcDateTime,
-                    Status = v.Status.ToString(), AddedAt = v.AddedAt.UtcDateTime,
-                }, tx);
-            await AuditAsync(c, tx, audit);
-        }, ct);
-
-    public async Task<ProvisioningCertificate?> GetProvisioningAsync(string pcid, CancellationToken ct = default)
-    {
-        await using var conn = await _db.ConnectAsync(ct);
-        return (await conn.QuerySingleOrDefaultAsync<VehicleRow>($"select {VehicleColumns} from provisioning_certificates where pcid = @pcid", new { pcid }))?.ToRecord();
-    }
-
-    public Task SetProvisioningStatusAsync(string pcid, ProvisioningStatus status, AuditEvent audit, CancellationToken ct = default) =>
-        InTransactionAsync(async (c, tx) =>
-        {
-            if (await c.ExecuteAsync("update provisioning_certificates set status = @status where pcid = @pcid", new { pcid, status = status.ToString() }, tx) != 1)
-                throw new ContractException(ContractError.UnknownVehicle, $"No vehicle {pcid}.");
-            await AuditAsync(c, tx, audit);
-        }, ct);
-
-    public async Task<IReadOnlyList<Guid>> DeleteProvisioningAsync(string pcid, DateTimeOffset at, string reason, AuditEvent audit, IReadOnlyList<WebhookEvent> events, CancellationToken ct = default)
-    {
-        Guid[] ended = [];
-        await InTransactionAsync(async (c, tx) =>
-        {
-            var oem = await c.ExecuteScalarAsync<string?>("select oem_id from provisioning_certificates where pcid = @pcid for update", new { pcid }, tx);
-            if (oem == null) return;
-            await EnqueueAsync(c, tx, events);
-            var ids = (await c.QueryAsync<Guid>($"update contracts set {TerminateSet} where pcid = @pcid and state = 'Active' returning id", new { pcid, at = at.UtcDateTime, reason }, tx)).ToArray();
-            await c.ExecuteAsync(PurgeKeys, new { ids }, tx);
-            await c.ExecuteAsync("delete from provisioning_certificates where pcid = @pcid", new { pcid }, tx);
-            await AuditAsync(c, tx, audit);
-            ended = ids;
-        }, ct);
-        return ended;
-    }
-
-    // ---- contracts ----
 
     private sealed class ContractRow
     {
@@ -240,14 +75,14 @@ public sealed class PostgresContractStore : IRootCertificateStore, IProvisioning
         "c.wrapped_private_key, c.vehicle_encrypted_key, c.dh_public_key, c.signed_data, k.contract_ends, k.created_at, greatest(k.updated_at, c.recorded_at) as updated_at, " +
         "k.terminated_at, k.termination_reason from contracts k left join contract_certificates c on c.contract_id = k.id";
 
-    private const string TerminateSet = "state = 'Terminated', is_default = false, terminated_at = @at, termination_reason = @reason, updated_at = @at";
+    internal const string TerminateSet = "state = 'Terminated', is_default = false, terminated_at = @at, termination_reason = @reason, updated_at = @at";
 
     /// <summary>
     /// Termination purges every key and the signed data of the contracts' certificates; the certificates stay for the record.
     /// Run as a statement of its own after the contracts' update: a certificate being recorded holds its contract's row
     /// (for share) until it commits, the update waits for that, and only a later statement's snapshot sees the new row.
     /// </summary>
-    private const string PurgeKeys = "update contract_certificates set wrapped_private_key = null, vehicle_encrypted_key = null, dh_public_key = null, signed_data = null " +
+    internal const string PurgeKeys = "update contract_certificates set wrapped_private_key = null, vehicle_encrypted_key = null, dh_public_key = null, signed_data = null " +
         "where contract_id = any(@ids)";
 
     public async Task<Contract> CreateContractAsync(Contract k, AuditEvent audit, IReadOnlyList<WebhookEvent> events, CancellationToken ct = default)
@@ -292,7 +127,7 @@ public sealed class PostgresContractStore : IRootCertificateStore, IProvisioning
                 await using var batch = new NpgsqlBatch(c, tx) { BatchCommands = { CertificateUpsert(linked), HistoryInsert(linked) } };
                 await batch.ExecuteNonQueryAsync();
             }
-            await EnqueueAsync(c, tx, events);
+            await PostgresWebhookStore.EnqueueAsync(c, tx, events);
             await AuditAsync(c, tx, audit);
         }, ct);
         return stored;
@@ -313,7 +148,7 @@ public sealed class PostgresContractStore : IRootCertificateStore, IProvisioning
 
     public async Task<ContractCertificateEntry?> FindContractCertificateAsync(Guid contractId, byte[] sha256, CancellationToken ct = default)
     {
-        await using var conn = await _db.ConnectAsync(ct);
+        await using var conn = await Db.ConnectAsync(ct);
         var r = await conn.QuerySingleOrDefaultAsync<HistoryRow>(new CommandDefinition($"{HistorySelect} where h.contract_id = @contractId and h.sha256 = @sha256",
             new { contractId, sha256 }, cancellationToken: ct));
         return r == null ? null : ToEntry(r);
@@ -321,20 +156,20 @@ public sealed class PostgresContractStore : IRootCertificateStore, IProvisioning
 
     public async Task<IReadOnlyList<ContractCertificateEntry>> ListContractCertificatesAsync(Guid contractId, CancellationToken ct = default)
     {
-        await using var conn = await _db.ConnectAsync(ct);
+        await using var conn = await Db.ConnectAsync(ct);
         return (await conn.QueryAsync<HistoryRow>(new CommandDefinition($"{HistorySelect} where h.contract_id = @contractId order by h.recorded_at",
             new { contractId }, cancellationToken: ct))).Select(ToEntry).ToList();
     }
 
     public async Task<Contract?> GetContractAsync(Guid id, CancellationToken ct = default)
     {
-        await using var conn = await _db.ConnectAsync(ct);
+        await using var conn = await Db.ConnectAsync(ct);
         return (await conn.QuerySingleOrDefaultAsync<ContractRow>($"{ContractSelect} where k.id = @id", new { id }))?.ToRecord();
     }
 
     public async Task<IReadOnlyList<Contract>> FindByEmaidAsync(string emaid, CancellationToken ct = default)
     {
-        await using var conn = await _db.ConnectAsync(ct);
+        await using var conn = await Db.ConnectAsync(ct);
         return (await conn.QueryAsync<ContractRow>($"{ContractSelect} where k.emaid = @emaid order by (k.state = 'Active') desc, k.created_at desc", new { emaid }))
             .Select(r => r.ToRecord()).ToList();
     }
@@ -342,7 +177,7 @@ public sealed class PostgresContractStore : IRootCertificateStore, IProvisioning
     public async Task<ContractStatusRecord?> FindStatusAsync(string emaid, CancellationToken ct = default)
     {
         // One indexed read; the certificate's revocation comes from the CA's table in the same query.
-        await using var conn = await _db.ConnectAsync(ct);
+        await using var conn = await Db.ConnectAsync(ct);
         var r = await conn.QuerySingleOrDefaultAsync<StatusRow>(new CommandDefinition("""
             select k.emaid, k.state, k.pcid, k.emsp_id, c.issuer_id as cert_issuer_id, c.serial as cert_serial, c.not_before as cert_not_before, c.not_after as cert_not_after,
                    case when c.issuer_id is null then null else coalesce(x.status = 'Revoked', false) end as cert_revoked
@@ -358,7 +193,7 @@ public sealed class PostgresContractStore : IRootCertificateStore, IProvisioning
 
     public async Task<IReadOnlyList<Contract>> ListForVehicleAsync(string pcid, CancellationToken ct = default)
     {
-        await using var conn = await _db.ConnectAsync(ct);
+        await using var conn = await Db.ConnectAsync(ct);
         return (await conn.QueryAsync<ContractRow>($"{ContractSelect} where k.pcid = @pcid order by k.created_at", new { pcid })).Select(r => r.ToRecord()).ToList();
     }
 
@@ -372,7 +207,7 @@ public sealed class PostgresContractStore : IRootCertificateStore, IProvisioning
 
     public async Task<int?> GetInstallationCursorAsync(string sessionKey, DateTimeOffset notBefore, CancellationToken ct = default)
     {
-        await using var conn = await _db.ConnectAsync(ct);
+        await using var conn = await Db.ConnectAsync(ct);
         return await conn.ExecuteScalarAsync<int?>(new CommandDefinition(
             "select next_index from iso20_installation_cursors where session_key = @sessionKey and updated_at >= @notBefore",
             new { sessionKey, notBefore }, cancellationToken: ct));
@@ -380,7 +215,7 @@ public sealed class PostgresContractStore : IRootCertificateStore, IProvisioning
 
     public async Task SetInstallationCursorAsync(string sessionKey, int next, DateTimeOffset at, DateTimeOffset forgetBefore, CancellationToken ct = default)
     {
-        await using var conn = await _db.ConnectAsync(ct);
+        await using var conn = await Db.ConnectAsync(ct);
         // One statement: the session's cursor, and the cursors of sessions long over (never this row: a statement must
         // not touch one row twice).
         await conn.ExecuteAsync(new CommandDefinition("""
@@ -396,11 +231,11 @@ public sealed class PostgresContractStore : IRootCertificateStore, IProvisioning
     /// </summary>
     private async Task<IReadOnlyList<InstallationContext>> ReadContextsAsync(IReadOnlyList<string> pcids)
     {
-        await using var conn = await _db.ConnectAsync();
+        await using var conn = await Db.ConnectAsync();
         await using var multi = await conn.QueryMultipleAsync(
-            $"select {VehicleColumns} from provisioning_certificates where pcid = any(@pcids); " +
+            $"select {PostgresProvisioningCertificateStore.VehicleColumns} from provisioning_certificates where pcid = any(@pcids); " +
             $"{ContractSelect} where k.pcid = any(@pcids) and k.state = 'Active' order by k.created_at", new { pcids = pcids.Distinct().ToArray() });
-        var vehicles = (await multi.ReadAsync<VehicleRow>()).ToDictionary(v => v.pcid, v => v.ToRecord(), StringComparer.Ordinal);
+        var vehicles = (await multi.ReadAsync<PostgresProvisioningCertificateStore.VehicleRow>()).ToDictionary(v => v.pcid, v => v.ToRecord(), StringComparer.Ordinal);
         var contracts = (await multi.ReadAsync<ContractRow>()).Select(r => r.ToRecord()).ToLookup(c => c.Pcid, StringComparer.Ordinal);
         return pcids.Select(p => new InstallationContext(vehicles.GetValueOrDefault(p), contracts[p].ToList())).ToList();
     }
@@ -415,7 +250,7 @@ public sealed class PostgresContractStore : IRootCertificateStore, IProvisioning
             await c.ExecuteAsync("update contracts set is_default = false where pcid = @pcid and is_default and id <> @contractId", new { pcid, contractId }, tx);
             if (await c.ExecuteAsync("update contracts set is_default = true where id = @contractId and pcid = @pcid and state = 'Active'", new { pcid, contractId }, tx) != 1)
                 throw new ContractException(ContractError.UnknownContract, $"No active contract {contractId} for {pcid}.");
-            await EnqueueAsync(c, tx, events);
+            await PostgresWebhookStore.EnqueueAsync(c, tx, events);
             await AuditAsync(c, tx, audit);
         }, ct);
 
@@ -441,15 +276,15 @@ public sealed class PostgresContractStore : IRootCertificateStore, IProvisioning
         statements.Add(upsert);
         // Every certificate of the batch joins its contract's history, also one a later one of the batch replaced at once.
         statements.Add(HistoryInsert(batch.Select(b => (b.ContractId, b.Certificate, b.SignedData, b.At)).ToList()));
-        if (OutboxInsert(batch.SelectMany(b => b.Events).ToList()) is { } outbox) statements.Add(outbox);
+        if (PostgresWebhookStore.OutboxInsert(batch.SelectMany(b => b.Events).ToList()) is { } outbox) statements.Add(outbox);
         // The CA's entry for a certificate precedes the contract's entry that links it.
         var audit = batch.SelectMany(b => b.Issuance is { } i ? [i.Audit, b.Audit] : new[] { b.Audit }).ToList();
         try
         {
-            await PostgresAuditWriter.CommitAsync(_db, statements, () =>
+            await PostgresAuditWriter.CommitAsync(Db, statements, () =>
             {
                 if (upsert.RecordsAffected != current.Count) throw new ContractException(ContractError.ContractTerminated, "The contract is no longer active.");
-            }, audit, _clock);
+            }, audit, Clock);
         }
         catch (PostgresException e) when (PostgresPkiStore.IsSerialCollision(e))
         {
@@ -460,7 +295,7 @@ public sealed class PostgresContractStore : IRootCertificateStore, IProvisioning
             // The acknowledgement of COMMIT was lost: read back whether every certificate joined its contract's history
             // (one transaction, so all or none) instead of failing installations whose certificates exist.
             var pairs = batch.Select(b => (b.ContractId, b.Certificate.Der)).Distinct().ToList();
-            var recorded = await PostgresFaults.ReadBackAsync(_db, async c => await c.ExecuteScalarAsync<long>(
+            var recorded = await PostgresFaults.ReadBackAsync(Db, async c => await c.ExecuteScalarAsync<long>(
                 "select count(*) from contract_certificate_history h join unnest(@ids, @ders) as u(id, der) on h.contract_id = u.id and h.sha256 = sha256(u.der)",
                 new { ids = pairs.Select(p => p.ContractId).ToArray(), ders = pairs.Select(p => p.Der).ToArray() }) == pairs.Count);
             if (recorded != true) throw;
@@ -533,167 +368,10 @@ public sealed class PostgresContractStore : IRootCertificateStore, IProvisioning
             done = await c.ExecuteAsync($"update contracts set {TerminateSet} where id = @contractId and state = 'Active'", new { contractId, at = at.UtcDateTime, reason }, tx) == 1;
             if (!done) return;
             await c.ExecuteAsync(PurgeKeys, new { ids = new[] { contractId } }, tx);
-            await EnqueueAsync(c, tx, events);
+            await PostgresWebhookStore.EnqueueAsync(c, tx, events);
             await AuditAsync(c, tx, audit);
         }, ct);
         return done;
-    }
-
-    // ---- webhooks ----
-
-    /// <summary>
-    /// Fans events out to the enabled endpoints of the OEM owning each PCID, inside the caller's transaction, in one
-    /// statement (the vehicle row must still exist: a deletion enqueues before it deletes).
-    /// </summary>
-    private static async Task EnqueueAsync(NpgsqlConnection c, NpgsqlTransaction tx, IReadOnlyList<WebhookEvent> events)
-    {
-        if (OutboxInsert(events) is not { } insert) return;
-        await using var batch = new NpgsqlBatch(c, tx) { BatchCommands = { insert } };
-        await batch.ExecuteNonQueryAsync();
-    }
-
-    private static NpgsqlBatchCommand? OutboxInsert(IReadOnlyList<WebhookEvent> events) => events.Count == 0 ? null : new NpgsqlBatchCommand("""
-        insert into webhook_outbox(id, endpoint_id, event_id, event_type, payload, state, attempts, next_attempt_at)
-        select gen_random_uuid(), e.id, u.event_id, u.event_type, u.payload, 'Pending', 0, u.at
-        from unnest($1::uuid[], $2::text[], $3::text[], $4::timestamptz[], $5::text[]) as u(event_id, event_type, payload, at, pcid)
-        join provisioning_certificates p on p.pcid = u.pcid
-        join webhook_endpoints e on e.owner_id = p.oem_id and e.status = 'Enabled' and u.event_type = any(e.enabled_events)
-        """)
-    {
-        Parameters =
-        {
-            new() { Value = events.Select(e => e.EventId).ToArray() }, new() { Value = events.Select(e => e.EventType).ToArray() },
-            new() { Value = events.Select(e => e.Payload).ToArray() }, new() { Value = events.Select(e => e.At.UtcDateTime).ToArray() },
-            new() { Value = events.Select(e => e.Pcid).ToArray() },
-        },
-    };
-
-    private sealed class EndpointRow
-    {
-        public Guid id { get; set; }
-        public string owner_id { get; set; } = null!;
-        public string url { get; set; } = null!;
-        public string[] enabled_events { get; set; } = null!;
-        public byte[] wrapped_secret { get; set; } = null!;
-        public string? description { get; set; }
-        public string status { get; set; } = null!;
-        public DateTime created_at { get; set; }
-
-        public WebhookEndpoint ToRecord() => new()
-        {
-            Id = id, OwnerId = owner_id, Url = new Uri(url), EnabledEvents = enabled_events, WrappedSecret = wrapped_secret, Description = description,
-            Status = Enum.Parse<WebhookEndpointStatus>(status), CreatedAt = Utc(created_at),
-        };
-    }
-
-    private const string EndpointColumns = "id, owner_id, url, enabled_events, wrapped_secret, description, status, created_at";
-
-    public Task AddEndpointAsync(WebhookEndpoint e, AuditEvent audit, CancellationToken ct = default) =>
-        InTransactionAsync(async (c, tx) =>
-        {
-            await c.ExecuteAsync($"insert into webhook_endpoints({EndpointColumns}) values (@Id, @OwnerId, @Url, @EnabledEvents, @WrappedSecret, @Description, @Status, @CreatedAt)",
-                new { e.Id, e.OwnerId, Url = e.Url.ToString(), EnabledEvents = e.EnabledEvents.ToArray(), e.WrappedSecret, e.Description, Status = e.Status.ToString(), CreatedAt = e.CreatedAt.UtcDateTime }, tx);
-            await AuditAsync(c, tx, audit);
-        }, ct);
-
-    public async Task<WebhookEndpoint?> GetEndpointAsync(Guid id, CancellationToken ct = default)
-    {
-        await using var conn = await _db.ConnectAsync(ct);
-        return (await conn.QuerySingleOrDefaultAsync<EndpointRow>($"select {EndpointColumns} from webhook_endpoints where id = @id", new { id }))?.ToRecord();
-    }
-
-    public async Task<IReadOnlyList<WebhookEndpoint>> ListEndpointsAsync(string ownerId, CancellationToken ct = default)
-    {
-        await using var conn = await _db.ConnectAsync(ct);
-        return (await conn.QueryAsync<EndpointRow>($"select {EndpointColumns} from webhook_endpoints where owner_id = @ownerId order by created_at", new { ownerId })).Select(r => r.ToRecord()).ToList();
-    }
-
-    public async Task<bool> UpdateEndpointAsync(WebhookEndpoint e, AuditEvent audit, CancellationToken ct = default)
-    {
-        var updated = false;
-        await InTransactionAsync(async (c, tx) =>
-        {
-            updated = await c.ExecuteAsync("update webhook_endpoints set url = @Url, enabled_events = @EnabledEvents, description = @Description, status = @Status where id = @Id",
-                new { e.Id, Url = e.Url.ToString(), EnabledEvents = e.EnabledEvents.ToArray(), e.Description, Status = e.Status.ToString() }, tx) == 1;
-            if (updated) await AuditAsync(c, tx, audit);
-        }, ct);
-        return updated;
-    }
-
-    public async Task<bool> DeleteEndpointAsync(Guid id, AuditEvent audit, CancellationToken ct = default)
-    {
-        var deleted = false;
-        await InTransactionAsync(async (c, tx) =>
-        {
-            deleted = await c.ExecuteAsync("delete from webhook_endpoints where id = @id", new { id }, tx) == 1;
-            if (deleted) await AuditAsync(c, tx, audit);
-        }, ct);
-        return deleted;
-    }
-
-    private sealed class DeliveryRow
-    {
-        public Guid id { get; set; }
-        public Guid endpoint_id { get; set; }
-        public Guid event_id { get; set; }
-        public string event_type { get; set; } = null!;
-        public string payload { get; set; } = null!;
-        public string state { get; set; } = null!;
-        public int attempts { get; set; }
-        public DateTime next_attempt_at { get; set; }
-        public int? last_status_code { get; set; }
-        public string? last_error { get; set; }
-        public DateTime? delivered_at { get; set; }
-
-        public WebhookDelivery ToRecord() => new()
-        {
-            Id = id, EndpointId = endpoint_id, EventId = event_id, EventType = event_type, Payload = payload, State = Enum.Parse<WebhookDeliveryState>(state), Attempts = attempts,
-            NextAttemptAt = Utc(next_attempt_at), LastStatusCode = last_status_code, LastError = last_error, DeliveredAt = Utc(delivered_at),
-        };
-    }
-
-    private const string DeliveryColumns = "id, endpoint_id, event_id, event_type, payload, state, attempts, next_attempt_at, last_status_code, last_error, delivered_at";
-
-    public async Task<IReadOnlyList<WebhookDelivery>> ClaimDueAsync(DateTimeOffset now, int max, TimeSpan lease, CancellationToken ct = default)
-    {
-        IReadOnlyList<WebhookDelivery> claimed = [];
-        await InTransactionAsync(async (c, tx) =>
-        {
-            // skip locked: parallel dispatchers (several instances) take disjoint rows; the lease keeps them apart after commit.
-            var rows = await c.QueryAsync<DeliveryRow>($"""
-                update webhook_outbox set next_attempt_at = @until
-                where id in (select id from webhook_outbox where state = 'Pending' and next_attempt_at <= @now order by next_attempt_at limit @max for update skip locked)
-                returning {DeliveryColumns}
-                """, new { now = now.UtcDateTime, until = (now + lease).UtcDateTime, max }, tx);
-            claimed = rows.Select(r => r.ToRecord()).ToList();
-        }, ct);
-        return claimed;
-    }
-
-    public Task RecordAttemptAsync(WebhookAttempt a, WebhookDeliveryState state, DateTimeOffset? nextAttemptAt, CancellationToken ct = default) =>
-        InTransactionAsync(async (c, tx) =>
-        {
-            await c.ExecuteAsync("insert into webhook_attempts(delivery_id, attempt, at, status_code, error, duration_ms) values (@DeliveryId, @Attempt, @At, @StatusCode, @Error, @Ms)",
-                new { a.DeliveryId, a.Attempt, At = a.At.UtcDateTime, a.StatusCode, a.Error, Ms = a.Duration.TotalMilliseconds }, tx);
-            await c.ExecuteAsync("""
-                update webhook_outbox set state = @State, attempts = @Attempt, last_status_code = @StatusCode, last_error = @Error,
-                    next_attempt_at = coalesce(@Next, next_attempt_at), delivered_at = case when @State = 'Delivered' then @At else delivered_at end
-                where id = @DeliveryId
-                """, new { a.DeliveryId, a.Attempt, a.StatusCode, a.Error, State = state.ToString(), Next = nextAttemptAt?.UtcDateTime, At = a.At.UtcDateTime }, tx);
-        }, ct);
-
-    public async Task<IReadOnlyList<WebhookDelivery>> ListDeliveriesAsync(Guid endpointId, CancellationToken ct = default)
-    {
-        await using var conn = await _db.ConnectAsync(ct);
-        return (await conn.QueryAsync<DeliveryRow>($"select {DeliveryColumns} from webhook_outbox where endpoint_id = @endpointId order by created_at, id", new { endpointId })).Select(r => r.ToRecord()).ToList();
-    }
-
-    public async Task<IReadOnlyList<WebhookAttempt>> ListAttemptsAsync(Guid deliveryId, CancellationToken ct = default)
-    {
-        await using var conn = await _db.ConnectAsync(ct);
-        var rows = await conn.QueryAsync<(Guid DeliveryId, int Attempt, DateTime At, int? StatusCode, string? Error, double Ms)>(
-            "select delivery_id, attempt, at, status_code, error, duration_ms from webhook_attempts where delivery_id = @deliveryId order by attempt", new { deliveryId });
-        return rows.Select(r => new WebhookAttempt(r.DeliveryId, r.Attempt, Utc(r.At), r.StatusCode, r.Error, TimeSpan.FromMilliseconds(r.Ms))).ToList();
     }
 
     public async ValueTask DisposeAsync()

@@ -54,7 +54,7 @@ internal sealed class InstallationBench
             await services.Contracts.BindAsync(owner, new ContractBinding { Pcid = car.Pcid }, "bench");
             requests[i] = car.BuildInstallationRequest();
         });
-        var check = await services.Installation.HandleAsync(requests[0]);
+        var check = await services.Installation.AnswerAsync(IsoStandard.Iso15118_2, requests[0]);
         if (!check.IsOk) throw new InvalidOperationException("Benchmark world is broken: " + check.Detail);
         return new InstallationBench(services, requests);
     }
@@ -76,7 +76,7 @@ public class InstallationInMemoryBenchmarks
     [Benchmark]
     public async Task<InstallationOutcome> InstallIssuingANewCertificate()
     {
-        var outcome = await _bench.Services.Installation.HandleAsync(_bench.Requests[_next++ % _bench.Requests.Length]);
+        var outcome = await _bench.Services.Installation.AnswerAsync(IsoStandard.Iso15118_2, _bench.Requests[_next++ % _bench.Requests.Length]);
         return outcome.IsOk ? outcome : throw new InvalidOperationException(outcome.Detail);
     }
 }
@@ -91,7 +91,7 @@ public class InstallationPersistedBenchmarks
     private const int Callers = 32;
     private const int PerCaller = 32;
     private InstallationBench _bench = null!;
-    private PostgresContractStore _store = null!;
+    private PostgresContractStores _store = null!;
     private PostgresPkiStore _pki = null!;
     private int _next;
 
@@ -118,7 +118,7 @@ public class InstallationPersistedBenchmarks
     {
         for (var i = 0; i < PerCaller; i++)
         {
-            var outcome = await _bench.Services.Installation.HandleAsync(_bench.Requests[Interlocked.Increment(ref _next) % _bench.Requests.Length]);
+            var outcome = await _bench.Services.Installation.AnswerAsync(IsoStandard.Iso15118_2, _bench.Requests[Interlocked.Increment(ref _next) % _bench.Requests.Length]);
             if (!outcome.IsOk) throw new InvalidOperationException(outcome.Detail);
         }
     })));
@@ -161,7 +161,7 @@ internal sealed class InstallationWorld : IAsyncDisposable
 
     public async Task InstallAsync(int i)
     {
-        var outcome = await Bench.Services.Installation.HandleAsync(Bench.Requests[i % Bench.Requests.Length]);
+        var outcome = await Bench.Services.Installation.AnswerAsync(IsoStandard.Iso15118_2, Bench.Requests[i % Bench.Requests.Length]);
         if (!outcome.IsOk) throw new InvalidOperationException(outcome.Detail);
     }
 

@@ -21,7 +21,7 @@ public class WitnessTests(WorldFixture fx) : IClassFixture<WorldFixture>
     public async Task The_witness_opens_an_ISO_15118_2_delivery_to_the_key_the_simulator_recovers()
     {
         var (car, _) = await W.VehicleWithContractAsync();
-        var outcome = await W.Services.Installation.HandleAsync(car.BuildInstallationRequest());
+        var outcome = await W.Services.Installation.AnswerAsync(IsoStandard.Iso15118_2, car.BuildInstallationRequest());
         Assert.True(outcome.IsOk, outcome.Detail);
         using var installed = car.AcceptIso2Response(outcome.Response);
         var res = ExiSchema.Iso2.Decode(outcome.Response);
@@ -61,7 +61,7 @@ public class WitnessTests(WorldFixture fx) : IClassFixture<WorldFixture>
     public async Task The_witness_opens_a_SECP521_delivery_to_the_key_the_simulator_recovers_and_refuses_a_changed_byte()
     {
         var (car, _) = await W.VehicleWithContractAsync(IsoStandard.Iso15118_20);
-        var outcome = await W.Services.Iso20Installation.InstallAsync(car.BuildIso20InstallationRequest());
+        var outcome = await W.Services.Installation.AnswerAsync(IsoStandard.Iso15118_20, car.BuildIso20InstallationRequest());
         Assert.True(outcome.IsOk, outcome.Detail);
         var (installed, _) = car.AcceptIso20Response(outcome.Response);
         using (installed)
@@ -83,7 +83,7 @@ public class WitnessTests(WorldFixture fx) : IClassFixture<WorldFixture>
     public async Task The_witness_opens_an_X448_delivery_to_the_secret_the_simulator_recovers()
     {
         var (car, _) = await W.VehicleWithContractAsync(IsoStandard.Iso15118_20, ed448: true);
-        var outcome = await W.Services.Iso20Installation.InstallAsync(car.BuildIso20InstallationRequest());
+        var outcome = await W.Services.Installation.AnswerAsync(IsoStandard.Iso15118_20, car.BuildIso20InstallationRequest());
         Assert.True(outcome.IsOk, outcome.Detail);
         var (installed, _) = car.AcceptIso20Response(outcome.Response);
         using (installed)
@@ -122,12 +122,12 @@ public class WitnessTests(WorldFixture fx) : IClassFixture<WorldFixture>
         else Assert.Equal(132, theirs.Length); // r ‖ s, 66 bytes each
 
         signature.Element("SignatureValue")!.Value = ExiValue.FromBytes(theirs);
-        var accepted = await W.Services.Iso20Installation.InstallAsync(ExiSchema.Iso20.Encode(message));
+        var accepted = await W.Services.Installation.AnswerAsync(IsoStandard.Iso15118_20, ExiSchema.Iso20.Encode(message));
         Assert.True(accepted.IsOk, accepted.Detail);
 
         theirs[^1] ^= 1;
         signature.Element("SignatureValue")!.Value = ExiValue.FromBytes(theirs);
-        var refused = await W.Services.Iso20Installation.InstallAsync(ExiSchema.Iso20.Encode(message));
+        var refused = await W.Services.Installation.AnswerAsync(IsoStandard.Iso15118_20, ExiSchema.Iso20.Encode(message));
         Assert.Equal(InstallationResult.SignatureInvalid, refused.Result);
     }
 

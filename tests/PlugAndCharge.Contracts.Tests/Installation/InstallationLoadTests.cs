@@ -45,7 +45,7 @@ public class InstallationLoadTests(ITestOutputHelper output)
             for (var batch = 0; batch < 16; batch++)
                 requests.AddRange(await Task.WhenAll(Enumerable.Range(0, 32).Select(async _ => (await world.VehicleWithContractAsync()).Vehicle.BuildInstallationRequest())));
             var service = world.Services.Installation;
-            for (var i = 0; i < 200; i++) Assert.True((await service.HandleAsync(requests[i % requests.Count])).IsOk); // warm-up
+            for (var i = 0; i < 200; i++) Assert.True((await service.AnswerAsync(IsoStandard.Iso15118_2, requests[i % requests.Count])).IsOk); // warm-up
 
             // Closed loop: 32 callers as fast as they go.
             var latencies = new System.Collections.Concurrent.ConcurrentBag<double>();
@@ -59,7 +59,7 @@ public class InstallationLoadTests(ITestOutputHelper output)
                 while (Stopwatch.GetTimestamp() < until)
                 {
                     var t0 = Stopwatch.GetTimestamp();
-                    var o = await service.HandleAsync(requests[Interlocked.Increment(ref next) % requests.Count]);
+                    var o = await service.AnswerAsync(IsoStandard.Iso15118_2, requests[Interlocked.Increment(ref next) % requests.Count]);
                     latencies.Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
                     if (!o.IsOk) Interlocked.Increment(ref failures);
                 }
@@ -87,7 +87,7 @@ public class InstallationLoadTests(ITestOutputHelper output)
                     var request = requests[i % requests.Count];
                     tasks.Add(Task.Run(async () =>
                     {
-                        var o = await service.HandleAsync(request);
+                        var o = await service.AnswerAsync(IsoStandard.Iso15118_2, request);
                         latencies.Add(Stopwatch.GetElapsedTime(scheduled).TotalMilliseconds);
                         if (!o.IsOk) Interlocked.Increment(ref failures);
                     }));

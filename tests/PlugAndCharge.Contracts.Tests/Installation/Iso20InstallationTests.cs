@@ -15,7 +15,7 @@ public class Iso20InstallationTests(WorldFixture fx) : IClassFixture<WorldFixtur
     {
         var (car, contract) = await W.VehicleWithContractAsync(IsoStandard.Iso15118_20);
         Assert.Equal(IsoStandard.Iso15118_20, contract.Standard);
-        var outcome = await W.Services.Iso20Installation.InstallAsync(car.BuildIso20InstallationRequest());
+        var outcome = await W.Services.Installation.AnswerAsync(IsoStandard.Iso15118_20, car.BuildIso20InstallationRequest());
         Assert.True(outcome.IsOk, outcome.Detail);
         var (installed, remaining) = car.AcceptIso20Response(outcome.Response);
         using (installed)
@@ -35,7 +35,7 @@ public class Iso20InstallationTests(WorldFixture fx) : IClassFixture<WorldFixtur
         var (car, contract) = await W.VehicleWithContractAsync(IsoStandard.Iso15118_20, ed448: true);
         var request = car.BuildIso20InstallationRequest();
         Assert.Equal(ExiSignatureMethods.Ed448, ExiSchema.Iso20.Decode(request).Descendant("SignatureMethod")!.Attribute("Algorithm")!.Value.ToString());
-        var outcome = await W.Services.Iso20Installation.InstallAsync(request);
+        var outcome = await W.Services.Installation.AnswerAsync(IsoStandard.Iso15118_20, request);
         Assert.True(outcome.IsOk, outcome.Detail);
         var (installed, _) = car.AcceptIso20Response(outcome.Response); // CPS signature, decryption, key ↔ certificate
         using (installed)
@@ -51,7 +51,7 @@ public class Iso20InstallationTests(WorldFixture fx) : IClassFixture<WorldFixtur
 
         // A request whose Ed448 signature was made by another key is refused.
         var impostor = await W.NewVehicleAsync(IsoStandard.Iso15118_20, car.Pcid, ed448: true);
-        var forged = await W.Services.Iso20Installation.InstallAsync(new VehicleSimulator(impostor.Ed448ProvisioningKey!, car.ProvisioningCertificate, car.ProvisioningSubCas, car.TrustedV2GRoots).BuildIso20InstallationRequest());
+        var forged = await W.Services.Installation.AnswerAsync(IsoStandard.Iso15118_20, new VehicleSimulator(impostor.Ed448ProvisioningKey!, car.ProvisioningCertificate, car.ProvisioningSubCas, car.TrustedV2GRoots).BuildIso20InstallationRequest());
         Assert.Equal(InstallationResult.SignatureInvalid, forged.Result);
     }
 
@@ -69,7 +69,7 @@ public class Iso20InstallationTests(WorldFixture fx) : IClassFixture<WorldFixtur
         var chain = issued.IssuerChain;
         using var signingKey = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP521);
         using var car = new VehicleSimulator(signingKey, issued.Certificate.GetEncoded(), chain.Take(chain.Count - 1).Select(c => c.GetEncoded()).ToList(), [W.V2GRoot20]);
-        var outcome = await W.Services.Iso20Installation.InstallAsync(car.BuildIso20InstallationRequest());
+        var outcome = await W.Services.Installation.AnswerAsync(IsoStandard.Iso15118_20, car.BuildIso20InstallationRequest());
         Assert.Equal(InstallationResult.Unsupported, outcome.Result);
         var res = ExiSchema.Iso20.Decode(outcome.Response);
         Assert.Equal("FAILED", res.Element("ResponseCode")!.Text);
@@ -86,7 +86,7 @@ public class Iso20InstallationTests(WorldFixture fx) : IClassFixture<WorldFixtur
         Assert.Equal(Pki.Keys.KeyAlgorithm.Ed448, forEd.Certificate!.KeyAlgorithm);
         Assert.Equal(Pki.Keys.KeyAlgorithm.EcP521, forP521.Certificate!.KeyAlgorithm);
         // The installation delivers that certificate rather than a new one.
-        var (installed, _) = ed.AcceptIso20Response((await W.Services.Iso20Installation.InstallAsync(ed.BuildIso20InstallationRequest())).Response);
+        var (installed, _) = ed.AcceptIso20Response((await W.Services.Installation.AnswerAsync(IsoStandard.Iso15118_20, ed.BuildIso20InstallationRequest())).Response);
         using (installed) Assert.Equal(forEd.Certificate.Der, installed.Certificate);
     }
 
@@ -98,15 +98,15 @@ public class Iso20InstallationTests(WorldFixture fx) : IClassFixture<WorldFixtur
         var third = await W.Services.Contracts.BindAsync(ContractWorld.Emsp, new ContractBinding { Pcid = car.Pcid, ProviderPrefix = "DE8AB" }, "test");
 
         // The vehicle prefers the third, takes at most two.
-        var a = car.AcceptIso20Response((await W.Services.Iso20Installation.InstallAsync(car.BuildIso20InstallationRequest(2, [third.Emaid]))).Response);
-        var b = car.AcceptIso20Response((await W.Services.Iso20Installation.InstallAsync(car.BuildIso20InstallationRequest(2, [third.Emaid]))).Response);
+        var a = car.AcceptIso20Response((await W.Services.Installation.AnswerAsync(IsoStandard.Iso15118_20, car.BuildIso20InstallationRequest(2, [third.Emaid]))).Response);
+        var b = car.AcceptIso20Response((await W.Services.Installation.AnswerAsync(IsoStandard.Iso15118_20, car.BuildIso20InstallationRequest(2, [third.Emaid]))).Response);
         Assert.Equal((third.Emaid, 1), (a.Contract.Emaid, a.Remaining));
         Assert.Equal((first.Emaid, 0), (b.Contract.Emaid, b.Remaining)); // then the default
         Assert.NotEqual(second.Emaid, b.Contract.Emaid);
 
         // A new session starts over.
         car.SessionId = [1, 2, 3, 4, 5, 6, 7, 8];
-        var c = car.AcceptIso20Response((await W.Services.Iso20Installation.InstallAsync(car.BuildIso20InstallationRequest(3))).Response);
+        var c = car.AcceptIso20Response((await W.Services.Installation.AnswerAsync(IsoStandard.Iso15118_20, car.BuildIso20InstallationRequest(3))).Response);
         Assert.Equal((first.Emaid, 2), (c.Contract.Emaid, c.Remaining));
     }
 
@@ -114,11 +114,11 @@ public class Iso20InstallationTests(WorldFixture fx) : IClassFixture<WorldFixtur
     public async Task Failures_are_complete_signed_responses_with_the_20_codes()
     {
         var unknown = await W.NewVehicleAsync(IsoStandard.Iso15118_20);
-        var outcome = await W.Services.Iso20Installation.InstallAsync(unknown.BuildIso20InstallationRequest());
+        var outcome = await W.Services.Installation.AnswerAsync(IsoStandard.Iso15118_20, unknown.BuildIso20InstallationRequest());
         Assert.Equal(InstallationResult.UnknownVehicle, outcome.Result);
         var res = ExiSchema.Iso20.Decode(outcome.Response);
         Assert.Equal("WARNING_NoContractMatchingPCIDFound", res.Element("ResponseCode")!.Text);
         Assert.NotNull(res.Element("Header")!.Element("Signature"));
-        Assert.Equal(InstallationResult.Malformed, (await W.Services.Iso20Installation.InstallAsync([1, 2, 3])).Result);
+        Assert.Equal(InstallationResult.Malformed, (await W.Services.Installation.AnswerAsync(IsoStandard.Iso15118_20, [1, 2, 3])).Result);
     }
 }

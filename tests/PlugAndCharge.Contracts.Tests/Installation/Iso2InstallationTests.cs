@@ -23,7 +23,7 @@ public class Iso2InstallationTests(WorldFixture fx) : IClassFixture<WorldFixture
     public async Task The_car_installs_its_contract_decrypts_the_key_and_verifies_the_CPS_signature_up_to_the_V2G_root()
     {
         var (car, contract) = await W.VehicleWithContractAsync();
-        var outcome = await W.Services.Installation.HandleAsync(car.BuildInstallationRequest());
+        var outcome = await W.Services.Installation.AnswerAsync(IsoStandard.Iso15118_2, car.BuildInstallationRequest());
         Assert.True(outcome.IsOk, outcome.Detail);
         Assert.Equal("OK", outcome.ResponseCode);
         Assert.Equal(contract.Emaid, outcome.Emaid);
@@ -50,8 +50,8 @@ public class Iso2InstallationTests(WorldFixture fx) : IClassFixture<WorldFixture
     public async Task A_second_installation_reuses_the_certificate_with_a_fresh_encryption()
     {
         var (car, _) = await W.VehicleWithContractAsync();
-        var first = await W.Services.Installation.HandleAsync(car.BuildInstallationRequest());
-        var second = await W.Services.Installation.HandleAsync(car.BuildInstallationRequest());
+        var first = await W.Services.Installation.AnswerAsync(IsoStandard.Iso15118_2, car.BuildInstallationRequest());
+        var second = await W.Services.Installation.AnswerAsync(IsoStandard.Iso15118_2, car.BuildInstallationRequest());
         using var a = car.AcceptIso2Response(first.Response);
         using var b = car.AcceptIso2Response(second.Response);
         Assert.Equal(a.Certificate, b.Certificate);
@@ -62,12 +62,12 @@ public class Iso2InstallationTests(WorldFixture fx) : IClassFixture<WorldFixture
     public async Task An_installation_after_the_certificate_was_revoked_delivers_a_new_certificate_and_key()
     {
         var (car, contract) = await W.VehicleWithContractAsync();
-        using var first = car.AcceptIso2Response((await W.Services.Installation.HandleAsync(car.BuildInstallationRequest())).Response);
+        using var first = car.AcceptIso2Response((await W.Services.Installation.AnswerAsync(IsoStandard.Iso15118_2, car.BuildInstallationRequest())).Response);
         // The contract stays active, but its key is compromised: the CA operator revokes the certificate directly.
         var stored = (await W.Services.Contracts.FindAsync(contract.Emaid)).Single().Certificate!;
         await W.Ca.Revoker.RevokeAsync(stored.IssuerId!, stored.Serial, Pki.Revocation.RevocationReason.KeyCompromise, "test");
 
-        var outcome = await W.Services.Installation.HandleAsync(car.BuildInstallationRequest());
+        var outcome = await W.Services.Installation.AnswerAsync(IsoStandard.Iso15118_2, car.BuildInstallationRequest());
         Assert.True(outcome.IsOk, outcome.Detail);
         using var second = car.AcceptIso2Response(outcome.Response);
         Assert.NotEqual(first.Certificate, second.Certificate);
@@ -79,8 +79,8 @@ public class Iso2InstallationTests(WorldFixture fx) : IClassFixture<WorldFixture
     public async Task The_car_updates_its_contract_with_the_installed_key_as_ECDH_partner()
     {
         var (car, contract) = await W.VehicleWithContractAsync();
-        using var installed = car.AcceptIso2Response((await W.Services.Installation.HandleAsync(car.BuildInstallationRequest())).Response);
-        var outcome = await W.Services.Installation.HandleAsync(car.BuildUpdateRequest(installed));
+        using var installed = car.AcceptIso2Response((await W.Services.Installation.AnswerAsync(IsoStandard.Iso15118_2, car.BuildInstallationRequest())).Response);
+        var outcome = await W.Services.Installation.AnswerAsync(IsoStandard.Iso15118_2, car.BuildUpdateRequest(installed));
         Assert.True(outcome.IsOk, outcome.Detail);
         using var renewed = car.AcceptIso2Response(outcome.Response, replacing: installed);
         Assert.Equal(contract.Emaid, renewed.Emaid);
@@ -104,9 +104,9 @@ public class Iso2InstallationTests(WorldFixture fx) : IClassFixture<WorldFixture
     {
         var (car, _) = await W.VehicleWithContractAsync();
         var request = car.BuildInstallationRequest();
-        await W.Services.Installation.HandleAsync(request);
+        await W.Services.Installation.AnswerAsync(IsoStandard.Iso15118_2, request);
         var sw = Stopwatch.StartNew();
-        var outcome = await W.Services.Installation.HandleAsync(car.BuildInstallationRequest());
+        var outcome = await W.Services.Installation.AnswerAsync(IsoStandard.Iso15118_2, car.BuildInstallationRequest());
         Assert.True(outcome.IsOk);
         Assert.True(sw.ElapsedMilliseconds < 500, $"{sw.ElapsedMilliseconds} ms");
     }

@@ -20,16 +20,16 @@ public sealed class UpdateGraceWindowTests
         });
         var (car, _) = await world.VehicleWithContractAsync();
         using var __ = car;
-        using var first = car.AcceptIso2Response((await world.Services.Installation.HandleAsync(car.BuildInstallationRequest())).Response);
-        var update = await world.Services.Installation.HandleAsync(car.BuildUpdateRequest(first));
+        using var first = car.AcceptIso2Response((await world.Services.Installation.AnswerAsync(IsoStandard.Iso15118_2, car.BuildInstallationRequest())).Response);
+        var update = await world.Services.Installation.AnswerAsync(IsoStandard.Iso15118_2, car.BuildUpdateRequest(first));
         Assert.True(update.IsOk, update.Detail);
         using var second = car.AcceptIso2Response(update.Response, first);
         await Task.Delay(5);
 
-        var stale = await world.Services.Installation.HandleAsync(car.BuildUpdateRequest(first));
+        var stale = await world.Services.Installation.AnswerAsync(IsoStandard.Iso15118_2, car.BuildUpdateRequest(first));
         Assert.Equal(InstallationResult.CertChainError, stale.Result);
         Assert.Equal("FAILED_CertChainError", stale.ResponseCode);
         // The current certificate still updates.
-        Assert.True((await world.Services.Installation.HandleAsync(car.BuildUpdateRequest(second))).IsOk);
+        Assert.True((await world.Services.Installation.AnswerAsync(IsoStandard.Iso15118_2, car.BuildUpdateRequest(second))).IsOk);
     }
 }

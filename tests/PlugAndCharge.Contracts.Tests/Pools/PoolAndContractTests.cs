@@ -63,7 +63,7 @@ public class PoolAndContractTests(WorldFixture fx) : IClassFixture<WorldFixture>
         await W.Services.Contracts.SetDefaultAsync(ContractWorld.Emsp, car.Pcid, b.Emaid, "test");
         var contracts = await W.Services.Contracts.ListForVehicleAsync(car.Pcid);
         Assert.Equal(b.Emaid, contracts.Single(c => c.IsDefault).Emaid);
-        var outcome = await W.Services.Installation.HandleAsync(car.BuildInstallationRequest());
+        var outcome = await W.Services.Installation.AnswerAsync(IsoStandard.Iso15118_2, car.BuildInstallationRequest());
         Assert.Equal(b.Emaid, outcome.Emaid);
 
         var notOurs = await Assert.ThrowsAsync<ContractException>(() => W.Services.Contracts.BindAsync(ContractWorld.Emsp, new ContractBinding { Pcid = car.Pcid, Emaid = "NL-XYZ-C12345678" }, "test"));
@@ -121,7 +121,7 @@ public class PoolAndContractTests(WorldFixture fx) : IClassFixture<WorldFixture>
         Assert.Equal(W.Services.Signers.Default(IsoStandard.Iso15118_2)!.RootFingerprint, signed.CpsV2GRootFingerprint);
         using (var fromCps = car.AcceptIso2Response(signed.CertificateInstallationRes)) Assert.Equal(emaid, fromCps.Emaid);
 
-        var outcome = await W.Services.Installation.HandleAsync(car.BuildInstallationRequest());
+        var outcome = await W.Services.Installation.AnswerAsync(IsoStandard.Iso15118_2, car.BuildInstallationRequest());
         using var installed = car.AcceptIso2Response(outcome.Response);
         Assert.Equal(emaid, installed.Emaid);
         Assert.Equal(issued.Certificate.GetEncoded(), installed.Certificate);

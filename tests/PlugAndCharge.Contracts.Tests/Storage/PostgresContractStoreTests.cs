@@ -19,7 +19,7 @@ public sealed class PostgresContractFixture : IAsyncLifetime
     public PostgresDatabase Database { get; private set; } = null!;
     public NpgsqlDataSource Db { get; private set; } = null!;
     public PostgresPkiStore Pki { get; private set; } = null!;
-    public PostgresContractStore Store { get; private set; } = null!;
+    public PostgresContractStores Store { get; private set; } = null!;
     public ContractWorld World { get; private set; } = null!;
     public ContractOptions Options { get; } = ContractWorld.Options();
 
@@ -48,8 +48,8 @@ public class PostgresContractStoreTests(PostgresContractFixture fx) : IClassFixt
     public async Task Installation_and_update_persist_and_a_fresh_store_reads_the_same_contract()
     {
         var (car, contract) = await W.VehicleWithContractAsync();
-        using var installed = car.AcceptIso2Response((await W.Services.Installation.HandleAsync(car.BuildInstallationRequest())).Response);
-        var renewed = await W.Services.Installation.HandleAsync(car.BuildUpdateRequest(installed));
+        using var installed = car.AcceptIso2Response((await W.Services.Installation.AnswerAsync(IsoStandard.Iso15118_2, car.BuildInstallationRequest())).Response);
+        var renewed = await W.Services.Installation.AnswerAsync(IsoStandard.Iso15118_2, car.BuildUpdateRequest(installed));
         using var second = car.AcceptIso2Response(renewed.Response, installed);
 
         await using var other = new PostgresContractStore(fx.Db);
@@ -71,7 +71,7 @@ public class PostgresContractStoreTests(PostgresContractFixture fx) : IClassFixt
     {
         var cars = new List<PlugAndCharge.TestSupport.Vehicles.VehicleSimulator>();
         for (var i = 0; i < 24; i++) cars.Add((await W.VehicleWithContractAsync()).Vehicle);
-        var outcomes = await Task.WhenAll(cars.Select(c => Task.Run(() => W.Services.Installation.HandleAsync(c.BuildInstallationRequest()))));
+        var outcomes = await Task.WhenAll(cars.Select(c => Task.Run(() => W.Services.Installation.AnswerAsync(IsoStandard.Iso15118_2, c.BuildInstallationRequest()))));
         Assert.All(outcomes, o => Assert.True(o.IsOk, o.Detail));
         for (var i = 0; i < cars.Count; i++) using (cars[i].AcceptIso2Response(outcomes[i].Response)) { }
         var verification = await AuditChain.VerifyAsync(fx.Pki.ReadAllAsync());
@@ -88,7 +88,7 @@ public class PostgresContractStoreTests(PostgresContractFixture fx) : IClassFixt
         await conn.ExecuteAsync("update contracts set state = 'Terminated', is_default = false where id = @Id", new { contract.Id }, tx);
 
         // The installation still reads the contract as active, signs, and then waits for the row at its commit.
-        var installation = Task.Run(() => W.Services.Installation.HandleAsync(car.BuildInstallationRequest()));
+        var installation = Task.Run(() => W.Services.Installation.AnswerAsync(IsoStandard.Iso15118_2, car.BuildInstallationRequest()));
         await Task.Delay(500);
         Assert.False(installation.IsCompleted);
         await tx.CommitAsync();
@@ -96,16 +96,16 @@ public class PostgresContractStoreTests(PostgresContractFixture fx) : IClassFixt
         var outcome = await installation;
         Assert.False(outcome.IsOk);
         Assert.Equal(0L, await conn.ExecuteScalarAsync<long>("select count(*) from contract_certificates where contract_id = @Id", new { contract.Id }));
-        Assert.Null((await fx.Store.GetContractAsync(contract.Id))!.Certificate);
+        Assert.Null((await fx.Store.Contracts.GetContractAsync(contract.Id))!.Certificate);
     }
 
     [Fact]
     public async Task A_contract_certificate_and_the_CA_record_of_it_commit_in_one_transaction()
     {
         var (car, contract) = await W.VehicleWithContractAsync();
-        var outcome = await W.Services.Installation.HandleAsync(car.BuildInstallationRequest());
+        var outcome = await W.Services.Installation.AnswerAsync(IsoStandard.Iso15118_2, car.BuildInstallationRequest());
         Assert.True(outcome.IsOk, outcome.Detail);
-        var linked = (await fx.Store.FindByEmaidAsync(contract.Emaid)).Single().Certificate!;
+        var linked = (await fx.Store.Contracts.FindByEmaidAsync(contract.Emaid)).Single().Certificate!;
         var record = await fx.Pki.GetAsync(linked.IssuerId!, linked.Serial);
         Assert.Equal(Pki.Stores.CertificateStatus.Valid, record!.Status);
         Assert.Equal("iso2/contract", record.ProfileId);
@@ -131,7 +131,7 @@ public class PostgresContractStoreTests(PostgresContractFixture fx) : IClassFixt
         Assert.DoesNotContain(entries.Skip(last), e => e.Action is "certificate.issue" or "contract.certificate");
         // The rolled-back transaction left nothing behind on the pooled connections: the next installation commits.
         var (next, _) = await W.VehicleWithContractAsync();
-        Assert.True((await W.Services.Installation.HandleAsync(next.BuildInstallationRequest())).IsOk);
+        Assert.True((await W.Services.Installation.AnswerAsync(IsoStandard.Iso15118_2, next.BuildInstallationRequest())).IsOk);
         entries.Clear();
         await foreach (var e in fx.Pki.ReadAllAsync()) entries.Add(e);
         var verification = await AuditChain.VerifyAsync(fx.Pki.ReadAllAsync());
@@ -188,7 +188,7 @@ public class PostgresContractStoreTests(PostgresContractFixture fx) : IClassFixt
         await tx.CommitAsync();
         await ending;
 
-        var ended = (await fx.Store.GetContractAsync(contract.Id))!;
+        var ended = (await fx.Store.Contracts.GetContractAsync(contract.Id))!;
         Assert.Equal((ContractState.Terminated, second.Serial, (byte[]?)null), (ended.State, ended.Certificate!.Serial, ended.Certificate.WrappedPrivateKey));
         Assert.Equal(Pki.Stores.CertificateStatus.Revoked, (await fx.Pki.GetAsync(second.IssuerId!, second.Serial))!.Status);
         Assert.Equal(ContractCertificateState.Revoked, (await W.Services.Contracts.GetStatusAsync(contract.Emaid)).Certificate);
@@ -202,13 +202,13 @@ public class PostgresContractStoreTests(PostgresContractFixture fx) : IClassFixt
         var (car, contract) = await W.VehicleWithContractAsync();
         await W.Services.Contracts.TerminateAsync(null, contract.Emaid, "end", "test");
         using var http = new HttpClient();
-        var dispatcher = new WebhookDispatcher(fx.Store, W.Services.Webhooks, http, new WebhookDispatchOptions(), TimeProvider.System);
+        var dispatcher = new WebhookDispatcher(fx.Store.Webhooks, W.Services.Webhooks, http, new WebhookDispatchOptions(), TimeProvider.System);
         while (await dispatcher.RunOnceAsync() > 0) { }
         var deliveries = await W.Services.Webhooks.DeliveriesAsync(created.Endpoint.Id);
         Assert.Equal([WebhookEvents.ContractCreated, WebhookEvents.ContractDeleted], deliveries.Select(d => d.EventType).Order().ToArray());
         Assert.All(deliveries, d => Assert.Equal(WebhookDeliveryState.Delivered, d.State));
         Assert.Equal(2, receiver.Received.Count);
         Assert.All(receiver.Received, r => Assert.Contains(car.Pcid, r.Body));
-        Assert.Single(await fx.Store.ListAttemptsAsync(deliveries[0].Id));
+        Assert.Single(await fx.Store.Webhooks.ListAttemptsAsync(deliveries[0].Id));
     }
 }

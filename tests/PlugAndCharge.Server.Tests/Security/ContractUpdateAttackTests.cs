@@ -142,14 +142,18 @@ internal static class ContractAttack
     public static Task<JsonElement> UpdateOverOcppAsync(ContractApiFixture w, byte[] exi) => GetEvCertificateAsync(w, "Update", exi);
 
     /// <summary>Get15118EVCertificate from an ocpp-rpc station of CPO cpo-a (security profile 2) over the host's WebSocket.</summary>
-    public static async Task<JsonElement> GetEvCertificateAsync(ContractApiFixture w, string action, byte[] exi)
+    public static Task<JsonElement> GetEvCertificateAsync(ContractApiFixture w, string action, byte[] exi) =>
+        GetEvCertificateAsync(w, "ocpp2.0.1", new { iso15118SchemaVersion = Iso2, action, exiRequest = Convert.ToBase64String(exi) });
+
+    /// <summary>Get15118EVCertificate with <paramref name="request"/> as the payload, over <paramref name="protocol"/>.</summary>
+    public static async Task<JsonElement> GetEvCertificateAsync(ContractApiFixture w, string protocol, object request)
     {
         await EnsureStationAsync(w);
         var run = await NodeStation.RunAsync(new Dictionary<string, object?>
         {
-            ["endpoint"] = w.F.HttpsUrl.Replace("https://", "wss://") + "/ocpp", ["identity"] = StationId(w), ["protocol"] = "ocpp2.0.1",
+            ["endpoint"] = w.F.HttpsUrl.Replace("https://", "wss://") + "/ocpp", ["identity"] = StationId(w), ["protocol"] = protocol,
             ["password"] = Password, ["ca"] = w.F.ParticipantCa.ExportCertificatePem(), ["strict"] = false,
-            ["steps"] = new object[] { new { call = "Get15118EVCertificate", @params = new { iso15118SchemaVersion = Iso2, action, exiRequest = Convert.ToBase64String(exi) } } },
+            ["steps"] = new object[] { new { call = "Get15118EVCertificate", @params = request } },
         });
         return run.Ok(0);
     }
