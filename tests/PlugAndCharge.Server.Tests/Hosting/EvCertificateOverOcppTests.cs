@@ -3,7 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using PlugAndCharge.Contracts;
 using PlugAndCharge.Contracts.Contracts;
 using PlugAndCharge.Contracts.Pools;
-using PlugAndCharge.Contracts.Vehicles;
+using PlugAndCharge.TestSupport.Vehicles;
 using PlugAndCharge.Exi;
 using PlugAndCharge.Server.Tests.Security;
 using Xunit;
