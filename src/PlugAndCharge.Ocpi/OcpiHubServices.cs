@@ -12,8 +12,9 @@ namespace PlugAndCharge.Ocpi;
 public static class OcpiHubServices
 {
     /// <summary>
-    /// The hub's services. Stores and the contract status source are only added when none is registered yet, so a host
-    /// registers its PostgreSQL stores and its contract service first; otherwise the in-memory ones are used.
+    /// The hub's services. The host registers the ports: <see cref="IOcpiPartyStore"/>, <see cref="IOcpiTokenStore"/>,
+    /// <see cref="ICommandCallbackStore"/> (PostgreSQL, shared by the instances) and <see cref="IContractStatusSource"/>
+    /// (contract provisioning); there is no in-memory fallback.
     /// </summary>
     public static IServiceCollection AddOcpiHub(this IServiceCollection services, Action<OcpiHubOptions>? configure = null)
     {
@@ -22,9 +23,6 @@ public static class OcpiHubServices
         _ = options.PublicBaseUri; // fail at start-up, not on the first request, when the hub does not know its own URL
         services.AddSingleton(options);
         services.TryAddSingleton(TimeProvider.System);
-        services.TryAddSingleton<IOcpiPartyStore, InMemoryOcpiPartyStore>();
-        services.TryAddSingleton<IOcpiTokenStore, InMemoryOcpiTokenStore>();
-        services.TryAddSingleton<IContractStatusSource, NoContractStatusSource>();
         services.AddSingleton<PartyDirectory>();
         services.AddSingleton<PartyClients>();
         services.AddSingleton<HubIdentity>();
@@ -34,7 +32,6 @@ public static class OcpiHubServices
         services.AddSingleton<TokenDistribution>();
         services.AddSingleton<AuthorizationRelay>();
         services.AddSingleton<HubContractAuthorization>();
-        services.TryAddSingleton<ICommandCallbackStore, InMemoryCommandCallbackStore>();
         services.AddSingleton<CommandCallbacks>();
         services.AddSingleton<IHostedService, CommandCallbackSweeper>();
         services.AddSingleton<ModuleRouter>();

@@ -16,10 +16,11 @@ namespace PlugAndCharge.Ocpp;
 public static class OcppServiceCollectionExtensions
 {
     /// <summary>
-    /// The OCPP certificate service. The host registers an <see cref="Stations.IStationStore"/> and the
-    /// <see cref="CertificateAuthorityServices"/>; it may register its own <see cref="IEvCertificateService"/> (contract
-    /// provisioning), <see cref="IContractAuthorization"/> and <see cref="ICertificateSigningService"/> before or after
-    /// this call, and an <see cref="IStationPresence"/> when several instances share the stations; the defaults refuse EV certificate requests, know no contract, and sign CSRs with our CPO sub-CA.
+    /// The OCPP certificate service. The host registers the ports it serves: an <see cref="Stations.IStationStore"/>,
+    /// <see cref="IEvCertificateService"/> (contract provisioning) and <see cref="IContractAuthorization"/>, and the CA's
+    /// parts (AddPki); there is no fallback, so a host that forgets one fails at start. It may register its own
+    /// <see cref="ICertificateSigningService"/> and an <see cref="IStationPresence"/> when several instances share the
+    /// stations; the defaults sign CSRs with our CPO sub-CA and keep presence in this process.
     /// </summary>
     public static IServiceCollection AddOcpp(this IServiceCollection services, Action<OcppOptions>? configure = null, Action<StationCertificateOptions>? configureSigning = null)
     {
@@ -44,8 +45,6 @@ public static class OcppServiceCollectionExtensions
         services.AddSingleton<CertificateStatusService>();
         services.AddSingleton<ParsedChainCache>();
         services.AddSingleton<ContractAuthorizer>();
-        services.TryAddSingleton<IContractAuthorization, InMemoryContractAuthorization>();
-        services.TryAddSingleton<IEvCertificateService, UnavailableEvCertificateService>();
         services.TryAddSingleton<ICertificateSigningService, CaCertificateSigningService>();
         services.AddSingleton<CertificateSignedDelivery>();
 

@@ -28,26 +28,6 @@ public interface IContractStatusSource
     ValueTask<ContractState> GetAsync(Emaid emaid, CancellationToken ct = default);
 }
 
-/// <summary>Contract states set by hand (tests, development).</summary>
-public sealed class InMemoryContractStatusSource : IContractStatusSource
-{
-    private readonly ConcurrentDictionary<string, ContractState> _states = new(StringComparer.Ordinal);
-
-    /// <summary>Keyed by provider prefix + instance, so the check character does not matter.</summary>
-    private static string Key(Emaid e) => e.ProviderPrefix + e.Instance;
-
-    public void Set(Emaid emaid, ContractState state) => _states[Key(emaid)] = state;
-
-    public ValueTask<ContractState> GetAsync(Emaid emaid, CancellationToken ct = default) =>
-        ValueTask.FromResult(_states.GetValueOrDefault(Key(emaid)) ?? ContractState.None);
-}
-
-/// <summary>Knows no contracts: every EMAID is relayed to its eMSP.</summary>
-public sealed class NoContractStatusSource : IContractStatusSource
-{
-    public ValueTask<ContractState> GetAsync(Emaid emaid, CancellationToken ct = default) => ValueTask.FromResult(ContractState.None);
-}
-
 /// <summary>
 /// The Plug &amp; Charge short-cut: a contract the hub knows to be unusable is answered without bothering the eMSP
 /// (revoked certificate or terminated contract: BLOCKED; certificate outside its validity: EXPIRED). Null: relay.

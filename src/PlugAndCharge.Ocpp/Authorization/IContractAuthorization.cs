@@ -15,24 +15,11 @@ public enum ContractState
 
 /// <summary>
 /// Whether a contract may charge. Contract provisioning implements it over its contract store (and, for other
-/// networks, the hub's real-time authorization with the eMSP); <see cref="InMemoryContractAuthorization"/> serves tests.
+/// networks, the hub's real-time authorization with the eMSP).
 /// </summary>
 public interface IContractAuthorization
 {
     /// <param name="emaid">Normalized EMAID (upper-case, no separators).</param>
     /// <param name="contractCertificate">The validated contract certificate when the station sent one.</param>
     ValueTask<ContractState> GetStateAsync(string emaid, X509Certificate? contractCertificate, CancellationToken ct = default);
-}
-
-/// <summary>Contract states set by hand; an EMAID never set is Unknown.</summary>
-public sealed class InMemoryContractAuthorization : IContractAuthorization
-{
-    private readonly ConcurrentDictionary<string, ContractState> _states = new(StringComparer.Ordinal);
-
-    public void Set(string emaid, ContractState state) => _states[Normalize(emaid)] = state;
-
-    public ValueTask<ContractState> GetStateAsync(string emaid, X509Certificate? contractCertificate, CancellationToken ct = default) =>
-        ValueTask.FromResult(_states.GetValueOrDefault(Normalize(emaid), ContractState.Unknown));
-
-    private static string Normalize(string emaid) => Emaid.TryParse(emaid, IdentifierStrictness.Lenient, out var e, out _) ? e.Normalized : emaid.ToUpperInvariant();
 }

@@ -38,10 +38,3 @@ public interface IEvCertificateService
     Task<EvCertificateResult> RefuseAsync(EvCertificateRequest request, string reasonCode, CancellationToken ct = default) =>
         Task.FromResult(new EvCertificateResult(false, "", reasonCode));
 }
-
-/// <summary>Used until contract provisioning is wired in: every request is refused (Failed) with a reason code.</summary>
-public sealed class UnavailableEvCertificateService : IEvCertificateService
-{
-    public Task<EvCertificateResult> ProcessAsync(EvCertificateRequest request, CancellationToken ct = default) =>
-        Task.FromResult(new EvCertificateResult(false, "", "NotConfigured"));
-}

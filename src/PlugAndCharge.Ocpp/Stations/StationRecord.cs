@@ -44,7 +44,7 @@ public sealed record StationRecord
 }
 
 /// <summary>
-/// The stations this service knows. Storage implements it over PostgreSQL; <see cref="InMemoryStationStore"/> serves tests.
+/// The stations this service knows. Storage implements it over PostgreSQL.
 /// </summary>
 public interface IStationStore
 {

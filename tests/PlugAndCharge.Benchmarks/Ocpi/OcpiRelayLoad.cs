@@ -195,6 +195,10 @@ public static class OcpiRelayLoad
         var b = WebApplication.CreateSlimBuilder();
         b.Logging.ClearProviders();
         b.WebHost.UseKestrel(k => k.Listen(IPAddress.Loopback, port));
+        b.Services.AddSingleton<PlugAndCharge.Ocpi.Parties.IOcpiPartyStore, PlugAndCharge.TestSupport.Ocpi.InMemoryOcpiPartyStore>();
+        b.Services.AddSingleton<PlugAndCharge.Ocpi.Tokens.IOcpiTokenStore, PlugAndCharge.TestSupport.Ocpi.InMemoryOcpiTokenStore>();
+        b.Services.AddSingleton<PlugAndCharge.Ocpi.Routing.ICommandCallbackStore, PlugAndCharge.TestSupport.Ocpi.InMemoryCommandCallbackStore>();
+        b.Services.AddSingleton<PlugAndCharge.Ocpi.ContractChecks.IContractStatusSource, PlugAndCharge.TestSupport.Ocpi.NoContractStatusSource>();
         // The hub builds its URLs from its configured base URL and serves only requests for it.
         b.Services.AddOcpiHub(o =>
         {

@@ -4,10 +4,14 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using PlugAndCharge.Ocpi.ContractChecks;
 using PlugAndCharge.Ocpi.Endpoints;
 using PlugAndCharge.Ocpi.Parties;
+using PlugAndCharge.Ocpi.Routing;
+using PlugAndCharge.Ocpi.Tokens;
+using PlugAndCharge.TestSupport.Ocpi;
 
 namespace PlugAndCharge.Ocpi.Tests.Infrastructure;
 
@@ -50,6 +54,10 @@ public sealed class HubHost : IAsyncDisposable
         builder.WebHost.UseKestrel(k => k.Listen(IPAddress.Loopback, port));
         builder.Services.AddSingleton<IContractStatusSource>(contracts);
         services?.Invoke(builder.Services);
+        // The hub's ports in memory unless the test registered its own (PostgreSQL, for the instance tests).
+        builder.Services.TryAddSingleton<IOcpiPartyStore, InMemoryOcpiPartyStore>();
+        builder.Services.TryAddSingleton<IOcpiTokenStore, InMemoryOcpiTokenStore>();
+        builder.Services.TryAddSingleton<ICommandCallbackStore, InMemoryCommandCallbackStore>();
         builder.Services.AddOcpiHub(o =>
         {
             o.CountryCode = "DE";

@@ -24,6 +24,7 @@ using PlugAndCharge.Pki.Stores;
 using PlugAndCharge.Pki.X509;
 using PlugAndCharge.Tests;
 using Xunit;
+using PlugAndCharge.TestSupport.Ocpp;
 
 namespace PlugAndCharge.Ocpp.Tests.Infrastructure;
 

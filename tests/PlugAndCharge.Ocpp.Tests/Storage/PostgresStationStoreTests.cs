@@ -4,6 +4,7 @@ using PlugAndCharge.Storage;
 using PlugAndCharge.Storage.Ocpp;
 using PlugAndCharge.Tests;
 using Xunit;
+using PlugAndCharge.TestSupport.Ocpp;
 
 namespace PlugAndCharge.Ocpp.Tests.Storage;
 

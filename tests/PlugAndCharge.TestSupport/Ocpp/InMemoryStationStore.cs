@@ -1,6 +1,8 @@
 using System.Collections.Concurrent;
 
-namespace PlugAndCharge.Ocpp.Stations;
+using PlugAndCharge.Ocpp.Stations;
+
+namespace PlugAndCharge.TestSupport.Ocpp;
 
 /// <summary>Stations in memory: tests, benchmarks, demos.</summary>
 public sealed class InMemoryStationStore : IStationStore
@@ -68,18 +70,4 @@ public sealed class InMemoryStationStore : IStationStore
 
     public Task<StationClientCertificate?> FindClientCertificateAsync(string stationId, string sha256, CancellationToken ct = default) =>
         Task.FromResult(_certificates.GetValueOrDefault((stationId, sha256)));
-}
-
-/// <summary>The station identity of the URL (OCPP 2.0.1 Part 4 §3.1.1: the last path segment, at most 48 characters, no ':').</summary>
-public static class StationIds
-{
-    public const int MaxLength = 48;
-
-    public static bool IsValid(string? id) =>
-        !string.IsNullOrEmpty(id) && id.Length <= MaxLength && id.All(c => c > ' ' && c < 0x7f && c != ':' && c != '/');
-
-    public static void Validate(string id)
-    {
-        if (!IsValid(id)) throw new ArgumentException($"Station id '{id}' must be 1-{MaxLength} printable ASCII characters without ':' or '/'.", nameof(id));
-    }
 }

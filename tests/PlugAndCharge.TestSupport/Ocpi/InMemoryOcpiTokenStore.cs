@@ -1,4 +1,6 @@
-namespace PlugAndCharge.Ocpi.Tokens;
+using PlugAndCharge.Ocpi.Tokens;
+
+namespace PlugAndCharge.TestSupport.Ocpi;
 
 /// <summary>Tokens in memory (tests, development).</summary>
 public sealed class InMemoryOcpiTokenStore : IOcpiTokenStore

@@ -1,4 +1,6 @@
-namespace PlugAndCharge.Ocpi.Parties;
+using PlugAndCharge.Ocpi.Parties;
+
+namespace PlugAndCharge.TestSupport.Ocpi;
 
 /// <summary>Parties in memory, with the same uniqueness rules as the database (tests, development).</summary>
 public sealed class InMemoryOcpiPartyStore : IOcpiPartyStore
