@@ -15,10 +15,22 @@ using PlugAndCharge.Ocpp.Transport;
 using PlugAndCharge.Pki;
 using PlugAndCharge.Pki.Validation;
 using PlugAndCharge.Server.Authentication;
-using PlugAndCharge.Server.Endpoints;
+using PlugAndCharge.Server.Api;
+using PlugAndCharge.Server.Api.ContractCertificatePool;
+using PlugAndCharge.Server.Api.ContractManagement;
+using PlugAndCharge.Server.Api.Cps;
+using PlugAndCharge.Server.Api.Est;
+using PlugAndCharge.Server.Api.Health;
+using PlugAndCharge.Server.Api.OAuth;
+using PlugAndCharge.Server.Api.Ocsp;
+using PlugAndCharge.Server.Api.Participants;
+using PlugAndCharge.Server.Api.ProvisioningCertificates;
+using PlugAndCharge.Server.Api.Publication;
+using PlugAndCharge.Server.Api.Roots;
+using PlugAndCharge.Server.Api.Stations;
+using PlugAndCharge.Server.Api.Webhooks;
 using PlugAndCharge.Server.Hosting;
 using PlugAndCharge.Server.Participants;
-using PlugAndCharge.Server.Revocation;
 using PlugAndCharge.Storage.Participants;
 
 namespace PlugAndCharge.Server;
@@ -87,6 +99,22 @@ public static class ServiceHost
         builder.Services.AddParticipantAuthentication();
 
         builder.Services.AddSingleton(contracts);
+        // --- The services the API handlers take, drawn from the CA and contract compositions. To move into AddPki /
+        // AddContracts when those exist; registered as instances, so this host's shutdown disposes none of them.
+        builder.Services.AddSingleton(ca.Issuer);
+        builder.Services.AddSingleton(ca.Authorities);
+        builder.Services.AddSingleton(ca.Audit);
+        builder.Services.AddSingleton(new PlugAndCharge.Pki.Revocation.CrlPublication(ca.Crls, ca.CaStore, ca.Certificates, clock));
+        builder.Services.AddSingleton(contracts.Options);
+        builder.Services.AddSingleton(contracts.Roots);
+        builder.Services.AddSingleton(contracts.Vehicles);
+        builder.Services.AddSingleton(contracts.Contracts);
+        builder.Services.AddSingleton(contracts.Signers);
+        builder.Services.AddSingleton(contracts.Installation);
+        builder.Services.AddSingleton(contracts.Iso20Installation);
+        builder.Services.AddSingleton(contracts.ContractDataSigning);
+        builder.Services.AddSingleton(contracts.Webhooks);
+        // --- end of the API handlers' services.
         builder.Services.AddSingleton(options.WebhookDispatch);
         builder.Services.AddSingleton(options.Outbound);
         builder.Services.AddHostedService<WebhookDispatchService>();
@@ -133,26 +161,13 @@ public static class ServiceHost
         app.UseWebSockets();
 
         app.MapOpenApi("/openapi/{documentName}.json");
-        app.MapGet("/health/live", () => Results.Ok(new { status = "live" })).WithTags("Health");
-        app.MapGet("/health/ready", async (CancellationToken ct) =>
-        {
-            try
-            {
-                await using var cmd = db.CreateCommand("select 1");
-                await cmd.ExecuteScalarAsync(ct);
-                return Results.Ok(new { status = "ready" });
-            }
-            catch (NpgsqlException)
-            {
-                return Results.Problem(statusCode: 503, title: "Database unavailable");
-            }
-        }).WithTags("Health");
-        app.MapPkiPublicationEndpoints(ca, clock);
+        app.MapHealthEndpoints();
+        app.MapPkiPublicationEndpoints();
         app.MapOcspEndpoints(ca, clock);
         app.MapOAuthEndpoints();
         app.MapParticipantEndpoints();
         app.MapEstEndpoints();
-        app.MapContractEndpoints();
+        app.MapContractCertificatePoolEndpoints();
         app.MapRootCertificatePoolEndpoints();
         app.MapProvisioningCertificatePoolEndpoints();
         app.MapContractManagementEndpoints();
@@ -162,7 +177,8 @@ public static class ServiceHost
         app.MapOcppEndpoints();
         app.MapStationEndpoints();
         app.MapOcpiEndpoints();
-        app.MapOcpiOperatorEndpoints().RequireAuthorization(ParticipantAuthentication.Policies.Admin).WithTags("OCPI hub operator");
+        app.MapOcpiOperatorEndpoints().RequireAuthorization(ParticipantAuthentication.Policies.Admin).WithTags("OCPI hub operator")
+            .ProducesProblems(ApiConventions.ParticipantProblems);
         return app;
     }
 

@@ -10,7 +10,7 @@ using PlugAndCharge.Pki.Authorities;
 using PlugAndCharge.Pki.Issuance;
 using PlugAndCharge.Pki.Keys;
 using PlugAndCharge.Pki.Ocsp;
-using PlugAndCharge.Server.Revocation;
+using PlugAndCharge.Server.Api.Ocsp;
 using PlugAndCharge.Storage;
 using PlugAndCharge.Tests;
 using Xunit;
