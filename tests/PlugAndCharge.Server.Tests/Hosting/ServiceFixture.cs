@@ -126,7 +126,8 @@ public sealed class ServiceFixture : IAsyncLifetime
     }
 
     /// <summary>An HTTP client that trusts only <paramref name="serverCa"/> for the server and presents <paramref name="clientCertificate"/>.</summary>
-    public static HttpClient MutualTlsClient(X509Certificate2 serverCa, X509Certificate2? clientCertificate) => new(new SocketsHttpHandler
+    /// <remarks>Its JSON answers are checked against the service's OpenAPI document (<see cref="OpenApi.ConformanceCheckingHandler"/>).</remarks>
+    public static HttpClient MutualTlsClient(X509Certificate2 serverCa, X509Certificate2? clientCertificate) => new(new OpenApi.ConformanceCheckingHandler(new SocketsHttpHandler
     {
         SslOptions = new SslClientAuthenticationOptions
         {
@@ -142,7 +143,7 @@ public sealed class ServiceFixture : IAsyncLifetime
                 return chain.Build(X509CertificateLoader.LoadCertificate(cert.GetRawCertData()));
             },
         },
-    });
+    }));
 
     public string WritePem(string name, string pem)
     {

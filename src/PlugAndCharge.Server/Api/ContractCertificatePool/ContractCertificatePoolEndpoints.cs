@@ -2,6 +2,7 @@ using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Routing;
 using PlugAndCharge.Contracts;
 using PlugAndCharge.Contracts.Contracts;
@@ -21,6 +22,10 @@ namespace PlugAndCharge.Server.Api.ContractCertificatePool;
 /// data for over-the-air installation, lists its vehicles' contracts and picks the default. The installation answer is
 /// always a complete EXI message, also when it carries a FAILED code.
 /// </summary>
+/// <remarks>
+/// <see cref="ContractRegistry"/> is marked [FromServices]: its BindAsync (binding a contract) would otherwise be taken
+/// for a parameter-binding method of minimal APIs.
+/// </remarks>
 public static class ContractCertificatePoolEndpoints
 {
     public sealed record SignedContractDataRequest(string? CertificateInstallationReq, string? XsdMsgDefNamespace, string? Metadata);
@@ -80,7 +85,7 @@ public static class ContractCertificatePoolEndpoints
         return TypedResults.Ok(new InstallationResponse(new CcpResponse([content])));
     }
 
-    private static async Task<Results<Ok<ContractLookup>, ProblemHttpResult>> LookupAsync(string emaid, ContractOptions options, ContractRegistry contracts,
+    private static async Task<Results<Ok<ContractLookup>, ProblemHttpResult>> LookupAsync(string emaid, ContractOptions options, [FromServices] ContractRegistry contracts,
         HttpContext http)
     {
         var parsed = Scopes.ParseEmaid(options, emaid);
@@ -94,7 +99,7 @@ public static class ContractCertificatePoolEndpoints
         ContractOptions options, ContractDataSigningService signing, IParticipantStore participants, HttpContext http) =>
         CpsEndpoints.SignAsync(body, storeRequired: true, options, signing, participants, http);
 
-    private static async Task<Ok> DeleteAsync(string emaid, ContractOptions options, ContractRegistry contracts, HttpContext http)
+    private static async Task<Ok> DeleteAsync(string emaid, ContractOptions options, [FromServices] ContractRegistry contracts, HttpContext http)
     {
         var parsed = Scopes.ParseEmaid(options, emaid);
         // X-Skip-Revocation is not honoured: a hub-issued certificate is always revoked with its contract.
@@ -115,7 +120,7 @@ public static class ContractCertificatePoolEndpoints
         return TypedResults.Ok(new ProvidedContractData(Convert.ToBase64String(data.CertificateInstallationRes), data.Standard.Namespace(), data.CpsV2GRootFingerprint));
     }
 
-    private static async Task<Results<Ok, ProblemHttpResult>> SetDefaultAsync(string pcid, string emaid, ContractOptions options, ContractRegistry contracts,
+    private static async Task<Results<Ok, ProblemHttpResult>> SetDefaultAsync(string pcid, string emaid, ContractOptions options, [FromServices] ContractRegistry contracts,
         ProvisioningCertificatePool vehicles, HttpContext http)
     {
         var parsedPcid = Scopes.ParsePcid(pcid);
@@ -134,7 +139,7 @@ public static class ContractCertificatePoolEndpoints
     }
 
     private static async Task<Results<Ok<VehicleContracts>, ProblemHttpResult>> ListForVehicleAsync(string pcid, string? xsdMsgDefNamespace,
-        ContractRegistry contracts, ProvisioningCertificatePool vehicles, HttpContext http)
+        [FromServices] ContractRegistry contracts, ProvisioningCertificatePool vehicles, HttpContext http)
     {
         var parsed = Scopes.ParsePcid(pcid);
         var standard = xsdMsgDefNamespace == null ? (IsoStandard?)null : IsoStandards.FromNamespace(xsdMsgDefNamespace);

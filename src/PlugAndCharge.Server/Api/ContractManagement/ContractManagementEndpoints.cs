@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Routing;
 using PlugAndCharge.Contracts;
 using PlugAndCharge.Contracts.Contracts;
@@ -47,7 +48,7 @@ public static class ContractManagementEndpoints
     }
 
     private static async Task<Results<Created<ContractView>, ProblemHttpResult>> CreateAsync(CreateContract body, ContractOptions options,
-        ContractRegistry contracts, IParticipantStore participants, ICertificateStore certificates, TimeProvider clock, HttpContext http)
+        [FromServices] ContractRegistry contracts, IParticipantStore participants, ICertificateStore certificates, TimeProvider clock, HttpContext http)
     {
         if (string.IsNullOrWhiteSpace(body.Pcid)) return Problems.BadRequest("pcid is required.");
         var emaid = body.Emaid != null ? Scopes.ParseEmaid(options, body.Emaid) : null;
@@ -60,7 +61,7 @@ public static class ContractManagementEndpoints
         return TypedResults.Created($"/v1/contracts/{contract.Emaid}", await ViewAsync(contract, certificates, clock, http.RequestAborted));
     }
 
-    private static async Task<Results<Ok<ContractList>, ProblemHttpResult>> ListAsync(string? pcid, ContractRegistry contracts, ICertificateStore certificates,
+    private static async Task<Results<Ok<ContractList>, ProblemHttpResult>> ListAsync(string? pcid, [FromServices] ContractRegistry contracts, ICertificateStore certificates,
         TimeProvider clock, HttpContext http)
     {
         if (string.IsNullOrWhiteSpace(pcid)) return Problems.BadRequest("pcid is required (GET /v1/contracts?pcid=...).");
@@ -71,7 +72,7 @@ public static class ContractManagementEndpoints
         return TypedResults.Ok(new ContractList(views));
     }
 
-    private static async Task<Results<Ok<ContractView>, ProblemHttpResult>> GetAsync(string emaid, ContractOptions options, ContractRegistry contracts,
+    private static async Task<Results<Ok<ContractView>, ProblemHttpResult>> GetAsync(string emaid, ContractOptions options, [FromServices] ContractRegistry contracts,
         ICertificateStore certificates, TimeProvider clock, HttpContext http)
     {
         var parsed = Scopes.ParseEmaid(options, emaid);
@@ -82,7 +83,7 @@ public static class ContractManagementEndpoints
         return TypedResults.Ok(await ViewAsync(found[0], certificates, clock, http.RequestAborted));
     }
 
-    private static async Task<Ok<ContractView>> IssueCertificateAsync(string emaid, ContractOptions options, ContractRegistry contracts,
+    private static async Task<Ok<ContractView>> IssueCertificateAsync(string emaid, ContractOptions options, [FromServices] ContractRegistry contracts,
         ICertificateStore certificates, TimeProvider clock, HttpContext http)
     {
         var parsed = Scopes.ParseEmaid(options, emaid);
@@ -90,7 +91,7 @@ public static class ContractManagementEndpoints
         return TypedResults.Ok(await ViewAsync(updated, certificates, clock, http.RequestAborted));
     }
 
-    private static async Task<Ok<ContractView>> SetDefaultAsync(string emaid, ContractOptions options, ContractRegistry contracts,
+    private static async Task<Ok<ContractView>> SetDefaultAsync(string emaid, ContractOptions options, [FromServices] ContractRegistry contracts,
         ICertificateStore certificates, TimeProvider clock, HttpContext http)
     {
         var parsed = Scopes.ParseEmaid(options, emaid);
@@ -101,7 +102,7 @@ public static class ContractManagementEndpoints
     }
 
     private static async Task<Results<Ok<ContractView>, ProblemHttpResult>> TerminateAsync(string emaid, string? reason, ContractOptions options,
-        ContractRegistry contracts, ICertificateStore certificates, TimeProvider clock, HttpContext http)
+        [FromServices] ContractRegistry contracts, ICertificateStore certificates, TimeProvider clock, HttpContext http)
     {
         if (reason is { Length: > 200 }) return Problems.BadRequest("reason is at most 200 characters.");
         var parsed = Scopes.ParseEmaid(options, emaid);

@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Routing;
 using PlugAndCharge.Contracts;
 using PlugAndCharge.Contracts.Contracts;
@@ -82,7 +83,7 @@ public static class CpsEndpoints
         SignAsync(FromLegacy(body), storeRequired: true, options, signing, participants, http);
 
     private static async Task<Results<Created<GeneratedContract>, ProblemHttpResult>> GenerateAsync(GenerateSignedContractDataRequest body,
-        ContractOptions options, ContractRegistry contracts, IParticipantStore participants, HttpContext http)
+        ContractOptions options, [FromServices] ContractRegistry contracts, IParticipantStore participants, HttpContext http)
     {
         if (string.IsNullOrWhiteSpace(body.Emaid) || string.IsNullOrWhiteSpace(body.Pcid)) return Problems.BadRequest("emaid and pcid are required.");
         if (body.SubscriptionUrl != null)
