@@ -35,8 +35,16 @@ public static class ProvisioningCertificatePoolEndpoints
     /// <summary>What an eMSP learns of a PCID: that the vehicle is there, not whose contracts it has.</summary>
     public sealed record VehiclePresence(string Pcid, string? Status);
 
-    /// <summary>What the vehicle's OEM (and the hub operator) learns of a PCID.</summary>
-    public sealed record VehicleLookupView(string Pcid, string? Status, string? OemId, int ActiveContracts, string? DefaultEmaid);
+    /// <summary>
+    /// What the vehicle's OEM (and the hub operator) learns of a PCID. The OpenAPI document shows this shape for both
+    /// roles, so the fields an eMSP does not get are optional there (init-only, not constructor parameters).
+    /// </summary>
+    public sealed record VehicleLookupView(string Pcid, string? Status)
+    {
+        public string? OemId { get; init; }
+        public int? ActiveContracts { get; init; }
+        public string? DefaultEmaid { get; init; }
+    }
 
     public static IEndpointRouteBuilder MapProvisioningCertificatePoolEndpoints(this IEndpointRouteBuilder app)
     {
@@ -99,7 +107,10 @@ public static class ProvisioningCertificatePoolEndpoints
         if (oemId != null && found.OemId != oemId) return Problems.Forbidden($"PCID {parsed} belongs to another OEM.");
         // eMSPs learn that the vehicle is there, not whose contracts it has.
         if (Scopes.Me(http).Role == ParticipantRole.Emsp) return TypedResults.Ok(new VehiclePresence(found.Pcid, found.Status?.ToString()));
-        return TypedResults.Ok(new VehicleLookupView(found.Pcid, found.Status?.ToString(), found.OemId, found.ActiveContracts, found.DefaultEmaid));
+        return TypedResults.Ok(new VehicleLookupView(found.Pcid, found.Status?.ToString())
+        {
+            OemId = found.OemId, ActiveContracts = found.ActiveContracts, DefaultEmaid = found.DefaultEmaid,
+        });
     }
 
     /// <summary>OEMs read their own vehicles, eMSPs and the operator any; other roles are refused.</summary>
