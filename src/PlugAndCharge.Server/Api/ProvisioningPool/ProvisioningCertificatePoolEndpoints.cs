@@ -9,7 +9,7 @@ using PlugAndCharge.Core.Identifiers;
 using PlugAndCharge.Core.Participants;
 using PlugAndCharge.Server.Authentication;
 
-namespace PlugAndCharge.Server.Api.ProvisioningCertificates;
+namespace PlugAndCharge.Server.Api.ProvisioningPool;
 
 /// <summary>
 /// The Provisioning Certificate Pool in the shape of OPCP's pcp.v1: an OEM publishes and deletes the provisioning

@@ -7,7 +7,7 @@ using PlugAndCharge.Contracts;
 using PlugAndCharge.Contracts.Pools;
 using PlugAndCharge.Server.Authentication;
 
-namespace PlugAndCharge.Server.Api.Roots;
+namespace PlugAndCharge.Server.Api.RootPool;
 
 /// <summary>
 /// The Root Certificate Pool in the shape of OPCP's rcp.v1: every participant may read the V2G, MO and OEM roots

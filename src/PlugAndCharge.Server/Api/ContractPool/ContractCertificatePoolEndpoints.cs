@@ -13,7 +13,7 @@ using PlugAndCharge.Core.Participants;
 using PlugAndCharge.Server.Api.Cps;
 using PlugAndCharge.Server.Authentication;
 
-namespace PlugAndCharge.Server.Api.ContractCertificatePool;
+namespace PlugAndCharge.Server.Api.ContractPool;
 
 /// <summary>
 /// OPCP's contract certificate pool (ccp.v1) for CSMSs and eMSPs: a CSMS posts the car's base64 EXI
