@@ -110,6 +110,23 @@ public sealed class OpenApiDocumentTests(ServiceFixture f) : IClassFixture<Servi
         var client = await (await admin.PostAsync("/v1/participants/admin/oauth-clients", null)).Content.ReadFromJsonAsync<JsonObject>();
         Assert.Equal(HttpStatusCode.OK, (await anonymous.PostAsJsonAsync("/oauth/token",
             new { grant_type = "client_credentials", client_id = (string)client!["client_id"]!, client_secret = (string)client["client_secret"]! })).StatusCode);
+
+        // Routes the rest of the suite does not reach with a JSON answer.
+        using var key = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256);
+        var csr = new System.Security.Cryptography.X509Certificates.CertificateRequest("CN=admin", key, System.Security.Cryptography.HashAlgorithmName.SHA256)
+            .CreateSigningRequestPem();
+        Assert.Equal(HttpStatusCode.OK, (await admin.PostAsJsonAsync("/v1/participants/admin/certificates", new { csr })).StatusCode);
+        var partyId = "O" + Guid.NewGuid().ToString("N")[..2].ToUpperInvariant();
+        using var created = await admin.PostAsJsonAsync("/admin/ocpi/parties", new { name = "OpenAPI", roles = new[] { new { role = "EMSP", countryCode = "NL", partyId } } });
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        var id = (string)(await created.Content.ReadFromJsonAsync<JsonObject>())!["party"]!["id"]!;
+        Assert.Equal(HttpStatusCode.OK, (await admin.PostAsync($"/admin/ocpi/parties/{id}/token-a", null)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await admin.PutAsJsonAsync($"/admin/ocpi/parties/{id}/provider-prefixes", new { providerPrefixes = new[] { "NL" + partyId } })).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await admin.PostAsync($"/admin/ocpi/parties/{id}/revoke-credentials", null)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await admin.PostAsync($"/admin/ocpi/parties/{id}/suspend", null)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await admin.PostAsync("/admin/ocpi/liveness-check", null)).StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await admin.PostAsJsonAsync("/admin/ocpi/parties", new { name = "", roles = Array.Empty<object>() })).StatusCode);
+
         Assert.Contains("GET /v1/participants/{id} 200", ConformanceCheckingHandler.Checked.Keys);
         Assert.Contains("POST /oauth/token 401", ConformanceCheckingHandler.Checked.Keys);
     }
