@@ -43,7 +43,7 @@ public sealed class PncEnvironment : IAsyncDisposable
         var options = new PkiOptions { PublicBaseUrl = settings.PublicUrl };
         var keys = new KeyProviderRegistry(KeyProviders(home, managed));
         var profileDir = Environment.GetEnvironmentVariable("PNC_PROFILES");
-        var ca = PkiDatabase.Compose(store, keys, options, profileDir != null ? ProfileCatalog.LoadBuiltIn(profileDir) : null);
+        var ca = new CertificateAuthorityServices(store, store, store, keys, profileDir != null ? ProfileCatalog.LoadBuiltIn(profileDir) : null, options);
         return new PncEnvironment(home, cs!, managed, db, store, ca) { _startedCluster = cluster is { StartedHere: true } ? cluster : null };
     }
 

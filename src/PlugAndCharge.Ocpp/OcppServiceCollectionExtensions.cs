@@ -32,10 +32,6 @@ public static class OcppServiceCollectionExtensions
         services.AddSingleton(signing);
         services.TryAddSingleton(TimeProvider.System);
 
-        // The CA's parts, as the host composed them.
-        services.TryAddSingleton(sp => sp.GetRequiredService<CertificateAuthorityServices>().Options);
-        services.TryAddSingleton(sp => sp.GetRequiredService<CertificateAuthorityServices>().CaStore);
-        services.TryAddSingleton(sp => sp.GetRequiredService<CertificateAuthorityServices>().Certificates);
         services.TryAddSingleton<ChainValidator>();
 
         services.AddSingleton(OcppSchemaCatalog.Official);

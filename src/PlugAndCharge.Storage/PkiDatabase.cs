@@ -1,11 +1,8 @@
 using Npgsql;
-using PlugAndCharge.Pki;
-using PlugAndCharge.Pki.Keys;
-using PlugAndCharge.Pki.Profiles;
 
 namespace PlugAndCharge.Storage;
 
-/// <summary>Opens the configured database, applies migrations and composes the CA services over it.</summary>
+/// <summary>Opens the configured database with migrations applied, and the PKI store over it.</summary>
 public static class PkiDatabase
 {
     public static async Task<(NpgsqlDataSource Db, PostgresPkiStore Store)> OpenAsync(string connectionString, CancellationToken ct = default)
@@ -14,7 +11,4 @@ public static class PkiDatabase
         await MigrationRunner.ApplyAsync(db, ct);
         return (db, new PostgresPkiStore(db));
     }
-
-    public static CertificateAuthorityServices Compose(PostgresPkiStore store, KeyProviderRegistry keys, PkiOptions options, ProfileCatalog? profiles = null)
-        => new(store, store, store, keys, profiles, options);
 }

@@ -7,6 +7,7 @@ using PlugAndCharge.TestSupport.Vehicles;
 using PlugAndCharge.Pki;
 using PlugAndCharge.Pki.Authorities;
 using PlugAndCharge.Pki.Keys;
+using PlugAndCharge.TestSupport;
 
 namespace PlugAndCharge.Contracts.Tests;
 

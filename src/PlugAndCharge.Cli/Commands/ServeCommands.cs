@@ -107,7 +107,7 @@ internal static class ServeCommands
             o.WriteLine(created.Count > 0 ? $"Created the development PKI: {string.Join(", ", created)}" : "Development PKI present (V2G, CPO, CPS, MO and OEM roots and sub-CAs).");
         }
 
-        var directory = new ParticipantDirectory(new PostgresParticipantStore(env.Db), env.Ca, TimeProvider.System);
+        var directory = ParticipantDirectory.Over(new PostgresParticipantStore(env.Db), env.Ca, TimeProvider.System);
         var serverCertificate = await ServiceBootstrap.ServerCertificateAsync(env, directory, ct);
         var admin = adminCredential ? await ServiceBootstrap.AdminCredentialAsync(env, directory, ct) : default;
         var options = new ServiceHostOptions

@@ -50,7 +50,7 @@ public sealed class StationCertificateOptions
 /// A02.FR.04, docs/domain.md §6. A charging station certificate we issue is bound to the station as a login for
 /// security profile 3.
 /// </summary>
-public sealed class CaCertificateSigningService(CertificateAuthorityServices ca, StationCertificateOptions options, IParticipantStore participants, IStationStore stations)
+public sealed class CaCertificateSigningService(ProfileCatalog profiles, CertificateIssuer issuer, StationCertificateOptions options, IParticipantStore participants, IStationStore stations)
     : ICertificateSigningService
 {
     public async ValueTask<CsrReview> ReviewAsync(StationRecord station, string csrPem, CertificateSigningUse use, CancellationToken ct = default)
@@ -81,7 +81,7 @@ public sealed class CaCertificateSigningService(CertificateAuthorityServices ca,
 
         var charging = profileUse == CertificateSigningUse.ChargingStationCertificate;
         var profileId = charging ? options.ChargingStationProfileId : options.V2GProfileId;
-        if (!ca.Profiles.TryGet(profileId, out var profile)) return CsrReview.Reject(use, $"No certificate profile {profileId} is configured.");
+        if (!profiles.TryGet(profileId, out var profile)) return CsrReview.Reject(use, $"No certificate profile {profileId} is configured.");
         if (!profile.Keys.Contains(csr.KeyAlgorithm.ProfileName(), StringComparer.OrdinalIgnoreCase))
             return CsrReview.Reject(use, $"The key must be {string.Join(" or ", profile.Keys)}, not {csr.KeyAlgorithm.ProfileName()}.");
 
@@ -122,7 +122,7 @@ public sealed class CaCertificateSigningService(CertificateAuthorityServices ca,
     {
         if (!review.Accepted || review.CsrDer == null || review.ProfileId == null || review.IssuerId == null)
             throw new InvalidOperationException("Only an accepted CSR can be signed.");
-        var issued = await ca.Issuer.IssueAsync(new IssuanceRequest
+        var issued = await issuer.IssueAsync(new IssuanceRequest
         {
             ProfileId = review.ProfileId,
             IssuerId = review.IssuerId,

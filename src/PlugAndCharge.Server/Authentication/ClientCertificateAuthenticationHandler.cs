@@ -18,7 +18,7 @@ namespace PlugAndCharge.Server.Authentication;
 /// </summary>
 public sealed class ClientCertificateAuthenticationHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder,
-    IParticipantStore participants, CertificateAuthorityServices ca, ChainValidator validator, TimeProvider clock)
+    IParticipantStore participants, ICertificateAuthorityStore cas, ICertificateStore certificates, ChainValidator validator, TimeProvider clock)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     private const string ClientAuth = "1.3.6.1.5.5.7.3.2";
@@ -39,7 +39,7 @@ public sealed class ClientCertificateAuthenticationHandler(
 
         if (f.Credential is { IssuerId: { } issuerId, Serial: { } serial })
         {
-            var issuer = await ca.CaStore.GetAsync(issuerId, Context.RequestAborted);
+            var issuer = await cas.GetAsync(issuerId, Context.RequestAborted);
             if (issuer == null) return AuthenticateResult.Fail("The client certificate's issuer is unknown.");
             var result = validator.Validate(new ChainValidationRequest
             {
@@ -49,7 +49,7 @@ public sealed class ClientCertificateAuthenticationHandler(
                 RequiredExtendedKeyUsages = [ClientAuth],
             });
             if (!result.IsValid) return AuthenticateResult.Fail($"The client certificate does not validate: {result.Reason} ({result.Detail}).");
-            var record = await ca.Certificates.GetAsync(issuerId, serial, Context.RequestAborted);
+            var record = await certificates.GetAsync(issuerId, serial, Context.RequestAborted);
             if (record == null || record.Status != CertificateStatus.Valid)
                 return AuthenticateResult.Fail("The client certificate is revoked.");
         }

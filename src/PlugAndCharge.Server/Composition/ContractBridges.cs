@@ -16,7 +16,7 @@ namespace PlugAndCharge.Server.Composition;
 /// exiResponse, docs/domain.md §6). OCPP 2.1's maximumContractCertificateChains and prioritizedEMAIDs go to a -20
 /// installation, whose RemainingContractCertificateChains comes back as remainingContracts (OCPP 2.1 M01: absent for -2).
 /// </summary>
-public sealed class ContractEvCertificateService(ContractServices contracts) : IEvCertificateService
+public sealed class ContractEvCertificateService(InstallationPipeline installation) : IEvCertificateService
 {
     public async Task<EvCertificateResult> ProcessAsync(EvCertificateRequest request, CancellationToken ct = default)
     {
@@ -25,8 +25,8 @@ public sealed class ContractEvCertificateService(ContractServices contracts) : I
             ? new InstallationWishes(request.MaximumContractCertificateChains, request.PrioritizedEmaids)
             : null;
         InstallationOutcome outcome;
-        try { outcome = await contracts.AnswerAsync(exi, request.Iso15118SchemaVersion, wishes, ct); }
-        catch (ContractException) { outcome = await contracts.Installation.AnswerAsync(IsoStandard.Iso15118_2, [], ct: ct); } // unknown namespace: a signed -2 FAILED answer
+        try { outcome = await installation.AnswerAsync(IsoStandards.FromNamespace(request.Iso15118SchemaVersion), exi, wishes, ct); }
+        catch (ContractException) { outcome = await installation.AnswerAsync(IsoStandard.Iso15118_2, [], ct: ct); } // unknown namespace: a signed -2 FAILED answer
         return new EvCertificateResult(outcome.IsOk, Convert.ToBase64String(outcome.Response), outcome.IsOk ? null : outcome.Result.ToString(), outcome.RemainingContracts);
     }
 
@@ -41,7 +41,7 @@ public sealed class ContractEvCertificateService(ContractServices contracts) : I
         IsoStandard standard;
         try { standard = IsoStandards.FromNamespace(request.Iso15118SchemaVersion); }
         catch (ContractException) { standard = IsoStandard.Iso15118_2; }
-        var outcome = await contracts.Installation.RefuseAsync(standard, Exi(request), why, reasonCode, ct);
+        var outcome = await installation.RefuseAsync(standard, Exi(request), why, reasonCode, ct);
         return new EvCertificateResult(false, Convert.ToBase64String(outcome.Response), reasonCode);
     }
 
@@ -58,7 +58,7 @@ public sealed class ContractEvCertificateService(ContractServices contracts) : I
 /// authorized by that eMSP in real time through the hub's relay (which answers a terminated contract or a revoked or
 /// expired certificate of ours itself, docs/domain.md §7); any other contract is judged by our contract registry.
 /// </summary>
-public sealed class ContractAuthorizationThroughHub(ContractServices contracts, HubContractAuthorization hub) : PlugAndCharge.Ocpp.Authorization.IContractAuthorization
+public sealed class ContractAuthorizationThroughHub(ContractRegistry contracts, HubContractAuthorization hub) : PlugAndCharge.Ocpp.Authorization.IContractAuthorization
 {
     public async ValueTask<OcppContractState> GetStateAsync(string emaid, X509Certificate? contractCertificate, CancellationToken ct = default)
     {
@@ -79,9 +79,9 @@ public sealed class ContractAuthorizationThroughHub(ContractServices contracts, 
     }
 
     /// <summary>The registry's verdict: an active contract with a valid certificate is Active.</summary>
-    private static async ValueTask<OcppContractState> FromRegistryAsync(ContractServices contracts, string emaid, CancellationToken ct)
+    private static async ValueTask<OcppContractState> FromRegistryAsync(ContractRegistry contracts, string emaid, CancellationToken ct)
     {
-        var status = await contracts.Contracts.GetStatusAsync(emaid, ct);
+        var status = await contracts.GetStatusAsync(emaid, ct);
         if (!status.Known) return OcppContractState.Unknown;
         if (status.State != ContractState.Active) return OcppContractState.Blocked;
         return status.Certificate switch
@@ -97,12 +97,12 @@ public sealed class ContractAuthorizationThroughHub(ContractServices contracts, 
 /// What the OCPI hub knows of a contract before relaying an authorization: the contract registry first; a contract
 /// certificate we issued outside the registry is still judged by its PKI record (<paramref name="fallback"/>).
 /// </summary>
-public sealed class ContractStatusForHub(ContractServices contracts, PlugAndCharge.Ocpi.ContractChecks.IContractStatusSource fallback)
+public sealed class ContractStatusForHub(ContractRegistry contracts, PlugAndCharge.Ocpi.ContractChecks.IContractStatusSource fallback)
     : PlugAndCharge.Ocpi.ContractChecks.IContractStatusSource
 {
     public async ValueTask<OcpiContractState> GetAsync(Emaid emaid, CancellationToken ct = default)
     {
-        var status = await contracts.Contracts.GetStatusAsync(emaid.Normalized, ct);
+        var status = await contracts.GetStatusAsync(emaid.Normalized, ct);
         if (!status.Known) return await fallback.GetAsync(emaid, ct);
         if (status.State != ContractState.Active) return new OcpiContractState.Terminated(null);
         var notAfter = status.CertificateNotAfter ?? DateTimeOffset.MinValue;

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using PlugAndCharge.Contracts;
 using PlugAndCharge.Contracts.Webhooks;
 using PlugAndCharge.Core.Outbound;
+using PlugAndCharge.Contracts.Stores;
 
 namespace PlugAndCharge.Server.Hosting;
 
@@ -12,7 +13,7 @@ namespace PlugAndCharge.Server.Hosting;
 /// away (which the dispatcher rides out itself) is logged and the loop starts again after a pause, instead of taking
 /// the host down.
 /// </summary>
-public sealed class WebhookDispatchService(ContractServices contracts, WebhookDispatchOptions options, OutboundNetworkPolicy outbound, TimeProvider clock,
+public sealed class WebhookDispatchService(IWebhookStore outbox, WebhookEndpoints endpoints, WebhookDispatchOptions options, OutboundNetworkPolicy outbound, TimeProvider clock,
     ILogger<WebhookDispatchService> log)
     : BackgroundService
 {
@@ -22,7 +23,7 @@ public sealed class WebhookDispatchService(ContractServices contracts, WebhookDi
     {
         // Receivers are OEM systems at URLs the OEM chose: no internal addresses unless allow-listed, no redirects, no cookies.
         using var http = new HttpClient(OutboundHttp.CreateHandler(outbound, options.RequestTimeout)) { MaxResponseContentBufferSize = 64 * 1024 };
-        var dispatcher = new WebhookDispatcher(contracts.WebhookStore, contracts.Webhooks, http, options, clock);
+        var dispatcher = new WebhookDispatcher(outbox, endpoints, http, options, clock);
         while (!stoppingToken.IsCancellationRequested)
         {
             try

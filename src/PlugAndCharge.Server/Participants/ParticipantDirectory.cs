@@ -23,8 +23,13 @@ public sealed class ParticipantException(ParticipantError error, string message)
 /// own, issues their mutual-TLS client certificates from the service's participant CA (outside the V2G PKI), registers
 /// foreign client certificates by fingerprint, creates OAuth2 clients, and revokes any of these.
 /// </summary>
-public sealed class ParticipantDirectory(IParticipantStore store, CertificateAuthorityServices ca, TimeProvider clock)
+public sealed class ParticipantDirectory(IParticipantStore store, ICertificateAuthorityStore cas, HierarchyBuilder hierarchy, CertificateIssuer issuer,
+    CertificateRevoker revoker, TimeProvider clock)
 {
+    /// <summary>Over the CA's parts, for the CLI's bootstrap that runs before the host (which resolves them itself).</summary>
+    public static ParticipantDirectory Over(IParticipantStore store, CertificateAuthorityServices ca, TimeProvider clock) =>
+        new(store, ca.CaStore, ca.Hierarchy, ca.Issuer, ca.Revoker, clock);
+
     /// <summary>The CA that signs participant client certificates and the service's own TLS certificate.</summary>
     public const string ParticipantCaId = "service-participants";
     public const string ParticipantCaProfile = "service/participant-root";
@@ -36,17 +41,17 @@ public sealed class ParticipantDirectory(IParticipantStore store, CertificateAut
     /// <summary>Creates the participant CA when it does not exist yet (idempotent).</summary>
     public async Task<CaRecord> EnsureParticipantCaAsync(string keyScheme, string actor, CancellationToken ct = default)
     {
-        if (await ca.CaStore.GetAsync(ParticipantCaId, ct) is { } existing) return existing;
+        if (await cas.GetAsync(ParticipantCaId, ct) is { } existing) return existing;
         try
         {
-            await ca.Hierarchy.CreateRootAsync(ParticipantCaId, ParticipantCaProfile, "CN=PlugAndCharge Participant CA, O=PlugAndCharge",
+            await hierarchy.CreateRootAsync(ParticipantCaId, ParticipantCaProfile, "CN=PlugAndCharge Participant CA, O=PlugAndCharge",
                 KeyLocation.NewKeyUri(keyScheme, $"{ParticipantCaId}-{Guid.NewGuid():N}"), KeyAlgorithm.EcP256, actor, ct);
         }
         catch (PkiException e) when (e.Error == PkiError.AlreadyExists)
         {
             // Another instance created it at the same time.
         }
-        return await ca.CaStore.GetAsync(ParticipantCaId, ct) ?? throw new InvalidOperationException("participant CA missing after creation");
+        return await cas.GetAsync(ParticipantCaId, ct) ?? throw new InvalidOperationException("participant CA missing after creation");
     }
 
     public async Task<Participant> RegisterAsync(string id, string name, ParticipantRole role, IEnumerable<string> identities, string? organization, string actor, CancellationToken ct = default)
@@ -71,7 +76,7 @@ public sealed class ParticipantDirectory(IParticipantStore store, CertificateAut
     public async Task<IssuedCertificate> IssueClientCertificateAsync(string participantId, byte[] csrDer, string actor, CancellationToken ct = default)
     {
         var participant = await GetAsync(participantId, ct);
-        var issued = await ca.Issuer.IssueAsync(new IssuanceRequest
+        var issued = await issuer.IssueAsync(new IssuanceRequest
         {
             ProfileId = ClientProfile, IssuerId = ParticipantCaId, Csr = csrDer, Actor = actor,
             Subject = new X509Name($"CN={participant.Id}, O={Escape(participant.Organization ?? participant.Name)}"),
@@ -117,7 +122,7 @@ public sealed class ParticipantDirectory(IParticipantStore store, CertificateAut
         var found = await store.FindCredentialAsync(kind, key, ct) ?? throw new ParticipantException(ParticipantError.UnknownCredential, "No such credential.");
         await store.RevokeCredentialAsync(kind, key, actor, ct);
         if (found.Credential is { IssuerId: { } issuer, Serial: { } serial })
-            await ca.Revoker.RevokeAsync(issuer, serial, RevocationReason.CessationOfOperation, actor, ct);
+            await revoker.RevokeAsync(issuer, serial, RevocationReason.CessationOfOperation, actor, ct);
     }
 
     /// <summary>Issues the service's HTTPS certificate under the participant CA, with a fresh key that never leaves the process.</summary>
@@ -125,7 +130,7 @@ public sealed class ParticipantDirectory(IParticipantStore store, CertificateAut
     {
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var sans = dnsNames.Select(n => System.Net.IPAddress.TryParse(n, out _) ? new GeneralName(GeneralName.IPAddress, n) : new GeneralName(GeneralName.DnsName, n)).ToList();
-        var issued = await ca.Issuer.IssueAsync(new IssuanceRequest
+        var issued = await issuer.IssueAsync(new IssuanceRequest
         {
             ProfileId = TlsServerProfile, IssuerId = ParticipantCaId, Actor = actor,
             PublicKey = SubjectPublicKeyInfo.GetInstance(key.ExportSubjectPublicKeyInfo()),

@@ -1,10 +1,8 @@
 using Npgsql;
-using PlugAndCharge.Contracts;
-using PlugAndCharge.Pki;
 
 namespace PlugAndCharge.Storage.Contracts;
 
-/// <summary>Opens the configured database (migrations applied) and composes contract provisioning over it.</summary>
+/// <summary>Opens the configured database with migrations applied, and the PKI and contract stores over it.</summary>
 public static class ContractDatabase
 {
     /// <summary>The PKI and contract stores over one data source; migrations (0003_contracts among them) applied.</summary>
@@ -14,7 +12,4 @@ public static class ContractDatabase
         await MigrationRunner.ApplyAsync(db, ct);
         return (db, new PostgresPkiStore(db, clock), new PostgresContractStores(db, clock));
     }
-
-    public static ContractServices Compose(CertificateAuthorityServices ca, PostgresContractStores stores, ContractOptions options, TimeProvider? clock = null) =>
-        new(ca, stores.Roots, stores.Vehicles, stores.Contracts, stores.Webhooks, options, clock);
 }

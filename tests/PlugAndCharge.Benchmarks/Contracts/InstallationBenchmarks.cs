@@ -12,6 +12,7 @@ using PlugAndCharge.Pki.Authorities;
 using PlugAndCharge.Pki.Keys;
 using PlugAndCharge.Storage;
 using PlugAndCharge.Storage.Contracts;
+using PlugAndCharge.TestSupport;
 
 namespace PlugAndCharge.Benchmarks.Contracts;
 
@@ -102,8 +103,8 @@ public class InstallationPersistedBenchmarks
         var (_, pki, store) = ContractDatabase.OpenAsync(cs).GetAwaiter().GetResult();
         (_pki, _store) = (pki, store);
         // A fresh database per run: the development hierarchy uses fixed CA ids.
-        var ca = PkiDatabase.Compose(pki, new KeyProviderRegistry([new SoftwareKeyProvider(null, null)]), new PkiOptions());
-        _bench = InstallationBench.CreateAsync(ca, (c, o) => ContractDatabase.Compose(c, store, o), 256).GetAwaiter().GetResult();
+        var ca = new CertificateAuthorityServices(pki, pki, pki, new KeyProviderRegistry([new SoftwareKeyProvider(null, null)]), null, new PkiOptions());
+        _bench = InstallationBench.CreateAsync(ca, (c, o) => new ContractServices(c, store.Roots, store.Vehicles, store.Contracts, store.Webhooks, o), 256).GetAwaiter().GetResult();
     }
 
     [GlobalCleanup]
@@ -146,8 +147,8 @@ internal sealed class InstallationWorld : IAsyncDisposable
         if (Environment.GetEnvironmentVariable("PNC_BENCH_DATABASE") is not { Length: > 0 } cs)
             return new InstallationWorld(await InstallationBench.CreateAsync(CertificateAuthorityServices.InMemory(), (ca, o) => ContractServices.InMemory(ca, o), 64), false, () => ValueTask.CompletedTask);
         var (_, pki, store) = await ContractDatabase.OpenAsync(cs);
-        var ca = PkiDatabase.Compose(pki, new KeyProviderRegistry([new SoftwareKeyProvider(null, null)]), new PkiOptions());
-        var bench = await InstallationBench.CreateAsync(ca, (c, o) => ContractDatabase.Compose(c, store, o), vehicles);
+        var ca = new CertificateAuthorityServices(pki, pki, pki, new KeyProviderRegistry([new SoftwareKeyProvider(null, null)]), null, new PkiOptions());
+        var bench = await InstallationBench.CreateAsync(ca, (c, o) => new ContractServices(c, store.Roots, store.Vehicles, store.Contracts, store.Webhooks, o), vehicles);
         // A settled database, as when the vehicles were uploaded long before they install: without this, autovacuum
         // processes the freshly filled tables during the measurement.
         await using (var conn = new Npgsql.NpgsqlConnection(cs))

@@ -67,7 +67,7 @@ public class IssuancePersistedBenchmarks
         var (_, store) = PkiDatabase.OpenAsync(cs).GetAwaiter().GetResult();
         _store = store;
         var keys = new KeyProviderRegistry([new SoftwareKeyProvider(null, null)]);
-        _ca = PkiDatabase.Compose(store, keys, new PkiOptions());
+        _ca = new CertificateAuthorityServices(store, store, store, keys, null, new PkiOptions());
         var suffix = Guid.NewGuid().ToString("N")[..6];
         // A fresh hierarchy per run under unique ids, keys in memory.
         foreach (var n in DevelopmentHierarchy.Layout("iso2").Where(n => n.Id.Contains("mo-")))

@@ -7,6 +7,7 @@ using PlugAndCharge.Storage.Contracts;
 using PlugAndCharge.Tests;
 using Xunit;
 using Xunit.Abstractions;
+using PlugAndCharge.TestSupport;
 
 namespace PlugAndCharge.Contracts.Tests.Installation;
 
@@ -37,10 +38,10 @@ public class InstallationLoadTests(ITestOutputHelper output)
         var (db, pki, store) = await ContractDatabase.OpenAsync(database.ConnectionString);
         try
         {
-            var ca = PkiDatabase.Compose(pki, new KeyProviderRegistry([new SoftwareKeyProvider(null, null)]), new PkiOptions());
+            var ca = new CertificateAuthorityServices(pki, pki, pki, new KeyProviderRegistry([new SoftwareKeyProvider(null, null)]), null, new PkiOptions());
             var options = ContractWorld.Options();
             options.RenewBefore = TimeSpan.FromDays(100_000); // every installation issues a new certificate
-            var world = await ContractWorld.CreateAsync(ca, c => ContractDatabase.Compose(c, store, options));
+            var world = await ContractWorld.CreateAsync(ca, c => new ContractServices(c, store.Roots, store.Vehicles, store.Contracts, store.Webhooks, options));
             var requests = new List<byte[]>();
             for (var batch = 0; batch < 16; batch++)
                 requests.AddRange(await Task.WhenAll(Enumerable.Range(0, 32).Select(async _ => (await world.VehicleWithContractAsync()).Vehicle.BuildInstallationRequest())));

@@ -1,5 +1,6 @@
 using PlugAndCharge.Contracts.Installation;
 using Xunit;
+using PlugAndCharge.TestSupport;
 
 namespace PlugAndCharge.Contracts.Tests.Installation;
 

@@ -2,6 +2,7 @@ using PlugAndCharge.Contracts.Contracts;
 using PlugAndCharge.Contracts.Tests.Storage;
 using PlugAndCharge.Storage.Contracts;
 using Xunit;
+using PlugAndCharge.TestSupport;
 
 namespace PlugAndCharge.Contracts.Tests.Instances;
 
@@ -16,7 +17,7 @@ public class Iso20CursorAcrossInstancesTests(PostgresContractFixture fx) : IClas
     {
         var w = fx.World;
         await using var otherStore = new PostgresContractStores(fx.Db);
-        var other = ContractDatabase.Compose(w.Ca, otherStore, fx.Options);
+        var other = new ContractServices(w.Ca, otherStore.Roots, otherStore.Vehicles, otherStore.Contracts, otherStore.Webhooks, fx.Options);
         foreach (var signer in w.Services.Signers.All) other.Signers.Add(signer);
 
         var (car, first) = await w.VehicleWithContractAsync(IsoStandard.Iso15118_20);

@@ -11,6 +11,7 @@ using PlugAndCharge.Storage;
 using PlugAndCharge.Storage.Contracts;
 using PlugAndCharge.Tests;
 using Xunit;
+using PlugAndCharge.TestSupport;
 
 namespace PlugAndCharge.Contracts.Tests.Storage;
 
@@ -27,8 +28,8 @@ public sealed class PostgresContractFixture : IAsyncLifetime
     {
         Database = await PostgresDatabase.CreateAsync();
         (Db, Pki, Store) = await ContractDatabase.OpenAsync(Database.ConnectionString);
-        var ca = PkiDatabase.Compose(Pki, new KeyProviderRegistry([new SoftwareKeyProvider(null, null)]), new PkiOptions());
-        World = await ContractWorld.CreateAsync(ca, c => ContractDatabase.Compose(c, Store, Options));
+        var ca = new CertificateAuthorityServices(Pki, Pki, Pki, new KeyProviderRegistry([new SoftwareKeyProvider(null, null)]), null, new PkiOptions());
+        World = await ContractWorld.CreateAsync(ca, c => new ContractServices(c, Store.Roots, Store.Vehicles, Store.Contracts, Store.Webhooks, Options));
     }
 
     public async Task DisposeAsync()

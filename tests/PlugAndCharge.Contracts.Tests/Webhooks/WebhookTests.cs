@@ -6,6 +6,7 @@ using System.Text.Json;
 using PlugAndCharge.Contracts.Contracts;
 using PlugAndCharge.Contracts.Webhooks;
 using Xunit;
+using PlugAndCharge.TestSupport;
 
 namespace PlugAndCharge.Contracts.Tests.Webhooks;
 

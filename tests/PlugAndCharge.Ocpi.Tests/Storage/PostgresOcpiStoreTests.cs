@@ -37,7 +37,7 @@ public sealed class OcpiDatabaseFixture : IAsyncLifetime
         Database = await PostgresDatabase.CreateAsync();
         (Db, Pki) = await PkiDatabase.OpenAsync(Database.ConnectionString);
         var keys = new KeyProviderRegistry([new SoftwareKeyProvider(_keyDir, () => "test passphrase", iterations: 1000)]);
-        Ca = PkiDatabase.Compose(Pki, keys, new PkiOptions());
+        Ca = new CertificateAuthorityServices(Pki, Pki, Pki, keys, null, new PkiOptions());
         await DevelopmentHierarchy.CreateAsync(Ca.Hierarchy, Ca.CaStore, "iso2", "file", KeyAlgorithm.EcP256, "test");
     }
 

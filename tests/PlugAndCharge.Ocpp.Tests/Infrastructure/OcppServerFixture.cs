@@ -101,7 +101,7 @@ public sealed class OcppServerFixture : IAsyncLifetime
             // The OCPP layer validates station certificates against our roots itself.
             ClientCertificateValidation = (_, _, _) => true,
         })));
-        builder.Services.AddSingleton(Ca);
+        builder.Services.AddPki(Ca);
         builder.Services.AddSingleton<IStationStore>(Stations);
         builder.Services.AddSingleton<Core.Participants.IParticipantStore>(Participants);
         await Participants.CreateAsync(new Core.Participants.Participant

@@ -28,7 +28,7 @@ public sealed class PostgresPkiFixture : IAsyncLifetime
         Database = await PostgresDatabase.CreateAsync();
         (Db, Store) = await PkiDatabase.OpenAsync(Database.ConnectionString);
         var keys = new KeyProviderRegistry([new SoftwareKeyProvider(KeyDir, () => "test passphrase", iterations: 1000)]);
-        Ca = PkiDatabase.Compose(Store, keys, new PkiOptions());
+        Ca = new CertificateAuthorityServices(Store, Store, Store, keys, null, new PkiOptions());
         await DevelopmentHierarchy.CreateAsync(Ca.Hierarchy, Ca.CaStore, "iso2", "file", KeyAlgorithm.EcP256, "test");
     }
 

@@ -11,6 +11,7 @@ using PlugAndCharge.Core.Identifiers;
 using PlugAndCharge.Pki.Issuance;
 using PlugAndCharge.Pki.Stores;
 using Xunit;
+using PlugAndCharge.TestSupport;
 
 namespace PlugAndCharge.Server.Tests.Hosting;
 
@@ -61,7 +62,7 @@ public sealed class ContractApiTests(ContractApiFixture w) : IClassFixture<Contr
             Assert.Equal(HttpStatusCode.OK, added.StatusCode);
             Assert.Equal("OEM", (await Json(added)).GetProperty("RootResponse").GetProperty("rootType").GetString());
         }
-        var roots = await w.F.App.Services.GetService<PlugAndCharge.Contracts.ContractServices>()!.Roots.ListAsync(PlugAndCharge.Contracts.Pools.RootType.OEM);
+        var roots = await PlugAndCharge.TestSupport.ContractServices.Of(w.F.App.Services).Roots.ListAsync(PlugAndCharge.Contracts.Pools.RootType.OEM);
         var stored = Assert.Single(roots);
         Assert.Equal("oem-a", stored.OwnerId);
         Assert.Equal(["WMA"], stored.Wmis);

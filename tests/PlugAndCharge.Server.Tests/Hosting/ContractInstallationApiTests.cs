@@ -10,6 +10,7 @@ using PlugAndCharge.Core.Participants;
 using PlugAndCharge.Exi;
 using PlugAndCharge.Tests;
 using Xunit;
+using PlugAndCharge.TestSupport;
 
 namespace PlugAndCharge.Server.Tests.Hosting;
 
@@ -155,7 +156,7 @@ public sealed class ContractInstallationApiTests(ServiceFixture f) : IClassFixtu
         Assert.Equal(curve, ExiSchema.Iso20.Decode(exi).Descendant("ECDHCurve")!.Text);
     }
 
-    private ContractServices Contracts => f.App.Services.GetRequiredService<ContractServices>();
+    private ContractServices Contracts => ContractServices.Of(f.App.Services);
 
     /// <summary>Puts one of the development roots in the pool.</summary>
     private async Task<Org.BouncyCastle.X509.X509Certificate> RootAsync(string id, RootType type, string? owner, string[]? wmis)

@@ -7,6 +7,7 @@ using PlugAndCharge.TestSupport.Vehicles;
 using PlugAndCharge.Exi;
 using PlugAndCharge.Server.Tests.Security;
 using Xunit;
+using PlugAndCharge.TestSupport;
 
 namespace PlugAndCharge.Server.Tests.Hosting;
 
@@ -22,7 +23,7 @@ public sealed class EvCertificateOverOcppTests(ContractApiFixture w) : IClassFix
     [Fact]
     public async Task The_stations_2_1_fields_reach_the_20_installation_and_remainingContracts_comes_back()
     {
-        var contracts = w.F.App.Services.GetRequiredService<ContractServices>();
+        var contracts = ContractServices.Of(w.F.App.Services);
         var v2g = (await w.F.Ca.Authorities.GetAsync("iso20-v2g-root")).Certificate;
         foreach (var (id, type, wmis) in new[] { ("iso20-v2g-root", RootType.V2G, (string[]?)null), ("iso20-mo-root", RootType.MO, null), ("iso20-oem-root", RootType.OEM, ["WMT"]) })
         {

@@ -51,10 +51,10 @@ public sealed class ServiceFixture : IAsyncLifetime
         var httpPort = FreePort();
         HttpUrl = $"http://127.0.0.1:{httpPort}";
         HttpsUrl = $"https://127.0.0.1:{FreePort()}";
-        Ca = PkiDatabase.Compose(_store, new KeyProviderRegistry([new SoftwareKeyProvider(null, null)]), new PkiOptions { PublicBaseUrl = HttpUrl });
+        Ca = new CertificateAuthorityServices(_store, _store, _store, new KeyProviderRegistry([new SoftwareKeyProvider(null, null)]), null, new PkiOptions { PublicBaseUrl = HttpUrl });
         await DevelopmentHierarchy.CreateAsync(Ca.Hierarchy, Ca.CaStore, "iso2", "memory", KeyAlgorithm.EcP256, "test");
         await DevelopmentHierarchy.CreateAsync(Ca.Hierarchy, Ca.CaStore, "iso20", "memory", KeyAlgorithm.EcP521, "test");
-        Directory = new ParticipantDirectory(new PostgresParticipantStore(Db), Ca, TimeProvider.System);
+        Directory = ParticipantDirectory.Over(new PostgresParticipantStore(Db), Ca, TimeProvider.System);
         var participantCa = await Directory.EnsureParticipantCaAsync("memory", "test");
         ParticipantCa = X509CertificateLoader.LoadCertificate(participantCa.CertificateDer);
         var tls = await Directory.IssueTlsServerCertificateAsync(["localhost", "127.0.0.1"], "test");
@@ -126,7 +126,8 @@ public sealed class ServiceFixture : IAsyncLifetime
     }
 
     /// <summary>An HTTP client that trusts only <paramref name="serverCa"/> for the server and presents <paramref name="clientCertificate"/>.</summary>
-    public static HttpClient MutualTlsClient(X509Certificate2 serverCa, X509Certificate2? clientCertificate) => new(new SocketsHttpHandler
+    /// <remarks>Its JSON answers are checked against the service's OpenAPI document (<see cref="OpenApi.ConformanceCheckingHandler"/>).</remarks>
+    public static HttpClient MutualTlsClient(X509Certificate2 serverCa, X509Certificate2? clientCertificate) => new(new OpenApi.ConformanceCheckingHandler(new SocketsHttpHandler
     {
         SslOptions = new SslClientAuthenticationOptions
         {
@@ -142,7 +143,7 @@ public sealed class ServiceFixture : IAsyncLifetime
                 return chain.Build(X509CertificateLoader.LoadCertificate(cert.GetRawCertData()));
             },
         },
-    });
+    }));
 
     public string WritePem(string name, string pem)
     {

@@ -9,6 +9,7 @@ using PlugAndCharge.Ocpp.Tests.Infrastructure;
 using PlugAndCharge.Server.Tests.Hosting;
 using Xunit;
 using Xunit.Abstractions;
+using PlugAndCharge.TestSupport;
 
 namespace PlugAndCharge.Server.Tests.Load;
 
@@ -35,7 +36,7 @@ public sealed class OcppRealPathLoadTests(ServiceFixture f, ITestOutputHelper ou
 
         // Cars with provisioning certificates in the pool and a default contract each; one installation each up front
         // gives the contract chain the Authorize phase presents.
-        var contracts = f.App.Services.GetRequiredService<ContractServices>();
+        var contracts = ContractServices.Of(f.App.Services);
         var v2g = (await f.Ca.Authorities.GetAsync("iso2-v2g-root")).Certificate;
         await contracts.Roots.AddAsync(v2g.GetEncoded(), RootType.V2G, null, null, "test");
         await contracts.Roots.AddAsync((await f.Ca.Authorities.GetAsync("iso2-mo-root")).Certificate.GetEncoded(), RootType.MO, null, null, "test");

@@ -8,7 +8,7 @@ using OcspResponseStatus = Org.BouncyCastle.Asn1.Ocsp.OcspResponseStatus;
 using Org.BouncyCastle.Asn1.X509;
 using Org.BouncyCastle.Ocsp;
 using PlugAndCharge.Pki.Ocsp;
-using PlugAndCharge.Server.Revocation;
+using PlugAndCharge.Server.Api.Ocsp;
 using Xunit;
 
 namespace PlugAndCharge.Server.Tests.Ocsp;

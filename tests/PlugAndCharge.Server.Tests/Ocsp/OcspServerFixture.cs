@@ -10,7 +10,7 @@ using PlugAndCharge.Pki.Authorities;
 using PlugAndCharge.Pki.Issuance;
 using PlugAndCharge.Pki.Keys;
 using PlugAndCharge.Pki.Ocsp;
-using PlugAndCharge.Server.Revocation;
+using PlugAndCharge.Server.Api.Ocsp;
 using PlugAndCharge.Storage;
 using PlugAndCharge.Tests;
 using Xunit;
@@ -42,7 +42,7 @@ public sealed class OcspServerFixture : IAsyncLifetime
         _database = await PostgresDatabase.CreateAsync();
         (_db, _store) = await PkiDatabase.OpenAsync(_database.ConnectionString);
         var options = new PkiOptions();
-        Ca = PkiDatabase.Compose(_store, new KeyProviderRegistry([new SoftwareKeyProvider(null, null)]), options);
+        Ca = new CertificateAuthorityServices(_store, _store, _store, new KeyProviderRegistry([new SoftwareKeyProvider(null, null)]), null, options);
         Responder = new OcspResponder(Ca, new OcspOptions { RevocationPollInterval = TimeSpan.FromMilliseconds(200) });
 
         var builder = WebApplication.CreateSlimBuilder();

@@ -1,13 +1,15 @@
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
 using PlugAndCharge.Core.Participants;
 using PlugAndCharge.Server.Authentication;
 using PlugAndCharge.Server.Participants;
 
-namespace PlugAndCharge.Server.Endpoints;
+namespace PlugAndCharge.Server.Api.OAuth;
 
 /// <summary>
 /// <c>POST /oauth/token</c>, the OAuth2 client-credentials grant (RFC 6749 §4.4) in the shape of OPCP's accessToken API:
@@ -25,32 +27,43 @@ public static class OAuthEndpoints
         _ => "",
     };
 
+    /// <summary>RFC 6749 §5.1 access token response.</summary>
+    public sealed record AccessTokenResponse(
+        [property: JsonPropertyName("access_token")] string AccessToken,
+        [property: JsonPropertyName("scope")] string Scope,
+        [property: JsonPropertyName("expires_in")] long ExpiresIn,
+        [property: JsonPropertyName("token_type")] string TokenType);
+
+    /// <summary>RFC 6749 §5.2 error response.</summary>
+    public sealed record OAuthError(
+        [property: JsonPropertyName("error")] string Error,
+        [property: JsonPropertyName("error_description")] string ErrorDescription);
+
     public static IEndpointRouteBuilder MapOAuthEndpoints(this IEndpointRouteBuilder app)
     {
-        app.MapPost("/oauth/token", async (HttpContext http, IParticipantStore participants, AccessTokens tokens) =>
-        {
-            var (grantType, clientId, clientSecret) = await ReadRequestAsync(http);
-            if (grantType != "client_credentials")
-                return Error(400, "unsupported_grant_type", "Only grant_type=client_credentials is supported.");
-            if (string.IsNullOrEmpty(clientId) || string.IsNullOrEmpty(clientSecret))
-                return Error(400, "invalid_request", "client_id and client_secret are required.");
-            var found = await participants.FindCredentialAsync(CredentialKind.OAuthClient, clientId, http.RequestAborted);
-            if (found is not { } f || f.Credential.RevokedAt != null || f.Participant.Disabled || f.Credential.SecretHash == null
-                || !ClientSecrets.Verify(clientSecret, f.Credential.SecretHash))
-                return Error(401, "invalid_client", "Unknown client or wrong secret.");
-            var scope = ScopeFor(f.Participant.Role);
-            return Results.Json(new
-            {
-                access_token = tokens.Issue(f.Participant.Id, clientId, scope), scope,
-                expires_in = (long)tokens.Lifetime.TotalSeconds, token_type = "Bearer",
-            });
-        }).AllowAnonymous().WithName("issue-token").WithTags("OAuth")
-          .WithSummary("Client-credentials access token (OPCP accessToken.v1)");
+        app.MapPost("/oauth/token", IssueTokenAsync).AllowAnonymous().WithName("issue-token").WithTags("OAuth")
+            .Produces<OAuthError>(400).Produces<OAuthError>(401).ProducesProblems(403, 503)
+            .WithSummary("Client-credentials access token (OPCP accessToken.v1)");
         return app;
     }
 
-    private static IResult Error(int status, string error, string description) =>
-        Results.Json(new { error, error_description = description }, statusCode: status);
+    private static async Task<Results<Ok<AccessTokenResponse>, JsonHttpResult<OAuthError>>> IssueTokenAsync(HttpContext http, IParticipantStore participants, AccessTokens tokens)
+    {
+        var (grantType, clientId, clientSecret) = await ReadRequestAsync(http);
+        if (grantType != "client_credentials")
+            return Error(400, "unsupported_grant_type", "Only grant_type=client_credentials is supported.");
+        if (string.IsNullOrEmpty(clientId) || string.IsNullOrEmpty(clientSecret))
+            return Error(400, "invalid_request", "client_id and client_secret are required.");
+        var found = await participants.FindCredentialAsync(CredentialKind.OAuthClient, clientId, http.RequestAborted);
+        if (found is not { } f || f.Credential.RevokedAt != null || f.Participant.Disabled || f.Credential.SecretHash == null
+            || !ClientSecrets.Verify(clientSecret, f.Credential.SecretHash))
+            return Error(401, "invalid_client", "Unknown client or wrong secret.");
+        var scope = ScopeFor(f.Participant.Role);
+        return TypedResults.Ok(new AccessTokenResponse(tokens.Issue(f.Participant.Id, clientId, scope), scope, (long)tokens.Lifetime.TotalSeconds, "Bearer"));
+    }
+
+    private static JsonHttpResult<OAuthError> Error(int status, string error, string description) =>
+        TypedResults.Json(new OAuthError(error, description), statusCode: status);
 
     private static async Task<(string? GrantType, string? ClientId, string? Secret)> ReadRequestAsync(HttpContext http)
     {

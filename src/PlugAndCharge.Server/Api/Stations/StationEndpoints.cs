@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Routing;
 using PlugAndCharge.Contracts;
@@ -13,10 +14,11 @@ using PlugAndCharge.Ocpp.Operator;
 using PlugAndCharge.Ocpp.Stations;
 using PlugAndCharge.Ocpp.Transport;
 using PlugAndCharge.Pki;
+using PlugAndCharge.Pki.Audit;
 using PlugAndCharge.Pki.Stores;
 using PlugAndCharge.Server.Authentication;
 
-namespace PlugAndCharge.Server.Endpoints;
+namespace PlugAndCharge.Server.Api.Stations;
 
 /// <summary>
 /// The CPO's OCPP stations: register (security profile 2 with a Basic-auth password stored only as its PBKDF2 record,
@@ -58,9 +60,24 @@ public static class StationEndpoints
     /// <summary>X.520 ub-organization-name: the O of the station's certificates.</summary>
     private const int MaxOrganizationLength = 64;
 
+    /// <summary>What a command to a station may answer besides the station's own answer: see <see cref="CommandFailed"/>.</summary>
+    private static readonly int[] StationCommandProblems = [502, 504];
+
+    /// <param name="SecurityProfile">2 (TLS + HTTP Basic auth) or 3 (mutual TLS).</param>
+    /// <param name="SerialNumber">As registered; <paramref name="ReportedSerialNumber"/> as the station last reported it.</param>
+    /// <param name="Connected">Connected to any instance of the service.</param>
+    /// <param name="OcppVersion">The OCPP subprotocol of the live connection (ocpp1.6, ocpp2.0.1, ocpp2.1).</param>
+    public sealed record StationView(string StationId, string CpoId, string Organization, int SecurityProfile, string? SerialNumber,
+        string? ReportedSerialNumber, string? Vendor, string? Model, string? FirmwareVersion, DateTimeOffset RegisteredAt, DateTimeOffset? LastBootAt,
+        bool Connected, string? OcppVersion, bool Disabled, DateTimeOffset? DisabledAt, string? DisabledReason);
+
+    /// <param name="Sha256">The certificate's SHA-256 fingerprint, lower-case hex.</param>
+    public sealed record BoundClientCertificate(string StationId, string Sha256);
+
     public static IEndpointRouteBuilder MapStationEndpoints(this IEndpointRouteBuilder app)
     {
-        var stations = app.MapGroup("/v1/ocpp/stations").RequireAuthorization(ParticipantAuthentication.Policies.Cpo).WithTags("OCPP stations");
+        var stations = app.MapGroup("/v1/ocpp/stations").RequireAuthorization(ParticipantAuthentication.Policies.Cpo).WithTags("OCPP stations")
+            .ProducesProblems(ApiConventions.ParticipantProblems);
 
         stations.MapPost("/", RegisterAsync)
             .WithSummary("Register an OCPP station (CPO for itself; the hub operator names cpoId). The password is never returned");
@@ -73,19 +90,19 @@ public static class StationEndpoints
         stations.MapPost("/{stationId}/client-certificates", BindClientCertificateAsync)
             .WithSummary("Bind one more client certificate (PEM, CN = the station id, EKU clientAuth) a profile 3 station may log in with");
 
-        stations.MapPost("/{stationId}/certificates", InstallAsync)
+        stations.MapPost("/{stationId}/certificates", InstallAsync).ProducesProblems(StationCommandProblems)
             .WithSummary("InstallCertificate: a root from the root certificate pool (rootCertificateId) or a self-signed root (PEM)");
-        stations.MapGet("/{stationId}/certificates", InstalledAsync)
+        stations.MapGet("/{stationId}/certificates", InstalledAsync).ProducesProblems(StationCommandProblems)
             .WithSummary("GetInstalledCertificateIds (?type=V2GRootCertificate&type=...; none = all)");
-        stations.MapDelete("/{stationId}/certificates", DeleteCertificateAsync)
+        stations.MapDelete("/{stationId}/certificates", DeleteCertificateAsync).ProducesProblems(StationCommandProblems)
             .WithSummary("DeleteCertificate by CertificateHashData (JSON body, or query hashAlgorithm, issuerNameHash, issuerKeyHash, serialNumber)");
-        stations.MapPost("/{stationId}/trigger/sign-v2g-certificate", TriggerAsync)
+        stations.MapPost("/{stationId}/trigger/sign-v2g-certificate", TriggerAsync).ProducesProblems(StationCommandProblems)
             .WithSummary("TriggerMessage SignV2GCertificate: the station asks for a new V2G (SECC) certificate");
         return app;
     }
 
-    private static async Task<IResult> RegisterAsync(RegisterStation body, HttpContext http, IStationStore store, IParticipantStore participants,
-        ConnectedStations connected, CertificateAuthorityServices ca, TimeProvider clock)
+    private static async Task<Results<Created<StationView>, ProblemHttpResult>> RegisterAsync(RegisterStation body, HttpContext http, IStationStore store,
+        IParticipantStore participants, ConnectedStations connected, IAuditLog audit, TimeProvider clock)
     {
         var me = http.User.Participant()!;
         if (!StationIds.IsValid(body.StationId))
@@ -161,13 +178,13 @@ public static class StationEndpoints
                 StationId = station.StationId, Sha256 = StationClientCertificate.Fingerprint(clientCertificate.GetEncoded()), CpoId = cpoId,
                 Origin = StationCertificateOrigin.Registered, NotAfter = new DateTimeOffset(clientCertificate.NotAfter.ToUniversalTime(), TimeSpan.Zero),
             }, http.RequestAborted);
-        await ca.Audit.AppendAsync(new AuditEvent(ParticipantEndpoints.Actor(http), "ocpp.station.register", Subject(station.StationId), new Dictionary<string, string>
+        await audit.AppendAsync(new AuditEvent(Scopes.Actor(http), "ocpp.station.register", Subject(station.StationId), new Dictionary<string, string>
         {
             ["cpo"] = cpoId, ["organization"] = organization, ["securityProfile"] = ((int)station.SecurityProfile).ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["serialNumber"] = station.SerialNumber ?? "",
             ["clientCertificate"] = clientCertificate == null ? "" : StationClientCertificate.Fingerprint(clientCertificate.GetEncoded()),
         }), CancellationToken.None);
-        return Results.Created($"/v1/ocpp/stations/{Uri.EscapeDataString(station.StationId)}", View(station, connected));
+        return TypedResults.Created($"/v1/ocpp/stations/{Uri.EscapeDataString(station.StationId)}", View(station, connected));
     }
 
     public sealed record BindClientCertificate(string? Certificate);
@@ -177,8 +194,8 @@ public static class StationEndpoints
     /// station may then log in with it. Only the station's CPO (or the operator) binds, and only a certificate named for
     /// the station with EKU clientAuth; its chain and revocation are checked at every login.
     /// </summary>
-    private static async Task<IResult> BindClientCertificateAsync(string stationId, BindClientCertificate body, HttpContext http, IStationStore store,
-        CertificateAuthorityServices ca)
+    private static async Task<Results<Created<BoundClientCertificate>, ProblemHttpResult>> BindClientCertificateAsync(string stationId,
+        BindClientCertificate body, HttpContext http, IStationStore store, IAuditLog audit)
     {
         var (station, refusal) = await OwnStationAsync(stationId, http, store);
         if (refusal != null) return refusal;
@@ -194,15 +211,15 @@ public static class StationEndpoints
                 NotAfter = new DateTimeOffset(certificate.NotAfter.ToUniversalTime(), TimeSpan.Zero),
             }, http.RequestAborted))
             return Problems.NotFound($"No station '{stationId}'.");
-        await ca.Audit.AppendAsync(new AuditEvent(ParticipantEndpoints.Actor(http), "ocpp.station.bind-certificate", Subject(station.StationId), new Dictionary<string, string>
+        await audit.AppendAsync(new AuditEvent(Scopes.Actor(http), "ocpp.station.bind-certificate", Subject(station.StationId), new Dictionary<string, string>
         {
             ["cpo"] = station.CpoId, ["clientCertificate"] = fingerprint,
         }), CancellationToken.None);
-        return Results.Created($"/v1/ocpp/stations/{Uri.EscapeDataString(station.StationId)}", new { stationId = station.StationId, sha256 = fingerprint });
+        return TypedResults.Created($"/v1/ocpp/stations/{Uri.EscapeDataString(station.StationId)}", new BoundClientCertificate(station.StationId, fingerprint));
     }
 
     /// <summary>A profile 3 login certificate as a CPO hands it in: one certificate, CN = the station id, EKU clientAuth.</summary>
-    private static (Org.BouncyCastle.X509.X509Certificate? Certificate, IResult? Refusal) ReadClientCertificate(string pem, string stationId)
+    private static (Org.BouncyCastle.X509.X509Certificate? Certificate, ProblemHttpResult? Refusal) ReadClientCertificate(string pem, string stationId)
     {
         Org.BouncyCastle.X509.X509Certificate? certificate;
         var der = Pem.DecodeOne(pem, "CERTIFICATE");
@@ -216,7 +233,8 @@ public static class StationEndpoints
         return (certificate, null);
     }
 
-    private static async Task<IResult> ListAsync(HttpContext http, IStationStore store, ConnectedStations connected, [FromQuery] string? cpoId)
+    private static async Task<Results<Ok<List<StationView>>, ProblemHttpResult>> ListAsync(HttpContext http, IStationStore store, ConnectedStations connected,
+        [FromQuery] string? cpoId)
     {
         var me = http.User.Participant()!;
         if (!me.IsAdmin)
@@ -227,34 +245,36 @@ public static class StationEndpoints
         var list = await store.ListAsync(cpoId, http.RequestAborted);
         // Connected to any instance: one look-up for the whole list.
         var versions = await connected.ConnectedVersionsAsync(list.Select(s => s.StationId).ToList(), http.RequestAborted);
-        return Results.Ok(list.Select(s => View(s, versions.TryGetValue(s.StationId, out var v) ? v : null)));
+        return TypedResults.Ok(list.Select(s => View(s, versions.TryGetValue(s.StationId, out var v) ? v : null)).ToList());
     }
 
-    private static async Task<IResult> GetAsync(string stationId, HttpContext http, IStationStore store, ConnectedStations connected)
+    private static async Task<Results<Ok<StationView>, ProblemHttpResult>> GetAsync(string stationId, HttpContext http, IStationStore store,
+        ConnectedStations connected)
     {
         var (station, refusal) = await OwnStationAsync(stationId, http, store);
         if (refusal != null) return refusal;
         // One station: whether it is connected to any instance.
         var at = await connected.LocateAsync(station!.StationId, http.RequestAborted);
-        return Results.Ok(View(station, at?.Version));
+        return TypedResults.Ok(View(station, at?.Version));
     }
 
-    private static async Task<IResult> DeleteAsync(string stationId, HttpContext http, IStationStore store, ConnectedStations connected, CertificateAuthorityServices ca)
+    private static async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(string stationId, HttpContext http, IStationStore store,
+        ConnectedStations connected, IAuditLog audit)
     {
         var (station, refusal) = await OwnStationAsync(stationId, http, store);
         if (refusal != null) return refusal;
         if (!await store.DeleteAsync(station!.StationId, http.RequestAborted)) return Problems.NotFound($"No station '{stationId}'.");
         // From here on the station can no longer authenticate; a live connection is ended too, on whichever instance holds it.
         var wasConnected = await connected.DisconnectAsync(station.StationId, "The station's registration was deleted.", CancellationToken.None);
-        await ca.Audit.AppendAsync(new AuditEvent(ParticipantEndpoints.Actor(http), "ocpp.station.delete", Subject(station.StationId), new Dictionary<string, string>
+        await audit.AppendAsync(new AuditEvent(Scopes.Actor(http), "ocpp.station.delete", Subject(station.StationId), new Dictionary<string, string>
         {
             ["cpo"] = station.CpoId, ["disconnected"] = wasConnected ? "true" : "false",
         }), CancellationToken.None);
-        return Results.NoContent();
+        return TypedResults.NoContent();
     }
 
-    private static async Task<IResult> DisableAsync(string stationId, HttpContext http, IStationStore store, ConnectedStations connected,
-        CertificateAuthorityServices ca, TimeProvider clock)
+    private static async Task<Results<Ok<StationView>, ProblemHttpResult>> DisableAsync(string stationId, HttpContext http, IStationStore store,
+        ConnectedStations connected, IAuditLog audit, TimeProvider clock)
     {
         var (station, refusal) = await OwnStationAsync(stationId, http, store);
         if (refusal != null) return refusal;
@@ -272,29 +292,30 @@ public static class StationEndpoints
         if (disabled == null) return Problems.NotFound($"No station '{stationId}'.");
         // Recorded first, so the login check refuses it everywhere; then its live connection ends, on whichever instance holds it.
         var wasConnected = await connected.DisconnectAsync(station.StationId, "The station was disabled by its operator.", CancellationToken.None);
-        await ca.Audit.AppendAsync(new AuditEvent(ParticipantEndpoints.Actor(http), "ocpp.station.disable", Subject(station.StationId), new Dictionary<string, string>
+        await audit.AppendAsync(new AuditEvent(Scopes.Actor(http), "ocpp.station.disable", Subject(station.StationId), new Dictionary<string, string>
         {
             ["cpo"] = station.CpoId, ["reason"] = reason ?? "", ["disconnected"] = wasConnected ? "true" : "false",
         }), CancellationToken.None);
-        return Results.Ok(View(disabled, (OcppVersion?)null));
+        return TypedResults.Ok(View(disabled, (OcppVersion?)null));
     }
 
-    private static async Task<IResult> EnableAsync(string stationId, HttpContext http, IStationStore store, ConnectedStations connected, CertificateAuthorityServices ca)
+    private static async Task<Results<Ok<StationView>, ProblemHttpResult>> EnableAsync(string stationId, HttpContext http, IStationStore store,
+        ConnectedStations connected, IAuditLog audit)
     {
         var (station, refusal) = await OwnStationAsync(stationId, http, store);
         if (refusal != null) return refusal;
         var enabled = await store.EnableAsync(station!.StationId, http.RequestAborted);
         if (enabled == null) return Problems.NotFound($"No station '{stationId}'.");
-        await ca.Audit.AppendAsync(new AuditEvent(ParticipantEndpoints.Actor(http), "ocpp.station.enable", Subject(station.StationId), new Dictionary<string, string>
+        await audit.AppendAsync(new AuditEvent(Scopes.Actor(http), "ocpp.station.enable", Subject(station.StationId), new Dictionary<string, string>
         {
             ["cpo"] = station.CpoId, ["wasDisabledSince"] = station.DisabledAt?.ToString("O", System.Globalization.CultureInfo.InvariantCulture) ?? "",
         }), CancellationToken.None);
         var at = await connected.LocateAsync(enabled.StationId, http.RequestAborted);
-        return Results.Ok(View(enabled, at?.Version));
+        return TypedResults.Ok(View(enabled, at?.Version));
     }
 
-    private static async Task<IResult> InstallAsync(string stationId, InstallCertificate body, HttpContext http, IStationStore store,
-        StationCertificateCommands commands, ContractServices contracts, CertificateAuthorityServices ca)
+    private static async Task<Results<Ok<InstallCertificateResponse>, ProblemHttpResult>> InstallAsync(string stationId, InstallCertificate body,
+        HttpContext http, IStationStore store, StationCertificateCommands commands, RootCertificatePool roots, IAuditLog audit)
     {
         if (await CommandableStationAsync(stationId, http, store) is { } refusal) return refusal;
         if ((body.RootCertificateId == null) == (body.Certificate == null))
@@ -306,7 +327,7 @@ public static class StationEndpoints
         {
             if (!Guid.TryParse(body.RootCertificateId, out var rootId)) return Problems.BadRequest("rootCertificateId is not a UUID.");
             RootCertificate root;
-            try { root = await contracts.Roots.GetAsync(rootId, http.RequestAborted); }
+            try { root = await roots.GetAsync(rootId, http.RequestAborted); }
             catch (ContractException e) when (e.Error == ContractError.UnknownRoot) { return Problems.BadRequest($"rootCertificateId {rootId} is not in the root certificate pool."); }
             var poolType = root.Type switch
             {
@@ -333,28 +354,28 @@ public static class StationEndpoints
         try { answer = await commands.InstallCertificateAsync(stationId, type, pem, http.RequestAborted); }
         catch (ArgumentException e) { return Problems.BadRequest(e.Message); }
         catch (StationCommandException e) { return CommandFailed(stationId, e); }
-        await ca.Audit.AppendAsync(new AuditEvent(ParticipantEndpoints.Actor(http), "ocpp.station.certificate.install", Subject(stationId), new Dictionary<string, string>
+        await audit.AppendAsync(new AuditEvent(Scopes.Actor(http), "ocpp.station.certificate.install", Subject(stationId), new Dictionary<string, string>
         {
             ["certificateType"] = type, ["fingerprint"] = Convert.ToHexStringLower(SHA256.HashData(der)), ["rootCertificateId"] = body.RootCertificateId ?? "",
             ["status"] = answer.Status,
         }), CancellationToken.None);
-        return Results.Ok(answer);
+        return TypedResults.Ok(answer);
     }
 
-    private static async Task<IResult> InstalledAsync(string stationId, HttpContext http, IStationStore store, ConnectedStations connected,
-        StationCertificateCommands commands, [FromQuery(Name = "type")] string[]? types)
+    private static async Task<Results<Ok<GetInstalledCertificateIdsResponse>, ProblemHttpResult>> InstalledAsync(string stationId, HttpContext http,
+        IStationStore store, StationCertificateCommands commands, [FromQuery(Name = "type")] string[]? types)
     {
         if (await CommandableStationAsync(stationId, http, store) is { } refusal) return refusal;
         var wanted = (types ?? []).SelectMany(t => t.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).Distinct().ToList();
         if (wanted.FirstOrDefault(t => !InstalledTypes.Contains(t)) is { } unknown)
             return Problems.BadRequest($"type '{unknown}' is not one of {string.Join(", ", InstalledTypes)}.");
-        try { return Results.Ok(await commands.GetInstalledCertificateIdsAsync(stationId, wanted, http.RequestAborted)); }
+        try { return TypedResults.Ok(await commands.GetInstalledCertificateIdsAsync(stationId, wanted, http.RequestAborted)); }
         catch (ArgumentException e) { return Problems.BadRequest(e.Message); }
         catch (StationCommandException e) { return CommandFailed(stationId, e); }
     }
 
-    private static async Task<IResult> DeleteCertificateAsync(string stationId, HttpContext http, IStationStore store,
-        StationCertificateCommands commands, CertificateAuthorityServices ca)
+    private static async Task<Results<Ok<DeleteCertificateResponse>, ProblemHttpResult>> DeleteCertificateAsync(string stationId, HttpContext http,
+        IStationStore store, StationCertificateCommands commands, IAuditLog audit)
     {
         if (await CommandableStationAsync(stationId, http, store) is { } refusal) return refusal;
         HashData? given;
@@ -376,18 +397,19 @@ public static class StationEndpoints
         DeleteCertificateResponse answer;
         try { answer = await commands.DeleteCertificateAsync(stationId, hash, http.RequestAborted); }
         catch (StationCommandException e) { return CommandFailed(stationId, e); }
-        await ca.Audit.AppendAsync(new AuditEvent(ParticipantEndpoints.Actor(http), "ocpp.station.certificate.delete", Subject(stationId), new Dictionary<string, string>
+        await audit.AppendAsync(new AuditEvent(Scopes.Actor(http), "ocpp.station.certificate.delete", Subject(stationId), new Dictionary<string, string>
         {
             ["hashAlgorithm"] = hash.HashAlgorithm, ["issuerNameHash"] = hash.IssuerNameHash, ["issuerKeyHash"] = hash.IssuerKeyHash,
             ["serialNumber"] = hash.SerialNumber, ["status"] = answer.Status,
         }), CancellationToken.None);
-        return Results.Ok(answer);
+        return TypedResults.Ok(answer);
     }
 
-    private static async Task<IResult> TriggerAsync(string stationId, HttpContext http, IStationStore store, StationCertificateCommands commands)
+    private static async Task<Results<Ok<TriggerMessageResponse>, ProblemHttpResult>> TriggerAsync(string stationId, HttpContext http, IStationStore store,
+        StationCertificateCommands commands)
     {
         if (await CommandableStationAsync(stationId, http, store) is { } refusal) return refusal;
-        try { return Results.Ok(await commands.TriggerSignV2GCertificateAsync(stationId, http.RequestAborted)); }
+        try { return TypedResults.Ok(await commands.TriggerSignV2GCertificateAsync(stationId, http.RequestAborted)); }
         catch (StationCommandException e) { return CommandFailed(stationId, e); }
     }
 
@@ -395,7 +417,7 @@ public static class StationEndpoints
     /// <see cref="OwnStationAsync"/> for an operator command: a disabled station is answered as one connected nowhere
     /// (409), also in the moment before its connection has ended.
     /// </summary>
-    private static async Task<IResult?> CommandableStationAsync(string stationId, HttpContext http, IStationStore store)
+    private static async Task<ProblemHttpResult?> CommandableStationAsync(string stationId, HttpContext http, IStationStore store)
     {
         var (station, refusal) = await OwnStationAsync(stationId, http, store);
         if (refusal != null) return refusal;
@@ -403,7 +425,7 @@ public static class StationEndpoints
     }
 
     /// <summary>The station when it exists (404) and the caller is its CPO or the hub operator (403).</summary>
-    private static async Task<(StationRecord? Station, IResult? Refusal)> OwnStationAsync(string stationId, HttpContext http, IStationStore store)
+    private static async Task<(StationRecord? Station, ProblemHttpResult? Refusal)> OwnStationAsync(string stationId, HttpContext http, IStationStore store)
     {
         var station = StationIds.IsValid(stationId) ? await store.FindAsync(stationId, http.RequestAborted) : null;
         if (station == null) return (null, Problems.NotFound($"No station '{stationId}'."));
@@ -424,30 +446,22 @@ public static class StationEndpoints
 
     private static bool IsHex(string? s, int max) => !string.IsNullOrEmpty(s) && s.Length <= max && s.All(char.IsAsciiHexDigit);
 
-    private static IResult CommandFailed(string stationId, StationCommandException e) => e.Failure switch
+    private static ProblemHttpResult CommandFailed(string stationId, StationCommandException e) => e.Failure switch
     {
-        StationCommandFailure.Offline => Results.Problem(statusCode: 409, title: "Station offline",
+        StationCommandFailure.Offline => TypedResults.Problem(statusCode: 409, title: "Station offline",
             detail: $"Station '{stationId}' is not connected, so it cannot be sent the command; try again once it is online."),
-        StationCommandFailure.TimedOut => Results.Problem(statusCode: 504, title: "Station did not answer", detail: e.Message),
-        StationCommandFailure.Disconnected => Results.Problem(statusCode: 502, title: "Station went away", detail: e.Message),
-        StationCommandFailure.Unavailable => Results.Problem(statusCode: 503, title: "Station directory unavailable", detail: e.Message),
-        _ => Results.Problem(statusCode: 502, title: "Station refused the command", detail: e.Message),
+        StationCommandFailure.TimedOut => TypedResults.Problem(statusCode: 504, title: "Station did not answer", detail: e.Message),
+        StationCommandFailure.Disconnected => TypedResults.Problem(statusCode: 502, title: "Station went away", detail: e.Message),
+        StationCommandFailure.Unavailable => TypedResults.Problem(statusCode: 503, title: "Station directory unavailable", detail: e.Message),
+        _ => TypedResults.Problem(statusCode: 502, title: "Station refused the command", detail: e.Message),
     };
 
     private static string Subject(string stationId) => "ocpp-station/" + stationId;
 
     /// <summary>Right after registration: a new station cannot have connected yet, here or anywhere.</summary>
-    private static object View(StationRecord s, ConnectedStations connected) => View(s, connected.Find(s.StationId)?.Version);
+    private static StationView View(StationRecord s, ConnectedStations connected) => View(s, connected.Find(s.StationId)?.Version);
 
-    private static object View(StationRecord s, OcppVersion? version)
-    {
-        return new
-        {
-            stationId = s.StationId, cpoId = s.CpoId, organization = s.CpoOrganization, securityProfile = (int)s.SecurityProfile,
-            serialNumber = s.SerialNumber, reportedSerialNumber = s.ReportedSerialNumber, vendor = s.Vendor, model = s.Model, firmwareVersion = s.FirmwareVersion,
-            registeredAt = s.RegisteredAt, lastBootAt = s.LastBootAt,
-            connected = version != null, ocppVersion = version?.SubProtocol(),
-            disabled = s.Disabled, disabledAt = s.DisabledAt, disabledReason = s.DisabledReason,
-        };
-    }
+    private static StationView View(StationRecord s, OcppVersion? version) => new(s.StationId, s.CpoId, s.CpoOrganization, (int)s.SecurityProfile,
+        s.SerialNumber, s.ReportedSerialNumber, s.Vendor, s.Model, s.FirmwareVersion, s.RegisteredAt, s.LastBootAt, version != null, version?.SubProtocol(),
+        s.Disabled, s.DisabledAt, s.DisabledReason);
 }

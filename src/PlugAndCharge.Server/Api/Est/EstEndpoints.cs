@@ -1,6 +1,8 @@
 using System.Text;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Http.Metadata;
 using Microsoft.AspNetCore.Routing;
 using Org.BouncyCastle.Asn1;
 using Org.BouncyCastle.Asn1.Cms;
@@ -8,11 +10,12 @@ using Org.BouncyCastle.Asn1.X509;
 using PlugAndCharge.Core.Identifiers;
 using PlugAndCharge.Core.Participants;
 using PlugAndCharge.Pki;
+using PlugAndCharge.Pki.Authorities;
 using PlugAndCharge.Pki.Issuance;
 using PlugAndCharge.Pki.Stores;
 using PlugAndCharge.Server.Authentication;
 
-namespace PlugAndCharge.Server.Endpoints;
+namespace PlugAndCharge.Server.Api.Est;
 
 /// <summary>
 /// EST enrollment (RFC 7030) with the paths of OPCP's est.v1: <c>simpleenroll</c> per CA role and ISO version, and
@@ -47,19 +50,23 @@ public static class EstEndpoints
 
     public static IEndpointRouteBuilder MapEstEndpoints(this IEndpointRouteBuilder app)
     {
-        app.MapPost("/.well-known/est/{ca}/simpleenroll/{isoVersion}", SimpleEnrollAsync)
-            .RequireAuthorization(ParticipantAuthentication.Policies.AnyParticipant).WithTags("EST").WithName("simpleenroll")
+        var est = app.MapGroup("").WithTags("EST").ProducesProblems(ApiConventions.ParticipantProblems);
+        est.MapPost("/.well-known/est/{ca}/simpleenroll/{isoVersion}", SimpleEnrollAsync)
+            .RequireAuthorization(ParticipantAuthentication.Policies.AnyParticipant).WithName("simpleenroll")
             .WithSummary("Enroll a leaf certificate from a base64 PKCS#10 CSR (RFC 7030 §4.2.1)");
-        app.MapPost("/.well-known/est/{ca}/simpleenroll", (string ca, HttpContext http, CertificateAuthorityServices pki) => SimpleEnrollAsync(ca, "ISO15118-2", http, pki))
-            .RequireAuthorization(ParticipantAuthentication.Policies.AnyParticipant).WithTags("EST");
+        est.MapPost("/.well-known/est/{ca}/simpleenroll", SimpleEnrollIso2Async)
+            .RequireAuthorization(ParticipantAuthentication.Policies.AnyParticipant).WithSummary("simpleenroll for ISO 15118-2");
         // cacerts is public (RFC 7030 §4.1.1: clients need it before they can authenticate the server).
-        app.MapGet("/.well-known/est/{ca}/cacerts/{isoVersion}", CaCertsAsync).WithTags("EST").WithSummary("The issuing CA chain (RFC 7030 §4.1)");
-        app.MapGet("/{ca}/cacerts/{isoVersion}/{algorithm}", (string ca, string isoVersion, string algorithm, CertificateAuthorityServices pki, CancellationToken ct) =>
-            CaCertsAsync(ca, isoVersion, pki, ct)).WithTags("EST").WithSummary("OPCP path of cacerts");
+        est.MapGet("/.well-known/est/{ca}/cacerts/{isoVersion}", CaCertsAsync).WithSummary("The issuing CA chain (RFC 7030 §4.1)");
+        est.MapGet("/{ca}/cacerts/{isoVersion}/{algorithm}", OpcpCaCertsAsync).WithSummary("OPCP path of cacerts");
         return app;
     }
 
-    private static async Task<IResult> SimpleEnrollAsync(string ca, string isoVersion, HttpContext http, CertificateAuthorityServices pki)
+    private static Task<Results<CertsOnlyResult, ProblemHttpResult>> SimpleEnrollIso2Async(string ca, HttpContext http, CertificateIssuer issuer,
+        ICertificateAuthorityStore cas) => SimpleEnrollAsync(ca, "ISO15118-2", http, issuer, cas);
+
+    private static async Task<Results<CertsOnlyResult, ProblemHttpResult>> SimpleEnrollAsync(string ca, string isoVersion, HttpContext http,
+        CertificateIssuer issuer, ICertificateAuthorityStore cas)
     {
         var standard = Standard(isoVersion);
         if (standard == null) return Problems.BadRequest($"iso-version '{isoVersion}' is not ISO15118-2 or ISO15118-20.");
@@ -79,11 +86,11 @@ public static class EstEndpoints
         var cn = csr.Subject.GetValueList(X509Name.CN).FirstOrDefault() ?? "";
         if (!participant.IsAdmin && ScopeProblem(participant, enrollment.Role, cn) is { } problem) return Problems.Forbidden(problem);
 
-        var issuer = await ActiveCaAsync(pki, enrollment.IssuerProfile, http.RequestAborted);
-        if (issuer == null) return Problems.NotFound($"No active {enrollment.IssuerProfile} CA is configured.");
-        var issued = await pki.Issuer.IssueAsync(new IssuanceRequest
+        var issuingCa = await ActiveCaAsync(cas, enrollment.IssuerProfile, http.RequestAborted);
+        if (issuingCa == null) return Problems.NotFound($"No active {enrollment.IssuerProfile} CA is configured.");
+        var issued = await issuer.IssueAsync(new IssuanceRequest
         {
-            ProfileId = enrollment.LeafProfile, IssuerId = issuer.Id, Csr = csrDer, Actor = ParticipantEndpoints.Actor(http),
+            ProfileId = enrollment.LeafProfile, IssuerId = issuingCa.Id, Csr = csrDer, Actor = Scopes.Actor(http),
         }, http.RequestAborted);
         return CertsOnly([issued.Certificate]);
     }
@@ -100,19 +107,23 @@ public static class EstEndpoints
         _ => "Only the hub operator enrolls CPS certificates.",
     };
 
-    private static async Task<IResult> CaCertsAsync(string ca, string isoVersion, CertificateAuthorityServices pki, CancellationToken ct)
+    private static Task<Results<CertsOnlyResult, ProblemHttpResult>> OpcpCaCertsAsync(string ca, string isoVersion, string algorithm,
+        ICertificateAuthorityStore cas, CertificateAuthorityDirectory authorities, CancellationToken ct) => CaCertsAsync(ca, isoVersion, cas, authorities, ct);
+
+    private static async Task<Results<CertsOnlyResult, ProblemHttpResult>> CaCertsAsync(string ca, string isoVersion, ICertificateAuthorityStore cas,
+        CertificateAuthorityDirectory authorities, CancellationToken ct)
     {
         var standard = Standard(isoVersion);
         var enrollment = standard == null ? null : For(ca, standard);
         if (enrollment == null) return Problems.NotFound($"No EST CA '{ca}' for '{isoVersion}'.");
-        var issuer = await ActiveCaAsync(pki, enrollment.IssuerProfile, ct);
+        var issuer = await ActiveCaAsync(cas, enrollment.IssuerProfile, ct);
         if (issuer == null) return Problems.NotFound($"No active {enrollment.IssuerProfile} CA is configured.");
-        var authority = await pki.Authorities.GetAsync(issuer.Id, ct);
+        var authority = await authorities.GetAsync(issuer.Id, ct);
         return CertsOnly(authority.ChainIncludingSelf);
     }
 
-    private static async Task<CaRecord?> ActiveCaAsync(CertificateAuthorityServices pki, string profile, CancellationToken ct) =>
-        (await pki.CaStore.ListAsync(ct)).FirstOrDefault(c => c.ProfileId == profile && c.Status == CaStatus.Active);
+    private static async Task<CaRecord?> ActiveCaAsync(ICertificateAuthorityStore cas, string profile, CancellationToken ct) =>
+        (await cas.ListAsync(ct)).FirstOrDefault(c => c.ProfileId == profile && c.Status == CaStatus.Active);
 
     private static async Task<byte[]> ReadBodyAsync(HttpContext http)
     {
@@ -126,22 +137,30 @@ public static class EstEndpoints
     }
 
     /// <summary>A degenerate CMS SignedData holding only certificates (RFC 5272 Simple PKI Response), base64 per RFC 7030.</summary>
-    public static IResult CertsOnly(IEnumerable<Org.BouncyCastle.X509.X509Certificate> certificates)
+    public static CertsOnlyResult CertsOnly(IEnumerable<Org.BouncyCastle.X509.X509Certificate> certificates)
     {
         var certs = new Asn1EncodableVector();
         foreach (var c in certificates) certs.Add(c.CertificateStructure);
         var signedData = new SignedData(new DerSet(), new ContentInfo(CmsObjectIdentifiers.Data, null), new DerSet(certs), null, new DerSet());
         var der = new ContentInfo(CmsObjectIdentifiers.SignedData, signedData).GetEncoded(Asn1Encodable.Der);
-        return new Base64Pkcs7Result(der);
+        return new CertsOnlyResult(der);
     }
 
-    private sealed class Base64Pkcs7Result(byte[] der) : IResult
+    /// <summary>200 with a base64 PKCS#7 certs-only body (RFC 7030 §4.1.3, §4.2.3).</summary>
+    public sealed class CertsOnlyResult(byte[] der) : IResult, IStatusCodeHttpResult, IEndpointMetadataProvider
     {
+        public const string ContentType = "application/pkcs7-mime; smime-type=certs-only";
+
+        public int? StatusCode => StatusCodes.Status200OK;
+
         public Task ExecuteAsync(HttpContext http)
         {
-            http.Response.ContentType = "application/pkcs7-mime; smime-type=certs-only";
+            http.Response.ContentType = ContentType;
             http.Response.Headers["Content-Transfer-Encoding"] = "base64";
             return http.Response.WriteAsync(Convert.ToBase64String(der, Base64FormattingOptions.InsertLineBreaks) + "\r\n");
         }
+
+        public static void PopulateMetadata(System.Reflection.MethodInfo method, EndpointBuilder builder) =>
+            builder.Metadata.Add(new ProducesResponseTypeMetadata(StatusCodes.Status200OK, typeof(string), [ContentType]));
     }
 }

@@ -10,14 +10,14 @@ using Microsoft.Extensions.Logging;
 using PlugAndCharge.Pki;
 using PlugAndCharge.Pki.Ocsp;
 
-namespace PlugAndCharge.Server.Revocation;
+namespace PlugAndCharge.Server.Api.Ocsp;
 
 /// <summary>
 /// The public OCSP responder of every CA at the URL its certificates' AIA names: POST application/ocsp-request to
 /// <c>/ocsp/{caId}</c> and GET <c>/ocsp/{caId}/{base64 request}</c> (RFC 6960 Appendix A, RFC 5019 §5). Every answer,
 /// errors included, is an OCSPResponse with HTTP 200 as Appendix A wants, so an OCSP client can always read it; an
 /// unknown CA is <c>unauthorized</c> (RFC 5019 §2.2.3: we are not authoritative for it) rather than an HTTP 404 that
-/// OCSP clients cannot interpret. The handlers are plain request delegates: no model binding, no per-request services.
+/// OCSP clients cannot interpret. The handlers take only the HttpContext: no model binding, no per-request services.
 /// </summary>
 public static class OcspEndpoints
 {
@@ -35,11 +35,18 @@ public static class OcspEndpoints
     public static IEndpointRouteBuilder MapOcspEndpoints(this IEndpointRouteBuilder app, OcspResponder responder, TimeProvider clock)
     {
         var handler = new Handler(responder, clock, app.ServiceProvider.GetRequiredService<ILoggerFactory>().CreateLogger("PlugAndCharge.Ocsp"));
-        app.MapPost("/ocsp/{caId}", handler.PostAsync).WithDisplayName("OCSP POST");
-        app.MapGet("/ocsp/{caId}/{**request}", handler.GetAsync).WithDisplayName("OCSP GET");
-        app.MapGet("/ocsp/{caId}", handler.EmptyGetAsync).WithDisplayName("OCSP GET without request");
+        // Mapped as Delegates, not RequestDelegates, so the OpenAPI document lists them with their media types.
+        app.MapPost("/ocsp/{caId}", (Func<HttpContext, Task>)handler.PostAsync).WithDisplayName("OCSP POST")
+            .Describe("OCSP request, application/ocsp-request body (RFC 6960 Appendix A.1)");
+        app.MapGet("/ocsp/{caId}/{**request}", (Func<HttpContext, Task>)handler.GetAsync).WithDisplayName("OCSP GET").Describe("OCSP request, base64 in the URL (RFC 5019 §5)")
+            .ProducesBinary(StatusCodes.Status304NotModified, ResponseType);
+        app.MapGet("/ocsp/{caId}", (Func<HttpContext, Task>)handler.EmptyGetAsync).WithDisplayName("OCSP GET without request")
+            .Describe("Answered malformedRequest");
         return app;
     }
+
+    private static RouteHandlerBuilder Describe(this RouteHandlerBuilder route, string summary) =>
+        route.WithTags("OCSP").WithSummary(summary).ProducesBinary(StatusCodes.Status200OK, ResponseType);
 
     private sealed class Handler(OcspResponder responder, TimeProvider clock, ILogger log)
     {

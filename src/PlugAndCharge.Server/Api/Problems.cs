@@ -1,18 +1,19 @@
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Diagnostics;
 using PlugAndCharge.Pki;
 using PlugAndCharge.Server.Participants;
 
-namespace PlugAndCharge.Server.Endpoints;
+namespace PlugAndCharge.Server.Api;
 
 /// <summary>ProblemDetails (RFC 9457) for every refusal, and the mapping of domain errors to HTTP statuses.</summary>
 public static class Problems
 {
-    public static IResult BadRequest(string detail) => Results.Problem(statusCode: 400, title: "Bad request", detail: detail);
-    public static IResult Forbidden(string detail) => Results.Problem(statusCode: 403, title: "Forbidden", detail: detail);
-    public static IResult NotFound(string detail) => Results.Problem(statusCode: 404, title: "Not found", detail: detail);
-    public static IResult Conflict(string detail) => Results.Problem(statusCode: 409, title: "Conflict", detail: detail);
-    public static IResult NotImplemented(string detail) => Results.Problem(statusCode: 501, title: "Not implemented", detail: detail);
+    public static ProblemHttpResult BadRequest(string detail) => TypedResults.Problem(statusCode: 400, title: "Bad request", detail: detail);
+    public static ProblemHttpResult Forbidden(string detail) => TypedResults.Problem(statusCode: 403, title: "Forbidden", detail: detail);
+    public static ProblemHttpResult NotFound(string detail) => TypedResults.Problem(statusCode: 404, title: "Not found", detail: detail);
+    public static ProblemHttpResult Conflict(string detail) => TypedResults.Problem(statusCode: 409, title: "Conflict", detail: detail);
+    public static ProblemHttpResult NotImplemented(string detail) => TypedResults.Problem(statusCode: 501, title: "Not implemented", detail: detail);
 
     /// <summary>
     /// Domain exceptions become 4xx problem details; the database being unreachable, restarting, or refusing to wait
@@ -66,44 +67,5 @@ public static class Problems
     public sealed class Handler : IExceptionHandler
     {
         public ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken) => TryWriteAsync(httpContext, exception);
-    }
-}
-
-/// <summary>PEM or bare base64 in JSON bodies, as participants paste them.</summary>
-public static class Pem
-{
-    /// <summary>
-    /// A certificate chain as OPCP bodies carry it: the leaf and Sub-CA 1 required, Sub-CA 2 optional (a leaf may hang
-    /// directly under Sub-CA 1). Null, with <paramref name="problem"/> naming the field, when one is missing or unreadable.
-    /// </summary>
-    public static (byte[] Leaf, byte[]? Sub2, byte[] Sub1)? DecodeChain((string Field, string? Text) leaf, (string Field, string? Text) sub2,
-        (string Field, string? Text) sub1, out string problem)
-    {
-        problem = "";
-        var leafDer = DecodeOne(leaf.Text, "CERTIFICATE");
-        if (leafDer == null) { problem = $"Invalid certificate format on {leaf.Field} (base64 DER or PEM; required)."; return null; }
-        var sub1Der = DecodeOne(sub1.Text, "CERTIFICATE");
-        if (sub1Der == null) { problem = $"Invalid certificate format on {sub1.Field} (base64 DER or PEM; required)."; return null; }
-        byte[]? sub2Der = null;
-        if (!string.IsNullOrWhiteSpace(sub2.Text) && (sub2Der = DecodeOne(sub2.Text, "CERTIFICATE")) == null)
-        {
-            problem = $"Invalid certificate format on {sub2.Field} (base64 DER or PEM).";
-            return null;
-        }
-        return (leafDer, sub2Der, sub1Der);
-    }
-
-    public static byte[]? DecodeOne(string? text, string label)
-    {
-        if (string.IsNullOrWhiteSpace(text)) return null;
-        text = text.Trim();
-        if (text.StartsWith("-----BEGIN", StringComparison.Ordinal))
-        {
-            if (!System.Security.Cryptography.PemEncoding.TryFind(text, out var fields)) return null;
-            var found = text[fields.Label];
-            if (!found.EndsWith(label, StringComparison.Ordinal) && !(label == "CERTIFICATE REQUEST" && found == "NEW CERTIFICATE REQUEST")) return null;
-            return Convert.FromBase64String(text[fields.Base64Data]);
-        }
-        try { return Convert.FromBase64String(text); } catch (FormatException) { return null; }
     }
 }
