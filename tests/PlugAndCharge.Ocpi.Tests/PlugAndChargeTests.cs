@@ -5,6 +5,7 @@ using PlugAndCharge.Ocpi.Protocol;
 using PlugAndCharge.Ocpi.Tests.Infrastructure;
 using PlugAndCharge.Ocpi.Tokens;
 using Xunit;
+using PlugAndCharge.Contracts.Contracts;
 
 namespace PlugAndCharge.Ocpi.Tests;
 
@@ -25,10 +26,10 @@ public sealed class PlugAndChargeTests
         var cpo = await world.AddPartyAsync(Roles.Cpo, "NL", "CPO", cpoVersion);
         var emsp = await world.AddPartyAsync(Roles.Emsp, "DE", "EMS", OcpiVersion.V230, providerPrefixes: ["DE8AC"]);
         var now = DateTimeOffset.UtcNow;
-        world.Hub.Contracts.Set(Revoked, new ContractState.Active(now.AddDays(-10), now.AddDays(300), CertificateRevoked: true));
-        world.Hub.Contracts.Set(Expired, new ContractState.Active(now.AddDays(-400), now.AddDays(-1), CertificateRevoked: false));
-        world.Hub.Contracts.Set(Terminated, new ContractState.Terminated(now.AddDays(-2)));
-        world.Hub.Contracts.Set(Valid, new ContractState.Active(now.AddDays(-10), now.AddDays(300), CertificateRevoked: false));
+        world.Hub.Contracts.Set(Revoked, ContractState.Active, ContractCertificateState.Revoked);
+        world.Hub.Contracts.Set(Expired, ContractState.Active, ContractCertificateState.Expired);
+        world.Hub.Contracts.Set(Terminated, ContractState.Terminated, ContractCertificateState.Revoked);
+        world.Hub.Contracts.Set(Valid, ContractState.Active, ContractCertificateState.Valid);
 
         async Task<string> Allowed(Emaid e)
         {
@@ -54,7 +55,7 @@ public sealed class PlugAndChargeTests
         await using var world = await HubWorld.StartAsync();
         var emsp = await world.AddPartyAsync(Roles.Emsp, "DE", "EMS", OcpiVersion.V221, providerPrefixes: ["DE8AC"]);
         var now = DateTimeOffset.UtcNow;
-        world.Hub.Contracts.Set(Revoked, new ContractState.Active(now.AddDays(-10), now.AddDays(300), CertificateRevoked: true));
+        world.Hub.Contracts.Set(Revoked, ContractState.Active, ContractCertificateState.Revoked);
         var bridge = world.Hub.Services.GetRequiredService<HubContractAuthorization>();
 
         Assert.True(await bridge.IsHubContractAsync(Valid));

@@ -95,7 +95,7 @@ public sealed class AuthorizationRelay(
         if (emaid != null)
         {
             var state = await contracts.GetAsync(emaid, ct);
-            if (ContractShortcut.Decide(state, now) is { } verdict)
+            if (ContractShortcut.Decide(state) is { } verdict)
             {
                 stored ??= ownerCc != null && ownerPid != null ? await tokens.GetAsync(ownerCc, ownerPid, uid, type, ct) : null;
                 return Answer(verdict.Allowed, TokenFor(stored, ownerCc!, ownerPid!, uid, type, emsp?.Name, now, valid: false), location, verdict.Reason);

@@ -77,12 +77,12 @@ public sealed class ContractAuthorizer(
         }
 
         var state = await contracts.GetStateAsync(emaid.Normalized, leaf, ct);
-        var certificateStatus = hasCertificateData ? (state == ContractState.Active ? CertificateStatuses.Accepted : CertificateStatuses.ContractCancelled) : null;
+        var certificateStatus = hasCertificateData ? (state == ContractVerdict.Active ? CertificateStatuses.Accepted : CertificateStatuses.ContractCancelled) : null;
         return state switch
         {
-            ContractState.Active => new AuthorizationDecision(TokenStatuses.Accepted, certificateStatus, "Contract active."),
-            ContractState.Blocked => new AuthorizationDecision(TokenStatuses.Blocked, certificateStatus, "Contract blocked."),
-            ContractState.Expired => new AuthorizationDecision(TokenStatuses.Expired, certificateStatus, "Contract expired."),
+            ContractVerdict.Active => new AuthorizationDecision(TokenStatuses.Accepted, certificateStatus, "Contract active."),
+            ContractVerdict.Blocked => new AuthorizationDecision(TokenStatuses.Blocked, certificateStatus, "Contract blocked."),
+            ContractVerdict.Expired => new AuthorizationDecision(TokenStatuses.Expired, certificateStatus, "Contract expired."),
             _ => new AuthorizationDecision(TokenStatuses.Unknown, certificateStatus, "Contract unknown."),
         };
     }

@@ -1,11 +1,12 @@
-using System.Collections.Concurrent;
 using Org.BouncyCastle.X509;
-using PlugAndCharge.Core.Identifiers;
 
 namespace PlugAndCharge.Ocpp.Authorization;
 
-/// <summary>The state of the contract behind an EMAID, as its eMSP or contract provisioning knows it.</summary>
-public enum ContractState
+/// <summary>
+/// Whether the contract behind an EMAID may charge now, as its eMSP (through the hub) or contract provisioning decided:
+/// the answer OCPP Authorize maps to idTokenInfo.status. Not the contract's own lifecycle (Contracts' ContractState).
+/// </summary>
+public enum ContractVerdict
 {
     Active,
     Blocked,
@@ -21,5 +22,5 @@ public interface IContractAuthorization
 {
     /// <param name="emaid">Normalized EMAID (upper-case, no separators).</param>
     /// <param name="contractCertificate">The validated contract certificate when the station sent one.</param>
-    ValueTask<ContractState> GetStateAsync(string emaid, X509Certificate? contractCertificate, CancellationToken ct = default);
+    ValueTask<ContractVerdict> GetStateAsync(string emaid, X509Certificate? contractCertificate, CancellationToken ct = default);
 }

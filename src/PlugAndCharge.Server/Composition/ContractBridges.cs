@@ -5,8 +5,7 @@ using PlugAndCharge.Contracts.Installation;
 using PlugAndCharge.Core.Identifiers;
 using PlugAndCharge.Ocpi.Tokens;
 using PlugAndCharge.Ocpp.EvCertificates;
-using OcppContractState = PlugAndCharge.Ocpp.Authorization.ContractState;
-using OcpiContractState = PlugAndCharge.Ocpi.ContractChecks.ContractState;
+using PlugAndCharge.Ocpp.Authorization;
 
 namespace PlugAndCharge.Server.Composition;
 
@@ -60,7 +59,7 @@ public sealed class ContractEvCertificateService(InstallationPipeline installati
 /// </summary>
 public sealed class ContractAuthorizationThroughHub(ContractRegistry contracts, HubContractAuthorization hub) : PlugAndCharge.Ocpp.Authorization.IContractAuthorization
 {
-    public async ValueTask<OcppContractState> GetStateAsync(string emaid, X509Certificate? contractCertificate, CancellationToken ct = default)
+    public async ValueTask<ContractVerdict> GetStateAsync(string emaid, X509Certificate? contractCertificate, CancellationToken ct = default)
     {
         if (Emaid.TryParse(emaid, IdentifierStrictness.Lenient, out var parsed, out _) && await hub.IsHubContractAsync(parsed, ct))
         {
@@ -69,26 +68,26 @@ public sealed class ContractAuthorizationThroughHub(ContractRegistry contracts, 
             // NOT_ALLOWED → Blocked; no answer (unknown token 2004, eMSP unreachable without a whitelist entry) → Unknown.
             return answer.Allowed switch
             {
-                "ALLOWED" => OcppContractState.Active,
-                "EXPIRED" => OcppContractState.Expired,
-                "BLOCKED" or "NO_CREDIT" or "NOT_ALLOWED" => OcppContractState.Blocked,
-                _ => OcppContractState.Unknown,
+                "ALLOWED" => ContractVerdict.Active,
+                "EXPIRED" => ContractVerdict.Expired,
+                "BLOCKED" or "NO_CREDIT" or "NOT_ALLOWED" => ContractVerdict.Blocked,
+                _ => ContractVerdict.Unknown,
             };
         }
         return await FromRegistryAsync(contracts, emaid, ct);
     }
 
     /// <summary>The registry's verdict: an active contract with a valid certificate is Active.</summary>
-    private static async ValueTask<OcppContractState> FromRegistryAsync(ContractRegistry contracts, string emaid, CancellationToken ct)
+    private static async ValueTask<ContractVerdict> FromRegistryAsync(ContractRegistry contracts, string emaid, CancellationToken ct)
     {
         var status = await contracts.GetStatusAsync(emaid, ct);
-        if (!status.Known) return OcppContractState.Unknown;
-        if (status.State != ContractState.Active) return OcppContractState.Blocked;
+        if (!status.Known) return ContractVerdict.Unknown;
+        if (status.State != ContractState.Active) return ContractVerdict.Blocked;
         return status.Certificate switch
         {
-            ContractCertificateState.Valid => OcppContractState.Active,
-            ContractCertificateState.Expired => OcppContractState.Expired,
-            _ => OcppContractState.Blocked,
+            ContractCertificateState.Valid => ContractVerdict.Active,
+            ContractCertificateState.Expired => ContractVerdict.Expired,
+            _ => ContractVerdict.Blocked,
         };
     }
 }
@@ -100,12 +99,9 @@ public sealed class ContractAuthorizationThroughHub(ContractRegistry contracts, 
 public sealed class ContractStatusForHub(ContractRegistry contracts, PlugAndCharge.Ocpi.ContractChecks.IContractStatusSource fallback)
     : PlugAndCharge.Ocpi.ContractChecks.IContractStatusSource
 {
-    public async ValueTask<OcpiContractState> GetAsync(Emaid emaid, CancellationToken ct = default)
+    public async ValueTask<ContractStatus> GetAsync(Emaid emaid, CancellationToken ct = default)
     {
         var status = await contracts.GetStatusAsync(emaid.Normalized, ct);
-        if (!status.Known) return await fallback.GetAsync(emaid, ct);
-        if (status.State != ContractState.Active) return new OcpiContractState.Terminated(null);
-        var notAfter = status.CertificateNotAfter ?? DateTimeOffset.MinValue;
-        return new OcpiContractState.Active(DateTimeOffset.MinValue, notAfter, status.Certificate == ContractCertificateState.Revoked);
+        return status.Known ? status : await fallback.GetAsync(emaid, ct);
     }
 }

@@ -18,6 +18,7 @@ using PlugAndCharge.Storage;
 using PlugAndCharge.Storage.Ocpi;
 using PlugAndCharge.Tests;
 using Xunit;
+using PlugAndCharge.Contracts.Contracts;
 
 namespace PlugAndCharge.Ocpi.Tests.Storage;
 
@@ -147,21 +148,22 @@ public sealed class PostgresOcpiStoreTests(OcpiDatabaseFixture fx) : IClassFixtu
         var emaid = Emaid.Create("DE", "8PG", "C00000001");
         var issued = await fx.IssueContractAsync(emaid.Normalized);
 
-        var active = Assert.IsType<ContractState.Active>(await source.GetAsync(emaid));
-        Assert.False(active.CertificateRevoked);
+        var active = await source.GetAsync(emaid);
+        Assert.True(active.Known);
+        Assert.Equal(ContractCertificateState.Valid, active.Certificate);
         Assert.Equal(issued.Record.NotAfter, active.CertificateNotAfter);
         // Found with or without the check character, in any case.
-        Assert.IsType<ContractState.Active>(await source.GetAsync(Emaid.Parse("de8pgc00000001", IdentifierStrictness.Lenient)));
+        Assert.True((await source.GetAsync(Emaid.Parse("de8pgc00000001", IdentifierStrictness.Lenient))).Known);
 
         await fx.Ca.Revoker.RevokeAsync(issued.Record.IssuerId, issued.Record.Serial, RevocationReason.CessationOfOperation, "test");
-        Assert.True(Assert.IsType<ContractState.Active>(await source.GetAsync(emaid)).CertificateRevoked);
+        Assert.Equal(ContractCertificateState.Revoked, (await source.GetAsync(emaid)).Certificate);
 
         // The renewal supersedes the revoked certificate.
         await Task.Delay(1100); // a later notBefore (second resolution)
         await fx.IssueContractAsync(emaid.Normalized);
-        Assert.False(Assert.IsType<ContractState.Active>(await source.GetAsync(emaid)).CertificateRevoked);
+        Assert.NotEqual(ContractCertificateState.Revoked, (await source.GetAsync(emaid)).Certificate);
 
-        Assert.IsType<ContractState.Unknown>(await source.GetAsync(Emaid.Create("DE", "8PG", "C99999999")));
+        Assert.False((await source.GetAsync(Emaid.Create("DE", "8PG", "C99999999"))).Known);
     }
 
     [Fact]

@@ -42,10 +42,10 @@ public sealed class AuthorizeInteropTests(OcppServerFixture server)
         var unknown = OcppServerFixture.NewEmaid();
         var expired = OcppServerFixture.NewEmaid();
         var revoked = OcppServerFixture.NewEmaid();
-        server.Contracts.Set(active, ContractState.Active);
-        server.Contracts.Set(blocked, ContractState.Blocked);
-        server.Contracts.Set(expired, ContractState.Active);
-        server.Contracts.Set(revoked, ContractState.Active);
+        server.Contracts.Set(active, ContractVerdict.Active);
+        server.Contracts.Set(blocked, ContractVerdict.Blocked);
+        server.Contracts.Set(expired, ContractVerdict.Active);
+        server.Contracts.Set(revoked, ContractVerdict.Active);
         var activeCert = await server.IssueContractAsync(active);
         var blockedCert = await server.IssueContractAsync(blocked);
         var unknownCert = await server.IssueContractAsync(unknown);
@@ -91,7 +91,7 @@ public sealed class AuthorizeInteropTests(OcppServerFixture server)
         using var leafKey = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256);
         var leafReq = new System.Security.Cryptography.X509Certificates.CertificateRequest($"CN={emaid},DC=MO", leafKey, System.Security.Cryptography.HashAlgorithmName.SHA256);
         using var leaf = leafReq.Create(root, DateTimeOffset.UtcNow.AddHours(-1), DateTimeOffset.UtcNow.AddDays(30), [1, 2, 3, 4]);
-        server.Contracts.Set(emaid, ContractState.Active);
+        server.Contracts.Set(emaid, ContractVerdict.Active);
 
         var run = await RunAsync("ocpp2.0.1", Authorize(emaid, leaf.ExportCertificatePem() + "\n" + root.ExportCertificatePem()));
         Assert.Equal(("Invalid", "CertChainError"), Statuses(run.Ok(0)));
@@ -103,7 +103,7 @@ public sealed class AuthorizeInteropTests(OcppServerFixture server)
         var good = OcppServerFixture.NewEmaid();
         var revoked = OcppServerFixture.NewEmaid();
         var expired = OcppServerFixture.NewEmaid();
-        foreach (var e in new[] { good, revoked, expired }) server.Contracts.Set(e, ContractState.Active);
+        foreach (var e in new[] { good, revoked, expired }) server.Contracts.Set(e, ContractVerdict.Active);
         var goodCert = await server.IssueContractAsync(good);
         var revokedCert = await server.IssueContractAsync(revoked);
         var expiredCert = await server.IssueExpiredContractAsync(expired);
@@ -139,8 +139,8 @@ public sealed class AuthorizeInteropTests(OcppServerFixture server)
     {
         var emaid = OcppServerFixture.NewEmaid();
         var revoked = OcppServerFixture.NewEmaid();
-        server.Contracts.Set(emaid, ContractState.Active);
-        server.Contracts.Set(revoked, ContractState.Active);
+        server.Contracts.Set(emaid, ContractVerdict.Active);
+        server.Contracts.Set(revoked, ContractVerdict.Active);
         var cert = await server.IssueContractAsync(emaid);
         var revokedCert = await server.IssueContractAsync(revoked);
         await server.Ca.Revoker.RevokeAsync("iso2-mo-subca2", revokedCert.Record.Serial, RevocationReason.KeyCompromise, "test");

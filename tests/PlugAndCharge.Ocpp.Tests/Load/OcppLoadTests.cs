@@ -29,7 +29,7 @@ public sealed class OcppLoadTests(OcppServerFixture server, ITestOutputHelper ou
         for (var i = 0; i < 10; i++)
         {
             var emaid = OcppServerFixture.NewEmaid();
-            server.Contracts.Set(emaid, ContractState.Active);
+            server.Contracts.Set(emaid, ContractVerdict.Active);
             authorizations.Add(new { idToken = new { idToken = emaid, type = "eMAID" }, certificate = OcppServerFixture.ChainPem(await server.IssueContractAsync(emaid)) });
         }
         var exiRequest = Convert.ToBase64String(new byte[1200]);
