@@ -8,16 +8,10 @@ namespace PlugAndCharge.Storage;
 /// grows with concurrency instead of paying one round trip and one flush per caller. A failing batch is retried item
 /// by item so one bad item fails only its caller; a batch that failed because the database is unavailable fails every
 /// caller at once (item by item, hundreds of callers would queue behind one retry each).
-/// Under load the loop lingers briefly before a small batch: a commit that takes less time than the arrivals between
-/// two commits would otherwise run batches of two or three, and PostgreSQL's cost per batch (round trips, statement
-/// start-up, the commit) then dominates. At 1,000 installations/s a 1 ms linger cut PostgreSQL's CPU by about a quarter.
-/// A lone caller (a batch of one after a batch of one) never waits.
-/// <para>
-/// Under that load the 1 ms linger takes 2-3 ms (the timer, then the thread pool's queue behind the installations'
-/// crypto work), and so does every other hop of the loop. Measured and kept that way: the loop on a thread of its own
-/// with synchronous calls lingered a precise 1 ms and cut p50 by 2-3 ms, but its smaller batches and extra thread
-/// wake-ups cost 70-170 us more CPU per installation (interleaved runs), and p99 got worse.
-/// </para>
+/// Under load the loop lingers briefly (1 ms) before a small batch: otherwise a commit faster than the arrivals between
+/// two commits runs batches of two or three, and PostgreSQL's cost per batch (round trips, statement start-up, the
+/// commit) dominates. A lone caller (a batch of one after a batch of one) never waits. The loop stays on the thread
+/// pool rather than a thread of its own; docs/performance.md has the measurements behind both choices.
 /// </summary>
 internal sealed class GroupCommitQueue<T, TResult> : IAsyncDisposable
 {
