@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Npgsql;
+using PlugAndCharge.Contracts.Webhooks;
 using PlugAndCharge.Core.Participants;
 using PlugAndCharge.Ocpi;
 using PlugAndCharge.Ocpi.Endpoints;
@@ -89,6 +90,7 @@ public static class ServiceHost
         builder.Services.AddSingleton(contracts);
         builder.Services.AddSingleton(options.WebhookDispatch);
         builder.Services.AddSingleton(options.Outbound);
+        builder.Services.AddWebhookHttpClient(options.WebhookDispatch, options.Outbound);
         builder.Services.AddHostedService<WebhookDispatchService>();
         builder.Services.AddSingleton<PlugAndCharge.Ocpp.EvCertificates.IEvCertificateService, PlugAndCharge.Server.Composition.ContractEvCertificateService>();
         builder.Services.AddSingleton<PlugAndCharge.Ocpp.Authorization.IContractAuthorization, PlugAndCharge.Server.Composition.ContractAuthorizationThroughHub>();
