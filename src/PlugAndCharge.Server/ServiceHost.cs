@@ -89,7 +89,6 @@ public static class ServiceHost
 
         builder.Services.AddSingleton(contracts);
         builder.Services.AddSingleton(options.WebhookDispatch);
-        builder.Services.AddSingleton(options.Outbound);
         builder.Services.AddWebhookHttpClient(options.WebhookDispatch, options.Outbound);
         builder.Services.AddHostedService<WebhookDispatchService>();
         builder.Services.AddSingleton<PlugAndCharge.Ocpp.EvCertificates.IEvCertificateService, PlugAndCharge.Server.Composition.ContractEvCertificateService>();
