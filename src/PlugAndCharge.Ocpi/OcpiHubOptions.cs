@@ -38,11 +38,15 @@ public sealed class OcpiHubOptions
     public int MaxConcurrentCallsPerParty { get; set; } = 512;
 
     /// <summary>
-    /// Failures in a row (timeouts, refused connections) after which the hub stops calling a party for
+    /// Calls to one party that must have ended without an answer (timeouts, refused connections), with none answered,
+    /// within <see cref="CircuitBreakerSamplingDuration"/> before the hub stops calling that party for
     /// <see cref="CircuitBreakerOpenTime"/> and answers at once as for a timeout (4002, or the whitelist policy for
-    /// authorizations); zero disables the breaker.
+    /// authorizations); then one probe call decides whether it is back. Zero disables the breaker; otherwise at least 2.
     /// </summary>
     public int CircuitBreakerFailures { get; set; } = 5;
+    /// <summary>The window in which <see cref="CircuitBreakerFailures"/> are counted (at least 0.5 s).</summary>
+    public TimeSpan CircuitBreakerSamplingDuration { get; set; } = TimeSpan.FromSeconds(30);
+    /// <summary>How long an open breaker fails a party's calls at once (at least 0.5 s).</summary>
     public TimeSpan CircuitBreakerOpenTime { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>Largest page the hub serves (X-Limit).</summary>

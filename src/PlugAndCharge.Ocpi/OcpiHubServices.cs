@@ -21,10 +21,16 @@ public static class OcpiHubServices
         var options = new OcpiHubOptions();
         configure?.Invoke(options);
         _ = options.PublicBaseUri; // fail at start-up, not on the first request, when the hub does not know its own URL
+        // Polly checks these when a party's pipeline is first built, on its first call; check them at start-up instead.
+        if (options.CircuitBreakerFailures is 1 or < 0 || (options.CircuitBreakerFailures > 0
+                && (options.CircuitBreakerSamplingDuration < TimeSpan.FromMilliseconds(500) || options.CircuitBreakerOpenTime < TimeSpan.FromMilliseconds(500))))
+            throw new InvalidOperationException("OcpiHubOptions: CircuitBreakerFailures must be 0 (no breaker) or at least 2, and its sampling duration and open time at least 0.5 s.");
+        if (options.MaxConcurrentCallsPerParty < 1) throw new InvalidOperationException("OcpiHubOptions.MaxConcurrentCallsPerParty must be at least 1.");
         services.AddSingleton(options);
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<PartyDirectory>();
         services.AddSingleton<PartyClients>();
+        PartyClients.Register(services, options);
         services.AddSingleton<HubIdentity>();
         services.AddSingleton<ClientInfoPublisher>();
         services.AddSingleton<PartyRegistration>();

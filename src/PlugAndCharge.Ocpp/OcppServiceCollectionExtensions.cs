@@ -38,6 +38,7 @@ public static class OcppServiceCollectionExtensions
         services.AddSingleton<OurCertificateAuthorities>();
         services.AddSingleton<OwnRevocationRecords>();
         services.TryAddSingleton<IOcspTransport, HttpOcspTransport>();
+        HttpOcspTransport.Register(services, options);
         services.AddSingleton<CertificateStatusService>();
         services.AddSingleton<ParsedChainCache>();
         services.AddSingleton<ContractAuthorizer>();

@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Npgsql;
+using PlugAndCharge.Contracts.Webhooks;
 using PlugAndCharge.Core.Participants;
 using PlugAndCharge.Ocpi;
 using PlugAndCharge.Ocpi.Endpoints;

@@ -108,18 +108,23 @@ public sealed class AuthorizationTests
     public async Task After_five_timeouts_in_a_row_the_hub_stops_calling_a_hanging_eMSP_until_a_probe_finds_it_back()
     {
         OcpiHubOptions? options = null;
+        var window = TimeSpan.FromSeconds(3);
         await using var world = await HubWorld.StartAsync(o =>
         {
             options = o;
+            o.CircuitBreakerSamplingDuration = window;
             o.CircuitBreakerOpenTime = TimeSpan.FromSeconds(1);
         });
         var cpo = await world.AddPartyAsync(Roles.Cpo, "NL", "CPO", OcpiVersion.V230);
         var emsp = await world.AddPartyAsync(Roles.Emsp, "DE", "EMS", OcpiVersion.V230, providerPrefixes: ["DE8AC"]);
+        var other = await world.AddPartyAsync(Roles.Emsp, "FR", "OTH", OcpiVersion.V230, providerPrefixes: ["FR9ZZ"]);
         // The handshakes ran with the production timeout: a cold process takes more than 300 ms for its first calls to a
         // party. The hub reads the timeout per call, so the relay below gets the short one.
         options!.PartyTimeout = TimeSpan.FromMilliseconds(300);
         var hang = true;
         emsp.OnAuthorize = (uid, type, location) => Task.FromResult(hang ? new AuthorizeReply(200, null) : emsp!.Allowed(uid, type, location, "REF-" + uid));
+        // The breaker counts within its window, where an answer keeps it closed: let the handshake's answers leave it.
+        await Task.Delay(window);
         async Task<(int Status, long Ms)> Authorize()
         {
             var watch = Stopwatch.StartNew();
@@ -134,6 +139,10 @@ public sealed class AuthorizationTests
         Assert.Equal(4002, open.Status);
         Assert.True(open.Ms < 250, $"took {open.Ms} ms");
         Assert.Equal(5, emsp.AuthorizeCalls);
+        // The breaker is this eMSP's alone: another eMSP is still asked.
+        using (var elsewhere = await cpo.CallAsync(HttpMethod.Post, AuthorizeUrl(cpo, "FR9ZZC12345678", "EMAID")))
+            Assert.Equal("ALLOWED", (await elsewhere.EnvelopeAsync())["data"]!["allowed"]!.GetValue<string>());
+        Assert.Equal(1, other.AuthorizeCalls);
 
         // The eMSP recovers; after the open time one probe goes through and closes the circuit.
         hang = false;

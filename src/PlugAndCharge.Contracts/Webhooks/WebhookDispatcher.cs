@@ -4,6 +4,7 @@ using System.Security.Cryptography;
 using System.Text;
 using PlugAndCharge.Contracts.Stores;
 using PlugAndCharge.Core.Outbound;
+using Polly.Timeout;
 
 namespace PlugAndCharge.Contracts.Webhooks;
 
@@ -14,7 +15,12 @@ public sealed class WebhookDispatchOptions
     /// <summary>Delay after the first failure; doubles per attempt (exponential back-off) up to <see cref="MaxDelay"/>.</summary>
     public TimeSpan FirstRetryDelay { get; set; } = TimeSpan.FromSeconds(5);
     public TimeSpan MaxDelay { get; set; } = TimeSpan.FromHours(1);
+    /// <summary>One delivery attempt, with its immediate retries (<see cref="WebhookHttp"/>).</summary>
     public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(10);
+    /// <summary>Retries within an attempt after a transient failure, before the attempt counts as failed.</summary>
+    public int ImmediateRetries { get; set; } = 2;
+    /// <summary>Delay before the first immediate retry; doubles (with jitter) for the next.</summary>
+    public TimeSpan ImmediateRetryDelay { get; set; } = TimeSpan.FromMilliseconds(500);
     /// <summary>How long a claimed delivery is reserved for this dispatcher before another may take it.</summary>
     public TimeSpan Lease { get; set; } = TimeSpan.FromMinutes(1);
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(1);
@@ -29,6 +35,7 @@ public sealed class WebhookDispatchOptions
 /// A failed attempt is recorded as one of a few fixed texts, never the remote's words or the socket error: the
 /// deliveries API must not tell an OEM what answers at an address or whether a port is open (a port scanner).
 /// </summary>
+/// <param name="http">The client of <see cref="WebhookHttp.AddWebhookHttpClient"/>: its pipeline bounds each attempt and retries it.</param>
 public sealed class WebhookDispatcher(IWebhookStore store, WebhookEndpoints endpoints, HttpClient http, WebhookDispatchOptions options, TimeProvider clock)
 {
     /// <summary>Delivers what is due now; returns how many deliveries were attempted.</summary>
@@ -82,15 +89,13 @@ public sealed class WebhookDispatcher(IWebhookStore store, WebhookEndpoints endp
             request.Headers.TryAddWithoutValidation("payload-signature", signature);
             request.Headers.TryAddWithoutValidation("X-Hubject-Signature", "sha256=" + signature);
             request.Headers.TryAddWithoutValidation("X-Event-Id", delivery.EventId.ToString());
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
-            timeout.CancelAfter(options.RequestTimeout);
             // The answer's body is never read: only its status counts.
-            using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token);
+            using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct);
             status = (int)response.StatusCode;
             if (!response.IsSuccessStatusCode) error = $"HTTP {status}";
         }
         catch (HttpRequestException e) { error = OutboundHttp.IsRefusedAddress(e) ? DeliveryErrors.AddressNotAllowed : DeliveryErrors.ConnectionFailed; }
-        catch (OperationCanceledException) when (!ct.IsCancellationRequested) { error = DeliveryErrors.Timeout; }
+        catch (Exception e) when (e is TimeoutRejectedException or OperationCanceledException && !ct.IsCancellationRequested) { error = DeliveryErrors.Timeout; }
         var elapsed = Stopwatch.GetElapsedTime(started);
         var now = clock.GetUtcNow();
         var record = new WebhookAttempt(delivery.Id, attempt, now, status, error, elapsed);

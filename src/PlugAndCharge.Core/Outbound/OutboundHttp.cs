@@ -43,6 +43,13 @@ public static class OutboundHttp
         }
     }
 
+    /// <summary>
+    /// Whether a call failed while connecting, so the remote received nothing and trying again cannot act twice: refused,
+    /// reset or timed out before the request went out. A policy refusal is not transient (the address stays internal).
+    /// </summary>
+    public static bool IsTransientConnectFailure(Exception e) =>
+        e is HttpRequestException { HttpRequestError: HttpRequestError.ConnectionError } && !IsRefusedAddress(e);
+
     /// <summary>Whether a failed call failed because the policy refused the address (not because the remote did something).</summary>
     public static bool IsRefusedAddress(Exception e)
     {
@@ -65,6 +72,29 @@ public static class OutboundHttp
             buffer.Write(chunk, 0, n);
         }
         return buffer.ToArray();
+    }
+}
+
+/// <summary>
+/// Reads the answer's body inside the handler chain, at most <paramref name="maxBytes"/>: placed below a resilience
+/// handler, its timeout and circuit breaker then cover the body as well as the headers (a remote that sends headers and
+/// then trickles its body times out like one that never answers). More than the cap fails the call (HttpRequestException).
+/// </summary>
+public sealed class BufferedResponseHandler(int maxBytes) : DelegatingHandler
+{
+    protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        var response = await base.SendAsync(request, cancellationToken);
+        try
+        {
+            await response.Content.LoadIntoBufferAsync(maxBytes, cancellationToken);
+            return response;
+        }
+        catch
+        {
+            response.Dispose();
+            throw;
+        }
     }
 }
 

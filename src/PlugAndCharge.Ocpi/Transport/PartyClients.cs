@@ -1,22 +1,88 @@
-using System.Collections.Concurrent;
+using System.Threading.RateLimiting;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Http.Resilience;
+using PlugAndCharge.Core.Outbound;
 using PlugAndCharge.Ocpi.Parties;
+using Polly;
+using Polly.CircuitBreaker;
+using Polly.Retry;
+using Polly.Timeout;
 
 namespace PlugAndCharge.Ocpi.Transport;
 
-/// <summary>One <see cref="PartyClient"/> per party (its own pool and bulkhead), created on first use.</summary>
-public sealed class PartyClients(OcpiHubOptions options) : IDisposable
+/// <summary>
+/// The hub's calls to parties: one named HttpClient whose resilience handler keeps a pipeline per party (keyed by the
+/// party's id), so a party that hangs fills only its own bulkhead and opens only its own circuit breaker; nothing is
+/// shared with other parties but the connection pool, which has no limit of its own. Per party, outermost first:
+/// <list type="bullet">
+/// <item>a bulkhead of <see cref="OcpiHubOptions.MaxConcurrentCallsPerParty"/> calls in flight; more fail at once (Busy);</item>
+/// <item>a circuit breaker: once at least <see cref="OcpiHubOptions.CircuitBreakerFailures"/> calls within
+/// <see cref="OcpiHubOptions.CircuitBreakerSamplingDuration"/> have ended and none got an answer (timeouts, refused
+/// connections), the party's calls fail at once for <see cref="OcpiHubOptions.CircuitBreakerOpenTime"/>, then one probe
+/// call decides whether it is back. A hanging party then costs the hub no connections and no waiting callers;</item>
+/// <item>the call's timeout (the party's own or <see cref="OcpiHubOptions.PartyTimeout"/>), over every attempt and the body;</item>
+/// <item>retries of a failed connect, only for idempotent methods (RFC 9110 §9.2.2) and only within that timeout: a
+/// real-time authorization (POST) is asked once, so it never outlives its deadline or reaches the eMSP twice.</item>
+/// </list>
+/// Every URL here came from a party (versions, endpoints, response_url), so connections go through
+/// <see cref="OutboundHttp"/> (no internal addresses unless allow-listed, no redirects) and answers are capped in size;
+/// a refused address is Unreachable like any other, so the party learns nothing about the hub's network.
+/// </summary>
+public sealed class PartyClients(IHttpClientFactory factory, OcpiHubOptions options)
 {
-    private readonly ConcurrentDictionary<string, PartyClient> _clients = new(StringComparer.Ordinal);
+    internal const string HttpClientName = "ocpi-parties";
+    internal static readonly HttpRequestOptionsKey<string> PartyKey = new("pnc.ocpi.party");
+    internal static readonly HttpRequestOptionsKey<TimeSpan> TimeoutKey = new("pnc.ocpi.timeout");
 
-    public PartyClient For(PartyRecord party) =>
-        _clients.GetOrAdd(party.Id, _ => new PartyClient(options.MaxConcurrentCallsPerParty, TimeoutFor(party), options.CircuitBreakerFailures, options.CircuitBreakerOpenTime,
-            options.Outbound, options.MaxResponseBytes));
+    public PartyClient For(PartyRecord party) => new(factory.CreateClient(HttpClientName), party.Id);
 
     public TimeSpan TimeoutFor(PartyRecord party) => party.Timeout ?? options.PartyTimeout;
 
-    public void Dispose()
+    internal static void Register(IServiceCollection services, OcpiHubOptions options)
     {
-        foreach (var c in _clients.Values) c.Dispose();
-        _clients.Clear();
+        var client = services.AddHttpClient(HttpClientName, http =>
+            {
+                http.Timeout = Timeout.InfiniteTimeSpan; // each call's own, in its party's pipeline
+                http.MaxResponseContentBufferSize = options.MaxResponseBytes;
+            })
+            // Connects are bounded by the call's timeout; PooledConnectionLifetime renews connections, so one handler lives on.
+            .ConfigurePrimaryHttpMessageHandler(() => OutboundHttp.CreateHandler(options.Outbound, Timeout.InfiniteTimeSpan))
+            .SetHandlerLifetime(Timeout.InfiniteTimeSpan)
+            .RemoveAllLoggers();
+        client.AddResilienceHandler("ocpi-party", (pipeline, _) => Configure(pipeline, options))
+            .SelectPipelineBy(_ => request => request.Options.TryGetValue(PartyKey, out var party) ? party : "");
+        client.AddHttpMessageHandler(() => new BufferedResponseHandler(options.MaxResponseBytes));
     }
+
+    private static void Configure(ResiliencePipelineBuilder<HttpResponseMessage> pipeline, OcpiHubOptions options)
+    {
+        pipeline.AddConcurrencyLimiter(new ConcurrencyLimiterOptions { PermitLimit = options.MaxConcurrentCallsPerParty, QueueLimit = 0 });
+        if (options.CircuitBreakerFailures > 0)
+            pipeline.AddCircuitBreaker(new CircuitBreakerStrategyOptions<HttpResponseMessage>
+            {
+                FailureRatio = 1.0,
+                MinimumThroughput = options.CircuitBreakerFailures,
+                SamplingDuration = options.CircuitBreakerSamplingDuration,
+                BreakDuration = options.CircuitBreakerOpenTime,
+                // Any answer, whatever its status, shows the party is there; only calls that got none count against it.
+                ShouldHandle = args => ValueTask.FromResult(args.Outcome.Exception is HttpRequestException or TimeoutRejectedException),
+            });
+        pipeline.AddTimeout(new TimeoutStrategyOptions
+        {
+            TimeoutGenerator = args => ValueTask.FromResult(
+                args.Context.GetRequestMessage() is { } request && request.Options.TryGetValue(TimeoutKey, out var timeout) ? timeout : options.PartyTimeout),
+        });
+        pipeline.AddRetry(new RetryStrategyOptions<HttpResponseMessage>
+        {
+            MaxRetryAttempts = 2,
+            BackoffType = DelayBackoffType.Exponential,
+            UseJitter = true,
+            Delay = TimeSpan.FromMilliseconds(100),
+            ShouldHandle = args => ValueTask.FromResult(args.Outcome.Exception is { } e && OutboundHttp.IsTransientConnectFailure(e)
+                && IsIdempotent(args.Context.GetRequestMessage()?.Method)),
+        });
+    }
+
+    private static bool IsIdempotent(HttpMethod? method) =>
+        method == HttpMethod.Get || method == HttpMethod.Head || method == HttpMethod.Put || method == HttpMethod.Delete || method == HttpMethod.Options;
 }

@@ -71,10 +71,10 @@ public sealed class CertificateStatusService(
         {
             var generator = new OcspReqGenerator();
             generator.AddRequest(new CertificateID(id.ToCertId()));
-            using var timeout = new CancellationTokenSource(options.OcspFetchTimeout);
-            der = await transport.PostAsync(responder, generator.Generate().GetEncoded(), foreign: issuer == null, timeout.Token);
+            // The transport bounds the fetch by OcppOptions.OcspFetchTimeout (HttpOcspTransport's pipeline).
+            der = await transport.PostAsync(responder, generator.Generate().GetEncoded(), foreign: issuer == null, CancellationToken.None);
         }
-        catch (Exception e) when (e is HttpRequestException or OperationCanceledException or IOException)
+        catch (Exception e) when (e is HttpRequestException or OperationCanceledException or IOException or Polly.ExecutionRejectedException)
         {
             log.LogWarning("OCSP responder {Responder} failed for {CertId}: {Error}", responder.GetLeftPart(UriPartial.Path), id, e.Message);
             return OcspAnswer.Failed("The OCSP responder could not be reached.");

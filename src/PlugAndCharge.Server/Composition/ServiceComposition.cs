@@ -2,6 +2,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using PlugAndCharge.Contracts;
 using PlugAndCharge.Contracts.Signing;
+using PlugAndCharge.Contracts.Webhooks;
 using PlugAndCharge.Ocpi;
 using PlugAndCharge.Ocpi.ContractChecks;
 using PlugAndCharge.Ocpp;
@@ -47,7 +48,7 @@ public static class ServiceComposition
         if (options.SupersededContractCertificateGrace is { } grace) contractOptions.SupersededCertificateGrace = grace;
         services.AddContracts(contractOptions);
         services.AddSingleton(options.WebhookDispatch);
-        services.AddSingleton(options.Outbound);
+        services.AddWebhookHttpClient(options.WebhookDispatch, options.Outbound);
         services.AddHostedService<WebhookDispatchService>();
 
         // Participants: the operator's directory, OAuth tokens, mutual TLS and bearer authentication.

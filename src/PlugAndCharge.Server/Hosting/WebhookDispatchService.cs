@@ -1,8 +1,6 @@
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using PlugAndCharge.Contracts;
 using PlugAndCharge.Contracts.Webhooks;
-using PlugAndCharge.Core.Outbound;
 using PlugAndCharge.Contracts.Stores;
 
 namespace PlugAndCharge.Server.Hosting;
@@ -13,7 +11,7 @@ namespace PlugAndCharge.Server.Hosting;
 /// away (which the dispatcher rides out itself) is logged and the loop starts again after a pause, instead of taking
 /// the host down.
 /// </summary>
-public sealed class WebhookDispatchService(IWebhookStore outbox, WebhookEndpoints endpoints, WebhookDispatchOptions options, OutboundNetworkPolicy outbound, TimeProvider clock,
+public sealed class WebhookDispatchService(IWebhookStore outbox, WebhookEndpoints endpoints, WebhookDispatchOptions options, IHttpClientFactory httpClients, TimeProvider clock,
     ILogger<WebhookDispatchService> log)
     : BackgroundService
 {
@@ -21,8 +19,8 @@ public sealed class WebhookDispatchService(IWebhookStore outbox, WebhookEndpoint
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        // Receivers are OEM systems at URLs the OEM chose: no internal addresses unless allow-listed, no redirects, no cookies.
-        using var http = new HttpClient(OutboundHttp.CreateHandler(outbound, options.RequestTimeout)) { MaxResponseContentBufferSize = 64 * 1024 };
+        // Receivers are OEM systems at URLs the OEM chose: the client filters addresses and bounds and retries each attempt.
+        var http = httpClients.CreateClient(WebhookHttp.ClientName);
         var dispatcher = new WebhookDispatcher(outbox, endpoints, http, options, clock);
         while (!stoppingToken.IsCancellationRequested)
         {

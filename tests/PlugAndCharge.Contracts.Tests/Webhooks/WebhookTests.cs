@@ -4,7 +4,9 @@ using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 using PlugAndCharge.Contracts.Contracts;
+using Microsoft.Extensions.DependencyInjection;
 using PlugAndCharge.Contracts.Webhooks;
+using PlugAndCharge.Core.Outbound;
 using Xunit;
 using PlugAndCharge.TestSupport;
 
@@ -26,6 +28,7 @@ public sealed class WebhookReceiver : IDisposable
     public Uri Url { get; }
     public ConcurrentQueue<(string Body, string? Signature, string? HubjectSignature)> Received { get; } = new();
     public ConcurrentQueue<int> Script { get; } = new();
+    public ConcurrentQueue<string?> EventIds { get; } = new();
 
     public WebhookReceiver()
     {
@@ -45,6 +48,7 @@ public sealed class WebhookReceiver : IDisposable
                 catch (Exception) { return; }
                 using var reader = new StreamReader(ctx.Request.InputStream, Encoding.UTF8);
                 Received.Enqueue((await reader.ReadToEndAsync(), ctx.Request.Headers["payload-signature"], ctx.Request.Headers["X-Hubject-Signature"]));
+                EventIds.Enqueue(ctx.Request.Headers["X-Event-Id"]);
                 ctx.Response.StatusCode = Script.TryDequeue(out var code) ? code : 200;
                 ctx.Response.Close();
             }
@@ -102,5 +106,42 @@ public class WebhookTests
         var failed = (await world.Services.Webhooks.DeliveriesAsync(created.Endpoint.Id)).Single(d => d.EventType == WebhookEvents.ContractDeleted);
         Assert.Equal(WebhookDeliveryState.Failed, failed.State);
         Assert.Equal(3, failed.Attempts);
+    }
+
+    [Fact]
+    public async Task The_production_client_retries_a_transient_failure_at_once_with_the_same_event_id_within_one_attempt()
+    {
+        var clock = new ManualClock(DateTimeOffset.UtcNow);
+        var world = await ContractWorld.CreateAsync(PlugAndCharge.Pki.CertificateAuthorityServices.InMemory(), ca => ContractServices.InMemory(ca, ContractWorld.Options(), clock));
+        using var receiver = new WebhookReceiver();
+        var created = await world.Services.Webhooks.CreateAsync(ContractWorld.Oem, receiver.Url, null, "test hooks", "oem");
+        var options = new WebhookDispatchOptions { ImmediateRetryDelay = TimeSpan.FromMilliseconds(10) };
+        var services = new ServiceCollection();
+        services.AddWebhookHttpClient(options, new OutboundNetworkPolicy(["127.0.0.0/8"])); // the receiver is on loopback
+        await using var provider = services.BuildServiceProvider();
+        var http = provider.GetRequiredService<IHttpClientFactory>().CreateClient(WebhookHttp.ClientName);
+        var dispatcher = new WebhookDispatcher(world.Services.WebhookStore, world.Services.Webhooks, http, options, clock);
+
+        receiver.Script.Enqueue(503);
+        await world.VehicleWithContractAsync();
+        Assert.Equal(1, await dispatcher.RunOnceAsync());
+        var delivery = (await world.Services.Webhooks.DeliveriesAsync(created.Endpoint.Id)).Single();
+        Assert.Equal(WebhookDeliveryState.Delivered, delivery.State);
+        Assert.Single(await world.Services.WebhookStore.ListAttemptsAsync(delivery.Id));
+        Assert.Equal(2, receiver.EventIds.Count);
+        Assert.Single(receiver.EventIds.Distinct());
+        Assert.False(string.IsNullOrEmpty(receiver.EventIds.First()));
+
+        // A receiver at an internal address that is not allow-listed is never retried: the address stays refused.
+        var services2 = new ServiceCollection();
+        services2.AddWebhookHttpClient(options, OutboundNetworkPolicy.Default);
+        await using var strict = services2.BuildServiceProvider();
+        var refusing = new WebhookDispatcher(world.Services.WebhookStore, world.Services.Webhooks,
+            strict.GetRequiredService<IHttpClientFactory>().CreateClient(WebhookHttp.ClientName), options, clock);
+        await world.VehicleWithContractAsync();
+        Assert.Equal(1, await refusing.RunOnceAsync());
+        var refused = (await world.Services.Webhooks.DeliveriesAsync(created.Endpoint.Id)).Single(d => d.Id != delivery.Id);
+        Assert.Equal(WebhookDispatcher.DeliveryErrors.AddressNotAllowed, refused.LastError);
+        Assert.Equal(2, receiver.EventIds.Count);
     }
 }

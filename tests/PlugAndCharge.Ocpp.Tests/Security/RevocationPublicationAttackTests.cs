@@ -147,6 +147,17 @@ public sealed class RevocationPublicationAttackTests(OcppServerFixture server)
     }
 
     [Fact]
+    public async Task A_responder_that_answers_503_once_is_asked_again_within_the_same_fetch()
+    {
+        using var ca = new ForeignCa("Foreign MO Sub-CA Retry");
+        var issuer = ca.Bc;
+        var (leaf, _) = ca.Issue("CN=DEXYZC00000031,DC=MO");
+        using var responder = FixedResponder.Start(Response(issuer, leaf.SerialNumber, ca.Key, issuer, [issuer], TimeSpan.FromHours(1)), failFirst: 1);
+        Assert.Equal("Accepted", await StatusFromAsync(responder, leaf, issuer));
+        Assert.Equal(2, responder.Requests);
+    }
+
+    [Fact]
     public async Task A_valid_foreign_answer_is_cached_no_longer_than_the_cap()
     {
         using var ca = new ForeignCa("Foreign MO Sub-CA Cache");
@@ -185,6 +196,8 @@ public sealed class FixedResponder : IDisposable
     private int _requests;
     public string Url { get; }
     public int Requests => Volatile.Read(ref _requests);
+    /// <summary>How many of the first requests get HTTP 503 instead of the response.</summary>
+    public int FailFirst { get; init; }
 
     private FixedResponder(byte[] body)
     {
@@ -202,8 +215,14 @@ public sealed class FixedResponder : IDisposable
                 HttpListenerContext ctx;
                 try { ctx = await _listener.GetContextAsync(); }
                 catch (Exception) { return; }
-                Interlocked.Increment(ref _requests);
+                var n = Interlocked.Increment(ref _requests);
                 await ctx.Request.InputStream.CopyToAsync(Stream.Null);
+                if (n <= FailFirst)
+                {
+                    ctx.Response.StatusCode = 503;
+                    ctx.Response.Close();
+                    continue;
+                }
                 ctx.Response.ContentType = "application/ocsp-response";
                 ctx.Response.ContentLength64 = body.Length;
                 await ctx.Response.OutputStream.WriteAsync(body);
@@ -212,7 +231,7 @@ public sealed class FixedResponder : IDisposable
         });
     }
 
-    public static FixedResponder Start(byte[] body) => new(body);
+    public static FixedResponder Start(byte[] body, int failFirst = 0) => new(body) { FailFirst = failFirst };
 
     public void Dispose()
     {
