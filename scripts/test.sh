@@ -76,6 +76,10 @@ if [ "${PNC_TEST_FAULTS:-1}" != 0 ]; then
   # a check on fast answers would test the saturation (docs/operator-guide.md §7 has both runs).
   PNC_FAULTS_SCALE=${PNC_FAULTS_SCALE:-0.5} bash "$ROOT/scripts/faults.sh" "$RUN/faults" 2>&1 | tee "$RUN/faults.log" | grep -vE "^(setup|fleet|load|steady):" || true
   line=$(grep -E "^faults: [0-9]+ passed, [0-9]+ failed" "$RUN/faults.log" | tail -n 1)
+  # A failed run keeps its logs (the suite's, the cluster's, each instance's) beyond this script's clean-up.
+  if ! echo "$line" | grep -q " 0 failed"; then
+    keep=$(mktemp -d /tmp/pnc-faults-failed.XXXXXX) && cp -r "$RUN/faults" "$RUN/faults.log" "$keep/" 2>/dev/null && echo "faults: logs kept in $keep"
+  fi
   if [ -n "$line" ]; then
     passed=$((passed + $(echo "$line" | awk '{print $2}')))
     failed=$((failed + $(echo "$line" | awk '{print $4}')))

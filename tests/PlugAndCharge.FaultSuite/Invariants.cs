@@ -36,8 +36,7 @@ public sealed partial class Invariants(ClusterControl cluster, string pnc)
         var (exit, output) = await cluster.PncAsync(pnc, "audit", "verify");
         checks.Add(new Check("pnc audit verify", exit == 0, output.Split('\n').LastOrDefault(l => l.Length > 0) ?? ""));
 
-        await using var db = new NpgsqlConnection(cluster.PrimaryConnectionString());
-        await db.OpenAsync();
+        await using var db = await OpenPrimaryAsync();
         var stored = new Dictionary<string, (string Issuer, string Serial)>(StringComparer.Ordinal);
         await using (var cmd = new NpgsqlCommand("select encode(sha256, 'hex'), issuer_id, serial from certificates where sha256 is not null", db))
         await using (var r = await cmd.ExecuteReaderAsync())
@@ -89,6 +88,29 @@ public sealed partial class Invariants(ClusterControl cluster, string pnc)
             checks.Add(new Check("one current certificate per contract", stale == 0, $"{stale} contracts whose current certificate is not their newest"));
         }
         return checks;
+    }
+
+    /// <summary>
+    /// The primary, once it takes connections again: right after a restart or a promotion it may still answer "starting
+    /// up" or refuse for a moment, which is the fault's recovery, not a broken invariant.
+    /// </summary>
+    private async Task<NpgsqlConnection> OpenPrimaryAsync()
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (true)
+        {
+            var db = new NpgsqlConnection(cluster.PrimaryConnectionString());
+            try
+            {
+                await db.OpenAsync();
+                return db;
+            }
+            catch (NpgsqlException) when (DateTime.UtcNow < deadline)
+            {
+                await db.DisposeAsync();
+                await Task.Delay(500);
+            }
+        }
     }
 
     /// <summary>Waits until the outbox has delivered everything for the endpoint, then compares with what the receiver got.</summary>
