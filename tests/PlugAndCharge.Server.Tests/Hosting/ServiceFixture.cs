@@ -152,7 +152,8 @@ public sealed class ServiceFixture : IAsyncLifetime
         return path;
     }
 
-    private static int FreePort()
+    /// <summary>A loopback port free at this moment (the tests' listeners and scripts bind it next).</summary>
+    internal static int FreePort()
     {
         using var l = new TcpListener(IPAddress.Loopback, 0);
         l.Start();

@@ -18,7 +18,7 @@ public sealed class RunScriptTests
     public async Task Run_script_plays_the_roaming_session_and_stops_everything_on_sigterm()
     {
         var home = OpenSsl.TempDir();
-        var (http, https) = (FreePort(), FreePort());
+        var (http, https) = (Hosting.ServiceFixture.FreePort(), Hosting.ServiceFixture.FreePort());
         var psi = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = TestPaths.RepoRoot };
         foreach (var a in new[] { "run.sh", "--urls", $"http://127.0.0.1:{http}", "--https-urls", $"https://127.0.0.1:{https}" }) psi.ArgumentList.Add(a);
         psi.Environment["PNC_HOME"] = home;
@@ -67,11 +67,4 @@ public sealed class RunScriptTests
     }
 
     private static string Tail(string log) => string.Join('\n', log.Split('\n').TakeLast(40));
-
-    private static int FreePort()
-    {
-        using var l = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        l.Start();
-        return ((System.Net.IPEndPoint)l.LocalEndpoint).Port;
-    }
 }
