@@ -1,4 +1,5 @@
 using System.Net.Http.Json;
+using System.Net.Security;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
@@ -15,19 +16,41 @@ public sealed record ServiceConnection(string HttpBaseUrl, string HttpsBaseUrl, 
     /// <summary>An HTTPS client that trusts only the participant CA and presents <paramref name="clientCertificate"/> (mutual TLS).</summary>
     public HttpClient Participant(X509Certificate2? clientCertificate)
     {
-        var handler = new HttpClientHandler { ClientCertificateOptions = ClientCertificateOption.Manual };
-        if (clientCertificate != null) handler.ClientCertificates.Add(clientCertificate);
-        var ca = ParticipantCa;
-        handler.ServerCertificateCustomValidationCallback = (_, cert, _, _) =>
+        var handler = new SocketsHttpHandler
         {
-            if (cert == null) return false;
-            using var chain = new X509Chain();
-            chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-            chain.ChainPolicy.CustomTrustStore.Add(ca);
-            chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-            return chain.Build(cert);
+            ConnectTimeout = TimeSpan.FromSeconds(10),
+            SslOptions =
+            {
+                ClientCertificateContext = ClientContext(clientCertificate),
+                CertificateChainPolicy = TrustOnly(ParticipantCa),
+            },
         };
         return new HttpClient(handler) { BaseAddress = new Uri(HttpsBaseUrl), Timeout = TimeSpan.FromSeconds(30) };
+    }
+
+    /// <summary>
+    /// The client certificate as sent in the handshake, its chain built offline. Given only the certificate, .NET builds
+    /// its chain for every new connection and fetches the missing issuer from the certificate's AIA URL, synchronously, on
+    /// a thread-pool thread: the hub's own /ca endpoint. The fault suite found it: while the database was silent, those
+    /// fetches blocked the load generator's threads, and its requests looked hung though the service had answered.
+    /// </summary>
+    public static SslStreamCertificateContext? ClientContext(X509Certificate2? certificate) =>
+        certificate == null ? null : SslStreamCertificateContext.Create(certificate, additionalCertificates: null, offline: true);
+
+    /// <summary>
+    /// Trusts <paramref name="ca"/> alone and never fetches a missing issuer from a certificate's AIA URL: .NET would do
+    /// that synchronously inside the TLS handshake, on a thread-pool thread, for every new connection.
+    /// </summary>
+    public static X509ChainPolicy TrustOnly(X509Certificate2 ca)
+    {
+        var policy = new X509ChainPolicy
+        {
+            TrustMode = X509ChainTrustMode.CustomRootTrust,
+            RevocationMode = X509RevocationMode.NoCheck,
+            DisableCertificateDownloads = true,
+        };
+        policy.CustomTrustStore.Add(ca);
+        return policy;
     }
 
     /// <summary>A plain HTTP client for the public revocation and publication endpoints.</summary>

@@ -85,23 +85,56 @@ public sealed class ClusterControl
     /// </summary>
     public void Partition(bool on)
     {
-        var postmaster = int.Parse(File.ReadLines(Path.Combine(Primary.Data, "postmaster.pid")).First().Trim(), CultureInfo.InvariantCulture);
-        var pids = new List<int> { postmaster };
-        foreach (var dir in Directory.EnumerateDirectories("/proc"))
-        {
-            if (!int.TryParse(Path.GetFileName(dir), out var pid)) continue;
-            try
-            {
-                var stat = File.ReadAllText(Path.Combine(dir, "stat"));
-                var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-                if (int.Parse(fields[1], CultureInfo.InvariantCulture) == postmaster) pids.Add(pid); // ppid
-            }
-            catch (IOException) { }
-            catch (UnauthorizedAccessException) { }
-        }
+        var pids = PostgresPids();
         // Children first when stopping (so none notices the postmaster stopped), postmaster first when continuing.
         if (on) pids.Reverse();
         foreach (var pid in pids) Kill(pid, on ? SigStop : SigCont);
+    }
+
+    /// <summary>The primary's postmaster, then every process it started (backends, WAL writer, ...).</summary>
+    public List<int> PostgresPids()
+    {
+        var postmaster = int.Parse(File.ReadLines(Path.Combine(Primary.Data, "postmaster.pid")).First().Trim(), CultureInfo.InvariantCulture);
+        return [postmaster, .. ProcessTable().Where(p => p.Parent == postmaster).Select(p => p.Pid)];
+    }
+
+    /// <summary>HAProxy of this cluster (the process started with its haproxy.cfg).</summary>
+    public List<int> HaproxyPids() =>
+        ProcessTable().Where(p => p.CommandLine.Contains(Path.Combine(Home, "haproxy.cfg"), StringComparison.Ordinal)).Select(p => p.Pid).ToList();
+
+    /// <summary>user + system CPU time of the processes so far (/proc/PID/stat utime and stime, in clock ticks of 10 ms).</summary>
+    public static TimeSpan CpuTime(IEnumerable<int> pids)
+    {
+        long ticks = 0;
+        foreach (var pid in pids)
+        {
+            try
+            {
+                var stat = File.ReadAllText($"/proc/{pid}/stat");
+                var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+                ticks += long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
+            }
+            catch (IOException) { } // ended meanwhile
+        }
+        return TimeSpan.FromMilliseconds(ticks * 10);
+    }
+
+    private static IEnumerable<(int Pid, int Parent, string CommandLine)> ProcessTable()
+    {
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(dir), out var pid)) continue;
+            int parent;
+            string commandLine;
+            try
+            {
+                var stat = File.ReadAllText(Path.Combine(dir, "stat"));
+                parent = int.Parse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[1], CultureInfo.InvariantCulture);
+                commandLine = File.ReadAllText(Path.Combine(dir, "cmdline")).Replace('\0', ' ');
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { continue; }
+            yield return (pid, parent, commandLine);
+        }
     }
 
     /// <summary>Runs the pnc CLI with the cluster's configuration (e.g. <c>audit verify</c>).</summary>

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net.Security;
 using System.Security.Cryptography.X509Certificates;
+using PlugAndCharge.Samples.Roaming;
 
 namespace PlugAndCharge.FaultSuite;
 
@@ -76,17 +77,8 @@ public sealed class HttpStream(string name, double rate, HttpClient client, Http
             MaxConnectionsPerServer = 8192,
             SslOptions = new SslClientAuthenticationOptions
             {
-                ClientCertificates = clientCertificate == null ? null : new X509CertificateCollection { clientCertificate },
-                RemoteCertificateValidationCallback = (_, cert, _, errors) =>
-                {
-                    if (errors == SslPolicyErrors.None) return true;
-                    if (cert == null) return false;
-                    using var chain = new X509Chain();
-                    chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-                    chain.ChainPolicy.CustomTrustStore.Add(serverCa);
-                    chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-                    return chain.Build(cert as X509Certificate2 ?? X509CertificateLoader.LoadCertificate(cert.GetRawCertData()));
-                },
+                ClientCertificateContext = ServiceConnection.ClientContext(clientCertificate),
+                CertificateChainPolicy = ServiceConnection.TrustOnly(serverCa),
             },
         };
         return new HttpClient(handler) { BaseAddress = new Uri(baseUrl), Timeout = TimeSpan.FromSeconds(30) };
