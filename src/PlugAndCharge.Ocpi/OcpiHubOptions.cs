@@ -31,6 +31,9 @@ public sealed class OcpiHubOptions
             : throw new InvalidOperationException(
                 $"OcpiHubOptions.PublicBaseUrl must be the absolute http(s) URL of the hub's OCPI root (e.g. https://hub.example.com/ocpi); it is '{_publicBaseUrl ?? "(not set)"}'.");
 
+    /// <summary>For a CPO/eMSP pair without a recorded roaming agreement: open (they roam) or closed (they do not).</summary>
+    public Agreements.RoamingDefault RoamingDefault { get; set; } = Agreements.RoamingDefault.Open;
+
     /// <summary>Default time the hub waits for a party before answering 4002 (or applying the whitelist to an authorization).</summary>
     public TimeSpan PartyTimeout { get; set; } = TimeSpan.FromSeconds(5);
 

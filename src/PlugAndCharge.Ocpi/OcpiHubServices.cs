@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
+using PlugAndCharge.Ocpi.Agreements;
 using PlugAndCharge.Ocpi.ContractChecks;
 using PlugAndCharge.Ocpi.Parties;
 using PlugAndCharge.Ocpi.Routing;
@@ -28,6 +29,7 @@ public static class OcpiHubServices
         if (options.MaxConcurrentCallsPerParty < 1) throw new InvalidOperationException("OcpiHubOptions.MaxConcurrentCallsPerParty must be at least 1.");
         services.AddSingleton(options);
         services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<IRoamingAgreements, DefaultRoamingPolicy>();
         services.AddSingleton<PartyDirectory>();
         services.AddSingleton<PartyClients>();
         PartyClients.Register(services, options);
