@@ -41,6 +41,15 @@ public sealed class StationPasswordAttackTests(OcppServerFixture server)
         return id;
     }
 
+    /// <summary>A station with a password this server generated, kept as its keyed record.</summary>
+    private async Task<(string Id, string Password)> RegisterGeneratedAsync()
+    {
+        var password = StationPasswords.Generate();
+        var id = await RegisterAsync(null, StationPasswordOrigin.Service);
+        await server.Stations.SaveAsync((await server.Stations.FindAsync(id))! with { PasswordHash = server.Passwords.RecordOfGenerated(id, password) });
+        return (id, password);
+    }
+
     private async Task<string?> RecordAsync(string stationId) => (await server.Stations.FindAsync(stationId))!.PasswordHash;
 
     [Fact]
@@ -98,9 +107,7 @@ public sealed class StationPasswordAttackTests(OcppServerFixture server)
     [InlineData("ocpp1.6")]
     public async Task A_rotation_over_OCPP_moves_the_station_to_a_new_password_and_the_old_one_ends_with_its_first_use(string protocol)
     {
-        var old = StationPasswords.Generate();
-        var id = await RegisterAsync(null, StationPasswordOrigin.Service);
-        await server.Stations.SaveAsync((await server.Stations.FindAsync(id))! with { PasswordHash = server.Passwords.RecordOfGenerated(id, old) });
+        var (id, old) = await RegisterGeneratedAsync();
         var before = await RecordAsync(id);
 
         var config = server.StationConfig(id, protocol, [Call("Heartbeat", new { })], old);
@@ -141,9 +148,7 @@ public sealed class StationPasswordAttackTests(OcppServerFixture server)
     [Fact]
     public async Task A_station_that_refuses_the_new_password_keeps_its_old_one_alone()
     {
-        var old = StationPasswords.Generate();
-        var id = await RegisterAsync(null, StationPasswordOrigin.Service);
-        await server.Stations.SaveAsync((await server.Stations.FindAsync(id))! with { PasswordHash = server.Passwords.RecordOfGenerated(id, old) });
+        var (id, old) = await RegisterGeneratedAsync();
         var before = await RecordAsync(id);
         var config = server.StationConfig(id, "ocpp2.0.1", [Call("Heartbeat", new { })], old);
         config["holdUntilStdinEnds"] = true;
