@@ -167,4 +167,29 @@ public sealed class StationPasswordAttackTests(OcppServerFixture server)
         Assert.Equal((before, (string?)null), (after.PasswordHash, after.PreviousPasswordHash));
         Assert.True((await LoginAsync(id, old)).Connected);
     }
+
+    [Fact]
+    public async Task A_station_that_goes_away_before_it_answers_keeps_both_passwords_for_the_window()
+    {
+        var (id, old) = await RegisterGeneratedAsync();
+        var before = await RecordAsync(id);
+        var config = server.StationConfig(id, "ocpp2.0.1", [Call("Heartbeat", new { })], old);
+        config["holdUntilStdinEnds"] = true;
+        config["replies"] = new Dictionary<string, object> { ["SetVariables"] = new { ignore = 1, reply = new { } } };
+        PasswordRotation rotation;
+        await using (var station = await NodeStation.StartAsync(config))
+        {
+            Assert.NotNull(await server.Connected.WaitForAsync(id, TimeSpan.FromSeconds(20)));
+            var rotating = server.App.Services.GetRequiredService<StationPasswordCommands>().RotateAsync(id);
+            await Task.Delay(500);
+            await station.FinishAsync();
+            rotation = await rotating;
+        }
+        // It may have taken the new password and lost only its answer: the new record is current, the old one kept.
+        Assert.Equal((null, true, StationCommandFailure.Disconnected), (rotation.Status, rotation.Stored, rotation.Failure?.Failure));
+        var after = (await server.Stations.FindAsync(id))!;
+        Assert.Equal(before, after.PreviousPasswordHash);
+        Assert.NotEqual(before, after.PasswordHash);
+        Assert.True((await LoginAsync(id, old)).Connected);
+    }
 }
