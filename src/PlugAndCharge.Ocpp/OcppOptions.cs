@@ -14,8 +14,24 @@ public sealed class OcppOptions
     /// <summary>WebSocket ping interval (keep-alive and dead-peer detection).</summary>
     public TimeSpan KeepAliveInterval { get; set; } = TimeSpan.FromSeconds(60);
 
-    /// <summary>The interval BootNotification hands out for heartbeats.</summary>
+    /// <summary>The heartbeat interval an Accepted BootNotification hands out (OCPP 2.0.1 B01.FR.04, 1.6 §4.2), in seconds.</summary>
     public int HeartbeatIntervalSeconds { get; set; } = 300;
+
+    /// <summary>
+    /// Boots recorded at once per instance; one more is answered Pending (OCPP 2.0.1 B02) instead of waiting for the
+    /// database, so the calls of accepted stations keep their connections to it (Handlers/BootAdmission).
+    /// </summary>
+    public int MaxBootsInFlight { get; set; } = 32;
+
+    /// <summary>Boots admitted per second per instance (a token bucket with a second's worth of burst); past it Pending.</summary>
+    public int BootsPerSecond { get; set; } = 1000;
+
+    /// <summary>
+    /// The retry interval of a Pending answer lies between these: at least BootRetryMin (plus up to as much again at
+    /// random), then the first second that still has room, so the fleet spreads itself out; BootRetryMax at most.
+    /// </summary>
+    public TimeSpan BootRetryMin { get; set; } = TimeSpan.FromSeconds(5);
+    public TimeSpan BootRetryMax { get; set; } = TimeSpan.FromMinutes(5);
 
     /// <summary>
     /// Budget for answering Get15118EVCertificate: the EV waits 5 s in total, the station 4.5 s (docs/domain.md §6), so we

@@ -54,6 +54,7 @@ public static class OcppServiceCollectionExtensions
         services.AddSingleton<StationConnectionEndpoint>();
         services.AddSingleton<StationCertificateCommands>();
 
+        services.AddSingleton<BootAdmission>();
         services.AddSingleton<IOcppHandlerModule, CoreHandlers>();
         services.AddSingleton<IOcppHandlerModule, AuthorizeHandler>();
         services.AddSingleton<IOcppHandlerModule, EvCertificateHandlers>();
