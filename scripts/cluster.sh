@@ -67,12 +67,13 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 # What the instances share: the database, the keys' passphrase and key files, the token-signing key, the contract
-# key-encryption key, one TLS certificate, the public and OCPI URLs (docs/operator-guide.md §7).
+# key-encryption key, the station password key, one TLS certificate, the public and OCPI URLs (docs/operator-guide.md §7).
 password=$(secret "$home/postgres-password" 24)
 export PNC_HOME=$home/pnc
 export PNC_KEY_PASSPHRASE_FILE=$home/key-passphrase; secret "$PNC_KEY_PASSPHRASE_FILE" 32 >/dev/null
 export PNC_TOKEN_KEY=$(secret "$home/token-key" 32)
 export PNC_CONTRACT_KEK=$(secret "$home/contract-kek" 32)
+export PNC_STATION_KEY=$(secret "$home/station-key" 32)
 export PNC_PUBLIC_URL=http://localhost:$front_http
 export PNC_OCPI_BASE_URL=https://127.0.0.1:$front_https/ocpi
 if [ "$with_standby" = 1 ]; then
@@ -239,7 +240,7 @@ PlugAndCharge cluster is running (two instances behind HAProxy, TCP pass-through
   logs           $home/logs
 cluster ready. Press Ctrl-C to stop.
 EOF
-(umask 077 && env | grep -E '^PNC_(HOME|KEY_PASSPHRASE_FILE|TOKEN_KEY|CONTRACT_KEK|PUBLIC_URL|OCPI_BASE_URL|DATABASE|TLS_CERT|TLS_KEY)=' | sed 's/^/export /; s/=\(.*\)$/="\1"/' >"$home/pnc.env")
+(umask 077 && env | grep -E '^PNC_(HOME|KEY_PASSPHRASE_FILE|TOKEN_KEY|CONTRACT_KEK|STATION_KEY|PUBLIC_URL|OCPI_BASE_URL|DATABASE|TLS_CERT|TLS_KEY)=' | sed 's/^/export /; s/=\(.*\)$/="\1"/' >"$home/pnc.env")
 # The cluster's parts, for tools that inject faults into it (scripts/faults.sh).
 cat >"$home/cluster.env" <<EOF
 CLUSTER_FRONT_HTTP=$front_http

@@ -62,7 +62,12 @@ public static class ServiceComposition
         // Several instances share the stations: each knows which instance holds a station's WebSocket and relays commands there.
         services.AddSingleton(options.StationPresence);
         services.AddHostedService<StationPresenceService>();
-        services.AddOcpp(o => o.Outbound = options.Outbound);
+        services.AddOcpp(o =>
+        {
+            o.Outbound = options.Outbound;
+            o.StationPasswordKey = options.StationPasswordKey
+                ?? throw new InvalidOperationException("ServiceHostOptions.StationPasswordKey is required: station passwords are kept as keyed hashes under it.");
+        });
 
         // The OCPI hub; what it knows of a contract comes from the registry, else from the CA's own records.
         services.AddSingleton<IContractStatusSource>(sp => new ContractStatusForHub(
