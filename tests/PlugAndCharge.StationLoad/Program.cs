@@ -6,7 +6,8 @@ using PlugAndCharge.StationLoad;
 
 // usage: StationLoad --home CLUSTER_HOME [--instance a] [--stations N] [--heartbeat S] [--authorize-rate R]
 //   [--install-rate R] [--duration S] [--scenario steady|restart] [--cars N] [--sources N] [--connect-concurrency N]
-//   [--ramp N/s] [--quiet S] [--warm-up S] [--restart-timeout S] [--register-concurrency N]
+//   [--ramp N/s] [--quiet S] [--warm-up S] [--restart-timeout S] [--register-concurrency N] [--retry-minimum S]
+//   [--retry-repeat-times N]
 // Against one instance of a scripts/cluster.sh cluster (scripts/station-load.sh starts one); loopback only, bounded in
 // time. Prints the numbers of docs/performance.md "Fleet scale".
 var o = Options.Parse(args);
@@ -25,7 +26,7 @@ var endpoint = new Uri(cluster.InstanceHttpsUrl(o.Instance).Replace("https://", 
 await using var fleet = new StationFleet(stations, new FleetOptions
 {
     Endpoint = endpoint, TlsCa = cluster.TlsCa, SourceAddresses = o.Sources, ConnectConcurrency = o.ConnectConcurrency, RampPerSecond = o.Ramp,
-    HeartbeatSeconds = o.Heartbeat,
+    HeartbeatSeconds = o.Heartbeat, RetryMinimum = TimeSpan.FromSeconds(o.RetryMinimum), RetryRepeatTimes = o.RetryRepeatTimes,
 });
 
 await Task.Delay(TimeSpan.FromSeconds(3));
@@ -63,7 +64,7 @@ string? restart = null;
 if (o.Scenario == "restart")
 {
     // kill -9 with every station connected; the cluster's supervisor starts the instance again after 1 s. Authorize keeps
-    // coming at its rate (10/s at least) from whichever stations are booted.
+    // coming at its rate across the fleet (10/s at least), from the stations that are booted again.
     using var stopAuthorize = new CancellationTokenSource();
     long killedAt = 0, firstAuthorized = 0, firstBooted = 0;
     fleet.Mark();
@@ -91,11 +92,11 @@ if (o.Scenario == "restart")
     restart = $"""
         restart (kill -9 of instance {o.Instance}, pid {oldPid} -> {newPid}, supervisor restarts it after 1 s):
           all {o.Stations} connected and booted again after: {(allBackMs is { } a ? $"{a / 1000.0:F1} s" : $"not within {o.RestartTimeout} s ({fleet.BootedSinceMark} did)")}
-          first station booted again after: {(firstBooted > 0 ? $"{(firstBooted - killedAt) / 1000.0:F1} s" : "-")}
-          first Authorize answered Accepted after: {(firstAuthorized > 0 ? $"{(firstAuthorized - killedAt) / 1000.0:F1} s" : "-")}
+          first station connected again after: {Since(fleet.FirstConnectedSinceMark, killedAt)}, booted again after: {Since(firstBooted, killedAt)}
+          first Authorize answered Accepted after: {Since(firstAuthorized, killedAt)} ({(firstAuthorized > 0 && fleet.FirstConnectedSinceMark > 0 ? $"{(firstAuthorized - fleet.FirstConnectedSinceMark) / 1000.0:F1} s" : "-")} after the first station was connected again)
           reconnect (TCP+TLS+upgrade): {fleet.Measured.Of("restart connect (TCP+TLS+upgrade)").Summary()}
           reboot answer: {fleet.Measured.Of("restart boot answer").Summary()}
-          Authorize during the restart: {fleet.Measured.Of("restart Authorize").Summary()}
+          Authorize during the restart: {fleet.Measured.Of("restart Authorize").Summary()} ({fleet.NotSentNotBooted} not sent: station not booted)
         """;
 }
 
@@ -114,6 +115,8 @@ report.AppendLine("errors: " + (fleet.Measured.Errors.IsEmpty ? "none" : string.
 if (!fleet.CsmsCalls.IsEmpty) report.AppendLine("CSMS calls answered with CALLERROR: " + string.Join(", ", fleet.CsmsCalls.Select(c => $"{c.Key} x{c.Value}")));
 log.Write(report);
 return 0;
+
+static string Since(long at, long from) => at > 0 ? $"{(at - from) / 1000.0:F1} s" : "-";
 
 static string Mb(double? mb) => mb is { } v ? $"{v:F1} MB" : "n/a (dotnet-counters not installed)";
 
@@ -136,6 +139,8 @@ internal sealed record Options
     public int WarmUp { get; private set; } = 5;
     public int RestartTimeout { get; private set; } = 600;
     public int RegisterConcurrency { get; private set; } = 16;
+    public double RetryMinimum { get; private set; } = 1;
+    public int RetryRepeatTimes { get; private set; } = 3;
 
     public static Options Parse(string[] args)
     {
@@ -162,6 +167,8 @@ internal sealed record Options
                 case "--warm-up": o.WarmUp = (int)Number(); break;
                 case "--restart-timeout": o.RestartTimeout = (int)Number(); break;
                 case "--register-concurrency": o.RegisterConcurrency = (int)Number(); break;
+                case "--retry-minimum": o.RetryMinimum = Number(); break;
+                case "--retry-repeat-times": o.RetryRepeatTimes = (int)Number(); break;
                 default: throw new ArgumentException($"unknown option {args[i]}");
             }
             i++;

@@ -14,6 +14,7 @@ public sealed class Station(int index, string id, string password)
 {
     private readonly SemaphoreSlim _sending = new(1, 1);
     private ClientWebSocket? _socket;
+    private int _calling;
 
     public int Index { get; } = index;
     public string Id { get; } = id;
@@ -29,6 +30,11 @@ public sealed class Station(int index, string id, string password)
     public string Authorization => "Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes(Id + ":" + Password));
 
     public void Attach(ClientWebSocket socket) => _socket = socket;
+
+    /// <summary>OCPP-J: a station has at most one CALL of its own outstanding (the CSMS refuses a second with RpcFrameworkError).</summary>
+    public bool TryBeginCall() => Interlocked.CompareExchange(ref _calling, 1, 0) == 0;
+
+    public void EndCall() => Volatile.Write(ref _calling, 0);
 
     public ClientWebSocket? Socket => _socket;
 

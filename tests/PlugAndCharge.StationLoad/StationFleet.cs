@@ -23,6 +23,10 @@ public sealed record FleetOptions
     /// <summary>Heartbeat interval instead of the one BootNotification hands out.</summary>
     public int? HeartbeatSeconds { get; init; }
     public TimeSpan CallTimeout { get; init; } = TimeSpan.FromSeconds(30);
+    /// <summary>Reconnection back-off as OCPP 2.0.1's OCPPCommCtrlr.RetryBackOff* variables describe it.</summary>
+    public TimeSpan RetryMinimum { get; init; } = TimeSpan.FromSeconds(1);
+    public TimeSpan RetryRandomRange { get; init; } = TimeSpan.FromSeconds(2);
+    public int RetryRepeatTimes { get; init; } = 3;
 }
 
 /// <summary>A CALLRESULT's payload, or why there is none (a CALLERROR's code, a timeout, a closed connection).</summary>
@@ -57,11 +61,15 @@ public sealed class StationFleet : IAsyncDisposable
     public Measurements Measured { get; } = new();
     public ConcurrentDictionary<string, int> CsmsCalls { get; } = new(StringComparer.Ordinal);
     public int BootsPending, BootsRejected, BootsAccepted;
+    /// <summary>Calls of the rate streams not sent because their station was not booted (after a restart).</summary>
+    public int NotSentNotBooted;
     /// <summary>Connect and boot durations are recorded under this name ("connect", "reconnect" …).</summary>
     public string Phase { get; set; } = "initial";
 
     public int Booted => Volatile.Read(ref _booted);
     public int BootedSinceMark => Volatile.Read(ref _bootedSinceMark);
+    /// <summary>When (Environment.TickCount64) the first connection since the last mark was upgraded; 0 before.</summary>
+    public long FirstConnectedSinceMark;
 
     public StationFleet(IReadOnlyList<Station> stations, FleetOptions options)
     {
@@ -99,6 +107,7 @@ public sealed class StationFleet : IAsyncDisposable
     {
         foreach (var s in Stations) s.BootedSinceMark = false;
         Volatile.Write(ref _bootedSinceMark, 0);
+        Volatile.Write(ref FirstConnectedSinceMark, 0);
     }
 
     private async Task ConnectAndBootAsync(Station s)
@@ -130,6 +139,7 @@ public sealed class StationFleet : IAsyncDisposable
                 return;
             }
             Measured.Of($"{Phase} connect (TCP+TLS+upgrade)").Add(connect.ElapsedMilliseconds());
+            Interlocked.CompareExchange(ref FirstConnectedSinceMark, Environment.TickCount64, 0);
             s.Attach(socket);
             s.ReconnectAttempts = 0;
             s.State = StationState.Booting;
@@ -142,8 +152,10 @@ public sealed class StationFleet : IAsyncDisposable
     /// <summary>BootNotification; Pending and Rejected retry after the interval the answer gives, plus the station's jitter.</summary>
     private async Task BootAsync(Station s, int epoch, long connectMs = 0)
     {
+        while (!s.TryBeginCall()) await Task.Delay(10); // a call of the previous connection still ending
         var clock = Stopwatch();
         var answer = await CallAsync(s, "BootNotification", BootPayload);
+        s.EndCall();
         if (epoch != Volatile.Read(ref s.Epoch)) return;
         if (answer.Error != null)
         {
@@ -253,8 +265,8 @@ public sealed class StationFleet : IAsyncDisposable
     }
 
     /// <summary>
-    /// <paramref name="action"/> at <paramref name="rate"/>/s for <paramref name="duration"/>, open loop (a slow answer
-    /// does not slow the schedule), each call from the next booted station, payloads in turn. Latencies of answered
+    /// <paramref name="action"/> at <paramref name="rate"/>/s across the fleet for <paramref name="duration"/>, open loop
+    /// (a slow answer does not slow the schedule), the stations in turn, payloads in turn. Latencies of answered
     /// calls go to <paramref name="label"/>; an answer <paramref name="accepted"/> refuses counts as an error.
     /// </summary>
     public async Task RunRateAsync(string label, string action, double rate, IReadOnlyList<byte[]> payloads, Func<JsonElement, string?> accepted,
@@ -271,13 +283,16 @@ public sealed class StationFleet : IAsyncDisposable
             var due = (long)(clock.ElapsedMilliseconds() / 1000 * rate);
             for (; sent < due; sent++)
             {
+                // The stations' own calls: one that is not booted sends nothing, so the rate follows the booted share
+                // of the fleet (as after a restart); one with a call outstanding passes its turn to the next.
                 Station? station = null;
-                for (var tries = 0; tries < Stations.Count && station == null; tries++)
+                for (var tries = 0; tries < 8 && station == null; tries++)
                 {
                     var s = Stations[cursor++ % Stations.Count];
-                    if (s.State == StationState.Booted) station = s;
+                    if (s.State != StationState.Booted) { Interlocked.Increment(ref NotSentNotBooted); tries = 8; }
+                    else if (s.TryBeginCall()) station = s;
                 }
-                if (station == null) { Measured.Error($"{label}: no booted station"); continue; }
+                if (station == null) continue;
                 calls.Add(OneAsync(station, payloads[(int)(sent % payloads.Count)]));
             }
             await Task.Delay(2, CancellationToken.None);
@@ -288,6 +303,7 @@ public sealed class StationFleet : IAsyncDisposable
         {
             var t0 = Stopwatch();
             var answer = await CallAsync(s, action, payload);
+            s.EndCall();
             if (answer.Error != null) { Measured.Error($"{label}: {answer.Error}"); return; }
             latency.Add(t0.ElapsedMilliseconds());
             if (accepted(answer.Payload) is { } refused) Measured.Error($"{label}: {refused}");
@@ -322,10 +338,10 @@ public sealed class StationFleet : IAsyncDisposable
         socket?.Dispose();
         foreach (var (id, call) in _pending)
             if (call.Station == s && _pending.TryRemove(id, out _)) call.Answer.TrySetResult(new CallAnswer(default, "connection lost"));
-        // OCPP 2.0.1 B.10 (RetryBackOffWaitMinimum, RetryBackOffRandomRange, RetryBackOffRepeatTimes): 1 s doubling up to
-        // 32 s, plus up to 2 s of the station's own randomness.
-        var wait = 1000L << Math.Min(s.ReconnectAttempts++, 5);
-        At(s, epoch, Job.Reconnect, wait + Random.Shared.NextInt64(0, 2000));
+        // OCPP 2.0.1 B.10 (RetryBackOffWaitMinimum, RetryBackOffRandomRange, RetryBackOffRepeatTimes): the minimum,
+        // doubled on each failed attempt up to RepeatTimes, plus a random share of the range.
+        var wait = (long)_options.RetryMinimum.TotalMilliseconds << Math.Min(s.ReconnectAttempts++, _options.RetryRepeatTimes);
+        At(s, epoch, Job.Reconnect, wait + Random.Shared.NextInt64(0, (long)_options.RetryRandomRange.TotalMilliseconds + 1));
     }
 
     private void At(Station s, int epoch, Job job, long inMs)
@@ -365,9 +381,15 @@ public sealed class StationFleet : IAsyncDisposable
 
     private async Task HeartbeatAsync(Station s, int epoch)
     {
+        if (!s.TryBeginCall())
+        {
+            At(s, epoch, Job.Heartbeat, 1000); // after the call it has outstanding
+            return;
+        }
         At(s, epoch, Job.Heartbeat, s.HeartbeatSeconds * 1000L);
         var clock = Stopwatch();
         var answer = await CallAsync(s, "Heartbeat", EmptyPayload);
+        s.EndCall();
         if (answer.Error != null) Measured.Error("Heartbeat: " + answer.Error);
         else Measured.Of("Heartbeat").Add(clock.ElapsedMilliseconds());
     }
