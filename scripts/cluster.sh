@@ -10,7 +10,8 @@
 # Environment: PNC_CLUSTER_HOME, PNC_CLUSTER_PORT_BASE (default 7080; the cluster uses that port and the 7 after it,
 # and the 8th for the standby), PNC_CLUSTER_STANDBY=1 (a streaming standby with synchronous replication beside the
 # primary, and a multi-host connection string, so `pg_ctl promote` on the standby is a failover), PNC_CLI (a built pnc
-# executable; default: build src/PlugAndCharge.Cli in Release), PNC_PG_BIN (PostgreSQL binaries).
+# executable; default: build src/PlugAndCharge.Cli in Release), PNC_PG_BIN (PostgreSQL binaries), PNC_CLUSTER_SINGLE=1
+# (instance a only, for measurements of one instance such as scripts/station-load.sh).
 # What the cluster is made of (ports, data folders, pid files) is written to PNC_CLUSTER_HOME/cluster.env for tools
 # such as scripts/faults.sh.
 set -euo pipefail
@@ -27,6 +28,7 @@ front_http=$base front_https=$((base + 1))
 a_http=$((base + 2)) a_https=$((base + 3)) b_http=$((base + 4)) b_https=$((base + 5))
 pg_port=$((base + 6)) stats_port=$((base + 7)) standby_port=$((base + 8))
 with_standby=${PNC_CLUSTER_STANDBY:-0}
+single=${PNC_CLUSTER_SINGLE:-0}
 
 if [ -z "${PNC_CLI:-}" ]; then
   dotnet build src/PlugAndCharge.Cli -c Release -nologo -v quiet -clp:ErrorsOnly >&2 || fail "building src/PlugAndCharge.Cli failed."
@@ -65,12 +67,13 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 # What the instances share: the database, the keys' passphrase and key files, the token-signing key, the contract
-# key-encryption key, one TLS certificate, the public and OCPI URLs (docs/operator-guide.md §7).
+# key-encryption key, the station password key, one TLS certificate, the public and OCPI URLs (docs/operator-guide.md §7).
 password=$(secret "$home/postgres-password" 24)
 export PNC_HOME=$home/pnc
 export PNC_KEY_PASSPHRASE_FILE=$home/key-passphrase; secret "$PNC_KEY_PASSPHRASE_FILE" 32 >/dev/null
 export PNC_TOKEN_KEY=$(secret "$home/token-key" 32)
 export PNC_CONTRACT_KEK=$(secret "$home/contract-kek" 32)
+export PNC_STATION_KEY=$(secret "$home/station-key" 32)
 export PNC_PUBLIC_URL=http://localhost:$front_http
 export PNC_OCPI_BASE_URL=https://127.0.0.1:$front_https/ocpi
 if [ "$with_standby" = 1 ]; then
@@ -165,9 +168,13 @@ supervise() { # name http-port https-port [first-start options]: runs the instan
 supervise a "$a_http" "$a_https" --admin-credential &
 pids+=($!)
 wait_ready "http://127.0.0.1:$a_http/health/ready" "$home/logs/instance-a.log" 60
-supervise b "$b_http" "$b_https" &
-pids+=($!)
-wait_ready "http://127.0.0.1:$b_http/health/ready" "$home/logs/instance-b.log" 60
+if [ "$single" != 1 ]; then
+  supervise b "$b_http" "$b_https" &
+  pids+=($!)
+  wait_ready "http://127.0.0.1:$b_http/health/ready" "$home/logs/instance-b.log" 60
+fi
+server_b_https="  server b 127.0.0.1:$b_https check port $b_http" server_b_http="  server b 127.0.0.1:$b_http check"
+[ "$single" = 1 ] && server_b_https="" server_b_http=""
 
 # TCP pass-through: HAProxy never terminates TLS, so the instances see the participants' client certificates; each
 # backend is checked with GET /health/live on the instance's plain-HTTP port. Not /health/ready: that one asks the
@@ -196,13 +203,13 @@ backend instances_https
   option httpchk GET /health/live
   default-server inter 1s fall 2 rise 1 on-marked-down shutdown-sessions
   server a 127.0.0.1:$a_https check port $a_http
-  server b 127.0.0.1:$b_https check port $b_http
+$server_b_https
 backend instances_http
   balance roundrobin
   option httpchk GET /health/live
   default-server inter 1s fall 2 rise 1
   server a 127.0.0.1:$a_http check
-  server b 127.0.0.1:$b_http check
+$server_b_http
 listen stats
   mode http
   bind 127.0.0.1:$stats_port
@@ -214,7 +221,8 @@ pids+=($!)
 # Ready when HAProxy reports both instances UP on both fronts (its checks call /health/live).
 deadline=$((SECONDS + 15))
 # (",UP," after a passed check "L7OK"; before its first check a server shows "UP 1/2" and "INI").
-until [ "$(curl -sf --max-time 2 "http://127.0.0.1:$stats_port/;csv" | grep -cE '^instances_https?,[ab],.*,UP,.*,L7OK,')" = 4 ]; do
+servers_up=4; [ "$single" = 1 ] && servers_up=2
+until [ "$(curl -sf --max-time 2 "http://127.0.0.1:$stats_port/;csv" | grep -cE '^instances_https?,[ab],.*,UP,.*,L7OK,')" = "$servers_up" ]; do
   [ $SECONDS -lt $deadline ] || fail "HAProxy does not see both instances UP: $(tail -n 3 "$home/logs/haproxy.log")"
   sleep 0.3
 done
@@ -232,13 +240,13 @@ PlugAndCharge cluster is running (two instances behind HAProxy, TCP pass-through
   logs           $home/logs
 cluster ready. Press Ctrl-C to stop.
 EOF
-(umask 077 && env | grep -E '^PNC_(HOME|KEY_PASSPHRASE_FILE|TOKEN_KEY|CONTRACT_KEK|PUBLIC_URL|OCPI_BASE_URL|DATABASE|TLS_CERT|TLS_KEY)=' | sed 's/^/export /; s/=\(.*\)$/="\1"/' >"$home/pnc.env")
+(umask 077 && env | grep -E '^PNC_(HOME|KEY_PASSPHRASE_FILE|TOKEN_KEY|CONTRACT_KEK|STATION_KEY|PUBLIC_URL|OCPI_BASE_URL|DATABASE|TLS_CERT|TLS_KEY)=' | sed 's/^/export /; s/=\(.*\)$/="\1"/' >"$home/pnc.env")
 # The cluster's parts, for tools that inject faults into it (scripts/faults.sh).
 cat >"$home/cluster.env" <<EOF
 CLUSTER_FRONT_HTTP=$front_http
 CLUSTER_FRONT_HTTPS=$front_https
 CLUSTER_STATS_PORT=$stats_port
-CLUSTER_INSTANCES=a:$a_http:$a_https,b:$b_http:$b_https
+CLUSTER_INSTANCES=a:$a_http:$a_https$([ "$single" = 1 ] || echo ",b:$b_http:$b_https")
 CLUSTER_PID_DIR=$home/run
 CLUSTER_PG_BIN=$pg_bin
 CLUSTER_PG_PRIMARY=$pg_data:$pg_port

@@ -128,10 +128,9 @@ public static class RoamingScenario
 
             // ---- 3. A charger on the CPO's network forwards the car's CertificateInstallationReq ----
             t.Chapter("3. The car plugs in at a charger of the NL network; the charger forwards its CertificateInstallationReq over OCPP");
-            var password = "pw-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(12));
-            await t.StepAsync("CPO", "hub", "POST /v1/ocpp/stations (security profile 2)",
-                () => RegisterStationAsync(cpo, o.StationId, password, ct),
-                _ => $"station {o.StationId} registered to {o.CpoOperatorId}; its password is stored only as a PBKDF2 hash");
+            var password = await t.StepAsync("CPO", "hub", "POST /v1/ocpp/stations (security profile 2)",
+                () => RegisterStationAsync(cpo, o.StationId, ct),
+                _ => $"station {o.StationId} registered to {o.CpoOperatorId}; the hub generated its password, answered it once and keeps only a keyed hash");
             var wss = "wss" + service.HttpsBaseUrl[5..] + "/ocpp";
             await using var charger = await t.StepAsync("charger", "hub", "OCPP-J WebSocket connect (TLS + basic auth)",
                 () => NodeCharger.ConnectAsync(wss, o.StationId, password, service.ParticipantCaPem, ct: ct),
@@ -217,14 +216,18 @@ public static class RoamingScenario
         return (reset.Body!["tokenA"]!.GetValue<string>(), false);
     }
 
-    private static async Task<int> RegisterStationAsync(HttpClient cpo, string stationId, string password, CancellationToken ct)
+    /// <summary>Registers the station and returns the password the hub generated for it (answered only at registration).</summary>
+    private static async Task<string> RegisterStationAsync(HttpClient cpo, string stationId, CancellationToken ct)
     {
-        var body = new { stationId, securityProfile = 2, password, serialNumber = "SN-" + stationId };
-        var (status, _) = await Http.SendAsync(cpo, HttpMethod.Post, "/v1/ocpp/stations", body, ct, 201, 409);
-        if (status != 409) return status;
-        // Registered by an earlier run with another password: register it afresh.
-        await Http.SendAsync(cpo, HttpMethod.Delete, $"/v1/ocpp/stations/{stationId}", null, ct);
-        return (await Http.SendAsync(cpo, HttpMethod.Post, "/v1/ocpp/stations", body, ct, 201)).Status;
+        var body = new { stationId, securityProfile = 2, serialNumber = "SN-" + stationId };
+        var (status, created) = await Http.SendAsync(cpo, HttpMethod.Post, "/v1/ocpp/stations", body, ct, 201, 409);
+        if (status == 409)
+        {
+            // Registered by an earlier run, whose password is gone with it: register it afresh.
+            await Http.SendAsync(cpo, HttpMethod.Delete, $"/v1/ocpp/stations/{stationId}", null, ct);
+            created = (await Http.SendAsync(cpo, HttpMethod.Post, "/v1/ocpp/stations", body, ct, 201)).Body;
+        }
+        return created!["password"]!.GetValue<string>();
     }
 
     private static async Task<(string Token, string Certificate)> AuthorizeAsync(NodeCharger charger, string emaid, string chainPem, CancellationToken ct)

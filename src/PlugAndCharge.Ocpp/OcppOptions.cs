@@ -95,6 +95,19 @@ public sealed class OcppOptions
     public RateBudget FailedLoginsPerStation { get; set; } = new(20, TimeSpan.FromMinutes(1));
     public RateBudget FailedLoginsPerSource { get; set; } = new(10, TimeSpan.FromMinutes(1));
 
+    /// <summary>
+    /// The dedicated secret (at least 32 bytes, shared by every instance) the keyed records of service-generated
+    /// station passwords are made under (<see cref="Stations.StationPasswordKey"/>). Required: a host that gives none
+    /// fails when the first station logs in or is registered.
+    /// </summary>
+    public byte[]? StationPasswordKey { get; set; }
+
+    /// <summary>
+    /// How long the password a rotation replaced still logs the station in, unless it logs in with the new one first
+    /// (OCPP 2.0.1 A01: the station applies the new password when it reconnects).
+    /// </summary>
+    public TimeSpan PreviousPasswordWindow { get; set; } = TimeSpan.FromHours(1);
+
     /// <summary>SignCertificate requests per station, per instance; past it Rejected (RateLimitExceeded) without reading the CSR.</summary>
     public RateBudget SignCertificatesPerStation { get; set; } = new(10, TimeSpan.FromHours(1));
 

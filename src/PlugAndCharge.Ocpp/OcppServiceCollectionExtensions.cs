@@ -50,9 +50,13 @@ public static class OcppServiceCollectionExtensions
             sp.GetService<Microsoft.Extensions.Logging.ILogger<ConnectedStations>>()) { DefaultCallTimeout = options.CallTimeout });
         services.TryAddSingleton(new StorageFaults()); // the host may register its storage's classification first
         services.AddSingleton<Stations.StationThrottle>();
+        services.AddSingleton(sp => new Stations.StationPasswords(
+            new Stations.StationPasswordKey(options.StationPasswordKey ?? throw new InvalidOperationException("OcppOptions.StationPasswordKey is required: the keyed records of station passwords are made under it.")),
+            sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<StationAuthenticator>();
         services.AddSingleton<StationConnectionEndpoint>();
         services.AddSingleton<StationCertificateCommands>();
+        services.AddSingleton<StationPasswordCommands>();
 
         services.AddSingleton<BootAdmission>();
         services.AddSingleton<IOcppHandlerModule, CoreHandlers>();

@@ -52,7 +52,7 @@ internal static class ServeCommands
                 "PNC_HOME/participants (0600), as pnc up does (scripts/cluster.sh).",
         };
         var command = common.AddTo(listen.AddTo(new Command("serve", "Runs the service on the configured database: public HTTP and HTTPS for participants. " +
-            "TLS certificate from PNC_TLS_CERT/PNC_TLS_KEY, else issued by the participant CA; token key from PNC_TOKEN_KEY, else a file in " +
+            "TLS certificate from PNC_TLS_CERT/PNC_TLS_KEY, else issued by the participant CA; token key from PNC_TOKEN_KEY, station password key from PNC_STATION_KEY, each else a file in " +
             "PNC_HOME. PNC_OUTBOUND_ALLOW: internal networks (CIDRs) or host names that participant-supplied URLs (OCPI, webhooks, foreign " +
             "OCSP) may reach; none by default.") { adminCredential }));
         command.SetAction((r, ct) => ServeAsync(r, common, listen, demo: false, r.GetValue(adminCredential), ct));
@@ -141,6 +141,7 @@ internal static class ServeCommands
             HttpUrls = urls.Split(';'), HttpsUrls = httpsUrls.Split(';'), ServerCertificate = serverCertificate,
             TokenSigningKey = ServiceBootstrap.TokenSigningKey(env),
             ContractKeyEncryptionKey = ServiceBootstrap.ContractKeyEncryptionKey(env),
+            StationPasswordKey = ServiceBootstrap.StationPasswordKey(env),
             CpsSigners = await ServiceBootstrap.CpsSignersAsync(env, ct),
             OcpiPublicBaseUrl = ocpiBaseUrl,
             SupersededContractCertificateGrace = Environment.GetEnvironmentVariable("PNC_CONTRACT_UPDATE_GRACE") is { Length: > 0 } grace

@@ -8,7 +8,7 @@ namespace PlugAndCharge.Cli.Commands;
 /// <summary>
 /// What the host needs before it can serve participants: the participant CA, an HTTPS certificate (from PNC_TLS_CERT /
 /// PNC_TLS_KEY PEM files, or issued by the participant CA for localhost), the shared token-signing key (PNC_TOKEN_KEY,
-/// base64, or a 0600 file in PNC_HOME), and for newcomers an admin participant with a client certificate on disk.
+/// base64, or a 0600 file in PNC_HOME), the station password key (PNC_STATION_KEY, likewise), and for newcomers an admin participant with a client certificate on disk.
 /// </summary>
 internal static class ServiceBootstrap
 {
@@ -25,32 +25,31 @@ internal static class ServiceBootstrap
         return await directory.IssueTlsServerCertificateAsync(["localhost", "127.0.0.1"], Program.Actor, ct);
     }
 
-    public static byte[] TokenSigningKey(PncEnvironment env)
-    {
-        var configured = Environment.GetEnvironmentVariable("PNC_TOKEN_KEY");
-        if (!string.IsNullOrEmpty(configured))
-        {
-            var key = Convert.FromBase64String(configured);
-            return key.Length >= 32 ? key : throw new UsageException("PNC_TOKEN_KEY must be at least 32 bytes, base64.");
-        }
-        var file = Path.Combine(env.Home, "token-signing.key");
-        if (!File.Exists(file)) WriteSecret(file, Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)));
-        return Convert.FromBase64String(File.ReadAllText(file).Trim());
-    }
+    public static byte[] TokenSigningKey(PncEnvironment env) => Secret(env, "PNC_TOKEN_KEY", "token-signing.key", "at least 32 bytes", k => k.Length >= 32);
 
     /// <summary>
     /// The key that wraps contract private keys at rest: PNC_CONTRACT_KEK (base64, 32 bytes), or a 0600 file in
     /// PNC_HOME created once (development).
     /// </summary>
-    public static byte[] ContractKeyEncryptionKey(PncEnvironment env)
+    public static byte[] ContractKeyEncryptionKey(PncEnvironment env) => Secret(env, "PNC_CONTRACT_KEK", "contract-kek.key", "32 bytes", k => k.Length == 32);
+
+    /// <summary>
+    /// The dedicated secret service-generated station passwords are kept under as keyed hashes (HMAC-SHA-256 under a
+    /// key derived from it): PNC_STATION_KEY (base64, at least 32 bytes), or a 0600 file in PNC_HOME created once and
+    /// shared by the instances. Back it up with the others: losing or changing it locks out every station whose record it made.
+    /// </summary>
+    public static byte[] StationPasswordKey(PncEnvironment env) => Secret(env, "PNC_STATION_KEY", "station-password.key", "at least 32 bytes", k => k.Length >= 32);
+
+    /// <summary>A service secret: the base64 of the environment variable, else of a 0600 file in PNC_HOME created with 32 random bytes.</summary>
+    private static byte[] Secret(PncEnvironment env, string variable, string fileName, string size, Func<byte[], bool> fits)
     {
-        var configured = Environment.GetEnvironmentVariable("PNC_CONTRACT_KEK");
+        var configured = Environment.GetEnvironmentVariable(variable);
         if (!string.IsNullOrEmpty(configured))
         {
             var key = Convert.FromBase64String(configured);
-            return key.Length == 32 ? key : throw new UsageException("PNC_CONTRACT_KEK must be 32 bytes, base64.");
+            return fits(key) ? key : throw new UsageException($"{variable} must be {size}, base64.");
         }
-        var file = Path.Combine(env.Home, "contract-kek.key");
+        var file = Path.Combine(env.Home, fileName);
         if (!File.Exists(file)) WriteSecret(file, Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)));
         return Convert.FromBase64String(File.ReadAllText(file).Trim());
     }

@@ -66,42 +66,9 @@ public sealed class StationCertificateCommands(ConnectedStations stations)
     public async Task<TriggerMessageResponse> TriggerSignV2GCertificateAsync(string stationId, CancellationToken ct = default) =>
         await Call<TriggerMessageResponse>(await LocateAsync(stationId, ct), "TriggerMessage", new TriggerMessageRequest("SignV2GCertificate"), ct);
 
-    private async Task<StationLocation> LocateAsync(string stationId, CancellationToken ct)
-    {
-        try
-        {
-            return await stations.LocateAsync(stationId, ct) ?? throw Offline(stationId);
-        }
-        catch (System.Data.Common.DbException e)
-        {
-            throw new StationCommandException("Where the station is connected cannot be looked up right now: " + e.Message, e, StationCommandFailure.Unavailable);
-        }
-    }
+    private Task<StationLocation> LocateAsync(string stationId, CancellationToken ct) => stations.LocateForCommandAsync(stationId, ct);
 
-    private static StationCommandException Offline(string stationId) =>
-        new($"Station {stationId} is not connected.", failure: StationCommandFailure.Offline);
-
-    private async Task<T> Call<T>(StationLocation station, string action, object payload, CancellationToken ct)
-    {
-        try
-        {
-            return await stations.CallAsync<T>(station, action, payload, ct: ct);
-        }
-        catch (System.Data.Common.DbException e)
-        {
-            throw new StationCommandException($"Station {station.StationId}: the command could not be relayed to the instance holding it: {e.Message}", e, StationCommandFailure.Unavailable);
-        }
-        catch (OcppCallFailedException e)
-        {
-            if (e.Failure == OcppCallFailure.NotConnected) throw Offline(station.StationId);
-            throw new StationCommandException($"Station {station.StationId}: {e.Message}", e, e.Failure switch
-            {
-                OcppCallFailure.TimedOut => StationCommandFailure.TimedOut,
-                OcppCallFailure.Disconnected => StationCommandFailure.Disconnected,
-                _ => StationCommandFailure.Refused,
-            });
-        }
-    }
+    private Task<T> Call<T>(StationLocation station, string action, object payload, CancellationToken ct) => stations.CommandAsync<T>(station, action, payload, ct: ct);
 
     private static void EnsureSelfSignedRoot(string pem)
     {

@@ -5,9 +5,10 @@ using System.Text;
 namespace PlugAndCharge.Ocpp.Stations;
 
 /// <summary>
-/// Station passwords at rest: PBKDF2-HMAC-SHA256 with a random 16-byte salt, stored as
-/// <c>pbkdf2-sha256$ITERATIONS$SALT$HASH</c> (base64). The iteration count travels with each record so it can be raised
-/// later without invalidating existing ones. Verification is constant-time.
+/// Slow station password records: PBKDF2-HMAC-SHA256 with a random 16-byte salt, stored as
+/// <c>pbkdf2-sha256$ITERATIONS$SALT$HASH</c> (base64), for passwords an operator chose (which may be weak) and for
+/// records made before generated passwords got keyed hashes (<see cref="StationPasswords"/>). The iteration count
+/// travels with each record so it can be raised later without invalidating existing ones. Verification is constant-time.
 /// </summary>
 public static class StationPassword
 {
@@ -28,6 +29,8 @@ public static class StationPassword
         var hash = Rfc2898DeriveBytes.Pbkdf2(Encoding.UTF8.GetBytes(password), salt, iterations, HashAlgorithmName.SHA256, HashBytes);
         return string.Join('$', Scheme, iterations.ToString(CultureInfo.InvariantCulture), Convert.ToBase64String(salt), Convert.ToBase64String(hash));
     }
+
+    public static bool IsRecord(string? record) => record != null && record.StartsWith(Scheme + "$", StringComparison.Ordinal);
 
     public static bool Verify(ReadOnlySpan<byte> password, string? record)
     {

@@ -10,8 +10,8 @@ public enum SecurityProfile
 }
 
 /// <summary>
-/// A charging station allowed to connect, registered to a CPO. <see cref="PasswordHash"/> is the PBKDF2 record of
-/// <see cref="StationPassword"/>, never the password.
+/// A charging station allowed to connect, registered to a CPO. <see cref="PasswordHash"/> is a password record of
+/// <see cref="StationPasswords"/> (keyed hash or PBKDF2), never the password.
 /// </summary>
 public sealed record StationRecord
 {
@@ -22,6 +22,14 @@ public sealed record StationRecord
     public required string CpoOrganization { get; init; }
     public required SecurityProfile SecurityProfile { get; init; }
     public string? PasswordHash { get; init; }
+    /// <summary>Who chose the password (profile 2); null for a station registered before this was recorded.</summary>
+    public StationPasswordOrigin? PasswordChosenBy { get; init; }
+    /// <summary>
+    /// The record a rotation replaced: still accepted until <see cref="PreviousPasswordUntil"/> or the first login with
+    /// the new password, whichever comes first (the station switches when it reconnects, OCPP 2.0.1 A01).
+    /// </summary>
+    public string? PreviousPasswordHash { get; init; }
+    public DateTimeOffset? PreviousPasswordUntil { get; init; }
     /// <summary>
     /// The serial number the CPO registered: besides the station id the only CN a ChargingStationCertificate may carry
     /// (OCPP 2.0.1 A02.FR.04). What the station announces at boot never takes its place (issue 21: a station could
@@ -64,6 +72,18 @@ public interface IStationStore
     Task<StationRecord?> EnableAsync(string stationId, CancellationToken ct = default);
     /// <summary>Records what a BootNotification said about the station (its serial only as reported); false when the station is unknown.</summary>
     Task<bool> RecordBootAsync(string stationId, StationBoot boot, CancellationToken ct = default);
+    /// <summary>
+    /// Replaces the current password record only if it is still <paramref name="expected"/> (the upgrade of a PBKDF2
+    /// record at login: of two instances racing, one wins and the other changes nothing); false when it was not.
+    /// </summary>
+    Task<bool> ReplacePasswordHashAsync(string stationId, string expected, string replacement, CancellationToken ct = default);
+    /// <summary>Drops the previous record once the station has logged in with <paramref name="current"/>; false when there was none to drop.</summary>
+    Task<bool> ForgetPreviousPasswordAsync(string stationId, string current, CancellationToken ct = default);
+    /// <summary>
+    /// A rotated password: <paramref name="replacement"/> becomes current (service-chosen), the record it replaces stays
+    /// valid until <paramref name="previousUntil"/>. False when the station is unknown or not on security profile 2.
+    /// </summary>
+    Task<bool> RotatePasswordAsync(string stationId, string replacement, DateTimeOffset previousUntil, CancellationToken ct = default);
     /// <summary>Binds a client certificate to a station (security profile 3 login); false when the station is unknown.</summary>
     Task<bool> AddClientCertificateAsync(StationClientCertificate certificate, CancellationToken ct = default);
     /// <summary>The binding of the certificate with this SHA-256 (lower-case hex of the DER) to the station, if any.</summary>

@@ -65,6 +65,8 @@ public static class ServiceComposition
         services.AddOcpp(o =>
         {
             o.Outbound = options.Outbound;
+            o.StationPasswordKey = options.StationPasswordKey
+                ?? throw new InvalidOperationException("ServiceHostOptions.StationPasswordKey is required: station passwords are kept as keyed hashes under it.");
             options.ConfigureOcpp?.Invoke(o);
         });
 

@@ -30,6 +30,12 @@ public sealed class ServiceHostOptions
     public byte[]? ContractKeyEncryptionKey { get; init; }
 
     /// <summary>
+    /// The dedicated secret (at least 32 bytes, from a secret store, shared by every instance) service-generated station
+    /// passwords are kept under as keyed hashes (OcppOptions.StationPasswordKey). Required by the host.
+    /// </summary>
+    public byte[]? StationPasswordKey { get; init; }
+
+    /// <summary>
     /// How long a contract certificate that was replaced still signs a CertificateUpdateReq for its contract
     /// (<see cref="PlugAndCharge.Contracts.ContractOptions.SupersededCertificateGrace"/>); null keeps the default, 14 days.
     /// </summary>

@@ -4,14 +4,18 @@ using PlugAndCharge.Ocpp.Stations;
 
 namespace PlugAndCharge.Storage.Ocpp;
 
-/// <summary>The OCPP stations on PostgreSQL (table ocpp_stations, migration 0005; reported serials and bound client certificates, 0011).</summary>
+/// <summary>
+/// The OCPP stations on PostgreSQL (table ocpp_stations, migration 0005; reported serials and bound client certificates,
+/// 0011; password origin and the previous password of a rotation, 0017).
+/// </summary>
 public sealed class PostgresStationStore(NpgsqlDataSource db) : IStationStore
 {
     private const string Columns = """
         station_id as StationId, cpo_id as CpoId, cpo_organization as CpoOrganization, security_profile as SecurityProfile,
         password_hash as PasswordHash, serial_number as SerialNumber, reported_serial_number as ReportedSerialNumber, vendor as Vendor, model as Model,
         firmware_version as FirmwareVersion, last_boot_at as LastBootAt, registered_at as RegisteredAt,
-        disabled_at as DisabledAt, disabled_reason as DisabledReason
+        disabled_at as DisabledAt, disabled_reason as DisabledReason, password_chosen_by as PasswordChosenBy,
+        previous_password_hash as PreviousPasswordHash, previous_password_until as PreviousPasswordUntil
         """;
 
     private sealed class Row
@@ -30,6 +34,9 @@ public sealed class PostgresStationStore(NpgsqlDataSource db) : IStationStore
         public DateTime RegisteredAt { get; init; }
         public DateTime? DisabledAt { get; init; }
         public string? DisabledReason { get; init; }
+        public string? PasswordChosenBy { get; init; }
+        public string? PreviousPasswordHash { get; init; }
+        public DateTime? PreviousPasswordUntil { get; init; }
 
         public StationRecord ToRecord() => new()
         {
@@ -38,8 +45,18 @@ public sealed class PostgresStationStore(NpgsqlDataSource db) : IStationStore
             LastBootAt = LastBootAt is { } b ? new DateTimeOffset(DateTime.SpecifyKind(b, DateTimeKind.Utc)) : null,
             RegisteredAt = new DateTimeOffset(DateTime.SpecifyKind(RegisteredAt, DateTimeKind.Utc)),
             DisabledAt = DisabledAt is { } d ? new DateTimeOffset(DateTime.SpecifyKind(d, DateTimeKind.Utc)) : null, DisabledReason = DisabledReason,
+            PasswordChosenBy = PasswordChosenBy switch { "service" => StationPasswordOrigin.Service, "operator" => StationPasswordOrigin.Operator, _ => null },
+            PreviousPasswordHash = PreviousPasswordHash,
+            PreviousPasswordUntil = PreviousPasswordUntil is { } p ? new DateTimeOffset(DateTime.SpecifyKind(p, DateTimeKind.Utc)) : null,
         };
     }
+
+    private static string? Origin(StationPasswordOrigin? origin) => origin switch
+    {
+        StationPasswordOrigin.Service => "service",
+        StationPasswordOrigin.Operator => "operator",
+        _ => null,
+    };
 
     public async Task<StationRecord?> FindAsync(string stationId, CancellationToken ct = default)
     {
@@ -49,9 +66,10 @@ public sealed class PostgresStationStore(NpgsqlDataSource db) : IStationStore
     }
 
     private const string Insert = """
-        insert into ocpp_stations (station_id, cpo_id, cpo_organization, security_profile, password_hash, serial_number, reported_serial_number,
-                                   vendor, model, firmware_version, last_boot_at, registered_at)
-        values (@StationId, @CpoId, @CpoOrganization, @Profile, @PasswordHash, @SerialNumber, @ReportedSerialNumber, @Vendor, @Model, @FirmwareVersion, @LastBootAt, coalesce(@RegisteredAt::timestamptz, now()))
+        insert into ocpp_stations (station_id, cpo_id, cpo_organization, security_profile, password_hash, password_chosen_by, previous_password_hash,
+                                   previous_password_until, serial_number, reported_serial_number, vendor, model, firmware_version, last_boot_at, registered_at)
+        values (@StationId, @CpoId, @CpoOrganization, @Profile, @PasswordHash, @PasswordChosenBy, @PreviousPasswordHash, @PreviousPasswordUntil,
+                @SerialNumber, @ReportedSerialNumber, @Vendor, @Model, @FirmwareVersion, @LastBootAt, coalesce(@RegisteredAt::timestamptz, now()))
         """;
 
     public async Task SaveAsync(StationRecord station, CancellationToken ct = default)
@@ -61,7 +79,9 @@ public sealed class PostgresStationStore(NpgsqlDataSource db) : IStationStore
         await conn.ExecuteAsync(new CommandDefinition(Insert + "\n" + """
             on conflict (station_id) do update set
                 cpo_id = excluded.cpo_id, cpo_organization = excluded.cpo_organization, security_profile = excluded.security_profile,
-                password_hash = excluded.password_hash, serial_number = excluded.serial_number,
+                password_hash = excluded.password_hash, password_chosen_by = excluded.password_chosen_by,
+                previous_password_hash = excluded.previous_password_hash, previous_password_until = excluded.previous_password_until,
+                serial_number = excluded.serial_number,
                 reported_serial_number = excluded.reported_serial_number, vendor = excluded.vendor, model = excluded.model,
                 firmware_version = excluded.firmware_version, last_boot_at = excluded.last_boot_at
             """, Parameters(station), cancellationToken: ct));
@@ -77,6 +97,7 @@ public sealed class PostgresStationStore(NpgsqlDataSource db) : IStationStore
     private static object Parameters(StationRecord station) => new
     {
         station.StationId, station.CpoId, station.CpoOrganization, Profile = (short)station.SecurityProfile, station.PasswordHash,
+        PasswordChosenBy = Origin(station.PasswordChosenBy), station.PreviousPasswordHash, PreviousPasswordUntil = station.PreviousPasswordUntil?.ToUniversalTime(),
         station.SerialNumber, station.ReportedSerialNumber, station.Vendor, station.Model, station.FirmwareVersion, station.LastBootAt,
         RegisteredAt = station.RegisteredAt == default ? (DateTimeOffset?)null : station.RegisteredAt,
     };
@@ -126,6 +147,35 @@ public sealed class PostgresStationStore(NpgsqlDataSource db) : IStationStore
                    firmware_version = @FirmwareVersion, last_boot_at = @At
              where station_id = @stationId
             """, new { stationId, boot.Vendor, boot.Model, boot.SerialNumber, boot.FirmwareVersion, boot.At }, cancellationToken: ct)) > 0;
+    }
+
+    public async Task<bool> ReplacePasswordHashAsync(string stationId, string expected, string replacement, CancellationToken ct = default)
+    {
+        await using var conn = await db.ConnectAsync(ct);
+        return await conn.ExecuteAsync(new CommandDefinition(
+            "update ocpp_stations set password_hash = @replacement where station_id = @stationId and password_hash = @expected",
+            new { stationId, expected, replacement }, cancellationToken: ct)) > 0;
+    }
+
+    public async Task<bool> ForgetPreviousPasswordAsync(string stationId, string current, CancellationToken ct = default)
+    {
+        await using var conn = await db.ConnectAsync(ct);
+        return await conn.ExecuteAsync(new CommandDefinition("""
+            update ocpp_stations set previous_password_hash = null, previous_password_until = null
+             where station_id = @stationId and password_hash = @current and previous_password_hash is not null
+            """, new { stationId, current }, cancellationToken: ct)) > 0;
+    }
+
+    public async Task<bool> RotatePasswordAsync(string stationId, string replacement, DateTimeOffset previousUntil, CancellationToken ct = default)
+    {
+        await using var conn = await db.ConnectAsync(ct);
+        // The record replaced is the one in the row now (not one read earlier): a login's upgrade racing this is kept as the previous one.
+        return await conn.ExecuteAsync(new CommandDefinition("""
+            update ocpp_stations
+               set previous_password_hash = password_hash, previous_password_until = @previousUntil,
+                   password_hash = @replacement, password_chosen_by = 'service'
+             where station_id = @stationId and security_profile = 2
+            """, new { stationId, replacement, previousUntil = previousUntil.ToUniversalTime() }, cancellationToken: ct)) > 0;
     }
 
     public async Task<bool> AddClientCertificateAsync(StationClientCertificate certificate, CancellationToken ct = default)

@@ -53,6 +53,9 @@ public sealed class OcppServerFixture : IAsyncLifetime
     public const string OtherOperatorId = "NLOTH";
     public const string OtherOrganization = "Other CPO BV";
 
+    /// <summary>The secret the keyed station password records of this server are made under.</summary>
+    public byte[] StationPasswordSecret { get; } = RandomNumberGenerator.GetBytes(32);
+    public StationPasswords Passwords => App.Services.GetRequiredService<StationPasswords>();
     public ShiftableClock CaClock { get; } = new();
     public string KeyDirectory { get; } = Directory.CreateTempSubdirectory("pnc-ocpp-keys").FullName;
     public CertificateAuthorityServices Ca { get; private set; } = null!;
@@ -116,6 +119,7 @@ public sealed class OcppServerFixture : IAsyncLifetime
         builder.Services.AddSingleton<Ocpp.EvCertificates.IEvCertificateService>(EvCertificates);
         builder.Services.AddOcpp(o =>
         {
+            o.StationPasswordKey = StationPasswordSecret;
             o.CertificateSignedRetryDelay = TimeSpan.FromMilliseconds(300);
             o.CertificateSignedTimeout = TimeSpan.FromSeconds(1);
             o.CertificateSignedAttempts = 4;

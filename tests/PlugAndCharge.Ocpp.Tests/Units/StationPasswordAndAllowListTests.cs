@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using PlugAndCharge.Ocpp.Certificates;
 using PlugAndCharge.Ocpp.Stations;
 using PlugAndCharge.Ocpp.Transport;
@@ -18,6 +19,50 @@ public sealed class StationPasswordAndAllowListTests
         Assert.False(StationPassword.Verify("0123456789abcdef-pw"u8, "plain-text"));
         Assert.False(StationPassword.Verify("0123456789abcdef-pw"u8, null));
         Assert.Throws<ArgumentException>(() => StationPassword.Hash("short"));
+    }
+
+    [Fact]
+    public void Generated_passwords_have_OCPPs_form_and_at_least_128_bits()
+    {
+        var seen = new HashSet<string>();
+        for (var i = 0; i < 200; i++)
+        {
+            var p = StationPasswords.Generate();
+            // OCPP 2.0.1 BasicAuthPassword: a passwordString of 16-40 characters; ours only letters, digits, '-' and '_'.
+            Assert.InRange(p.Length, StationPassword.MinLength, StationPassword.MaxLength);
+            Assert.All(p, c => Assert.True(char.IsAsciiLetterOrDigit(c) || c is '-' or '_', $"'{c}' in {p}"));
+            Assert.True(seen.Add(p));
+            // OCPP 1.6 AuthorizationKey: 16-20 bytes, at most 40 hex digits; printable, no ':' (RFC 7617).
+            var p16 = StationPasswords.Generate16();
+            Assert.Equal(20, System.Text.Encoding.UTF8.GetByteCount(p16));
+            Assert.All(p16, c => Assert.True(c is > ' ' and <= '~' and not ':' and not '"' and not '\\', $"'{c}'"));
+        }
+        Assert.True(StationPasswords.GeneratedEntropyBits >= 128, StationPasswords.GeneratedEntropyBits.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Assert.True(StationPasswords.Generated16EntropyBits >= 128, StationPasswords.Generated16EntropyBits.ToString(System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    [Fact]
+    public void A_keyed_record_names_its_key_and_verifies_only_its_station_and_password_under_that_key()
+    {
+        var key = new StationPasswordKey(RandomNumberGenerator.GetBytes(32));
+        var other = new StationPasswordKey(RandomNumberGenerator.GetBytes(32));
+        var record = key.Hash("CS-1", "pw-0123456789abcdef"u8);
+        var parts = record.Split('$');
+        Assert.Equal(("hmac-sha256", key.Id, 3), (parts[0], parts[1], parts.Length));
+        Assert.DoesNotContain("pw-0123456789abcdef", record);
+        Assert.True(key.Verify("CS-1", "pw-0123456789abcdef"u8, record));
+        Assert.False(key.Verify("CS-1", "pw-0123456789abcdeF"u8, record));
+        Assert.False(key.Verify("CS-2", "pw-0123456789abcdef"u8, record));
+        // Another server key: another key id, so the record fails closed; relabelled with that id, its MAC is wrong.
+        Assert.NotEqual(key.Id, other.Id);
+        Assert.False(other.Verify("CS-1", "pw-0123456789abcdef"u8, record));
+        Assert.False(other.Verify("CS-1", "pw-0123456789abcdef"u8, string.Join('$', parts[0], other.Id, parts[2])));
+        // The same secret gives the same key id on every instance; a short secret is refused.
+        var secret = RandomNumberGenerator.GetBytes(32);
+        Assert.Equal(new StationPasswordKey(secret).Id, new StationPasswordKey(secret).Id);
+        Assert.Throws<ArgumentException>(() => new StationPasswordKey(new byte[16]));
+        Assert.False(key.Verify("CS-1", "pw-0123456789abcdef"u8, "hmac-sha256$" + key.Id + "$not-base64"));
+        Assert.False(key.Verify("CS-1", "pw-0123456789abcdef"u8, StationPassword.Hash("pw-0123456789abcdef", 1000)));
     }
 
     [Theory]

@@ -65,7 +65,8 @@ public sealed class ServiceFixture : IAsyncLifetime
         HostOptions = new ServiceHostOptions
         {
             HttpUrls = [HttpUrl], HttpsUrls = [HttpsUrl], ServerCertificate = tls, TokenSigningKey = RandomNumberGenerator.GetBytes(32),
-            ContractKeyEncryptionKey = RandomNumberGenerator.GetBytes(32), CpsSigners = [cps, cps20], OcpiPublicBaseUrl = HttpsUrl + "/ocpi",
+            ContractKeyEncryptionKey = RandomNumberGenerator.GetBytes(32), StationPasswordKey = RandomNumberGenerator.GetBytes(32),
+            CpsSigners = [cps, cps20], OcpiPublicBaseUrl = HttpsUrl + "/ocpi",
             Outbound = new PlugAndCharge.Core.Outbound.OutboundNetworkPolicy(OutboundAllowed),
         };
         App = ServiceHost.Build(HostOptions, Ca, Db);
@@ -86,7 +87,7 @@ public sealed class ServiceFixture : IAsyncLifetime
         var app = ServiceHost.Build(new ServiceHostOptions
         {
             HttpUrls = [$"http://127.0.0.1:{FreePort()}"], HttpsUrls = [httpsUrl], ServerCertificate = o.ServerCertificate, TokenSigningKey = o.TokenSigningKey,
-            ContractKeyEncryptionKey = o.ContractKeyEncryptionKey, CpsSigners = o.CpsSigners, OcpiPublicBaseUrl = o.OcpiPublicBaseUrl, Outbound = o.Outbound,
+            ContractKeyEncryptionKey = o.ContractKeyEncryptionKey, StationPasswordKey = o.StationPasswordKey, CpsSigners = o.CpsSigners, OcpiPublicBaseUrl = o.OcpiPublicBaseUrl, Outbound = o.Outbound,
             StationPresence = presence ?? o.StationPresence,
         }, Ca, Db);
         await app.StartAsync();

@@ -61,6 +61,27 @@ public sealed class InMemoryStationStore : IStationStore
         return Task.FromResult(false);
     }
 
+    public Task<bool> ReplacePasswordHashAsync(string stationId, string expected, string replacement, CancellationToken ct = default) =>
+        Task.FromResult(UpdateWhere(stationId, s => s.PasswordHash == expected, s => s with { PasswordHash = replacement }));
+
+    public Task<bool> ForgetPreviousPasswordAsync(string stationId, string current, CancellationToken ct = default) =>
+        Task.FromResult(UpdateWhere(stationId, s => s.PasswordHash == current && s.PreviousPasswordHash != null,
+            s => s with { PreviousPasswordHash = null, PreviousPasswordUntil = null }));
+
+    public Task<bool> RotatePasswordAsync(string stationId, string replacement, DateTimeOffset previousUntil, CancellationToken ct = default) =>
+        Task.FromResult(UpdateWhere(stationId, s => s.SecurityProfile == SecurityProfile.TlsWithBasicAuth, s => s with
+        {
+            PreviousPasswordHash = s.PasswordHash, PreviousPasswordUntil = previousUntil, PasswordHash = replacement, PasswordChosenBy = StationPasswordOrigin.Service,
+        }));
+
+    /// <summary>Changes the station when <paramref name="condition"/> holds of it as it is at that moment (a conditional UPDATE).</summary>
+    private bool UpdateWhere(string stationId, Func<StationRecord, bool> condition, Func<StationRecord, StationRecord> change)
+    {
+        while (_stations.TryGetValue(stationId, out var s) && condition(s))
+            if (_stations.TryUpdate(stationId, change(s), s)) return true;
+        return false;
+    }
+
     public Task<bool> AddClientCertificateAsync(StationClientCertificate certificate, CancellationToken ct = default)
     {
         if (!_stations.ContainsKey(certificate.StationId)) return Task.FromResult(false);

@@ -21,8 +21,10 @@ using PlugAndCharge.Server.Authentication;
 namespace PlugAndCharge.Server.Api.Stations;
 
 /// <summary>
-/// The CPO's OCPP stations: register (security profile 2 with a Basic-auth password stored only as its PBKDF2 record,
-/// or 3 with a client certificate), list, show, disable and enable, delete; and the operator commands on a connected station's certificate
+/// The CPO's OCPP stations: register (security profile 2 with a Basic-auth password the service generates, answers
+/// once and keeps only as a keyed hash, or one the operator insists on choosing, kept as a PBKDF2 record and flagged;
+/// or 3 with a client certificate), list, show, disable and enable, delete, rotate a profile 2 station's password over
+/// OCPP; and the operator commands on a connected station's certificate
 /// store (InstallCertificate, GetInstalledCertificateIds, DeleteCertificate, TriggerMessage SignV2GCertificate), each
 /// answered with what the station said. A CPO acts on its own stations, the hub operator on any. Registrations,
 /// disabling, enabling, deletions, root installations and certificate deletions are written to the CA's audit log
@@ -30,6 +32,11 @@ namespace PlugAndCharge.Server.Api.Stations;
 /// </summary>
 public static class StationEndpoints
 {
+    /// <param name="Password">
+    /// Profile 2, kept for compatibility; leave it out. Without it the service generates the password (at least 128 bits)
+    /// and answers it once. A password given here was chosen by a person: it keeps a slow PBKDF2 record and the station
+    /// shows passwordChosenBy "operator" until its password is rotated.
+    /// </param>
     /// <param name="SerialNumber">The station's serial number: with the station id the only CN its ChargingStationCertificate may carry.</param>
     /// <param name="Certificate">Profile 3: the station's client certificate (PEM), bound to it as its login.</param>
     public sealed record RegisterStation(string? StationId, int? SecurityProfile, string? Password, string? CpoId, string? Organization, string? SerialNumber,
@@ -67,9 +74,29 @@ public static class StationEndpoints
     /// <param name="SerialNumber">As registered; <paramref name="ReportedSerialNumber"/> as the station last reported it.</param>
     /// <param name="Connected">Connected to any instance of the service.</param>
     /// <param name="OcppVersion">The OCPP subprotocol of the live connection (ocpp1.6, ocpp2.0.1, ocpp2.1).</param>
-    public sealed record StationView(string StationId, string CpoId, string Organization, int SecurityProfile, string? SerialNumber,
+    /// <param name="PasswordChosenBy">
+    /// Profile 2: "service" (generated, kept as a keyed hash) or "operator" (chosen at registration, kept as a slow
+    /// PBKDF2 record); null for profile 3 and for a station registered before this was recorded.
+    /// </param>
+    public record StationView(string StationId, string CpoId, string Organization, int SecurityProfile, string? SerialNumber,
         string? ReportedSerialNumber, string? Vendor, string? Model, string? FirmwareVersion, DateTimeOffset RegisteredAt, DateTimeOffset? LastBootAt,
-        bool Connected, string? OcppVersion, bool Disabled, DateTimeOffset? DisabledAt, string? DisabledReason);
+        bool Connected, string? OcppVersion, bool Disabled, DateTimeOffset? DisabledAt, string? DisabledReason, string? PasswordChosenBy);
+
+    /// <summary>The answer to a registration: the station, and the password the service generated for it.</summary>
+    public sealed record RegisteredStation : StationView
+    {
+        public RegisteredStation(StationView station, string? password) : base(station) => Password = password;
+
+        /// <summary>
+        /// The generated password (profile 2 without a chosen one), in this answer only: it is never shown again. Configure
+        /// it as the station's BasicAuthPassword (OCPP 2.0.1) or, hex-encoded, its AuthorizationKey (1.6).
+        /// </summary>
+        public string? Password { get; }
+    }
+
+    /// <param name="Status">What the station answered: Accepted or RebootRequired (it has the new password), else what it refused with.</param>
+    /// <param name="Changed">Whether the new password is now the station's; the one it replaces logs it in until it reconnects with the new one, at most until <paramref name="PreviousValidUntil"/>.</param>
+    public sealed record PasswordRotationView(string StationId, string Status, bool Changed, DateTimeOffset? PreviousValidUntil);
 
     /// <param name="Sha256">The certificate's SHA-256 fingerprint, lower-case hex.</param>
     public sealed record BoundClientCertificate(string StationId, string Sha256);
@@ -80,7 +107,7 @@ public static class StationEndpoints
             .ProducesProblems(ApiConventions.ParticipantProblems);
 
         stations.MapPost("/", RegisterAsync)
-            .WithSummary("Register an OCPP station (CPO for itself; the hub operator names cpoId). The password is never returned");
+            .WithSummary("Register an OCPP station (CPO for itself; the hub operator names cpoId). A profile 2 password is generated and answered once; never again");
         stations.MapGet("/", ListAsync).WithSummary("The caller's stations (the hub operator: all, or those of ?cpoId=)");
         stations.MapGet("/{stationId}", GetAsync).WithSummary("A station, whether it is connected, its OCPP version and last boot");
         stations.MapDelete("/{stationId}", DeleteAsync).WithSummary("Delete a station's registration and disconnect it");
@@ -90,6 +117,8 @@ public static class StationEndpoints
         stations.MapPost("/{stationId}/client-certificates", BindClientCertificateAsync)
             .WithSummary("Bind one more client certificate (PEM, CN = the station id, EKU clientAuth) a profile 3 station may log in with");
 
+        stations.MapPost("/{stationId}/password/rotate", RotatePasswordAsync).ProducesProblems(StationCommandProblems)
+            .WithSummary("Give a connected profile 2 station a new generated password over OCPP (SetVariables BasicAuthPassword; 1.6 ChangeConfiguration AuthorizationKey)");
         stations.MapPost("/{stationId}/certificates", InstallAsync).ProducesProblems(StationCommandProblems)
             .WithSummary("InstallCertificate: a root from the root certificate pool (rootCertificateId) or a self-signed root (PEM)");
         stations.MapGet("/{stationId}/certificates", InstalledAsync).ProducesProblems(StationCommandProblems)
@@ -101,8 +130,8 @@ public static class StationEndpoints
         return app;
     }
 
-    private static async Task<Results<Created<StationView>, ProblemHttpResult>> RegisterAsync(RegisterStation body, HttpContext http, IStationStore store,
-        IParticipantStore participants, ConnectedStations connected, IAuditLog audit, TimeProvider clock)
+    private static async Task<Results<Created<RegisteredStation>, ProblemHttpResult>> RegisterAsync(RegisterStation body, HttpContext http, IStationStore store,
+        IParticipantStore participants, ConnectedStations connected, StationPasswords passwords, IAuditLog audit, TimeProvider clock)
     {
         var me = http.User.Participant()!;
         if (!StationIds.IsValid(body.StationId))
@@ -115,13 +144,13 @@ public static class StationEndpoints
         };
         if (profile == null) return Problems.BadRequest("securityProfile must be 2 (TLS + HTTP Basic auth) or 3 (mutual TLS).");
 
-        string? passwordHash = null;
+        StationPasswordOrigin? chosenBy = null;
         if (profile == SecurityProfile.TlsWithBasicAuth)
         {
-            if (body.Password is not { } password || password.Length < StationPassword.MinLength || password.Length > StationPassword.MaxLength)
-                return Problems.BadRequest($"Security profile 2 needs a password of {StationPassword.MinLength} to {StationPassword.MaxLength} characters (OCPP BasicAuthPassword).");
-            if (password.Any(char.IsControl)) return Problems.BadRequest("The password must not contain control characters.");
-            passwordHash = StationPassword.Hash(password);
+            chosenBy = body.Password == null ? StationPasswordOrigin.Service : StationPasswordOrigin.Operator;
+            if (body.Password is { } password && (password.Length < StationPassword.MinLength || password.Length > StationPassword.MaxLength))
+                return Problems.BadRequest($"A chosen password has {StationPassword.MinLength} to {StationPassword.MaxLength} characters (OCPP BasicAuthPassword); leave it out and the service generates one.");
+            if (body.Password?.Any(char.IsControl) == true) return Problems.BadRequest("The password must not contain control characters.");
         }
         else if (body.Password != null)
         {
@@ -165,10 +194,18 @@ public static class StationEndpoints
         if (!me.IsAdmin && organization != registered)
             return Problems.Forbidden($"Your stations carry your registered organization ('{registered}'); only the hub operator may register another.");
 
+        // Hashed only once everything else is known to be acceptable (PBKDF2 costs 50 ms).
+        var generated = chosenBy == StationPasswordOrigin.Service ? StationPasswords.Generate() : null;
         var station = new StationRecord
         {
             StationId = body.StationId!, CpoId = cpoId, CpoOrganization = organization, SecurityProfile = profile.Value,
-            PasswordHash = passwordHash, SerialNumber = body.SerialNumber, RegisteredAt = clock.GetUtcNow(),
+            PasswordHash = chosenBy switch
+            {
+                StationPasswordOrigin.Service => passwords.RecordOfGenerated(body.StationId!, generated!),
+                StationPasswordOrigin.Operator => StationPasswords.RecordOfChosen(body.Password!),
+                _ => null,
+            },
+            PasswordChosenBy = chosenBy, SerialNumber = body.SerialNumber, RegisteredAt = clock.GetUtcNow(),
         };
         if (!await store.AddAsync(station, http.RequestAborted))
             return Problems.Conflict($"Station '{station.StationId}' is already registered.");
@@ -181,10 +218,10 @@ public static class StationEndpoints
         await audit.AppendAsync(new AuditEvent(Scopes.Actor(http), "ocpp.station.register", Subject(station.StationId), new Dictionary<string, string>
         {
             ["cpo"] = cpoId, ["organization"] = organization, ["securityProfile"] = ((int)station.SecurityProfile).ToString(System.Globalization.CultureInfo.InvariantCulture),
-            ["serialNumber"] = station.SerialNumber ?? "",
+            ["serialNumber"] = station.SerialNumber ?? "", ["passwordChosenBy"] = ChosenBy(station.PasswordChosenBy) ?? "",
             ["clientCertificate"] = clientCertificate == null ? "" : StationClientCertificate.Fingerprint(clientCertificate.GetEncoded()),
         }), CancellationToken.None);
-        return TypedResults.Created($"/v1/ocpp/stations/{Uri.EscapeDataString(station.StationId)}", View(station, connected));
+        return TypedResults.Created($"/v1/ocpp/stations/{Uri.EscapeDataString(station.StationId)}", new RegisteredStation(View(station, connected), generated));
     }
 
     public sealed record BindClientCertificate(string? Certificate);
@@ -317,7 +354,7 @@ public static class StationEndpoints
     private static async Task<Results<Ok<InstallCertificateResponse>, ProblemHttpResult>> InstallAsync(string stationId, InstallCertificate body,
         HttpContext http, IStationStore store, StationCertificateCommands commands, RootCertificatePool roots, IAuditLog audit)
     {
-        if (await CommandableStationAsync(stationId, http, store) is { } refusal) return refusal;
+        if ((await CommandableStationAsync(stationId, http, store)).Refusal is { } refusal) return refusal;
         if ((body.RootCertificateId == null) == (body.Certificate == null))
             return Problems.BadRequest("Give either rootCertificateId (a root of the root certificate pool) or certificate (a PEM root), not both.");
 
@@ -365,7 +402,7 @@ public static class StationEndpoints
     private static async Task<Results<Ok<GetInstalledCertificateIdsResponse>, ProblemHttpResult>> InstalledAsync(string stationId, HttpContext http,
         IStationStore store, StationCertificateCommands commands, [FromQuery(Name = "type")] string[]? types)
     {
-        if (await CommandableStationAsync(stationId, http, store) is { } refusal) return refusal;
+        if ((await CommandableStationAsync(stationId, http, store)).Refusal is { } refusal) return refusal;
         var wanted = (types ?? []).SelectMany(t => t.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).Distinct().ToList();
         if (wanted.FirstOrDefault(t => !InstalledTypes.Contains(t)) is { } unknown)
             return Problems.BadRequest($"type '{unknown}' is not one of {string.Join(", ", InstalledTypes)}.");
@@ -377,7 +414,7 @@ public static class StationEndpoints
     private static async Task<Results<Ok<DeleteCertificateResponse>, ProblemHttpResult>> DeleteCertificateAsync(string stationId, HttpContext http,
         IStationStore store, StationCertificateCommands commands, IAuditLog audit)
     {
-        if (await CommandableStationAsync(stationId, http, store) is { } refusal) return refusal;
+        if ((await CommandableStationAsync(stationId, http, store)).Refusal is { } refusal) return refusal;
         HashData? given;
         if (http.Request.ContentLength > 0 || http.Request.Headers.TransferEncoding.Count > 0)
         {
@@ -405,10 +442,33 @@ public static class StationEndpoints
         return TypedResults.Ok(answer);
     }
 
+    /// <summary>
+    /// A new generated password for a connected profile 2 station, sent over OCPP (A01) and stored once the station has
+    /// it. Audited with the station's answer, never the password. A station that did not answer may have taken it: the
+    /// new record is stored all the same (the old one stays valid for the window) and the answer is 502/504.
+    /// </summary>
+    private static async Task<Results<Ok<PasswordRotationView>, ProblemHttpResult>> RotatePasswordAsync(string stationId, HttpContext http,
+        IStationStore store, StationPasswordCommands commands, IAuditLog audit)
+    {
+        var (station, refusal) = await CommandableStationAsync(stationId, http, store);
+        if (refusal != null) return refusal;
+        if (station!.SecurityProfile != SecurityProfile.TlsWithBasicAuth)
+            return Problems.BadRequest($"Station '{stationId}' uses security profile 3: it logs in with its client certificate, not a password.");
+        PasswordRotation rotation;
+        try { rotation = await commands.RotateAsync(stationId, http.RequestAborted); }
+        catch (StationCommandException e) { return CommandFailed(stationId, e); }
+        await audit.AppendAsync(new AuditEvent(Scopes.Actor(http), "ocpp.station.password.rotate", Subject(stationId), new Dictionary<string, string>
+        {
+            ["cpo"] = station.CpoId, ["status"] = rotation.Status ?? rotation.Failure?.Failure.ToString() ?? "", ["changed"] = rotation.Stored ? "true" : "false",
+        }), CancellationToken.None);
+        if (rotation.Failure is { } failure) return CommandFailed(stationId, failure);
+        return TypedResults.Ok(new PasswordRotationView(stationId, rotation.Status!, rotation.Stored, rotation.PreviousValidUntil));
+    }
+
     private static async Task<Results<Ok<TriggerMessageResponse>, ProblemHttpResult>> TriggerAsync(string stationId, HttpContext http, IStationStore store,
         StationCertificateCommands commands)
     {
-        if (await CommandableStationAsync(stationId, http, store) is { } refusal) return refusal;
+        if ((await CommandableStationAsync(stationId, http, store)).Refusal is { } refusal) return refusal;
         try { return TypedResults.Ok(await commands.TriggerSignV2GCertificateAsync(stationId, http.RequestAborted)); }
         catch (StationCommandException e) { return CommandFailed(stationId, e); }
     }
@@ -417,11 +477,13 @@ public static class StationEndpoints
     /// <see cref="OwnStationAsync"/> for an operator command: a disabled station is answered as one connected nowhere
     /// (409), also in the moment before its connection has ended.
     /// </summary>
-    private static async Task<ProblemHttpResult?> CommandableStationAsync(string stationId, HttpContext http, IStationStore store)
+    private static async Task<(StationRecord? Station, ProblemHttpResult? Refusal)> CommandableStationAsync(string stationId, HttpContext http, IStationStore store)
     {
         var (station, refusal) = await OwnStationAsync(stationId, http, store);
-        if (refusal != null) return refusal;
-        return station!.Disabled ? CommandFailed(stationId, new StationCommandException($"Station '{stationId}' is disabled.", null, StationCommandFailure.Offline)) : null;
+        if (refusal != null) return (null, refusal);
+        return station!.Disabled
+            ? (null, CommandFailed(stationId, new StationCommandException($"Station '{stationId}' is disabled.", null, StationCommandFailure.Offline)))
+            : (station, null);
     }
 
     /// <summary>The station when it exists (404) and the caller is its CPO or the hub operator (403).</summary>
@@ -463,5 +525,12 @@ public static class StationEndpoints
 
     private static StationView View(StationRecord s, OcppVersion? version) => new(s.StationId, s.CpoId, s.CpoOrganization, (int)s.SecurityProfile,
         s.SerialNumber, s.ReportedSerialNumber, s.Vendor, s.Model, s.FirmwareVersion, s.RegisteredAt, s.LastBootAt, version != null, version?.SubProtocol(),
-        s.Disabled, s.DisabledAt, s.DisabledReason);
+        s.Disabled, s.DisabledAt, s.DisabledReason, ChosenBy(s.PasswordChosenBy));
+
+    private static string? ChosenBy(StationPasswordOrigin? origin) => origin switch
+    {
+        StationPasswordOrigin.Service => "service",
+        StationPasswordOrigin.Operator => "operator",
+        _ => null,
+    };
 }
