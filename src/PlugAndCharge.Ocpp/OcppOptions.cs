@@ -11,8 +11,30 @@ public sealed class OcppOptions
     /// <summary>How long we wait for a station's CALLRESULT.</summary>
     public TimeSpan CallTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>WebSocket ping interval (keep-alive and dead-peer detection).</summary>
-    public TimeSpan KeepAliveInterval { get; set; } = TimeSpan.FromSeconds(60);
+    /// <summary>
+    /// Our WebSocket ping interval; zero (the default) sends none. Pings cost each idle connection a timer and a TLS
+    /// round trip: at one a minute they were most of the CPU of 5,000 idle stations (docs/performance.md). Stations ping
+    /// themselves and heartbeat; dead ones are found by <see cref="StationSilenceLimit"/>. Set it when something between
+    /// the stations and the service drops connections idle for less than the stations' own ping interval.
+    /// </summary>
+    public TimeSpan KeepAliveInterval { get; set; } = TimeSpan.Zero;
+
+    /// <summary>
+    /// With <see cref="KeepAliveInterval"/> set: how long a station may take to answer our ping (RFC 6455 §5.5.2: the
+    /// Pong is mandatory) before its connection is dropped.
+    /// </summary>
+    public TimeSpan KeepAliveTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// A station that sent nothing for this long is taken for gone and its connection closed (Transport/SilentStationSweeper);
+    /// by default twice the heartbeat interval plus a minute.
+    /// </summary>
+    public TimeSpan StationSilenceLimit
+    {
+        get => _silenceLimit ?? TimeSpan.FromSeconds(2 * HeartbeatIntervalSeconds + 60);
+        set => _silenceLimit = value;
+    }
+    private TimeSpan? _silenceLimit;
 
     /// <summary>The heartbeat interval an Accepted BootNotification hands out (OCPP 2.0.1 B01.FR.04, 1.6 §4.2), in seconds.</summary>
     public int HeartbeatIntervalSeconds { get; set; } = 300;

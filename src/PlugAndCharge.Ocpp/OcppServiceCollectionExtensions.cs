@@ -55,6 +55,7 @@ public static class OcppServiceCollectionExtensions
             sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<StationAuthenticator>();
         services.AddSingleton<StationConnectionEndpoint>();
+        services.AddHostedService<SilentStationSweeper>();
         services.AddSingleton<StationCertificateCommands>();
         services.AddSingleton<StationPasswordCommands>();
 

@@ -78,6 +78,11 @@ public static class ServiceHost
                             // (Ocpp.Tests/Security/TlsResumptionAttackTests). The tickets' keys live in this process only.
                             ssl.AllowTlsResume = true;
                         },
+                    }).Use(next => connection =>
+                    {
+                        // Idle connections (tens of thousands of stations) give their TLS record buffers back (Hosting/TlsRecordBuffers).
+                        TlsRecordBuffers.ReleaseWhenIdle(connection.Features.Get<Microsoft.AspNetCore.Server.Kestrel.Core.Features.ISslStreamFeature>()?.SslStream);
+                        return next(connection);
                     }));
         });
         builder.Logging.ClearProviders();

@@ -39,11 +39,19 @@ public sealed class StationSession : IAsyncDisposable
     }
 
     public StationSession(WebSocket socket, StationRecord station, OcppVersion version, OcppDispatcher dispatcher, OcppSchemaCatalog schemas, OcppOptions options, ILogger log,
-        StorageFaults? faults = null)
+        StorageFaults? faults = null, TimeProvider? clock = null)
     {
         _socket = socket; Station = station; Version = version; _dispatcher = dispatcher; _schemas = schemas; _options = options; _log = log;
         _faults = faults ?? new StorageFaults();
+        _clock = clock ?? TimeProvider.System;
+        _lastHeard = _clock.GetTimestamp();
     }
+
+    private readonly TimeProvider _clock;
+    private long _lastHeard;
+
+    /// <summary>When the station last sent a message (a <see cref="TimeProvider"/> timestamp), for <see cref="SilentStationSweeper"/>.</summary>
+    public long LastHeard => Volatile.Read(ref _lastHeard);
 
     public string StationId => Station.StationId;
     /// <summary>This connection, as the instances tell a station's successive connections apart.</summary>
@@ -119,6 +127,7 @@ public sealed class StationSession : IAsyncDisposable
     /// <summary>Reads the rest of a message whose first frame has arrived into a pooled buffer, and handles it; false once the connection is closing.</summary>
     private async Task<bool> ReceiveMessageAsync(ValueWebSocketReceiveResult first, CancellationToken ct)
     {
+        Volatile.Write(ref _lastHeard, _clock.GetTimestamp());
         var buffer = ArrayPool<byte>.Shared.Rent(4 * 1024);
         try
         {

@@ -19,15 +19,16 @@ using PlugAndCharge.Pki;
 using PlugAndCharge.Pki.Keys;
 using PlugAndCharge.Pki.Profiles;
 using PlugAndCharge.Pki.Stores;
+using PlugAndCharge.Server.Hosting;
 using PlugAndCharge.TestSupport.Ocpp;
 
 namespace PlugAndCharge.Benchmarks.Ocpp;
 
 /// <summary>
 /// What an idle connected station costs the OCPP transport: a child process hosts the OCPP module on Kestrel with TLS
-/// (in-memory stations, profile 2, cheap password hashes, so only the connection is measured), this process opens N
+/// (in-memory stations, profile 2 with service-generated passwords under the keyed hash, so only the connection is measured), this process opens N
 /// TLS WebSockets with Basic auth, boots each, and reads the child's RSS, its managed heap after a full GC, and its CPU
-/// over a rest period. The difference to the empty server, divided by N, is the cost per station.
+/// over a rest period (after 10 s of settling). The difference to the empty server, divided by N, is the cost per station.
 /// Usage: ocpp-idle [stations=2000] [restSeconds=30]
 /// </summary>
 public static class IdleStations
@@ -87,6 +88,8 @@ public static class IdleStations
         }));
         Console.WriteLine($"{n} stations connected and booted in {connect.Elapsed.TotalSeconds:0.0} s");
 
+        // Settle first: the connect burst's GCs and the JIT's background recompilation are not rest.
+        await Task.Delay(TimeSpan.FromSeconds(10));
         var cpu0 = CpuSeconds(host.Id);
         await Task.Delay(TimeSpan.FromSeconds(rest));
         var cpu = CpuSeconds(host.Id) - cpu0;
@@ -137,11 +140,18 @@ public static class IdleStations
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.Logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace).SetMinimumLevel(LogLevel.Error);
+        var released = 0;
         builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0, l => l.UseHttps(new HttpsConnectionAdapterOptions
         {
             ServerCertificate = serverCert,
             ClientCertificateMode = ClientCertificateMode.AllowCertificate,
             ClientCertificateValidation = (_, _, _) => true,
+        }).Use(next => connection =>
+        {
+            // As ServiceHost does: OpenSSL frees the connection's record buffers while they are empty.
+            if (TlsRecordBuffers.ReleaseWhenIdle(connection.Features.Get<Microsoft.AspNetCore.Server.Kestrel.Core.Features.ISslStreamFeature>()?.SslStream))
+                Interlocked.Increment(ref released);
+            return next(connection);
         })));
         builder.Services.AddPki(ca);
         builder.Services.AddSingleton<IStationStore>(stations);
@@ -150,7 +160,13 @@ public static class IdleStations
         // Only the (unused) SignCertificate handler asks for participants: a store whose database is never reached.
         builder.Services.AddSingleton<PlugAndCharge.Core.Participants.IParticipantStore>(
             new PlugAndCharge.Storage.Participants.PostgresParticipantStore(Npgsql.NpgsqlDataSource.Create("Host=127.0.0.1;Port=9")));
-        builder.Services.AddOcpp();
+        var passwordSecret = RandomNumberGenerator.GetBytes(32);
+        builder.Services.AddOcpp(o =>
+        {
+            o.StationPasswordKey = passwordSecret;
+            // PNC_BENCH_KEEPALIVE=seconds: the WebSocket keep-alive ping to compare (0 = none).
+            if (Environment.GetEnvironmentVariable("PNC_BENCH_KEEPALIVE") is { Length: > 0 } k) o.KeepAliveInterval = TimeSpan.FromSeconds(int.Parse(k, CultureInfo.InvariantCulture));
+        });
         await using var app = builder.Build();
         app.UseWebSockets();
         app.MapOcppEndpoints();
@@ -161,12 +177,12 @@ public static class IdleStations
         {
             if (line.StartsWith("register ", StringComparison.Ordinal))
             {
-                var hash = StationPassword.Hash(Password, 1000);
+                var passwords = new StationPasswords(new StationPasswordKey(passwordSecret), TimeProvider.System);
                 for (var i = 0; i < int.Parse(line[9..], CultureInfo.InvariantCulture); i++)
                     await stations.SaveAsync(new StationRecord
                     {
                         StationId = $"IDLE-{i}", CpoId = "cpo", CpoOrganization = "Idle CPO", SecurityProfile = SecurityProfile.TlsWithBasicAuth,
-                        PasswordHash = hash, RegisteredAt = DateTimeOffset.UtcNow,
+                        PasswordHash = passwords.RecordOfGenerated($"IDLE-{i}", Password), RegisteredAt = DateTimeOffset.UtcNow,
                     });
                 Console.WriteLine("ok");
             }
@@ -175,6 +191,7 @@ public static class IdleStations
                 GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
                 GC.WaitForPendingFinalizers();
                 GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
+                Console.Error.WriteLine($"host: record buffers released on {released} connections");
                 Console.WriteLine(GC.GetTotalMemory(false).ToString(CultureInfo.InvariantCulture));
             }
             else if (line == "exit") break;

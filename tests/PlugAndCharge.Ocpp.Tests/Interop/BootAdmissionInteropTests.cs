@@ -112,6 +112,48 @@ public sealed class BootAdmissionInteropTests(OcppServerFixture server)
         Assert.True(run.Ok(0).TryGetProperty("currentTime", out _));
     }
 
+    [Fact]
+    public async Task A_station_silent_for_longer_than_the_silence_limit_is_disconnected_and_a_talking_one_is_not()
+    {
+        var silent = await ConnectAsync(await server.RegisterStationAsync());
+        var talking = await ConnectAsync(await server.RegisterStationAsync());
+        var saved = server.Options.StationSilenceLimit;
+        server.Options.StationSilenceLimit = TimeSpan.FromSeconds(2);
+        try
+        {
+            // The sweep runs every quarter of the limit (after the one in progress, at most 30 s, ends).
+            var closed = ReceiveCloseAsync(silent);
+            var deadline = DateTime.UtcNow.AddSeconds(45);
+            while (!closed.IsCompleted && DateTime.UtcNow < deadline)
+            {
+                await talking.SendAsync("""[2,"h","Heartbeat",{}]"""u8.ToArray(), WebSocketMessageType.Text, true, CancellationToken.None);
+                await talking.ReceiveAsync(new byte[1024], CancellationToken.None);
+                await Task.WhenAny(closed, Task.Delay(500));
+            }
+            Assert.True(closed.IsCompleted, "the silent station is still connected");
+            Assert.Equal(WebSocketState.Open, talking.State);
+        }
+        finally
+        {
+            server.Options.StationSilenceLimit = saved;
+            silent.Dispose();
+            talking.Dispose();
+        }
+    }
+
+    /// <summary>Completes when the service ends the connection (a close frame, or the socket closed under it).</summary>
+    private static async Task ReceiveCloseAsync(ClientWebSocket ws)
+    {
+        var buffer = new byte[1024];
+        try
+        {
+            while ((await ws.ReceiveAsync(buffer, CancellationToken.None)).MessageType != WebSocketMessageType.Close) { }
+        }
+        catch (WebSocketException)
+        {
+        }
+    }
+
     /// <summary>A station connected over a real ClientWebSocket (TLS, Basic auth).</summary>
     private async Task<ClientWebSocket> ConnectAsync(string stationId)
     {
