@@ -98,6 +98,7 @@ internal static class ServeCommands
         var perSecond = Positive("PNC_OCPP_BOOTS_PER_SECOND");
         var retryMin = Positive("PNC_OCPP_BOOT_RETRY_MIN");
         var retryMax = Positive("PNC_OCPP_BOOT_RETRY_MAX");
+        var ping = Positive("PNC_OCPP_PING_INTERVAL");
         if ((retryMin ?? 5) > (retryMax ?? 300))
             throw new UsageException("PNC_OCPP_BOOT_RETRY_MIN must not exceed PNC_OCPP_BOOT_RETRY_MAX.");
         return o =>
@@ -107,6 +108,7 @@ internal static class ServeCommands
             if (perSecond is { } p) o.BootsPerSecond = p;
             if (retryMin is { } min) o.BootRetryMin = TimeSpan.FromSeconds(min);
             if (retryMax is { } max) o.BootRetryMax = TimeSpan.FromSeconds(max);
+            if (ping is { } k) o.KeepAliveInterval = TimeSpan.FromSeconds(k);
         };
 
         static int? Positive(string name) => Environment.GetEnvironmentVariable(name) is { Length: > 0 } text
