@@ -6,6 +6,8 @@
 # (kept in the cluster's home for the next run), connects them from many loopback source addresses with
 # tests/PlugAndCharge.StationLoad, and prints connect times, latencies, the instance's memory and CPU. `restart` kills
 # the instance (kill -9) with every station connected and reports how long the fleet takes to be back.
+# --heartbeat S sets the stations' heartbeat interval instead of the one BootNotification hands out (300 s); rates are
+# calls per second across the fleet; --duration is the measured window after a 5 s warm-up.
 # Environment: STATION_LOAD_HOME (default ./.pnc-station-load; delete it for a fresh setup), STATION_LOAD_PORT_BASE
 # (default 7380), PNC_CLI as for scripts/cluster.sh. Loopback only; the generator stops by itself.
 set -euo pipefail
