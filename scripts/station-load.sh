@@ -29,6 +29,7 @@ if [ -z "${PNC_CLI:-}" ]; then
 fi
 
 cluster_log=$home/cluster.out
+rm -f "$cluster_log" # "cluster ready" of an earlier run must not count
 PNC_CLUSTER_HOME=$home PNC_CLUSTER_PORT_BASE=$base PNC_CLUSTER_SINGLE=1 PNC_OUTBOUND_ALLOW=127.0.0.1/32 \
   bash scripts/cluster.sh >"$cluster_log" 2>&1 &
 cluster=$!
