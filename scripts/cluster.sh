@@ -229,10 +229,10 @@ done
 
 admin=$PNC_HOME/participants
 cat <<EOF
-PlugAndCharge cluster is running (two instances behind HAProxy, TCP pass-through):
+PlugAndCharge cluster is running ($([ "$single" = 1 ] && echo "one instance" || echo "two instances") behind HAProxy, TCP pass-through):
   public HTTP    http://127.0.0.1:$front_http   (health: /health/ready, OCSP: /ocsp/CA, CRL: /crl/CA.crl)
   participants   https://127.0.0.1:$front_https   (mutual TLS end to end; OCPP: wss://127.0.0.1:$front_https/ocpp/{stationId}; OCPI: $PNC_OCPI_BASE_URL/versions)
-  instances      a: http://127.0.0.1:$a_http https://127.0.0.1:$a_https   b: http://127.0.0.1:$b_http https://127.0.0.1:$b_https
+  instances      a: http://127.0.0.1:$a_http https://127.0.0.1:$a_https$([ "$single" = 1 ] || echo "   b: http://127.0.0.1:$b_http https://127.0.0.1:$b_https")
   HAProxy stats  http://127.0.0.1:$stats_port/
   database       PostgreSQL on 127.0.0.1:$pg_port (data in $pg_data)$([ "$with_standby" = 1 ] && echo ", synchronous standby on 127.0.0.1:$standby_port"); PNC_DATABASE is in $home/pnc.env
   TLS            server certificate $tls/server.crt, issued by $tls/ca.crt

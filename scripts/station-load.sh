@@ -6,6 +6,8 @@
 # (kept in the cluster's home for the next run), connects them from many loopback source addresses with
 # tests/PlugAndCharge.StationLoad, and prints connect times, latencies, the instance's memory and CPU. `restart` kills
 # the instance (kill -9) with every station connected and reports how long the fleet takes to be back.
+# --heartbeat S sets the stations' heartbeat interval instead of the one BootNotification hands out (300 s); rates are
+# calls per second across the fleet; --duration is the measured window after a 5 s warm-up.
 # Environment: STATION_LOAD_HOME (default ./.pnc-station-load; delete it for a fresh setup), STATION_LOAD_PORT_BASE
 # (default 7380), PNC_CLI as for scripts/cluster.sh. Loopback only; the generator stops by itself.
 set -euo pipefail
@@ -27,6 +29,7 @@ if [ -z "${PNC_CLI:-}" ]; then
 fi
 
 cluster_log=$home/cluster.out
+rm -f "$cluster_log" # "cluster ready" of an earlier run must not count
 PNC_CLUSTER_HOME=$home PNC_CLUSTER_PORT_BASE=$base PNC_CLUSTER_SINGLE=1 PNC_OUTBOUND_ALLOW=127.0.0.1/32 \
   bash scripts/cluster.sh >"$cluster_log" 2>&1 &
 cluster=$!

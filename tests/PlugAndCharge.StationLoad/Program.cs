@@ -43,6 +43,7 @@ log.WriteLine($"fleet: {fleet.Booted} of {o.Stations} stations connected and boo
 
 await Task.Delay(TimeSpan.FromSeconds(10));
 var rssConnected = probe.RssKb();
+var generatorRssMb = Environment.WorkingSet / (1024.0 * 1024);
 var heapConnected = await probe.ManagedHeapMbAsync();
 var cpuAtRest = await probe.CpuShareAsync(TimeSpan.FromSeconds(o.Quiet));
 var booted = fleet.Booted;
@@ -106,6 +107,7 @@ report.AppendLine($"  connect (TCP+TLS+upgrade): {fleet.Measured.Of("initial con
 report.AppendLine($"  boot answer:               {fleet.Measured.Of("initial boot answer").Summary()}");
 report.AppendLine($"  connected and booted:      {fleet.Measured.Of("initial connected and booted").Summary()}");
 report.AppendLine($"service memory: RSS {rssBefore / 1024.0:F1} MB before, {rssConnected / 1024.0:F1} MB with {booted} connected: {(rssConnected - rssBefore) * 1024.0 / Math.Max(1, booted) / 1000:F1} KB per station; managed heap {Mb(heapBefore)} -> {Mb(heapConnected)}");
+report.AppendLine($"generator memory with the fleet connected: RSS {generatorRssMb:F1} MB ({generatorRssMb * 1024 * 1024 / 1000 / Math.Max(1, booted):F1} KB per station)");
 report.AppendLine($"service CPU at rest (heartbeats only, {o.Quiet} s window): {cpuAtRest * 100:F2} % of one core");
 foreach (var label in new[] { "Authorize", "Get15118EVCertificate", "Heartbeat" })
     if (fleet.Measured.Of(label).Count > 0) report.AppendLine($"{label,-22} {fleet.Measured.Of(label).Summary()}");

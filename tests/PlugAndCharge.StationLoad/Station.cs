@@ -24,6 +24,8 @@ public sealed class Station(int index, string id, string password)
     public int Epoch;
     public int HeartbeatSeconds = 300;
     public int ReconnectAttempts;
+    /// <summary>When (Environment.TickCount64) its current connection attempt began.</summary>
+    public long ConnectStartedAt;
     /// <summary>Booted (Accepted) since the fleet's last mark, e.g. the instance's restart.</summary>
     public bool BootedSinceMark;
 

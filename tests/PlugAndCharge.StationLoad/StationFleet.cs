@@ -123,7 +123,7 @@ public sealed class StationFleet : IAsyncDisposable
             socket.Options.SetRequestHeader("Authorization", s.Authorization);
             socket.Options.KeepAliveInterval = TimeSpan.Zero; // the service pings (its KeepAliveInterval); pongs answer it
             socket.Options.CollectHttpResponseDetails = true;
-            var t0 = Environment.TickCount64;
+            s.ConnectStartedAt = Environment.TickCount64;
             var connect = Stopwatch();
             try
             {
@@ -144,13 +144,13 @@ public sealed class StationFleet : IAsyncDisposable
             s.ReconnectAttempts = 0;
             s.State = StationState.Booting;
             _ = ReceiveLoopAsync(s, socket, epoch);
-            await BootAsync(s, epoch, Environment.TickCount64 - t0);
+            await BootAsync(s, epoch);
         }
         finally { _connectSlots.Release(); }
     }
 
     /// <summary>BootNotification; Pending and Rejected retry after the interval the answer gives, plus the station's jitter.</summary>
-    private async Task BootAsync(Station s, int epoch, long connectMs = 0)
+    private async Task BootAsync(Station s, int epoch)
     {
         while (!s.TryBeginCall()) await Task.Delay(10); // a call of the previous connection still ending
         var clock = Stopwatch();
@@ -168,7 +168,8 @@ public sealed class StationFleet : IAsyncDisposable
         if (status == "Accepted")
         {
             Measured.Of($"{Phase} boot answer").Add(clock.ElapsedMilliseconds());
-            Measured.Of($"{Phase} connected and booted").Add(connectMs + clock.ElapsedMilliseconds());
+            // From the connection attempt to Accepted, the Pending rounds included.
+            Measured.Of($"{Phase} connected and booted").Add(Environment.TickCount64 - s.ConnectStartedAt);
             Interlocked.Increment(ref BootsAccepted);
             s.HeartbeatSeconds = _options.HeartbeatSeconds ?? (interval > 0 ? interval : 300);
             s.State = StationState.Booted;

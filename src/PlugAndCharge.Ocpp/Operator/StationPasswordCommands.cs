@@ -32,7 +32,9 @@ public sealed class StationPasswordCommands(ConnectedStations stations, IStation
         string status;
         try
         {
-            status = v16 ? await ChangeAuthorizationKeyAsync(station, password, ct) : await SetBasicAuthPasswordAsync(station, password, ct);
+            // Not cancelled with the caller: once sent, the station may take the password, so its answer must be awaited
+            // (bounded by the call timeout) and the record follow it.
+            status = v16 ? await ChangeAuthorizationKeyAsync(station, password, CancellationToken.None) : await SetBasicAuthPasswordAsync(station, password, CancellationToken.None);
         }
         catch (StationCommandException e) when (e.Failure is StationCommandFailure.TimedOut or StationCommandFailure.Disconnected)
         {

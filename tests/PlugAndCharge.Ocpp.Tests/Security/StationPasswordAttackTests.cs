@@ -41,6 +41,15 @@ public sealed class StationPasswordAttackTests(OcppServerFixture server)
         return id;
     }
 
+    /// <summary>A station with a password this server generated, kept as its keyed record.</summary>
+    private async Task<(string Id, string Password)> RegisterGeneratedAsync()
+    {
+        var password = StationPasswords.Generate();
+        var id = await RegisterAsync(null, StationPasswordOrigin.Service);
+        await server.Stations.SaveAsync((await server.Stations.FindAsync(id))! with { PasswordHash = server.Passwords.RecordOfGenerated(id, password) });
+        return (id, password);
+    }
+
     private async Task<string?> RecordAsync(string stationId) => (await server.Stations.FindAsync(stationId))!.PasswordHash;
 
     [Fact]
@@ -98,9 +107,7 @@ public sealed class StationPasswordAttackTests(OcppServerFixture server)
     [InlineData("ocpp1.6")]
     public async Task A_rotation_over_OCPP_moves_the_station_to_a_new_password_and_the_old_one_ends_with_its_first_use(string protocol)
     {
-        var old = StationPasswords.Generate();
-        var id = await RegisterAsync(null, StationPasswordOrigin.Service);
-        await server.Stations.SaveAsync((await server.Stations.FindAsync(id))! with { PasswordHash = server.Passwords.RecordOfGenerated(id, old) });
+        var (id, old) = await RegisterGeneratedAsync();
         var before = await RecordAsync(id);
 
         var config = server.StationConfig(id, protocol, [Call("Heartbeat", new { })], old);
@@ -141,9 +148,7 @@ public sealed class StationPasswordAttackTests(OcppServerFixture server)
     [Fact]
     public async Task A_station_that_refuses_the_new_password_keeps_its_old_one_alone()
     {
-        var old = StationPasswords.Generate();
-        var id = await RegisterAsync(null, StationPasswordOrigin.Service);
-        await server.Stations.SaveAsync((await server.Stations.FindAsync(id))! with { PasswordHash = server.Passwords.RecordOfGenerated(id, old) });
+        var (id, old) = await RegisterGeneratedAsync();
         var before = await RecordAsync(id);
         var config = server.StationConfig(id, "ocpp2.0.1", [Call("Heartbeat", new { })], old);
         config["holdUntilStdinEnds"] = true;
@@ -160,6 +165,31 @@ public sealed class StationPasswordAttackTests(OcppServerFixture server)
         }
         var after = (await server.Stations.FindAsync(id))!;
         Assert.Equal((before, (string?)null), (after.PasswordHash, after.PreviousPasswordHash));
+        Assert.True((await LoginAsync(id, old)).Connected);
+    }
+
+    [Fact]
+    public async Task A_station_that_goes_away_before_it_answers_keeps_both_passwords_for_the_window()
+    {
+        var (id, old) = await RegisterGeneratedAsync();
+        var before = await RecordAsync(id);
+        var config = server.StationConfig(id, "ocpp2.0.1", [Call("Heartbeat", new { })], old);
+        config["holdUntilStdinEnds"] = true;
+        config["replies"] = new Dictionary<string, object> { ["SetVariables"] = new { ignore = 1, reply = new { } } };
+        PasswordRotation rotation;
+        await using (var station = await NodeStation.StartAsync(config))
+        {
+            Assert.NotNull(await server.Connected.WaitForAsync(id, TimeSpan.FromSeconds(20)));
+            var rotating = server.App.Services.GetRequiredService<StationPasswordCommands>().RotateAsync(id);
+            await Task.Delay(500);
+            await station.FinishAsync();
+            rotation = await rotating;
+        }
+        // It may have taken the new password and lost only its answer: the new record is current, the old one kept.
+        Assert.Equal((null, true, StationCommandFailure.Disconnected), (rotation.Status, rotation.Stored, rotation.Failure?.Failure));
+        var after = (await server.Stations.FindAsync(id))!;
+        Assert.Equal(before, after.PreviousPasswordHash);
+        Assert.NotEqual(before, after.PasswordHash);
         Assert.True((await LoginAsync(id, old)).Connected);
     }
 }

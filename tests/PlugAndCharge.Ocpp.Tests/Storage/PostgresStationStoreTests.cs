@@ -58,6 +58,46 @@ public sealed class PostgresStationStoreTests(StationDatabase database) : IClass
         Assert.Equal(0L, (long)(await cmd.ExecuteScalarAsync())!);
     }
 
+    [Theory]
+    [InlineData("postgres")]
+    [InlineData("memory")]
+    public async Task Password_records_upgrade_once_when_two_instances_race_and_a_rotation_keeps_the_old_one_until_the_new_one_is_used(string kind)
+    {
+        IStationStore store = kind == "postgres" ? Store : new InMemoryStationStore();
+        var id = "CS-" + Guid.NewGuid().ToString("N")[..8];
+        var legacy = StationPassword.Hash("correct-horse-battery", 1000);
+        await store.SaveAsync(Station(id) with { PasswordHash = legacy });
+        Assert.Null((await store.FindAsync(id))!.PasswordChosenBy);
+
+        // Two instances upgrade the same login at once: one conditional UPDATE wins, the other changes nothing.
+        var results = await Task.WhenAll(store.ReplacePasswordHashAsync(id, legacy, "hmac-sha256$a$AAAA"), store.ReplacePasswordHashAsync(id, legacy, "hmac-sha256$b$BBBB"));
+        Assert.Single(results, r => r);
+        var upgraded = (await store.FindAsync(id))!.PasswordHash!;
+        Assert.Contains(upgraded, new[] { "hmac-sha256$a$AAAA", "hmac-sha256$b$BBBB" });
+        Assert.False(await store.ReplacePasswordHashAsync(id, legacy, "hmac-sha256$c$CCCC"));
+
+        // A rotation: the new record is current and service-chosen, the old one kept with its deadline.
+        var until = new DateTimeOffset(2030, 1, 2, 3, 4, 5, TimeSpan.Zero);
+        Assert.True(await store.RotatePasswordAsync(id, "hmac-sha256$k$NEW=", until));
+        var rotated = (await store.FindAsync(id))!;
+        Assert.Equal(("hmac-sha256$k$NEW=", upgraded, until, StationPasswordOrigin.Service),
+            (rotated.PasswordHash, rotated.PreviousPasswordHash, rotated.PreviousPasswordUntil, rotated.PasswordChosenBy));
+        // Forgotten only after a login with the current record.
+        Assert.False(await store.ForgetPreviousPasswordAsync(id, upgraded));
+        Assert.True(await store.ForgetPreviousPasswordAsync(id, "hmac-sha256$k$NEW="));
+        Assert.Equal(((string?)null, (DateTimeOffset?)null), ((await store.FindAsync(id))!.PreviousPasswordHash, (await store.FindAsync(id))!.PreviousPasswordUntil));
+        Assert.False(await store.ForgetPreviousPasswordAsync(id, "hmac-sha256$k$NEW="));
+
+        // Only profile 2 stations have a password to rotate; unknown ones nothing.
+        var mtls = "CS-" + Guid.NewGuid().ToString("N")[..8];
+        await store.SaveAsync(Station(mtls, profile: SecurityProfile.TlsWithClientCertificate));
+        Assert.False(await store.RotatePasswordAsync(mtls, "hmac-sha256$k$X", until));
+        Assert.False(await store.RotatePasswordAsync("CS-UNKNOWN", "hmac-sha256$k$X", until));
+        // An operator-chosen password keeps its flag through a save.
+        await store.SaveAsync(Station(mtls + "o") with { PasswordChosenBy = StationPasswordOrigin.Operator });
+        Assert.Equal(StationPasswordOrigin.Operator, (await store.FindAsync(mtls + "o"))!.PasswordChosenBy);
+    }
+
     [Fact]
     public async Task A_boot_updates_the_station_and_an_unknown_one_is_reported()
     {

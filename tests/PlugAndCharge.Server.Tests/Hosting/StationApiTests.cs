@@ -94,9 +94,9 @@ public sealed class StationApiTests(ServiceFixture f) : IClassFixture<ServiceFix
         ["password"] = password, ["ca"] = f.ParticipantCa.ExportCertificatePem(), ["strict"] = false, ["steps"] = steps,
     };
 
-    private async Task<NodeStation> HoldingStationAsync(HttpClient http, string stationId, string protocol, Dictionary<string, object> replies)
+    private async Task<NodeStation> HoldingStationAsync(HttpClient http, string stationId, string protocol, Dictionary<string, object> replies, string password = Password)
     {
-        var config = StationConfig(stationId, protocol, Password,
+        var config = StationConfig(stationId, protocol, password,
         [
             new { call = "BootNotification", @params = protocol == "ocpp1.6"
                 ? new { chargePointVendor = "PNC", chargePointModel = "Interop", chargePointSerialNumber = "SN-0001", firmwareVersion = "1.2.3" }
@@ -146,9 +146,11 @@ public sealed class StationApiTests(ServiceFixture f) : IClassFixture<ServiceFix
         var text = await created.Content.ReadAsStringAsync();
         Assert.Equal(HttpStatusCode.Created, created.StatusCode);
         Assert.DoesNotContain(Password, text);
-        Assert.DoesNotContain("password", text, StringComparison.OrdinalIgnoreCase);
         Assert.Equal($"/v1/ocpp/stations/{id}", created.Headers.Location?.OriginalString);
         var view = JsonDocument.Parse(text).RootElement;
+        // A password the operator chose is not answered back, and the station is flagged as having one.
+        Assert.False(view.TryGetProperty("password", out _), text);
+        Assert.Equal("operator", view.GetProperty("passwordChosenBy").GetString());
         Assert.Equal((id, cpo.Id, cpo.Organization, 2, "SN-0001", false),
             (view.GetProperty("stationId").GetString(), view.GetProperty("cpoId").GetString(), view.GetProperty("organization").GetString(),
              view.GetProperty("securityProfile").GetInt32(), view.GetProperty("serialNumber").GetString(), view.GetProperty("connected").GetBoolean()));
@@ -367,7 +369,7 @@ public sealed class StationApiTests(ServiceFixture f) : IClassFixture<ServiceFix
             ("profile 1", Raw(HttpMethod.Post, stations, $$"""{"stationId":"{{NewStationId()}}","securityProfile":1,"password":"{{Password}}"}""")),
             ("profile not a number", Raw(HttpMethod.Post, stations, $$"""{"stationId":"{{NewStationId()}}","securityProfile":"two","password":"{{Password}}"}""")),
             ("profile an object", Raw(HttpMethod.Post, stations, $$"""{"stationId":"{{NewStationId()}}","securityProfile":{},"password":"{{Password}}"}""")),
-            ("no password", Raw(HttpMethod.Post, stations, $$"""{"stationId":"{{NewStationId()}}","securityProfile":2}""")),
+            ("password with a control character", Raw(HttpMethod.Post, stations, $$"""{"stationId":"{{NewStationId()}}","securityProfile":2,"password":"station-password-\u0001x"}""")),
             ("password too short", Raw(HttpMethod.Post, stations, $$"""{"stationId":"{{NewStationId()}}","securityProfile":2,"password":"short-password"}""")),
             ("password too long", Raw(HttpMethod.Post, stations, $$"""{"stationId":"{{NewStationId()}}","securityProfile":2,"password":"{{new string('p', 41)}}"}""")),
             ("password for profile 3", Raw(HttpMethod.Post, stations, $$"""{"stationId":"{{NewStationId()}}","securityProfile":3,"password":"{{Password}}"}""")),
@@ -401,6 +403,139 @@ public sealed class StationApiTests(ServiceFixture f) : IClassFixture<ServiceFix
         // None of them registered anything.
         var listed = await Json(await cpo.Http.GetAsync("/v1/ocpp/stations"));
         Assert.Equal(new[] { id }, listed.EnumerateArray().Select(s => s.GetProperty("stationId").GetString()).ToList());
+    }
+
+    private async Task<string?> ColumnAsync(string column, string stationId)
+    {
+        await using var cmd = f.Db.CreateCommand($"select {column}::text from ocpp_stations where station_id = $1");
+        cmd.Parameters.Add(new NpgsqlParameter { Value = stationId });
+        return await cmd.ExecuteScalarAsync() as string;
+    }
+
+    private async Task<StationRun> LoginAsync(string stationId, string password, string protocol = "ocpp2.0.1") =>
+        await NodeStation.RunAsync(StationConfig(stationId, protocol, password, [new { call = "Heartbeat", @params = new { } }]));
+
+    [Fact]
+    public async Task A_station_registered_without_a_password_gets_a_generated_one_answered_once_and_kept_as_a_keyed_hash()
+    {
+        using var cpo = await NewCpoAsync();
+        var id = NewStationId();
+        var created = await Json(await RegisterAsync(cpo.Http, id, password: null), HttpStatusCode.Created);
+        var password = created.GetProperty("password").GetString()!;
+        // OCPP 2.0.1 BasicAuthPassword (16-40 characters of passwordString): 24 of A-Z a-z 0-9 - _, 144 bits.
+        Assert.Equal(24, password.Length);
+        Assert.All(password, c => Assert.True(char.IsAsciiLetterOrDigit(c) || c is '-' or '_'));
+        Assert.Equal("service", created.GetProperty("passwordChosenBy").GetString());
+
+        // At rest: the keyed record only; never readable again, nor in the audit log.
+        var record = await ColumnAsync("password_hash", id);
+        Assert.StartsWith("hmac-sha256$", record);
+        Assert.DoesNotContain(password, record);
+        Assert.Equal("service", await ColumnAsync("password_chosen_by", id));
+        var shown = await cpo.Http.GetStringAsync($"/v1/ocpp/stations/{id}");
+        Assert.DoesNotContain(password, shown);
+        Assert.False(JsonDocument.Parse(shown).RootElement.TryGetProperty("password", out _), shown);
+        Assert.DoesNotContain(password, await cpo.Http.GetStringAsync("/v1/ocpp/stations"));
+        var registered = Assert.Single(await AuditAsync("ocpp.station.register", id));
+        Assert.DoesNotContain(password, registered.Details);
+        Assert.Equal("service", JsonDocument.Parse(registered.Details).RootElement.GetProperty("passwordChosenBy").GetString());
+
+        var run = await LoginAsync(id, password);
+        Assert.True(run.Connected, run.ToString());
+        Assert.Equal(401, (await LoginAsync(id, password[..^1] + (password[^1] == 'A' ? 'B' : 'A'))).RefusedWithStatus);
+        Assert.Equal(record, await ColumnAsync("password_hash", id));
+    }
+
+    [Fact]
+    public async Task An_operator_chosen_password_stays_PBKDF2_and_a_PBKDF2_record_from_before_is_upgraded_at_its_next_login()
+    {
+        using var cpo = await NewCpoAsync();
+        var chosen = NewStationId();
+        Assert.Equal(HttpStatusCode.Created, (await RegisterAsync(cpo.Http, chosen)).StatusCode);
+        var record = await ColumnAsync("password_hash", chosen);
+        Assert.StartsWith("pbkdf2-sha256$", record);
+        Assert.True((await LoginAsync(chosen, Password)).Connected);
+        Assert.Equal(record, await ColumnAsync("password_hash", chosen));
+        Assert.Equal("operator", (await Json(await cpo.Http.GetAsync($"/v1/ocpp/stations/{chosen}"))).GetProperty("passwordChosenBy").GetString());
+
+        // A station registered before passwords were generated: its origin unknown (as migration 0017 leaves it).
+        var old = NewStationId();
+        Assert.Equal(HttpStatusCode.Created, (await RegisterAsync(cpo.Http, old)).StatusCode);
+        await using (var cmd = f.Db.CreateCommand("update ocpp_stations set password_chosen_by = null where station_id = $1"))
+        {
+            cmd.Parameters.Add(new NpgsqlParameter { Value = old });
+            await cmd.ExecuteNonQueryAsync();
+        }
+        Assert.Equal(JsonValueKind.Null, (await Json(await cpo.Http.GetAsync($"/v1/ocpp/stations/{old}"))).GetProperty("passwordChosenBy").ValueKind);
+        Assert.Equal(401, (await LoginAsync(old, "not-the-password-0123")).RefusedWithStatus);
+        Assert.StartsWith("pbkdf2-sha256$", await ColumnAsync("password_hash", old));
+        Assert.True((await LoginAsync(old, Password)).Connected);
+        var upgraded = await ColumnAsync("password_hash", old);
+        Assert.StartsWith("hmac-sha256$", upgraded);
+        Assert.True((await LoginAsync(old, Password, "ocpp1.6")).Connected);
+        Assert.Equal(upgraded, await ColumnAsync("password_hash", old));
+    }
+
+    [Theory]
+    [InlineData("ocpp2.0.1")]
+    [InlineData("ocpp1.6")]
+    public async Task The_CPO_rotates_its_connected_stations_password_over_OCPP_and_the_old_one_ends_with_its_window(string protocol)
+    {
+        using var cpo = await NewCpoAsync();
+        using var other = await NewCpoAsync();
+        using var admin = f.Client(f.AdminCertificate);
+        var id = NewStationId();
+        var old = (await Json(await RegisterAsync(cpo.Http, id, password: null), HttpStatusCode.Created)).GetProperty("password").GetString()!;
+        var rotate = $"/v1/ocpp/stations/{id}/password/rotate";
+
+        // Not connected: nothing to send it to.
+        Assert.Contains("not connected", (await Problem(await cpo.Http.PostAsync(rotate, null), HttpStatusCode.Conflict)).GetProperty("detail").GetString());
+
+        string sent;
+        await using (var station = await HoldingStationAsync(cpo.Http, id, protocol, new Dictionary<string, object>
+        {
+            ["SetVariables"] = new { setVariableResult = new[] { new { attributeStatus = "Accepted", component = new { name = "SecurityCtrlr" }, variable = new { name = "BasicAuthPassword" } } } },
+            ["ChangeConfiguration"] = new { status = "Accepted" },
+        }, old))
+        {
+            // Another CPO's station: refused before anything is sent.
+            await Problem(await other.Http.PostAsync(rotate, null), HttpStatusCode.Forbidden);
+            await Problem(await cpo.Http.PostAsync("/v1/ocpp/stations/CS-unknown/password/rotate", null), HttpStatusCode.NotFound);
+
+            var text = await (await cpo.Http.PostAsync(rotate, null)).Content.ReadAsStringAsync();
+            var answer = JsonDocument.Parse(text).RootElement;
+            Assert.True(answer.TryGetProperty("status", out var status), text);
+            Assert.Equal(("Accepted", true), (status.GetString(), answer.GetProperty("changed").GetBoolean()));
+            Assert.Equal(JsonValueKind.String, answer.GetProperty("previousValidUntil").ValueKind);
+            var report = await station.FinishAsync();
+            sent = protocol == "ocpp1.6"
+                ? Encoding.ASCII.GetString(Convert.FromHexString(Assert.Single(report.Received("ChangeConfiguration")).GetProperty("value").GetString()!))
+                : Assert.Single(Assert.Single(report.Received("SetVariables")).GetProperty("setVariableData").EnumerateArray()).GetProperty("attributeValue").GetString()!;
+            Assert.DoesNotContain(sent, text);
+        }
+        Assert.NotEqual(old, sent);
+        var rotated = Assert.Single(await AuditAsync("ocpp.station.password.rotate", id));
+        Assert.Equal(($"participant:{cpo.Id}", "Accepted"), (rotated.Actor, JsonDocument.Parse(rotated.Details).RootElement.GetProperty("status").GetString()));
+        Assert.DoesNotContain(sent, rotated.Details);
+        Assert.DoesNotContain(old, rotated.Details);
+        Assert.StartsWith("hmac-sha256$", await ColumnAsync("password_hash", id));
+        Assert.Equal("service", await ColumnAsync("password_chosen_by", id));
+
+        // Within the window the old password still logs the station in (it applies the new one when it reconnects) ...
+        Assert.True((await LoginAsync(id, old, protocol)).Connected);
+        // ... after it, not any more; the new one does.
+        await using (var cmd = f.Db.CreateCommand("update ocpp_stations set previous_password_until = now() - interval '1 second' where station_id = $1"))
+        {
+            cmd.Parameters.Add(new NpgsqlParameter { Value = id });
+            Assert.Equal(1, await cmd.ExecuteNonQueryAsync());
+        }
+        Assert.Equal(401, (await LoginAsync(id, old, protocol)).RefusedWithStatus);
+        var run = await LoginAsync(id, sent, protocol);
+        Assert.True(run.Connected, run.ToString());
+        Assert.Null(await ColumnAsync("previous_password_hash", id));
+
+        // The hub operator may rotate any station; offline, it gets the same 409.
+        await Problem(await admin.PostAsync(rotate, null), HttpStatusCode.Conflict);
     }
 
     private static async Task WaitAsync(Func<Task<bool>> condition)

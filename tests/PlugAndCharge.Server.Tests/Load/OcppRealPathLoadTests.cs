@@ -56,7 +56,8 @@ public sealed class OcppRealPathLoadTests(ServiceFixture f, ITestOutputHelper ou
         }
 
         var store = f.App.Services.GetRequiredService<IStationStore>();
-        var hash = StationPassword.Hash(Password, 1000); // one hash for all: registration cost is not what is measured
+        // Keyed records, as the service makes for the passwords it generates (one password for all: only logins are measured).
+        var passwords = f.App.Services.GetRequiredService<StationPasswords>();
         var ids = new List<string>();
         for (var i = 0; i < stations; i++)
         {
@@ -64,7 +65,7 @@ public sealed class OcppRealPathLoadTests(ServiceFixture f, ITestOutputHelper ou
             await store.SaveAsync(new StationRecord
             {
                 StationId = id, CpoId = "cpo-load", CpoOrganization = "Load CPO", SecurityProfile = SecurityProfile.TlsWithBasicAuth,
-                PasswordHash = hash, RegisteredAt = DateTimeOffset.UtcNow,
+                PasswordHash = passwords.RecordOfGenerated(id, Password), PasswordChosenBy = StationPasswordOrigin.Service, RegisteredAt = DateTimeOffset.UtcNow,
             });
             ids.Add(id);
         }

@@ -85,12 +85,14 @@ public static class StationEndpoints
     /// <summary>The answer to a registration: the station, and the password the service generated for it.</summary>
     public sealed record RegisteredStation : StationView
     {
-        public RegisteredStation(StationView station, string? password) : base(station) => Password = password;
+        public RegisteredStation(StationView station, string? password = null) : base(station) => Password = password;
 
         /// <summary>
         /// The generated password (profile 2 without a chosen one), in this answer only: it is never shown again. Configure
-        /// it as the station's BasicAuthPassword (OCPP 2.0.1) or, hex-encoded, its AuthorizationKey (1.6).
+        /// it as the station's BasicAuthPassword (OCPP 2.0.1) or, hex-encoded, its AuthorizationKey (1.6). Absent when
+        /// the operator chose the password or the station uses profile 3.
         /// </summary>
+        [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
         public string? Password { get; }
     }
 
