@@ -10,7 +10,8 @@
 # Environment: PNC_CLUSTER_HOME, PNC_CLUSTER_PORT_BASE (default 7080; the cluster uses that port and the 7 after it,
 # and the 8th for the standby), PNC_CLUSTER_STANDBY=1 (a streaming standby with synchronous replication beside the
 # primary, and a multi-host connection string, so `pg_ctl promote` on the standby is a failover), PNC_CLI (a built pnc
-# executable; default: build src/PlugAndCharge.Cli in Release), PNC_PG_BIN (PostgreSQL binaries).
+# executable; default: build src/PlugAndCharge.Cli in Release), PNC_PG_BIN (PostgreSQL binaries), PNC_CLUSTER_SINGLE=1
+# (instance a only, for measurements of one instance such as scripts/station-load.sh).
 # What the cluster is made of (ports, data folders, pid files) is written to PNC_CLUSTER_HOME/cluster.env for tools
 # such as scripts/faults.sh.
 set -euo pipefail
@@ -27,6 +28,7 @@ front_http=$base front_https=$((base + 1))
 a_http=$((base + 2)) a_https=$((base + 3)) b_http=$((base + 4)) b_https=$((base + 5))
 pg_port=$((base + 6)) stats_port=$((base + 7)) standby_port=$((base + 8))
 with_standby=${PNC_CLUSTER_STANDBY:-0}
+single=${PNC_CLUSTER_SINGLE:-0}
 
 if [ -z "${PNC_CLI:-}" ]; then
   dotnet build src/PlugAndCharge.Cli -c Release -nologo -v quiet -clp:ErrorsOnly >&2 || fail "building src/PlugAndCharge.Cli failed."
@@ -166,9 +168,13 @@ supervise() { # name http-port https-port [first-start options]: runs the instan
 supervise a "$a_http" "$a_https" --admin-credential &
 pids+=($!)
 wait_ready "http://127.0.0.1:$a_http/health/ready" "$home/logs/instance-a.log" 60
-supervise b "$b_http" "$b_https" &
-pids+=($!)
-wait_ready "http://127.0.0.1:$b_http/health/ready" "$home/logs/instance-b.log" 60
+if [ "$single" != 1 ]; then
+  supervise b "$b_http" "$b_https" &
+  pids+=($!)
+  wait_ready "http://127.0.0.1:$b_http/health/ready" "$home/logs/instance-b.log" 60
+fi
+server_b_https="  server b 127.0.0.1:$b_https check port $b_http" server_b_http="  server b 127.0.0.1:$b_http check"
+[ "$single" = 1 ] && server_b_https="" server_b_http=""
 
 # TCP pass-through: HAProxy never terminates TLS, so the instances see the participants' client certificates; each
 # backend is checked with GET /health/live on the instance's plain-HTTP port. Not /health/ready: that one asks the
@@ -197,13 +203,13 @@ backend instances_https
   option httpchk GET /health/live
   default-server inter 1s fall 2 rise 1 on-marked-down shutdown-sessions
   server a 127.0.0.1:$a_https check port $a_http
-  server b 127.0.0.1:$b_https check port $b_http
+$server_b_https
 backend instances_http
   balance roundrobin
   option httpchk GET /health/live
   default-server inter 1s fall 2 rise 1
   server a 127.0.0.1:$a_http check
-  server b 127.0.0.1:$b_http check
+$server_b_http
 listen stats
   mode http
   bind 127.0.0.1:$stats_port
@@ -215,17 +221,18 @@ pids+=($!)
 # Ready when HAProxy reports both instances UP on both fronts (its checks call /health/live).
 deadline=$((SECONDS + 15))
 # (",UP," after a passed check "L7OK"; before its first check a server shows "UP 1/2" and "INI").
-until [ "$(curl -sf --max-time 2 "http://127.0.0.1:$stats_port/;csv" | grep -cE '^instances_https?,[ab],.*,UP,.*,L7OK,')" = 4 ]; do
+servers_up=4; [ "$single" = 1 ] && servers_up=2
+until [ "$(curl -sf --max-time 2 "http://127.0.0.1:$stats_port/;csv" | grep -cE '^instances_https?,[ab],.*,UP,.*,L7OK,')" = "$servers_up" ]; do
   [ $SECONDS -lt $deadline ] || fail "HAProxy does not see both instances UP: $(tail -n 3 "$home/logs/haproxy.log")"
   sleep 0.3
 done
 
 admin=$PNC_HOME/participants
 cat <<EOF
-PlugAndCharge cluster is running (two instances behind HAProxy, TCP pass-through):
+PlugAndCharge cluster is running ($([ "$single" = 1 ] && echo "one instance" || echo "two instances") behind HAProxy, TCP pass-through):
   public HTTP    http://127.0.0.1:$front_http   (health: /health/ready, OCSP: /ocsp/CA, CRL: /crl/CA.crl)
   participants   https://127.0.0.1:$front_https   (mutual TLS end to end; OCPP: wss://127.0.0.1:$front_https/ocpp/{stationId}; OCPI: $PNC_OCPI_BASE_URL/versions)
-  instances      a: http://127.0.0.1:$a_http https://127.0.0.1:$a_https   b: http://127.0.0.1:$b_http https://127.0.0.1:$b_https
+  instances      a: http://127.0.0.1:$a_http https://127.0.0.1:$a_https$([ "$single" = 1 ] || echo "   b: http://127.0.0.1:$b_http https://127.0.0.1:$b_https")
   HAProxy stats  http://127.0.0.1:$stats_port/
   database       PostgreSQL on 127.0.0.1:$pg_port (data in $pg_data)$([ "$with_standby" = 1 ] && echo ", synchronous standby on 127.0.0.1:$standby_port"); PNC_DATABASE is in $home/pnc.env
   TLS            server certificate $tls/server.crt, issued by $tls/ca.crt
@@ -239,7 +246,7 @@ cat >"$home/cluster.env" <<EOF
 CLUSTER_FRONT_HTTP=$front_http
 CLUSTER_FRONT_HTTPS=$front_https
 CLUSTER_STATS_PORT=$stats_port
-CLUSTER_INSTANCES=a:$a_http:$a_https,b:$b_http:$b_https
+CLUSTER_INSTANCES=a:$a_http:$a_https$([ "$single" = 1 ] || echo ",b:$b_http:$b_https")
 CLUSTER_PID_DIR=$home/run
 CLUSTER_PG_BIN=$pg_bin
 CLUSTER_PG_PRIMARY=$pg_data:$pg_port

@@ -11,11 +11,49 @@ public sealed class OcppOptions
     /// <summary>How long we wait for a station's CALLRESULT.</summary>
     public TimeSpan CallTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>WebSocket ping interval (keep-alive and dead-peer detection).</summary>
-    public TimeSpan KeepAliveInterval { get; set; } = TimeSpan.FromSeconds(60);
+    /// <summary>
+    /// Our WebSocket ping interval; zero (the default) sends none. Pings cost each idle connection a timer and a TLS
+    /// round trip: at one a minute they were most of the CPU of 5,000 idle stations (docs/performance.md). Stations ping
+    /// themselves and heartbeat; dead ones are found by <see cref="StationSilenceLimit"/>. Set it when something between
+    /// the stations and the service drops connections idle for less than the stations' own ping interval.
+    /// </summary>
+    public TimeSpan KeepAliveInterval { get; set; } = TimeSpan.Zero;
 
-    /// <summary>The interval BootNotification hands out for heartbeats.</summary>
+    /// <summary>
+    /// With <see cref="KeepAliveInterval"/> set: how long a station may take to answer our ping (RFC 6455 §5.5.2: the
+    /// Pong is mandatory) before its connection is dropped.
+    /// </summary>
+    public TimeSpan KeepAliveTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// A station that sent nothing for this long is taken for gone and its connection closed (Transport/SilentStationSweeper);
+    /// by default twice the heartbeat interval plus a minute.
+    /// </summary>
+    public TimeSpan StationSilenceLimit
+    {
+        get => _silenceLimit ?? TimeSpan.FromSeconds(2 * HeartbeatIntervalSeconds + 60);
+        set => _silenceLimit = value;
+    }
+    private TimeSpan? _silenceLimit;
+
+    /// <summary>The heartbeat interval an Accepted BootNotification hands out (OCPP 2.0.1 B01.FR.04, 1.6 §4.2), in seconds.</summary>
     public int HeartbeatIntervalSeconds { get; set; } = 300;
+
+    /// <summary>
+    /// Boots recorded at once per instance; one more is answered Pending (OCPP 2.0.1 B02) instead of waiting for the
+    /// database, so the calls of accepted stations keep their connections to it (Handlers/BootAdmission).
+    /// </summary>
+    public int MaxBootsInFlight { get; set; } = 32;
+
+    /// <summary>Boots admitted per second per instance (a token bucket with a second's worth of burst); past it Pending.</summary>
+    public int BootsPerSecond { get; set; } = 1000;
+
+    /// <summary>
+    /// The retry interval of a Pending answer lies between these: at least BootRetryMin (plus up to as much again at
+    /// random), then the first second that still has room, so the fleet spreads itself out; BootRetryMax at most.
+    /// </summary>
+    public TimeSpan BootRetryMin { get; set; } = TimeSpan.FromSeconds(5);
+    public TimeSpan BootRetryMax { get; set; } = TimeSpan.FromMinutes(5);
 
     /// <summary>
     /// Budget for answering Get15118EVCertificate: the EV waits 5 s in total, the station 4.5 s (docs/domain.md §6), so we

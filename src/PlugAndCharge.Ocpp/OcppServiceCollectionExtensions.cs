@@ -55,9 +55,11 @@ public static class OcppServiceCollectionExtensions
             sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<StationAuthenticator>();
         services.AddSingleton<StationConnectionEndpoint>();
+        services.AddHostedService<SilentStationSweeper>();
         services.AddSingleton<StationCertificateCommands>();
         services.AddSingleton<StationPasswordCommands>();
 
+        services.AddSingleton<BootAdmission>();
         services.AddSingleton<IOcppHandlerModule, CoreHandlers>();
         services.AddSingleton<IOcppHandlerModule, AuthorizeHandler>();
         services.AddSingleton<IOcppHandlerModule, EvCertificateHandlers>();

@@ -65,11 +65,24 @@ public static class ServiceHost
                         // the certificate's AIA URL, synchronously, on a thread-pool thread, during the handshake: a URL the
                         // client chose, and under load (the fault suite's HAProxy front) threads blocked on those downloads
                         // starved the service. Our authentication matches certificates itself; never download here.
-                        OnAuthenticate = (_, ssl) => ssl.CertificateChainPolicy = new System.Security.Cryptography.X509Certificates.X509ChainPolicy
+                        OnAuthenticate = (_, ssl) =>
                         {
-                            DisableCertificateDownloads = true,
-                            RevocationMode = System.Security.Cryptography.X509Certificates.X509RevocationMode.NoCheck,
+                            ssl.CertificateChainPolicy = new System.Security.Cryptography.X509Certificates.X509ChainPolicy
+                            {
+                                DisableCertificateDownloads = true,
+                                RevocationMode = System.Security.Cryptography.X509Certificates.X509RevocationMode.NoCheck,
+                            };
+                            // Reconnecting stations and participants resume their TLS session (an abbreviated handshake,
+                            // no signature). A resumed session carries the client certificate of the full handshake, and
+                            // the station and participant checks run on every request as for a full handshake
+                            // (Ocpp.Tests/Security/TlsResumptionAttackTests). The tickets' keys live in this process only.
+                            ssl.AllowTlsResume = true;
                         },
+                    }).Use(next => connection =>
+                    {
+                        // Idle connections (tens of thousands of stations) give their TLS record buffers back (Hosting/TlsRecordBuffers).
+                        TlsRecordBuffers.ReleaseWhenIdle(connection.Features.Get<Microsoft.AspNetCore.Server.Kestrel.Core.Features.ISslStreamFeature>()?.SslStream);
+                        return next(connection);
                     }));
         });
         builder.Logging.ClearProviders();

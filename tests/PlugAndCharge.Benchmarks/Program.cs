@@ -9,6 +9,9 @@ if (args is ["install-loop", ..]) return await PlugAndCharge.Benchmarks.Contract
 // Installations offered at a fixed rate (open loop), latency percentiles from scheduled start: `... -- install-rate 1000 30`.
 if (args is ["install-rate", ..]) return await PlugAndCharge.Benchmarks.Contracts.InstallationRate.RunAsync(args[1..]);
 
+// What an idle connected OCPP station costs the service (memory, CPU at rest): `... -- ocpp-idle 2000 30`.
+if (args is ["ocpp-idle", ..]) return await PlugAndCharge.Benchmarks.Ocpp.IdleStations.RunAsync(args[1..]);
+
 // Audited writes per second from several instances at once (the audit chain's lock): `... -- audit-rate 10 2 16`.
 if (args is ["audit-rate", ..]) return await PlugAndCharge.Benchmarks.Audit.AuditRate.RunAsync(args[1..]);
 

@@ -90,6 +90,33 @@ internal static class ServeCommands
         return configured.TrimEnd('/');
     }
 
+    /// <summary>The OCPP knobs of docs/operator-guide.md §6, each a whole number from its environment variable; unset keeps the default.</summary>
+    private static Action<PlugAndCharge.Ocpp.OcppOptions> OcppSettings()
+    {
+        var heartbeat = Positive("PNC_OCPP_HEARTBEAT_INTERVAL");
+        var inFlight = Positive("PNC_OCPP_BOOTS_IN_FLIGHT");
+        var perSecond = Positive("PNC_OCPP_BOOTS_PER_SECOND");
+        var retryMin = Positive("PNC_OCPP_BOOT_RETRY_MIN");
+        var retryMax = Positive("PNC_OCPP_BOOT_RETRY_MAX");
+        var ping = Positive("PNC_OCPP_PING_INTERVAL");
+        if ((retryMin ?? 5) > (retryMax ?? 300))
+            throw new UsageException("PNC_OCPP_BOOT_RETRY_MIN must not exceed PNC_OCPP_BOOT_RETRY_MAX.");
+        return o =>
+        {
+            if (heartbeat is { } h) o.HeartbeatIntervalSeconds = h;
+            if (inFlight is { } f) o.MaxBootsInFlight = f;
+            if (perSecond is { } p) o.BootsPerSecond = p;
+            if (retryMin is { } min) o.BootRetryMin = TimeSpan.FromSeconds(min);
+            if (retryMax is { } max) o.BootRetryMax = TimeSpan.FromSeconds(max);
+            if (ping is { } k) o.KeepAliveInterval = TimeSpan.FromSeconds(k);
+        };
+
+        static int? Positive(string name) => Environment.GetEnvironmentVariable(name) is { Length: > 0 } text
+            ? int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var v) && v > 0 ? v
+                : throw new UsageException($"{name} '{text}' is not a positive whole number.")
+            : null;
+    }
+
     private static async Task<int> ServeAsync(ParseResult r, CommonOptions common, ListenOptions listen, bool demo, bool adminCredential, CancellationToken ct)
     {
         var (o, e) = (r.Out(), r.Error());
@@ -99,6 +126,7 @@ internal static class ServeCommands
         var settings = common.Read(r, defaultPublicUrl: urls.Split(';')[0].Replace("127.0.0.1", "localhost"));
         // Checked before anything starts: without a configured database (PncEnvironment then manages its own) this is development.
         var ocpiBaseUrl = OcpiBaseUrl(r.GetValue(listen.OcpiBaseUrl) ?? Environment.GetEnvironmentVariable("PNC_OCPI_BASE_URL"), httpsUrls, settings.ManagedDatabase);
+        var ocppSettings = OcppSettings();
         await using var env = await PncEnvironment.OpenAsync(settings, e, ct);
         env.StopManagedDatabaseOnDispose = demo;
         if (demo)
@@ -125,6 +153,7 @@ internal static class ServeCommands
             // Participant-supplied URLs reach no internal address unless allow-listed; ./run.sh runs the sample eMSP's
             // OCPI platform on loopback beside `pnc up`, so it allows loopback when the operator configured nothing.
             Outbound = PlugAndCharge.Core.Outbound.OutboundNetworkPolicy.Parse(Environment.GetEnvironmentVariable("PNC_OUTBOUND_ALLOW") ?? (demo ? "127.0.0.0/8,::1" : null)),
+            ConfigureOcpp = ocppSettings,
         };
         await using var app = ServiceHost.Build(options, env.Ca, env.Db);
         await app.StartAsync(ct);

@@ -35,6 +35,7 @@ public sealed class StationConnectionEndpoint(
     OcppOptions options,
     StationThrottle throttle,
     StorageFaults faults,
+    TimeProvider clock,
     ILoggerFactory logs)
 {
     private readonly ILogger _log = logs.CreateLogger<StationConnectionEndpoint>();
@@ -94,8 +95,9 @@ public sealed class StationConnectionEndpoint(
             return;
         }
 
-        using var socket = await http.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext { SubProtocol = version.SubProtocol(), KeepAliveInterval = options.KeepAliveInterval });
-        var session = new StationSession(socket, station, version, dispatcher, schemas, options, logs.CreateLogger<StationSession>(), faults);
+        using var socket = await http.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext { SubProtocol = version.SubProtocol(), KeepAliveInterval = options.KeepAliveInterval,
+            KeepAliveTimeout = options.KeepAliveInterval > TimeSpan.Zero ? options.KeepAliveTimeout : Timeout.InfiniteTimeSpan });
+        var session = new StationSession(socket, station, version, dispatcher, schemas, options, logs.CreateLogger<StationSession>(), faults, clock);
         await connected.AddAsync(session);
         _log.LogInformation("Station {StationId} connected with {SubProtocol}.", stationId, version.SubProtocol());
         try

@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Collections.Concurrent;
 using System.Net.WebSockets;
 using System.Text;
 using System.Text.Json;
@@ -23,18 +22,36 @@ public sealed class StationSession : IAsyncDisposable
     private readonly StorageFaults _faults;
     private readonly SemaphoreSlim _sendLock = new(1, 1);
     private readonly SemaphoreSlim _outbound = new(1, 1);
-    private readonly ConcurrentDictionary<string, PendingCall> _pending = new(StringComparer.Ordinal);
+    // Our one outstanding CALL (OCPP-J: one per direction), matched to its CALLRESULT by message id.
+    private PendingCall? _pending;
     private readonly CancellationTokenSource _closed = new();
     private int _inboundBusy;
+    private volatile StationRegistration _registration;
+    // We sent a TriggerMessage on this connection: the message it asks for may come while Pending (B02.FR.09).
+    private volatile bool _triggered;
 
-    private sealed record PendingCall(string Action, TaskCompletionSource<JsonElement> Completion);
+    private sealed record PendingCall(string MessageId, string Action, TaskCompletionSource<JsonElement> Completion);
+
+    private PendingCall? TakePending(string messageId)
+    {
+        var p = Volatile.Read(ref _pending);
+        return p != null && p.MessageId == messageId && Interlocked.CompareExchange(ref _pending, null, p) == p ? p : null;
+    }
 
     public StationSession(WebSocket socket, StationRecord station, OcppVersion version, OcppDispatcher dispatcher, OcppSchemaCatalog schemas, OcppOptions options, ILogger log,
-        StorageFaults? faults = null)
+        StorageFaults? faults = null, TimeProvider? clock = null)
     {
         _socket = socket; Station = station; Version = version; _dispatcher = dispatcher; _schemas = schemas; _options = options; _log = log;
         _faults = faults ?? new StorageFaults();
+        _clock = clock ?? TimeProvider.System;
+        _lastHeard = _clock.GetTimestamp();
     }
+
+    private readonly TimeProvider _clock;
+    private long _lastHeard;
+
+    /// <summary>When the station last sent a message (a <see cref="TimeProvider"/> timestamp), for <see cref="SilentStationSweeper"/>.</summary>
+    public long LastHeard => Volatile.Read(ref _lastHeard);
 
     public string StationId => Station.StationId;
     /// <summary>This connection, as the instances tell a station's successive connections apart.</summary>
@@ -47,49 +64,49 @@ public sealed class StationSession : IAsyncDisposable
 
     internal void Refresh(StationRecord station) => Station = station;
 
+    /// <summary>How this connection's last BootNotification was answered.</summary>
+    public StationRegistration Registration => _registration;
+
+    internal void Registered(StationRegistration registration)
+    {
+        _registration = registration;
+        _triggered = false;
+    }
+
+    /// <summary>
+    /// While Pending or Rejected a station may send nothing but BootNotification, and, while Pending, the message a
+    /// TriggerMessage of ours asked for; anything else is answered SecurityError (OCPP 2.0.1 B02.FR.09, B03.FR.07; 1.6 §4.2).
+    /// </summary>
+    private string? RefusedBeforeAcceptance(string action) => _registration switch
+    {
+        _ when action == "BootNotification" => null,
+        StationRegistration.Pending when _triggered && action is "SignCertificate" or "DataTransfer" => null,
+        StationRegistration.Pending => $"{action} before the boot is accepted: the station is Pending and may only send BootNotification.",
+        StationRegistration.Rejected => $"{action} from a rejected station: it may only send BootNotification after the interval.",
+        _ => null,
+    };
+
+    private static bool IsTrigger(string action, object payload) =>
+        action is "TriggerMessage" or "ExtendedTriggerMessage" || payload is Messages.DataTransferRequest { MessageId: "TriggerMessage" };
+
     /// <summary>Reads until the station closes, the host stops or the connection is replaced.</summary>
     public async Task RunAsync(CancellationToken stopping)
     {
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(stopping, _closed.Token);
         var ct = linked.Token;
-        var buffer = ArrayPool<byte>.Shared.Rent(16 * 1024);
         try
         {
             while (_socket.State == WebSocketState.Open && !ct.IsCancellationRequested)
             {
-                var length = 0;
-                ValueWebSocketReceiveResult r;
-                do
-                {
-                    if (length == buffer.Length)
-                    {
-                        if (buffer.Length >= _options.MaxMessageBytes)
-                        {
-                            await CloseAsync(WebSocketCloseStatus.MessageTooBig, $"Messages are limited to {_options.MaxMessageBytes} bytes.");
-                            return;
-                        }
-                        var bigger = ArrayPool<byte>.Shared.Rent(Math.Min(buffer.Length * 2, _options.MaxMessageBytes));
-                        buffer.AsSpan(0, length).CopyTo(bigger);
-                        ArrayPool<byte>.Shared.Return(buffer);
-                        buffer = bigger;
-                    }
-                    r = await _socket.ReceiveAsync(buffer.AsMemory(length), ct);
-                    length += r.Count;
-                }
-                while (!r.EndOfMessage && r.MessageType != WebSocketMessageType.Close);
-
-                if (r.MessageType == WebSocketMessageType.Close)
+                // Wait for the next frame without a buffer: an idle station (nearly all of them, between heartbeats)
+                // holds no receive buffer, which was 16 KB of each connected station's memory.
+                var first = await _socket.ReceiveAsync(Memory<byte>.Empty, ct);
+                if (first.MessageType == WebSocketMessageType.Close)
                 {
                     await CloseAsync(WebSocketCloseStatus.NormalClosure, "");
                     return;
                 }
-                if (r.MessageType == WebSocketMessageType.Binary)
-                {
-                    // OCPP-J carries JSON text frames only (2.0.1 §3.1.3).
-                    await SendAsync(OcppFrames.WriteCallError(OcppFrames.UnknownMessageId, OcppErrorCode.RpcFrameworkError, Version, "OCPP-J messages are text frames."), ct);
-                    continue;
-                }
-                await OnMessageAsync(buffer.AsMemory(0, length), ct);
+                if (!await ReceiveMessageAsync(first, ct)) return;
             }
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
@@ -101,10 +118,56 @@ public sealed class StationSession : IAsyncDisposable
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(buffer);
             await _closed.CancelAsync();
-            foreach (var p in _pending.Values) p.Completion.TrySetException(new OcppCallFailedException(p.Action, null, "the station disconnected", OcppCallFailure.Disconnected));
-            _pending.Clear();
+            if (Interlocked.Exchange(ref _pending, null) is { } p)
+                p.Completion.TrySetException(new OcppCallFailedException(p.Action, null, "the station disconnected", OcppCallFailure.Disconnected));
+        }
+    }
+
+    /// <summary>Reads the rest of a message whose first frame has arrived into a pooled buffer, and handles it; false once the connection is closing.</summary>
+    private async Task<bool> ReceiveMessageAsync(ValueWebSocketReceiveResult first, CancellationToken ct)
+    {
+        Volatile.Write(ref _lastHeard, _clock.GetTimestamp());
+        var buffer = ArrayPool<byte>.Shared.Rent(4 * 1024);
+        try
+        {
+            var length = 0;
+            var r = first;
+            while (!r.EndOfMessage)
+            {
+                if (length == buffer.Length)
+                {
+                    if (buffer.Length >= _options.MaxMessageBytes)
+                    {
+                        await CloseAsync(WebSocketCloseStatus.MessageTooBig, $"Messages are limited to {_options.MaxMessageBytes} bytes.");
+                        return false;
+                    }
+                    var bigger = ArrayPool<byte>.Shared.Rent(Math.Min(buffer.Length * 2, _options.MaxMessageBytes));
+                    buffer.AsSpan(0, length).CopyTo(bigger);
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    buffer = bigger;
+                }
+                r = await _socket.ReceiveAsync(buffer.AsMemory(length), ct);
+                length += r.Count;
+                if (r.MessageType == WebSocketMessageType.Close)
+                {
+                    await CloseAsync(WebSocketCloseStatus.NormalClosure, "");
+                    return false;
+                }
+            }
+            if (first.MessageType == WebSocketMessageType.Binary)
+            {
+                // OCPP-J carries JSON text frames only (2.0.1 §3.1.3).
+                await SendAsync(OcppFrames.WriteCallError(OcppFrames.UnknownMessageId, OcppErrorCode.RpcFrameworkError, Version, "OCPP-J messages are text frames."), ct);
+                return true;
+            }
+            // The frame is parsed (and its payload cloned) before the buffer goes back to the pool.
+            await OnMessageAsync(buffer.AsMemory(0, length), ct);
+            return true;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
         }
     }
 
@@ -136,11 +199,11 @@ public sealed class StationSession : IAsyncDisposable
                 _ = Task.Run(() => AnswerAsync(call, ct), CancellationToken.None);
                 break;
             case CallResultFrame result:
-                if (_pending.TryRemove(result.MessageId, out var pending)) pending.Completion.TrySetResult(result.Payload);
+                if (TakePending(result.MessageId) is { } pending) pending.Completion.TrySetResult(result.Payload);
                 else _log.LogInformation("Station {StationId}: CALLRESULT for unknown message id {MessageId} ignored.", StationId, result.MessageId);
                 break;
             case CallErrorFrame error:
-                if (_pending.TryRemove(error.MessageId, out var failed))
+                if (TakePending(error.MessageId) is { } failed)
                     failed.Completion.TrySetException(new OcppCallFailedException(failed.Action, OcppErrorCodes.FromWire(error.ErrorCode), $"{error.ErrorCode}: {error.Description}"));
                 else _log.LogInformation("Station {StationId}: CALLERROR for unknown message id {MessageId} ignored.", StationId, error.MessageId);
                 break;
@@ -153,6 +216,7 @@ public sealed class StationSession : IAsyncDisposable
         OcppCallContext? context = null;
         try
         {
+            if (RefusedBeforeAcceptance(call.Action) is { } refusal) throw new OcppCallErrorException(OcppErrorCode.SecurityError, refusal);
             var payload = await InvokeAsync(call.Action, call.Payload, viaDataTransfer: false, ct, c => context = c);
             var json = OcppJson.Write(payload);
             if (_options.ValidateOwnResponses && _schemas.HasResponse(Version, call.Action)
@@ -232,6 +296,10 @@ public sealed class StationSession : IAsyncDisposable
     public async Task<JsonElement> CallAsync(string action, object payload, TimeSpan? timeout = null, CancellationToken ct = default)
     {
         var limit = timeout ?? _options.CallTimeout;
+        // A rejected station is left alone until it boots again (OCPP 2.0.1 B03, 1.6 §4.2: the CSMS should not send to it).
+        if (_registration == StationRegistration.Rejected)
+            throw new OcppCallFailedException(action, null, "the station's boot was rejected", OcppCallFailure.Refused);
+        if (IsTrigger(action, payload)) _triggered = true;
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, _closed.Token);
         linked.CancelAfter(limit);
         try
@@ -248,7 +316,7 @@ public sealed class StationSession : IAsyncDisposable
         var completion = new TaskCompletionSource<JsonElement>(TaskCreationOptions.RunContinuationsAsynchronously);
         try
         {
-            _pending[id] = new PendingCall(action, completion);
+            Volatile.Write(ref _pending, new PendingCall(id, action, completion));
             await SendAsync(OcppFrames.WriteCall(id, action, OcppJson.Write(payload)), linked.Token);
             JsonElement result;
             try
@@ -271,7 +339,7 @@ public sealed class StationSession : IAsyncDisposable
         }
         finally
         {
-            _pending.TryRemove(id, out _);
+            TakePending(id);
             _outbound.Release();
         }
     }

@@ -67,6 +67,7 @@ public static class ServiceComposition
             o.Outbound = options.Outbound;
             o.StationPasswordKey = options.StationPasswordKey
                 ?? throw new InvalidOperationException("ServiceHostOptions.StationPasswordKey is required: station passwords are kept as keyed hashes under it.");
+            options.ConfigureOcpp?.Invoke(o);
         });
 
         // The OCPI hub; what it knows of a contract comes from the registry, else from the CA's own records.

@@ -56,6 +56,9 @@ public sealed class ServiceHostOptions
     /// </summary>
     public PlugAndCharge.Core.Outbound.OutboundNetworkPolicy Outbound { get; init; } = PlugAndCharge.Core.Outbound.OutboundNetworkPolicy.Default;
 
+    /// <summary>Operator settings of the OCPP service (heartbeat interval, boot admission; docs/operator-guide.md §6).</summary>
+    public Action<PlugAndCharge.Ocpp.OcppOptions>? ConfigureOcpp { get; init; }
+
     public TimeSpan TokenLifetime { get; init; } = TimeSpan.FromHours(1);
 
     /// <summary>Log level of the host's structured (JSON) console logs.</summary>
