@@ -116,3 +116,35 @@ public static class RoamingAgreementDecisions
         _ => null,
     };
 }
+
+/// <summary>Agreement scopes and statuses as the admin API, the CLI and the party-facing read write them: lower-case, words joined by '-'.</summary>
+public static class AgreementText
+{
+    public static string Of(AgreementScope scope) => scope switch
+    {
+        AgreementScope.RealTimeAuthorization => "real-time-authorization",
+        AgreementScope.PlugAndCharge => "plug-and-charge",
+        _ => scope.ToString().ToLowerInvariant(),
+    };
+
+    public static string Of(AgreementStatus status) => status.ToString().ToLowerInvariant();
+
+    /// <summary>Reads a scope in that form (or the enum name, any case); <see cref="ArgumentException"/> naming the valid ones.</summary>
+    public static AgreementScope Scope(string text) =>
+        Enum.TryParse<AgreementScope>((text ?? "").Replace("-", "").Replace("_", "").Trim(), ignoreCase: true, out var s) && Enum.IsDefined(s)
+            ? s
+            : throw new ArgumentException($"'{text}' is not an agreement scope ({string.Join(", ", Enum.GetValues<AgreementScope>().Select(Of))}).");
+
+    public static AgreementStatus Status(string text) =>
+        Enum.TryParse<AgreementStatus>((text ?? "").Trim(), ignoreCase: true, out var s) && Enum.IsDefined(s)
+            ? s
+            : throw new ArgumentException($"'{text}' is not an agreement status (active, suspended, ended).");
+
+    /// <summary>"DE-ABC" (or "DEABC") as a party; <see cref="ArgumentException"/> otherwise.</summary>
+    public static RoamingParty Party(string text)
+    {
+        var t = (text ?? "").Replace("-", "").Replace("*", "").Trim();
+        return t.Length == 5 ? new RoamingParty(t[..2].ToUpperInvariant(), t[2..].ToUpperInvariant())
+            : throw new ArgumentException($"'{text}' is not a party as country code and party ID (e.g. DE-ABC).");
+    }
+}

@@ -133,10 +133,10 @@ public static class OcpiEndpoints
             ["id"] = a.Id,
             ["cpo"] = new JsonObject { ["country_code"] = a.Cpo.CountryCode, ["party_id"] = a.Cpo.PartyId },
             ["emsp"] = new JsonObject { ["country_code"] = a.Emsp.CountryCode, ["party_id"] = a.Emsp.PartyId },
-            ["status"] = a.Status.ToString().ToUpperInvariant(),
+            ["status"] = AgreementText.Of(a.Status),
             ["valid_from"] = a.ValidFrom is { } f ? UtcTimestampConverter.Format(f) : null,
             ["valid_to"] = a.ValidTo is { } t ? UtcTimestampConverter.Format(t) : null,
-            ["scopes"] = new JsonArray(a.Scopes.Order().Select(sc => (JsonNode)JsonValue.Create(sc.ToString())!).ToArray()),
+            ["scopes"] = new JsonArray(a.Scopes.Order().Select(sc => (JsonNode)JsonValue.Create(AgreementText.Of(sc))!).ToArray()),
             ["last_updated"] = UtcTimestampConverter.Format(a.UpdatedAt),
         }).ToList();
         await OcpiResponses.WriteAsync(call.Http, OcpiStatus.Success, data, OcpiJsonContext.Default.OcpiEnvelopeListJsonNode);
