@@ -48,10 +48,21 @@ public static class AgreementPair
     }
 
     /// <summary>The role of <paramref name="other"/> that forms a governed pair with <paramref name="role"/>, else its first role.</summary>
-    public static PartyRole? Counterpart(PartyRole? role, PartyRecord other)
+    public static PartyRole? Counterpart(PartyRole? role, PartyRecord other) =>
+        other.Roles.FirstOrDefault(r => role is not null && Of(role, r) is not null)
+        ?? other.Roles.FirstOrDefault(r => role is not null && Opposite(role, r))
+        ?? other.Roles.FirstOrDefault();
+
+    /// <summary>
+    /// Whether <paramref name="to"/> has the "opposite role" of <paramref name="from"/> (2.2.1/2.3.0 Broadcast Push: CPO to
+    /// eMSP, NSP and OTHER; eMSP and OTHER to CPO). Roles OCPI names no opposite for (SCSP, NAP) go anywhere.
+    /// </summary>
+    public static bool Opposite(PartyRole? from, PartyRole? to)
     {
-        var wanted = role is null ? null : Is(role, Roles.Cpo) ? Roles.Emsp : Is(role, Roles.Emsp) ? Roles.Cpo : null;
-        return (wanted is null ? null : other.Roles.FirstOrDefault(r => Is(r, wanted))) ?? other.Roles.FirstOrDefault();
+        if (from is null || to is null) return true;
+        if (Is(from, Roles.Cpo)) return Is(to, Roles.Emsp) || Is(to, "NSP") || Is(to, Roles.Other) || Is(to, "SCSP") || Is(to, "NAP");
+        if (Is(from, Roles.Emsp) || Is(from, Roles.Other)) return Is(to, Roles.Cpo);
+        return true;
     }
 
     public static RoamingParty Party(PartyRole role) => new(role.CountryCode.ToUpperInvariant(), role.PartyId.ToUpperInvariant());

@@ -153,8 +153,12 @@ public static class OcpiEndpoints
         }
         // Only tokens of the eMSPs whose roaming agreement with this CPO covers tokens.
         var owners = await services.GetRequiredService<TokenDistribution>().AgreedOwnersAsync(FromRole(call), call.Aborted);
-        var result = await services.GetRequiredService<IOcpiTokenStore>().ListAsync(
-            new TokenQuery(page.DateFrom, page.DateTo, page.Offset, page.Limit, call.ToCountryCode, call.ToPartyId, owners), call.Aborted);
+        // OCPI-to-* naming the hub is a GET All via the hub (all agreed eMSPs' tokens); naming an eMSP, its tokens only.
+        var hub = services.GetRequiredService<HubIdentity>();
+        var toHub = string.Equals(call.ToCountryCode, hub.CountryCode, StringComparison.OrdinalIgnoreCase)
+            && string.Equals(call.ToPartyId, hub.PartyId, StringComparison.OrdinalIgnoreCase);
+        var result = await services.GetRequiredService<IOcpiTokenStore>().ListAsync(new TokenQuery(page.DateFrom, page.DateTo, page.Offset, page.Limit,
+            toHub ? null : call.ToCountryCode, toHub ? null : call.ToPartyId, owners), call.Aborted);
         var data = result.Items.Select(t => (JsonNode)TokenTypeTranslation.ForVersion(JsonNode.Parse(t.Json)!.AsObject(), call.Version)).ToList();
         page.WriteHeaders(call.Http.Response, $"{call.BaseUrl}/{call.Version.ToText()}/sender/tokens", result.Total, data.Count);
         await OcpiResponses.WriteAsync(call.Http, OcpiStatus.Success, data, OcpiJsonContext.Default.OcpiEnvelopeListJsonNode);

@@ -45,14 +45,15 @@ public sealed class ModuleRouter(PartyDirectory parties, PartyClients clients, C
         {
             var target = await parties.FindByCountryPartyAsync(toCc, toPid, ct);
             if (target is null) return Status(OcpiStatus.UnknownReceiver, $"No party {toCc}-{toPid} is connected to this hub.", now);
+            // Before anything else about the receiver: a party without an agreement learns nothing of the other's endpoints.
+            if (RoamingAgreementDecisions.ScopeOf(request.Module) is { } scope
+                && await agreements.DecideAsync(from, target.FindRole(toCc, toPid), scope, ct) is { Allowed: false } refused)
+                return Refused(request, refused, now);
             var endpoint = target.IsRegistered ? target.Endpoint(request.Module, role) : null;
             if (target.IsRegistered && endpoint is null)
                 return Status(OcpiStatus.UnknownReceiver, $"Party {toCc}-{toPid} does not implement {request.Module} {role}.", now);
             if (!target.IsRegistered || target.Status is PartyStatus.Suspended or PartyStatus.Planned)
                 return Status(OcpiStatus.ReceiverNotConnected, $"Party {toCc}-{toPid} is not connected.", now);
-            if (RoamingAgreementDecisions.ScopeOf(request.Module) is { } scope
-                && await agreements.DecideAsync(from, target.FindRole(toCc, toPid), scope, ct) is { Allowed: false } refused)
-                return Refused(request, refused, now);
             routing = new RoutingParties(from?.CountryCode, from?.PartyId, toCc, toPid);
             string? commandSlot = null;
             if (IsCommand(request))
@@ -81,7 +82,7 @@ public sealed class ModuleRouter(PartyDirectory parties, PartyClients clients, C
         if (request.Method == HttpMethod.Get && request.Rest.Length == 0 && role == InterfaceRoles.Sender)
             return await MergeAsync(request, from, now, ct);
         if (request.Method != HttpMethod.Get && role == InterfaceRoles.Receiver)
-            return await BroadcastAsync(request, from, now, ct);
+            return await BroadcastAsync(request, from, toHub, now, ct);
         return toHub
             ? Status(OcpiStatus.InvalidParameters, $"The hub holds no {request.Module} object of its own: name the party it belongs to in OCPI-to-country-code and OCPI-to-party-id.", now)
             : Status(OcpiStatus.InvalidParameters, "This request needs OCPI-to-country-code and OCPI-to-party-id: the hub cannot tell which party it is for.", now);
@@ -155,9 +156,10 @@ public sealed class ModuleRouter(PartyDirectory parties, PartyClients clients, C
     }
 
     /// <summary>
-    /// The connected parties implementing the request's interface that the sender may reach: with a roaming agreement
-    /// covering the module when they are a CPO and an eMSP (OCPI's broadcast goes only to agreed parties). Each comes
-    /// with its role the routing headers name.
+    /// The connected parties implementing the request's interface that the sender may reach: of the "opposite role"
+    /// (2.2.1/2.3.0 Broadcast Push: a CPO's pushes go to eMSPs, NSPs and OTHER, an eMSP's and OTHER's to CPOs), with a
+    /// roaming agreement covering the module when they are a CPO and an eMSP. Each comes with its role the routing
+    /// headers name.
     /// </summary>
     private async Task<List<(PartyRecord Party, PartyEndpoint Endpoint, PartyRole? Role)>> AgreedAsync(RoutedRequest request, PartyRole? from, CancellationToken ct)
     {
@@ -168,6 +170,7 @@ public sealed class ModuleRouter(PartyDirectory parties, PartyClients clients, C
             if (p.Id == request.Caller.Id || !p.IsRegistered || p.Status is PartyStatus.Suspended or PartyStatus.Planned) continue;
             if (p.Endpoint(request.Module, request.InterfaceRole) is not { } e) continue;
             var role = AgreementPair.Counterpart(from, p);
+            if (!AgreementPair.Opposite(from, role)) continue;
             if (scope is { } sc && !(await agreements.DecideAsync(from, role, sc, ct)).Allowed) continue;
             agreed.Add((p, e, role));
         }
@@ -183,11 +186,17 @@ public sealed class ModuleRouter(PartyDirectory parties, PartyClients clients, C
             ? Status(OcpiStatus.UnknownLocation, refused.Refusal!, now)
             : Status(OcpiStatus.ClientError, refused.Refusal!, now);
 
-    private async Task<RoutedAnswer> BroadcastAsync(RoutedRequest request, PartyRole? from, DateTimeOffset now, CancellationToken ct)
+    /// <summary>
+    /// A push to every agreed party of the opposite role. A Broadcast Push (OCPI-to-* naming the hub) reaches them from
+    /// the hub (OCPI-from-* of the hub); an Open Routing Request (no OCPI-to-*) from the requesting party (2.2.1/2.3.0
+    /// "Overview of required/optional routing headers").
+    /// </summary>
+    private async Task<RoutedAnswer> BroadcastAsync(RoutedRequest request, PartyRole? from, bool broadcastPush, DateTimeOffset now, CancellationToken ct)
     {
         var targets = await AgreedAsync(request, from, ct);
+        var (fromCc, fromPid) = broadcastPush ? (hub.CountryCode, hub.PartyId) : (from?.CountryCode, from?.PartyId);
         var results = await Task.WhenAll(targets.Select(t =>
-            ForwardAsync(t.Party, t.Endpoint, request, new RoutingParties(from?.CountryCode, from?.PartyId, t.Role?.CountryCode, t.Role?.PartyId), request.Query, ct)));
+            ForwardAsync(t.Party, t.Endpoint, request, new RoutingParties(fromCc, fromPid, t.Role?.CountryCode, t.Role?.PartyId), request.Query, ct)));
         var ok = results.Count(r => r.IsSuccess);
         return Status(OcpiStatus.Success, $"Broadcast to {ok} of {results.Length} agreed parties implementing {request.Module}.", now);
     }

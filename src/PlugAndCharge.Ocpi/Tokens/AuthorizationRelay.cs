@@ -53,6 +53,7 @@ public sealed class AuthorizationRelay(
     IOcpiTokenStore tokens,
     IContractStatusSource contracts,
     IRoamingAgreements agreements,
+    OcpiHubOptions options,
     TimeProvider clock,
     ILogger<AuthorizationRelay> log)
 {
@@ -76,7 +77,9 @@ public sealed class AuthorizationRelay(
         // 1. The receiver: explicit routing headers, else the EMAID's provider prefix, else the eMSP that pushed the token.
         PartyRecord? emsp = null;
         StoredToken? stored = null;
-        if (request.ToCountryCode is { } toCc && request.ToPartyId is { } toPid)
+        // OCPI-to-* naming the hub itself is an Open Routing Request like none: the hub finds the eMSP.
+        if (request.ToCountryCode is { } toCc && request.ToPartyId is { } toPid
+            && !(string.Equals(toCc, options.CountryCode, StringComparison.OrdinalIgnoreCase) && string.Equals(toPid, options.PartyId, StringComparison.OrdinalIgnoreCase)))
         {
             emsp = await parties.FindByCountryPartyAsync(toCc, toPid, ct);
             if (emsp is null) return Status(OcpiStatus.UnknownReceiver, $"No party {toCc}-{toPid} is connected to this hub.");
