@@ -88,7 +88,7 @@ public sealed class OcpiAgreementApiTests(ServiceFixture f) : IClassFixture<Serv
         var update = new { scopes = new[] { "tokens", "sessions", "cdrs" }, validTo = "2099-01-01T00:00:00Z", status = "active" };
         Assert.Equal(428, (int)(await admin.SendAsync(WithIfMatch(HttpMethod.Put, $"/admin/ocpi/agreements/{id}", null, update))).StatusCode);
         var changed = await JsonAsync(await admin.SendAsync(WithIfMatch(HttpMethod.Put, $"/admin/ocpi/agreements/{id}", "\"0\"", update)), HttpStatusCode.OK);
-        Assert.Equal(["cdrs", "sessions", "tokens"], changed["scopes"]!.AsArray().Select(s => s!.GetValue<string>()).ToList());
+        Assert.Equal(["tokens", "sessions", "cdrs"], changed["scopes"]!.AsArray().Select(s => s!.GetValue<string>()).ToList());
         // A second operator still holding version 0 is refused instead of overwriting.
         Assert.Equal(HttpStatusCode.PreconditionFailed, (await admin.SendAsync(WithIfMatch(HttpMethod.Put, $"/admin/ocpi/agreements/{id}", "\"0\"", update))).StatusCode);
         Assert.Equal(HttpStatusCode.PreconditionFailed, (await admin.SendAsync(WithIfMatch(HttpMethod.Post, $"/admin/ocpi/agreements/{id}/suspend", "\"0\""))).StatusCode);
