@@ -14,7 +14,7 @@ public sealed class RoamingAgreementBook(IRoamingAgreementStore store, OcpiHubOp
     private readonly DefaultRoamingPolicy _default = new(options);
     private readonly SemaphoreSlim _loader = new(1, 1);
     private volatile Snapshot? _snapshot;
-    private int _refreshing;
+    private readonly BackgroundReload _reload = new(clock);
 
     private sealed record Snapshot(FrozenDictionary<(RoamingParty Cpo, RoamingParty Emsp), RoamingAgreement> ByPair, IReadOnlyList<RoamingAgreement> All,
         DateTimeOffset LoadedAt)
@@ -73,14 +73,7 @@ public sealed class RoamingAgreementBook(IRoamingAgreementStore store, OcpiHubOp
 
     private Snapshot Refreshed(Snapshot s)
     {
-        if (options.AgreementRefreshInterval > TimeSpan.Zero && clock.GetUtcNow() - s.LoadedAt >= options.AgreementRefreshInterval
-            && Interlocked.CompareExchange(ref _refreshing, 1, 0) == 0)
-            _ = Task.Run(async () =>
-            {
-                try { await ReloadAsync(CancellationToken.None); }
-                catch (Exception) { /* the store is unavailable: keep enforcing the snapshot, retry on a later decision */ }
-                finally { Volatile.Write(ref _refreshing, 0); }
-            }, CancellationToken.None);
+        if (_reload.TryClaim(options.AgreementRefreshInterval, s.LoadedAt)) _reload.Start(ReloadAsync);
         return s;
     }
 }
