@@ -116,10 +116,17 @@ public static class RoamingScenario
             var tokenA = await t.StepAsync("hub operator", "hub", "POST /admin/ocpi/parties (token A)",
                 () => PartyTokenAAsync(admin, o.EmspCountry, o.EmspProviderId, provider, ct),
                 a => $"party EMSP {o.EmspCountry}-{o.EmspProviderId} {(a.Created ? "created" : "re-admitted")}, provider prefix {provider} routed to it; token A handed over out of band").ConfigureAwait(false);
+            string hubParty;
             using (var hubClient = service.Participant(null))
-                await t.StepAsync("eMSP", "hub", "OCPI 2.3.0 versions, details, POST credentials",
+                hubParty = await t.StepAsync("eMSP", "hub", "OCPI 2.3.0 versions, details, POST credentials",
                     () => emsp.ConnectAsync(hubClient, service.HttpsBaseUrl + "/ocpi/versions", tokenA.Token, ct),
                     hub => $"registered: the hub ({hub}) called back our versions at {emsp.VersionsUrl} with token B and answered token C");
+            // The hub's own chargers authorize as the hub's CPO side (hub_party_id): the pair the agreement is for.
+            var hubCpo = hubParty.Replace("*", "", StringComparison.Ordinal).Replace("-", "", StringComparison.Ordinal);
+            await t.StepAsync("hub operator", "hub", "POST /admin/ocpi/agreements (roaming agreement)",
+                () => AgreementAsync(admin, hubCpo[..2], hubCpo[2..], o.EmspCountry, o.EmspProviderId, ct),
+                a => $"agreement {a.Id} {(a.Created ? "recorded" : "in force already")}: CPO {hubCpo[..2]}-{hubCpo[2..]} (the hub's chargers) and eMSP " +
+                    $"{o.EmspCountry}-{o.EmspProviderId} roam for tokens, real-time authorization and Plug & Charge");
             var contract = await t.StepAsync("eMSP", "hub", "POST /v1/contracts (mint EMAID, issue certificate)",
                 async () => (await Http.SendAsync(emspApi, HttpMethod.Post, "/v1/contracts", new { pcid, providerId = provider, @default = true }, ct)).Body!,
                 c => $"contract {c["emaid"]} bound to {pcid} as default; contract certificate serial {c["certificate"]?["serial"]}");
@@ -214,6 +221,27 @@ public static class RoamingScenario
         var reset = await Http.SendAsync(admin, HttpMethod.Post, $"/admin/ocpi/parties/{id}/revoke-credentials", null, ct);
         await Http.SendAsync(admin, HttpMethod.Put, $"/admin/ocpi/parties/{id}/provider-prefixes", new { providerPrefixes = new[] { provider } }, ct);
         return (reset.Body!["tokenA"]!.GetValue<string>(), false);
+    }
+
+    /// <summary>The pair's active agreement, recorded unless an earlier run did (a suspended one is made active again).</summary>
+    private static async Task<(string Id, bool Created)> AgreementAsync(HttpClient admin, string cpoCountry, string cpoParty, string emspCountry, string emspParty,
+        CancellationToken ct)
+    {
+        var cpo = $"{cpoCountry}-{cpoParty}";
+        var emsp = $"{emspCountry}-{emspParty}";
+        var list = await Http.GetJsonAsync(admin, $"/admin/ocpi/agreements?cpo={cpo}&emsp={emsp}", ct);
+        if (list.AsArray().FirstOrDefault(a => a!["status"]!.GetValue<string>() != "ended") is { } existing)
+        {
+            var id = existing["id"]!.GetValue<string>();
+            if (existing["status"]!.GetValue<string>() != "active") await Http.SendAsync(admin, HttpMethod.Post, $"/admin/ocpi/agreements/{id}/resume", null, ct);
+            return (id, false);
+        }
+        var created = await Http.SendAsync(admin, HttpMethod.Post, "/admin/ocpi/agreements", new
+        {
+            cpo = new { countryCode = cpoCountry, partyId = cpoParty }, emsp = new { countryCode = emspCountry, partyId = emspParty },
+            scopes = new[] { "tokens", "real-time-authorization", "plug-and-charge" },
+        }, ct, 201);
+        return (created.Body!["id"]!.GetValue<string>(), true);
     }
 
     /// <summary>Registers the station and returns the password the hub generated for it (answered only at registration).</summary>

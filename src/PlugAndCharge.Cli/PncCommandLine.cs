@@ -28,6 +28,7 @@ public static class PncCommandLine
         root.Subcommands.Add(CertCommands.Create(common));
         root.Subcommands.Add(CrlCommands.Create(common));
         root.Subcommands.Add(AuditCommands.Create(common));
+        root.Subcommands.Add(OcpiCommands.Create(common));
         root.Subcommands.Add(ExiCommands.Create());
         return root;
     }

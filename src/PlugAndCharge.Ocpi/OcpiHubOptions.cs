@@ -34,6 +34,12 @@ public sealed class OcpiHubOptions
     /// <summary>For a CPO/eMSP pair without a recorded roaming agreement: open (they roam) or closed (they do not).</summary>
     public Agreements.RoamingDefault RoamingDefault { get; set; } = Agreements.RoamingDefault.Open;
 
+    /// <summary>
+    /// How old this instance's view of the roaming agreements may get before it reloads them (what another instance
+    /// changed is enforced here within about this time); zero never reloads (one instance owns the store).
+    /// </summary>
+    public TimeSpan AgreementRefreshInterval { get; set; } = TimeSpan.FromSeconds(2);
+
     /// <summary>Default time the hub waits for a party before answering 4002 (or applying the whitelist to an authorization).</summary>
     public TimeSpan PartyTimeout { get; set; } = TimeSpan.FromSeconds(5);
 

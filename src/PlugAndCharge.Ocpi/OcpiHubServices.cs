@@ -14,8 +14,8 @@ public static class OcpiHubServices
 {
     /// <summary>
     /// The hub's services. The host registers the ports: <see cref="IOcpiPartyStore"/>, <see cref="IOcpiTokenStore"/>,
-    /// <see cref="ICommandCallbackStore"/> (PostgreSQL, shared by the instances) and <see cref="IContractStatusSource"/>
-    /// (contract provisioning); there is no in-memory fallback.
+    /// <see cref="ICommandCallbackStore"/>, <see cref="IRoamingAgreementStore"/> (PostgreSQL, shared by the instances) and
+    /// <see cref="IContractStatusSource"/> (contract provisioning); there is no in-memory fallback.
     /// </summary>
     public static IServiceCollection AddOcpiHub(this IServiceCollection services, Action<OcpiHubOptions>? configure = null)
     {
@@ -29,7 +29,9 @@ public static class OcpiHubServices
         if (options.MaxConcurrentCallsPerParty < 1) throw new InvalidOperationException("OcpiHubOptions.MaxConcurrentCallsPerParty must be at least 1.");
         services.AddSingleton(options);
         services.TryAddSingleton(TimeProvider.System);
-        services.TryAddSingleton<IRoamingAgreements, DefaultRoamingPolicy>();
+        services.AddSingleton<RoamingAgreementBook>();
+        services.AddSingleton<IRoamingAgreements>(sp => sp.GetRequiredService<RoamingAgreementBook>());
+        services.AddSingleton<RoamingAgreementAdministration>();
         services.AddSingleton<PartyDirectory>();
         services.AddSingleton<PartyClients>();
         PartyClients.Register(services, options);

@@ -24,6 +24,7 @@ using PlugAndCharge.Server.Api.Cps;
 using PlugAndCharge.Server.Api.Est;
 using PlugAndCharge.Server.Api.Health;
 using PlugAndCharge.Server.Api.OAuth;
+using PlugAndCharge.Server.Api.OcpiAgreements;
 using PlugAndCharge.Server.Api.Ocsp;
 using PlugAndCharge.Server.Api.Participants;
 using PlugAndCharge.Server.Api.ProvisioningPool;
@@ -122,6 +123,7 @@ public static class ServiceHost
         app.MapOcpiEndpoints();
         app.MapOcpiOperatorEndpoints().RequireAuthorization(ParticipantAuthentication.Policies.Admin).WithTags("OCPI hub operator")
             .ProducesProblems(ApiConventions.ParticipantProblems);
+        app.MapOcpiAgreementEndpoints();
         return app;
     }
 

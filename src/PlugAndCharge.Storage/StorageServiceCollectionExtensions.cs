@@ -2,6 +2,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using PlugAndCharge.Contracts.Stores;
 using PlugAndCharge.Core.Participants;
+using PlugAndCharge.Ocpi.Agreements;
 using PlugAndCharge.Ocpi.Parties;
 using PlugAndCharge.Ocpi.Routing;
 using PlugAndCharge.Ocpi.Tokens;
@@ -18,7 +19,7 @@ public static class StorageServiceCollectionExtensions
 {
     /// <summary>
     /// PostgreSQL behind the ports of the layers above: contract provisioning's stores, participants, OCPP stations and
-    /// their presence across instances, the OCPI hub's parties, tokens and pending command callbacks, and how OCPP tells
+    /// their presence across instances, the OCPI hub's parties, tokens, roaming agreements and pending command callbacks, and how OCPP tells
     /// a station to retry when the database is away. The CA's stores are part of the CA the caller composed (AddPki).
     /// <paramref name="dataAtRestKey"/> encrypts the OCPI tokens B the hub stores.
     /// </summary>
@@ -38,6 +39,7 @@ public static class StorageServiceCollectionExtensions
         services.AddSingleton(new StorageFaults(PostgresFaults.IsUnavailable));
         services.AddSingleton<IOcpiPartyStore>(new PostgresOcpiPartyStore(db, dataAtRestKey));
         services.AddSingleton<IOcpiTokenStore>(new PostgresOcpiTokenStore(db));
+        services.AddSingleton<IRoamingAgreementStore>(sp => new PostgresRoamingAgreementStore(db, sp.GetService<TimeProvider>()));
         // Pending command callbacks are shared: the CPO's CommandResult may reach any instance.
         services.AddSingleton<ICommandCallbackStore>(new PostgresCommandCallbackStore(db));
         services.AddSingleton(new PostgresContractCertificateStatus(db));

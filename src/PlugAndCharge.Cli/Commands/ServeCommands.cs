@@ -54,7 +54,8 @@ internal static class ServeCommands
         var command = common.AddTo(listen.AddTo(new Command("serve", "Runs the service on the configured database: public HTTP and HTTPS for participants. " +
             "TLS certificate from PNC_TLS_CERT/PNC_TLS_KEY, else issued by the participant CA; token key from PNC_TOKEN_KEY, station password key from PNC_STATION_KEY, each else a file in " +
             "PNC_HOME. PNC_OUTBOUND_ALLOW: internal networks (CIDRs) or host names that participant-supplied URLs (OCPI, webhooks, foreign " +
-            "OCSP) may reach; none by default.") { adminCredential }));
+            "OCSP) may reach; none by default. PNC_OCPI_ROAMING_DEFAULT: open (default) or closed, whether OCPI CPO/eMSP pairs without a " +
+            "roaming agreement roam.") { adminCredential }));
         command.SetAction((r, ct) => ServeAsync(r, common, listen, demo: false, r.GetValue(adminCredential), ct));
         return command;
     }
@@ -70,6 +71,14 @@ internal static class ServeCommands
     }
 
     /// <summary>A listen address as a client reaches it: wildcards become the loopback address.</summary>
+    /// <summary>PNC_OCPI_ROAMING_DEFAULT: open (default) or closed, for CPO/eMSP pairs without a roaming agreement.</summary>
+    private static PlugAndCharge.Ocpi.Agreements.RoamingDefault RoamingDefault(string? configured) => configured?.Trim().ToLowerInvariant() switch
+    {
+        null or "" or "open" => PlugAndCharge.Ocpi.Agreements.RoamingDefault.Open,
+        "closed" => PlugAndCharge.Ocpi.Agreements.RoamingDefault.Closed,
+        _ => throw new UsageException($"PNC_OCPI_ROAMING_DEFAULT must be open or closed (for CPO/eMSP pairs without a roaming agreement); it is '{configured}'."),
+    };
+
     private static string Loopback(string url) => url.Replace("://0.0.0.0", "://127.0.0.1").Replace("://*", "://127.0.0.1").Replace("://+", "://127.0.0.1").TrimEnd('/');
 
     /// <summary>
@@ -146,6 +155,7 @@ internal static class ServeCommands
             StationPasswordKey = ServiceBootstrap.StationPasswordKey(env),
             CpsSigners = await ServiceBootstrap.CpsSignersAsync(env, ct),
             OcpiPublicBaseUrl = ocpiBaseUrl,
+            OcpiRoamingDefault = RoamingDefault(Environment.GetEnvironmentVariable("PNC_OCPI_ROAMING_DEFAULT")),
             SupersededContractCertificateGrace = Environment.GetEnvironmentVariable("PNC_CONTRACT_UPDATE_GRACE") is { Length: > 0 } grace
                 ? TimeSpan.TryParse(grace, System.Globalization.CultureInfo.InvariantCulture, out var g) && g >= TimeSpan.Zero ? g
                     : throw new UsageException($"PNC_CONTRACT_UPDATE_GRACE '{grace}' is not a duration such as 14.00:00:00 (days.hours:minutes:seconds).")

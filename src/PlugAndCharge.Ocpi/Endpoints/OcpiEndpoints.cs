@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
+using PlugAndCharge.Ocpi.Agreements;
 using PlugAndCharge.Ocpi.Parties;
 using PlugAndCharge.Ocpi.Protocol;
 using PlugAndCharge.Ocpi.Routing;
@@ -31,6 +32,9 @@ public static class OcpiEndpoints
         app.MapGet("/ocpi/{version}/sender/tokens", ctx => OcpiCalls.RunAsync(ctx, OcpiAccess.Registered, CpoOnly(TokenList)));
         app.MapPost("/ocpi/{version}/sender/tokens/{uid}/authorize", ctx => OcpiCalls.RunAsync(ctx, OcpiAccess.Registered, CpoOnly(Authorize)));
         app.MapMethods("/ocpi/{version}/receiver/tokens/{cc}/{pid}/{uid}", ["GET", "PUT", "PATCH"], ctx => OcpiCalls.RunAsync(ctx, OcpiAccess.Registered, TokenPush));
+
+        // Not an OCPI module: the caller's own roaming agreements as the hub enforces them (issue 24), with its token C.
+        app.MapGet("/ocpi/{version}/hub/agreements", ctx => OcpiCalls.RunAsync(ctx, OcpiAccess.Registered, OwnAgreements));
 
         // The hub's one-time response_url of a forwarded command (see ModuleRouter.RelayCommandResultAsync).
         app.MapPost("/ocpi/{version}/hub/commandresult/{id}", ctx => OcpiCalls.RunAsync(ctx, OcpiAccess.Registered, CommandResult));
@@ -85,7 +89,7 @@ public static class OcpiEndpoints
         var versionsUrl = $"{call.BaseUrl}/versions";
         var answer = call.Http.Request.Method switch
         {
-            "GET" => registration.Current(call.Version, call.PresentedToken, versionsUrl),
+            "GET" => await registration.CurrentAsync(call.Party, call.Version, call.PresentedToken, versionsUrl, call.Aborted),
             "POST" => await registration.RegisterAsync(call.Party, call.Version, await call.ReadBodyAsync(), call.CorrelationId, versionsUrl, call.Aborted),
             "PUT" => await registration.UpdateAsync(call.Party, call.Version, await call.ReadBodyAsync(), call.CorrelationId, versionsUrl, call.Aborted),
             _ => await registration.UnregisterAsync(call.Party, call.Aborted),
@@ -102,7 +106,14 @@ public static class OcpiEndpoints
             return;
         }
         var all = await call.Http.RequestServices.GetRequiredService<PartyDirectory>().AllAsync(call.Aborted);
-        var infos = all.SelectMany(p => p.Roles.Select(r => new ClientInfo(r.PartyId, r.CountryCode, r.Role, ClientInfoPublisher.StatusText(p.Status), p.UpdatedAt)))
+        var agreements = call.Http.RequestServices.GetRequiredService<IRoamingAgreements>();
+        // Only the parties the caller may reach: an eMSP without an agreement with a CPO does not see it (issue 24).
+        var reachable = new List<ClientInfo>();
+        foreach (var p in all)
+            foreach (var r in p.Roles)
+                if (p.Id == call.Party.Id || await agreements.MayReachAsync(call.Party.Roles, r, call.Aborted))
+                    reachable.Add(new ClientInfo(r.PartyId, r.CountryCode, r.Role, ClientInfoPublisher.StatusText(p.Status), p.UpdatedAt));
+        var infos = reachable
             .Where(i => call.Version == OcpiVersion.V221 || i.Role != Roles.Hub)
             .Where(i => page.DateFrom is not { } f || i.LastUpdated >= f)
             .Where(i => page.DateTo is not { } t || i.LastUpdated < t)
@@ -111,6 +122,24 @@ public static class OcpiEndpoints
         var slice = infos.Skip(page.Offset).Take(page.Limit).ToList();
         page.WriteHeaders(call.Http.Response, $"{call.BaseUrl}/{call.Version.ToText()}/sender/hubclientinfo", infos.Count, slice.Count);
         await OcpiResponses.WriteAsync(call.Http, OcpiStatus.Success, slice, OcpiJsonContext.Default.OcpiEnvelopeListClientInfo);
+    }
+
+    private static async Task OwnAgreements(OcpiCall call)
+    {
+        var own = call.Party.Roles.Select(AgreementPair.Party).ToHashSet();
+        var agreements = await call.Http.RequestServices.GetRequiredService<RoamingAgreementBook>().AllAsync(call.Aborted);
+        var data = agreements.Where(a => own.Contains(a.Cpo) || own.Contains(a.Emsp)).Select(a => (JsonNode)new JsonObject
+        {
+            ["id"] = a.Id,
+            ["cpo"] = new JsonObject { ["country_code"] = a.Cpo.CountryCode, ["party_id"] = a.Cpo.PartyId },
+            ["emsp"] = new JsonObject { ["country_code"] = a.Emsp.CountryCode, ["party_id"] = a.Emsp.PartyId },
+            ["status"] = AgreementText.Of(a.Status),
+            ["valid_from"] = a.ValidFrom is { } f ? UtcTimestampConverter.Format(f) : null,
+            ["valid_to"] = a.ValidTo is { } t ? UtcTimestampConverter.Format(t) : null,
+            ["scopes"] = new JsonArray(a.Scopes.Order().Select(sc => (JsonNode)JsonValue.Create(AgreementText.Of(sc))!).ToArray()),
+            ["last_updated"] = UtcTimestampConverter.Format(a.UpdatedAt),
+        }).ToList();
+        await OcpiResponses.WriteAsync(call.Http, OcpiStatus.Success, data, OcpiJsonContext.Default.OcpiEnvelopeListJsonNode);
     }
 
     private static async Task TokenList(OcpiCall call)
@@ -122,8 +151,14 @@ public static class OcpiEndpoints
             await OcpiResponses.WriteStatusAsync(call.Http, OcpiStatus.InvalidParameters, error);
             return;
         }
-        var result = await services.GetRequiredService<IOcpiTokenStore>().ListAsync(
-            new TokenQuery(page.DateFrom, page.DateTo, page.Offset, page.Limit, call.ToCountryCode, call.ToPartyId), call.Aborted);
+        // Only tokens of the eMSPs whose roaming agreement with this CPO covers tokens.
+        var owners = await services.GetRequiredService<TokenDistribution>().AgreedOwnersAsync(FromRole(call), call.Aborted);
+        // OCPI-to-* naming the hub is a GET All via the hub (all agreed eMSPs' tokens); naming an eMSP, its tokens only.
+        var hub = services.GetRequiredService<HubIdentity>();
+        var toHub = string.Equals(call.ToCountryCode, hub.CountryCode, StringComparison.OrdinalIgnoreCase)
+            && string.Equals(call.ToPartyId, hub.PartyId, StringComparison.OrdinalIgnoreCase);
+        var result = await services.GetRequiredService<IOcpiTokenStore>().ListAsync(new TokenQuery(page.DateFrom, page.DateTo, page.Offset, page.Limit,
+            toHub ? null : call.ToCountryCode, toHub ? null : call.ToPartyId, owners), call.Aborted);
         var data = result.Items.Select(t => (JsonNode)TokenTypeTranslation.ForVersion(JsonNode.Parse(t.Json)!.AsObject(), call.Version)).ToList();
         page.WriteHeaders(call.Http.Response, $"{call.BaseUrl}/{call.Version.ToText()}/sender/tokens", result.Total, data.Count);
         await OcpiResponses.WriteAsync(call.Http, OcpiStatus.Success, data, OcpiJsonContext.Default.OcpiEnvelopeListJsonNode);

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
+using PlugAndCharge.Ocpi.Agreements;
 using PlugAndCharge.Ocpi.Protocol;
 using PlugAndCharge.Ocpi.Transport;
 
@@ -7,10 +8,10 @@ namespace PlugAndCharge.Ocpi.Parties;
 
 /// <summary>
 /// hubclientinfo: the hub tells every party implementing the hubclientinfo receiver interface when another party's
-/// connection status changes (PUT {hubclientinfo}/{country_code}/{party_id}). Sent in the background so a slow party
-/// never holds up a registration.
+/// connection status changes (PUT {hubclientinfo}/{country_code}/{party_id}), if it may reach that party (its roaming
+/// agreements). Sent in the background so a slow party never holds up a registration.
 /// </summary>
-public sealed class ClientInfoPublisher(PartyDirectory parties, PartyClients clients, ILogger<ClientInfoPublisher> log)
+public sealed class ClientInfoPublisher(PartyDirectory parties, PartyClients clients, IRoamingAgreements agreements, ILogger<ClientInfoPublisher> log)
 {
     public static string StatusText(PartyStatus s) => s.ToString().ToUpperInvariant();
 
@@ -31,6 +32,7 @@ public sealed class ClientInfoPublisher(PartyDirectory parties, PartyClients cli
             foreach (var role in changed.Roles)
             {
                 if (v == OcpiVersion.V230 && role.Role == Roles.Hub) continue;
+                if (!await agreements.MayReachAsync(p.Roles, role, ct)) continue;
                 var info = new ClientInfo(role.PartyId, role.CountryCode, role.Role, StatusText(changed.Status), changed.UpdatedAt);
                 var body = JsonSerializer.SerializeToUtf8Bytes(info, OcpiJsonContext.Default.ClientInfo);
                 calls.Add(clients.For(p).SendAsync(HttpMethod.Put, $"{endpoint.Url.TrimEnd('/')}/{role.CountryCode}/{role.PartyId}", p.OutgoingToken!,

@@ -15,7 +15,7 @@ public sealed class PartyDirectory(IOcpiPartyStore store, TimeProvider clock, Oc
     private static readonly TimeSpan MissReloadSpacing = TimeSpan.FromSeconds(1);
     private readonly SemaphoreSlim _writer = new(1, 1);
     private volatile Snapshot? _snapshot;
-    private int _refreshing;
+    private readonly BackgroundReload _reload = new(clock);
     private long _lastMissReloadTicks;
 
     public TimeProvider Clock => clock;
@@ -56,14 +56,7 @@ public sealed class PartyDirectory(IOcpiPartyStore store, TimeProvider clock, Oc
     {
         if (_snapshot is { } s)
         {
-            if (options.PartyRefreshInterval > TimeSpan.Zero && clock.GetUtcNow() - s.LoadedAt >= options.PartyRefreshInterval
-                && Interlocked.CompareExchange(ref _refreshing, 1, 0) == 0)
-                _ = Task.Run(async () =>
-                {
-                    try { await ReloadAsync(CancellationToken.None); }
-                    catch (Exception) { /* the store is unavailable: keep serving the snapshot, retry on a later read */ }
-                    finally { Volatile.Write(ref _refreshing, 0); }
-                }, CancellationToken.None);
+            if (_reload.TryClaim(options.PartyRefreshInterval, s.LoadedAt)) _reload.Start(ReloadAsync);
             return s;
         }
         await _writer.WaitAsync(ct);

@@ -13,8 +13,8 @@ namespace PlugAndCharge.Ocpi.Parties;
 /// </summary>
 public sealed class PartyRegistration(PartyDirectory parties, PartyClients clients, HubIdentity hub, ClientInfoPublisher clientInfo, TimeProvider clock, ILogger<PartyRegistration> log)
 {
-    public HubAnswer Current(OcpiVersion version, string presentedToken, string hubVersionsUrl) =>
-        Ok(hub.CredentialsFor(version, presentedToken, hubVersionsUrl));
+    public async Task<HubAnswer> CurrentAsync(PartyRecord caller, OcpiVersion version, string presentedToken, string hubVersionsUrl, CancellationToken ct) =>
+        Ok(await hub.CredentialsForAsync(version, presentedToken, hubVersionsUrl, caller, ct));
 
     public async Task<HubAnswer> RegisterAsync(PartyRecord caller, OcpiVersion version, byte[] body, string correlationId, string hubVersionsUrl, CancellationToken ct)
     {
@@ -114,7 +114,7 @@ public sealed class PartyRegistration(PartyDirectory parties, PartyClients clien
         }
         log.LogInformation("Party {Party} registered on OCPI {Version} with {Endpoints} endpoints", caller.Id, version.ToText(), endpoints.Count);
         clientInfo.Publish(updated);
-        return Ok(hub.CredentialsFor(version, tokenC, hubVersionsUrl));
+        return Ok(await hub.CredentialsForAsync(version, tokenC, hubVersionsUrl, updated, ct));
     }
 
     /// <summary>

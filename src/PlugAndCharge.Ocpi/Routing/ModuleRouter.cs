@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using PlugAndCharge.Ocpi.Agreements;
 using PlugAndCharge.Ocpi.Parties;
 using PlugAndCharge.Ocpi.Protocol;
 using PlugAndCharge.Ocpi.Tokens;
@@ -11,9 +12,14 @@ namespace PlugAndCharge.Ocpi.Routing;
 /// <summary>
 /// Routes locations, sessions, CDRs, tariffs, commands and charging profiles by the OCPI-to/from-* headers (2.2.1
 /// §4.1.x "Message Routing"): with a receiver named, direct forwarding; without, a push to a receiver interface is
-/// broadcast to every party implementing it and a GET of a sender's list is merged across every party offering it.
+/// broadcast to every party implementing it and a GET of a sender's list is merged across every party offering it. A
+/// request whose OCPI-to-* names the hub itself is the hub's own: broadcast or merged the same way. Every route between a
+/// CPO and an eMSP needs their roaming agreement to cover the module (<see cref="IRoamingAgreements"/>): a broadcast or
+/// merge reaches only the agreed parties, and a request addressed to an unagreed one is refused with a message naming
+/// the missing agreement.
 /// </summary>
-public sealed class ModuleRouter(PartyDirectory parties, PartyClients clients, CommandCallbacks commands, TimeProvider clock)
+public sealed class ModuleRouter(PartyDirectory parties, PartyClients clients, CommandCallbacks commands, IRoamingAgreements agreements, HubIdentity hub,
+    TimeProvider clock)
 {
     public static readonly IReadOnlySet<string> Modules = new HashSet<string>(StringComparer.Ordinal)
         { "locations", "sessions", "cdrs", "tariffs", "commands", "chargingprofiles" };
@@ -31,10 +37,18 @@ public sealed class ModuleRouter(PartyDirectory parties, PartyClients clients, C
         }
         else from = request.Caller.Roles.FirstOrDefault();
 
-        if (request.ToCountryCode is { } toCc && request.ToPartyId is { } toPid)
+        // OCPI 2.2.1 §4.1.x / 2.3.0 "Message Routing": a message to the hub itself is the hub's to handle (a broadcast
+        // for receiver pushes, the hub's own list for sender GETs), as if no receiver were named.
+        var toHub = request.ToCountryCode is { } hc && request.ToPartyId is { } hp
+            && string.Equals(hc, hub.CountryCode, StringComparison.OrdinalIgnoreCase) && string.Equals(hp, hub.PartyId, StringComparison.OrdinalIgnoreCase);
+        if (!toHub && request.ToCountryCode is { } toCc && request.ToPartyId is { } toPid)
         {
             var target = await parties.FindByCountryPartyAsync(toCc, toPid, ct);
             if (target is null) return Status(OcpiStatus.UnknownReceiver, $"No party {toCc}-{toPid} is connected to this hub.", now);
+            // Before anything else about the receiver: a party without an agreement learns nothing of the other's endpoints.
+            if (RoamingAgreementDecisions.ScopeOf(request.Module) is { } scope
+                && await agreements.DecideAsync(from, target.FindRole(toCc, toPid), scope, ct) is { Allowed: false } refused)
+                return Refused(request, refused, now);
             var endpoint = target.IsRegistered ? target.Endpoint(request.Module, role) : null;
             if (target.IsRegistered && endpoint is null)
                 return Status(OcpiStatus.UnknownReceiver, $"Party {toCc}-{toPid} does not implement {request.Module} {role}.", now);
@@ -62,14 +76,16 @@ public sealed class ModuleRouter(PartyDirectory parties, PartyClients clients, C
                 _ => Status(OcpiStatus.ForwardTimeout, $"Party {toCc}-{toPid} did not answer in time.", now),
             };
         }
-        if (request.ToCountryCode != null || request.ToPartyId != null)
+        if (!toHub && (request.ToCountryCode != null || request.ToPartyId != null))
             return Status(OcpiStatus.InvalidParameters, "OCPI-to-country-code and OCPI-to-party-id go together.", now);
 
         if (request.Method == HttpMethod.Get && request.Rest.Length == 0 && role == InterfaceRoles.Sender)
             return await MergeAsync(request, from, now, ct);
         if (request.Method != HttpMethod.Get && role == InterfaceRoles.Receiver)
-            return await BroadcastAsync(request, from, now, ct);
-        return Status(OcpiStatus.InvalidParameters, "This request needs OCPI-to-country-code and OCPI-to-party-id: the hub cannot tell which party it is for.", now);
+            return await BroadcastAsync(request, from, toHub, now, ct);
+        return toHub
+            ? Status(OcpiStatus.InvalidParameters, $"The hub holds no {request.Module} object of its own: name the party it belongs to in OCPI-to-country-code and OCPI-to-party-id.", now)
+            : Status(OcpiStatus.InvalidParameters, "This request needs OCPI-to-country-code and OCPI-to-party-id: the hub cannot tell which party it is for.", now);
     }
 
     private static bool IsCommand(RoutedRequest r) =>
@@ -139,22 +155,50 @@ public sealed class ModuleRouter(PartyDirectory parties, PartyClients clients, C
         };
     }
 
-    private IEnumerable<(PartyRecord Party, PartyEndpoint Endpoint)> Implementing(IReadOnlyList<PartyRecord> all, RoutedRequest request)
+    /// <summary>
+    /// The connected parties implementing the request's interface that the sender may reach: of the "opposite role"
+    /// (2.2.1/2.3.0 Broadcast Push: a CPO's pushes go to eMSPs, NSPs and OTHER, an eMSP's and OTHER's to CPOs), with a
+    /// roaming agreement covering the module when they are a CPO and an eMSP. Each comes with its role the routing
+    /// headers name.
+    /// </summary>
+    private async Task<List<(PartyRecord Party, PartyEndpoint Endpoint, PartyRole? Role)>> AgreedAsync(RoutedRequest request, PartyRole? from, CancellationToken ct)
     {
-        foreach (var p in all)
+        var scope = RoamingAgreementDecisions.ScopeOf(request.Module);
+        var agreed = new List<(PartyRecord, PartyEndpoint, PartyRole?)>();
+        foreach (var p in await parties.AllAsync(ct))
         {
             if (p.Id == request.Caller.Id || !p.IsRegistered || p.Status is PartyStatus.Suspended or PartyStatus.Planned) continue;
-            if (p.Endpoint(request.Module, request.InterfaceRole) is { } e) yield return (p, e);
+            if (p.Endpoint(request.Module, request.InterfaceRole) is not { } e) continue;
+            var role = AgreementPair.Counterpart(from, p);
+            if (!AgreementPair.Opposite(from, role)) continue;
+            if (scope is { } sc && !(await agreements.DecideAsync(from, role, sc, ct)).Allowed) continue;
+            agreed.Add((p, e, role));
         }
+        return agreed;
     }
 
-    private async Task<RoutedAnswer> BroadcastAsync(RoutedRequest request, PartyRole? from, DateTimeOffset now, CancellationToken ct)
+    /// <summary>
+    /// A route the agreements refuse: OCPI 2.2.1 §4.1.7 has no status for it, so a client error (2000), or 2003 for a
+    /// location asked by id, which the sender's own answer would be for a location it does not share with this party.
+    /// </summary>
+    private static RoutedAnswer Refused(RoutedRequest request, AgreementDecision refused, DateTimeOffset now) =>
+        request is { Module: "locations", Method.Method: "GET", Rest.Length: > 0 }
+            ? Status(OcpiStatus.UnknownLocation, refused.Refusal!, now)
+            : Status(OcpiStatus.ClientError, refused.Refusal!, now);
+
+    /// <summary>
+    /// A push to every agreed party of the opposite role. A Broadcast Push (OCPI-to-* naming the hub) reaches them from
+    /// the hub (OCPI-from-* of the hub); an Open Routing Request (no OCPI-to-*) from the requesting party (2.2.1/2.3.0
+    /// "Overview of required/optional routing headers").
+    /// </summary>
+    private async Task<RoutedAnswer> BroadcastAsync(RoutedRequest request, PartyRole? from, bool broadcastPush, DateTimeOffset now, CancellationToken ct)
     {
-        var targets = Implementing(await parties.AllAsync(ct), request).ToList();
+        var targets = await AgreedAsync(request, from, ct);
+        var (fromCc, fromPid) = broadcastPush ? (hub.CountryCode, hub.PartyId) : (from?.CountryCode, from?.PartyId);
         var results = await Task.WhenAll(targets.Select(t =>
-            ForwardAsync(t.Party, t.Endpoint, request, new RoutingParties(from?.CountryCode, from?.PartyId, t.Party.Roles[0].CountryCode, t.Party.Roles[0].PartyId), request.Query, ct)));
+            ForwardAsync(t.Party, t.Endpoint, request, new RoutingParties(fromCc, fromPid, t.Role?.CountryCode, t.Role?.PartyId), request.Query, ct)));
         var ok = results.Count(r => r.IsSuccess);
-        return Status(OcpiStatus.Success, $"Broadcast to {ok} of {results.Length} parties implementing {request.Module}.", now);
+        return Status(OcpiStatus.Success, $"Broadcast to {ok} of {results.Length} agreed parties implementing {request.Module}.", now);
     }
 
     private async Task<RoutedAnswer> MergeAsync(RoutedRequest request, PartyRole? from, DateTimeOffset now, CancellationToken ct)
@@ -163,9 +207,9 @@ public sealed class ModuleRouter(PartyDirectory parties, PartyClients clients, C
         var query = $"?offset=0&limit={page.Offset + page.Limit}";
         if (page.DateFrom is { } f) query += "&date_from=" + Uri.EscapeDataString(UtcTimestampConverter.Format(f));
         if (page.DateTo is { } t) query += "&date_to=" + Uri.EscapeDataString(UtcTimestampConverter.Format(t));
-        var targets = Implementing(await parties.AllAsync(ct), request).ToList();
+        var targets = await AgreedAsync(request, from, ct);
         var results = await Task.WhenAll(targets.Select(x =>
-            ForwardAsync(x.Party, x.Endpoint, request, new RoutingParties(from?.CountryCode, from?.PartyId, x.Party.Roles[0].CountryCode, x.Party.Roles[0].PartyId), query, ct)));
+            ForwardAsync(x.Party, x.Endpoint, request, new RoutingParties(from?.CountryCode, from?.PartyId, x.Role?.CountryCode, x.Role?.PartyId), query, ct)));
 
         var items = new List<JsonNode>();
         var total = 0;

@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging;
 using PlugAndCharge.Core.Identifiers;
+using PlugAndCharge.Ocpi.Agreements;
 using PlugAndCharge.Ocpi.ContractChecks;
 using PlugAndCharge.Ocpi.Parties;
 using PlugAndCharge.Ocpi.Protocol;
@@ -42,13 +43,17 @@ public abstract record RelayAnswer
 /// <c>POST tokens/{uid}/authorize</c> through the hub: find the eMSP that owns the token (routing headers, the EMAID's
 /// provider prefix, or a pushed token), answer from the hub's own contract records when they already decide it, else
 /// relay to the eMSP and pass its answer back, translated for the caller's version. A silent or unreachable eMSP gets
-/// the whitelist policy: tokens the eMSP allowed to be whitelisted are allowed, the rest refused with 4002 / 4003.
+/// the whitelist policy: tokens the eMSP allowed to be whitelisted are allowed, the rest refused with 4002 / 4003. The
+/// CPO and the eMSP need a roaming agreement covering Plug &amp; Charge for the short-cut and real-time authorization for
+/// the relay (and its whitelist fallback); without one the token is unknown to the CPO (2004, naming the agreement).
 /// </summary>
 public sealed class AuthorizationRelay(
     PartyDirectory parties,
     PartyClients clients,
     IOcpiTokenStore tokens,
     IContractStatusSource contracts,
+    IRoamingAgreements agreements,
+    OcpiHubOptions options,
     TimeProvider clock,
     ILogger<AuthorizationRelay> log)
 {
@@ -72,7 +77,9 @@ public sealed class AuthorizationRelay(
         // 1. The receiver: explicit routing headers, else the EMAID's provider prefix, else the eMSP that pushed the token.
         PartyRecord? emsp = null;
         StoredToken? stored = null;
-        if (request.ToCountryCode is { } toCc && request.ToPartyId is { } toPid)
+        // OCPI-to-* naming the hub itself is an Open Routing Request like none: the hub finds the eMSP.
+        if (request.ToCountryCode is { } toCc && request.ToPartyId is { } toPid
+            && !(string.Equals(toCc, options.CountryCode, StringComparison.OrdinalIgnoreCase) && string.Equals(toPid, options.PartyId, StringComparison.OrdinalIgnoreCase)))
         {
             emsp = await parties.FindByCountryPartyAsync(toCc, toPid, ct);
             if (emsp is null) return Status(OcpiStatus.UnknownReceiver, $"No party {toCc}-{toPid} is connected to this hub.");
@@ -97,12 +104,14 @@ public sealed class AuthorizationRelay(
             var state = await contracts.GetAsync(emaid, ct);
             if (ContractShortcut.Decide(state) is { } verdict)
             {
+                if (await RefusedAsync(request, ownerCc, ownerPid, AgreementScope.PlugAndCharge, ct) is { } refused) return refused;
                 stored ??= ownerCc != null && ownerPid != null ? await tokens.GetAsync(ownerCc, ownerPid, uid, type, ct) : null;
                 return Answer(verdict.Allowed, TokenFor(stored, ownerCc!, ownerPid!, uid, type, emsp?.Name, now, valid: false), location, verdict.Reason);
             }
         }
 
         if (emsp is null) return Status(OcpiStatus.UnknownToken, $"Token {uid} ({type}) is not known to this hub.");
+        if (await RefusedAsync(request, ownerCc, ownerPid, AgreementScope.RealTimeAuthorization, ct) is { } unagreed) return unagreed;
 
         // 3. Relay to the eMSP.
         var endpoint = emsp.IsRegistered ? emsp.Endpoint("tokens", InterfaceRoles.Sender) : null;
@@ -131,6 +140,14 @@ public sealed class AuthorizationRelay(
         return response.Outcome == PartyCallOutcome.Unreachable
             ? Status(OcpiStatus.ReceiverNotConnected, $"The eMSP {ownerCc}-{ownerPid} is not connected.")
             : Status(OcpiStatus.ForwardTimeout, $"The eMSP {ownerCc}-{ownerPid} did not answer in time.");
+    }
+
+    /// <summary>The refusal when the CPO asking and the token's eMSP have no agreement covering <paramref name="scope"/>.</summary>
+    private async ValueTask<RelayAnswer?> RefusedAsync(AuthorizationRequest request, string? ownerCc, string? ownerPid, AgreementScope scope, CancellationToken ct)
+    {
+        if (request.FromCountryCode is not { } cpoCc || request.FromPartyId is not { } cpoPid || ownerCc is null || ownerPid is null) return null;
+        var decision = await agreements.DecideAsync(new RoamingParty(cpoCc, cpoPid), new RoamingParty(ownerCc, ownerPid), scope, ct);
+        return decision.Allowed ? null : Status(OcpiStatus.UnknownToken, decision.Refusal!);
     }
 
     private static JsonObject TokenFor(StoredToken? stored, string cc, string pid, string uid, string type, string? issuer, DateTimeOffset now, bool valid)

@@ -6,7 +6,9 @@ namespace PlugAndCharge.Ocpi.Tokens;
 /// </summary>
 public sealed record StoredToken(string CountryCode, string PartyId, string Uid, string Type, string? Whitelist, DateTimeOffset LastUpdated, string Json);
 
-public sealed record TokenQuery(DateTimeOffset? DateFrom, DateTimeOffset? DateTo, int Offset, int Limit, string? OwnerCountryCode = null, string? OwnerPartyId = null);
+/// <param name="Owners">When set, only tokens of these eMSPs (the ones the asking CPO has a roaming agreement with).</param>
+public sealed record TokenQuery(DateTimeOffset? DateFrom, DateTimeOffset? DateTo, int Offset, int Limit, string? OwnerCountryCode = null, string? OwnerPartyId = null,
+    IReadOnlyCollection<Agreements.RoamingParty>? Owners = null);
 
 public sealed record TokenPage(IReadOnlyList<StoredToken> Items, int Total);
 

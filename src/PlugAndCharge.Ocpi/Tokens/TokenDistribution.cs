@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging;
+using PlugAndCharge.Ocpi.Agreements;
 using PlugAndCharge.Ocpi.Parties;
 using PlugAndCharge.Ocpi.Protocol;
 using PlugAndCharge.Ocpi.Transport;
@@ -9,9 +10,11 @@ namespace PlugAndCharge.Ocpi.Tokens;
 
 /// <summary>
 /// Tokens pushed by eMSPs (tokens receiver interface of the hub): stored in their 2.3.0 form, then pushed on to every
-/// CPO that implements the tokens receiver interface, each in its own version (EMAID as OTHER for 2.2.1).
+/// CPO that implements the tokens receiver interface and whose roaming agreement with the eMSP covers tokens, each in
+/// its own version (EMAID as OTHER for 2.2.1).
 /// </summary>
-public sealed class TokenDistribution(PartyDirectory parties, PartyClients clients, IOcpiTokenStore tokens, TimeProvider clock, ILogger<TokenDistribution> log)
+public sealed class TokenDistribution(PartyDirectory parties, PartyClients clients, IOcpiTokenStore tokens, IRoamingAgreements agreements, TimeProvider clock,
+    ILogger<TokenDistribution> log)
 {
     public sealed record Push(PartyRecord Caller, OcpiVersion Version, string CountryCode, string PartyId, string Uid, string? TypeParameter, byte[] Body, string CorrelationId);
 
@@ -83,6 +86,17 @@ public sealed class TokenDistribution(PartyDirectory parties, PartyClients clien
         return new HubAnswer(200, OcpiResponses.Envelope<JsonNode>(OcpiStatus.Success, token, OcpiJsonContext.Default.OcpiEnvelopeJsonNode, null, now));
     }
 
+    /// <summary>The eMSPs whose tokens <paramref name="cpo"/> may pull: those whose roaming agreement with it covers tokens.</summary>
+    public async Task<IReadOnlyCollection<RoamingParty>> AgreedOwnersAsync(PartyRole? cpo, CancellationToken ct)
+    {
+        var owners = new HashSet<RoamingParty>();
+        if (cpo is null) return owners;
+        foreach (var p in await parties.AllAsync(ct))
+            foreach (var r in p.Roles)
+                if (r.Role == Roles.Emsp && (await agreements.DecideAsync(cpo, r, AgreementScope.Tokens, ct)).Allowed) owners.Add(AgreementPair.Party(r));
+        return owners;
+    }
+
     private static HubAnswer? Ownership(Push push, DateTimeOffset now) =>
         push.Caller.Roles.Any(r => r.Is(Roles.Emsp, push.CountryCode, push.PartyId))
             ? null
@@ -92,12 +106,14 @@ public sealed class TokenDistribution(PartyDirectory parties, PartyClients clien
     {
         var from = push.Caller.FindRole(push.CountryCode, push.PartyId);
         var calls = new List<Task<PartyResponse>>();
+        var unagreed = 0;
         foreach (var cpo in await parties.AllAsync(ct))
         {
             if (cpo.Id == push.Caller.Id || !cpo.IsRegistered || !cpo.HasRole(Roles.Cpo) || cpo.Status == PartyStatus.Suspended) continue;
             if (cpo.Endpoint("tokens", InterfaceRoles.Receiver) is not { } endpoint) continue;
-            OcpiVersions.TryParse(cpo.Version, out var v);
             var to = cpo.Roles.First(r => r.Role == Roles.Cpo);
+            if (!(await agreements.DecideAsync(from, to, AgreementScope.Tokens, ct)).Allowed) { unagreed++; continue; }
+            OcpiVersions.TryParse(cpo.Version, out var v);
             var url = $"{endpoint.Url.TrimEnd('/')}/{token.CountryCode}/{token.PartyId}/{Uri.EscapeDataString(token.Uid)}?type={TokenTypeTranslation.ForVersion(token.Type, v)}";
             calls.Add(clients.For(cpo).SendAsync(method, url, cpo.OutgoingToken!, push.CorrelationId,
                 new RoutingParties(from?.CountryCode, from?.PartyId, to.CountryCode, to.PartyId), bodyFor(v), clients.TimeoutFor(cpo), ct));
@@ -105,7 +121,8 @@ public sealed class TokenDistribution(PartyDirectory parties, PartyClients clien
         var results = await Task.WhenAll(calls);
         var ok = results.Count(r => r.IsSuccess);
         if (ok < results.Length) log.LogWarning("Token push reached {Ok} of {All} CPOs", ok, results.Length);
-        return $"Stored; delivered to {ok} of {results.Length} CPOs.";
+        return unagreed == 0 ? $"Stored; delivered to {ok} of {results.Length} CPOs."
+            : $"Stored; delivered to {ok} of {results.Length} CPOs with a roaming agreement covering tokens ({unagreed} without).";
     }
 
     private static HubAnswer Status(int status, string? message, DateTimeOffset now) =>

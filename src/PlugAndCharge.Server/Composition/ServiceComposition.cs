@@ -77,6 +77,7 @@ public static class ServiceComposition
         {
             o.PublicBaseUrl = options.OcpiPublicBaseUrl;
             o.Outbound = options.Outbound;
+            o.RoamingDefault = options.OcpiRoamingDefault;
         });
         return services;
     }

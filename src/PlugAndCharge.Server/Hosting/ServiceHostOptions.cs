@@ -23,6 +23,9 @@ public sealed class ServiceHostOptions
     /// </summary>
     public string? OcpiPublicBaseUrl { get; init; }
 
+    /// <summary>For a CPO/eMSP pair without a recorded roaming agreement: open (they roam, the default) or closed.</summary>
+    public PlugAndCharge.Ocpi.Agreements.RoamingDefault OcpiRoamingDefault { get; init; } = PlugAndCharge.Ocpi.Agreements.RoamingDefault.Open;
+
     /// <summary>
     /// AES-256 data-at-rest key (32 bytes, from a secret store): wraps contract private keys and webhook secrets, and
     /// (through a derived key) encrypts the OCPI tokens B the hub stores. Required by the host.

@@ -52,16 +52,20 @@ public sealed class PostgresOcpiTokenStore(NpgsqlDataSource db) : IOcpiTokenStor
               and (@DateTo::timestamptz is null or last_updated < @DateTo)
               and (@Owner::text is null or country_code = upper(@Owner))
               and (@OwnerParty::text is null or party_code = upper(@OwnerParty))
+              and (@Owners::text[] is null or country_code || '*' || party_code = any(@Owners))
             order by last_updated, country_code, party_code, uid, type
             offset @Offset limit @Limit
-            """, new { q.DateFrom, q.DateTo, Owner = q.OwnerCountryCode, OwnerParty = q.OwnerPartyId, q.Offset, q.Limit }, cancellationToken: ct))).ToList();
+            """, new { q.DateFrom, q.DateTo, Owner = q.OwnerCountryCode, OwnerParty = q.OwnerPartyId, Owners = OwnerKeys(q), q.Offset, q.Limit }, cancellationToken: ct))).ToList();
         var total = rows.Count > 0 ? (int)rows[0].total : await conn.ExecuteScalarAsync<int>(new CommandDefinition("""
             select count(*)::int from ocpi_tokens
             where (@DateFrom::timestamptz is null or last_updated >= @DateFrom)
               and (@DateTo::timestamptz is null or last_updated < @DateTo)
               and (@Owner::text is null or country_code = upper(@Owner))
               and (@OwnerParty::text is null or party_code = upper(@OwnerParty))
-            """, new { q.DateFrom, q.DateTo, Owner = q.OwnerCountryCode, OwnerParty = q.OwnerPartyId }, cancellationToken: ct));
+              and (@Owners::text[] is null or country_code || '*' || party_code = any(@Owners))
+            """, new { q.DateFrom, q.DateTo, Owner = q.OwnerCountryCode, OwnerParty = q.OwnerPartyId, Owners = OwnerKeys(q) }, cancellationToken: ct));
         return new TokenPage(rows.Select(r => r.ToToken()).ToList(), total);
     }
+
+    private static string[]? OwnerKeys(TokenQuery q) => q.Owners?.Select(o => $"{o.CountryCode.ToUpperInvariant()}*{o.PartyId.ToUpperInvariant()}").ToArray();
 }

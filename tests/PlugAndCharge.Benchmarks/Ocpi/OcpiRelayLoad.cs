@@ -10,6 +10,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using PlugAndCharge.Ocpi;
+using PlugAndCharge.Ocpi.Agreements;
 using PlugAndCharge.Ocpi.Endpoints;
 using PlugAndCharge.Ocpi.Parties;
 using PlugAndCharge.Ocpi.Protocol;
@@ -20,7 +21,8 @@ namespace PlugAndCharge.Benchmarks.Ocpi;
 /// Load on the real-time authorization relay, all on loopback in one process: a hub, a fast eMSP (answers ALLOWED at
 /// once) and a hanging eMSP (never answers). Open loop at a fixed rate (latency counted from the scheduled send, so a
 /// stall is not hidden); compares the eMSP called directly with the same call through the hub, then repeats the hub
-/// run while the hanging eMSP receives its own share of authorizations.
+/// run while the hanging eMSP receives its own share of authorizations. Roaming agreements are enforced: the default is
+/// closed and each relayed authorization is allowed by a recorded agreement among 2,002.
 /// Usage: ocpi-load [rate=1000] [seconds=10] [hangingRate=200]
 /// </summary>
 public static class OcpiRelayLoad
@@ -199,6 +201,7 @@ public static class OcpiRelayLoad
         b.Services.AddSingleton<PlugAndCharge.Ocpi.Tokens.IOcpiTokenStore, PlugAndCharge.TestSupport.Ocpi.InMemoryOcpiTokenStore>();
         b.Services.AddSingleton<PlugAndCharge.Ocpi.Routing.ICommandCallbackStore, PlugAndCharge.TestSupport.Ocpi.InMemoryCommandCallbackStore>();
         b.Services.AddSingleton<PlugAndCharge.Ocpi.ContractChecks.IContractStatusSource, PlugAndCharge.TestSupport.Ocpi.NoContractStatusSource>();
+        b.Services.AddSingleton<IRoamingAgreementStore, PlugAndCharge.TestSupport.Ocpi.InMemoryRoamingAgreementStore>();
         // The hub builds its URLs from its configured base URL and serves only requests for it.
         b.Services.AddOcpiHub(o =>
         {
@@ -206,6 +209,8 @@ public static class OcpiRelayLoad
             o.LivenessInterval = TimeSpan.Zero;
             o.PublicBaseUrl = $"http://127.0.0.1:{port}/ocpi";
             o.Outbound = new PlugAndCharge.Core.Outbound.OutboundNetworkPolicy(["127.0.0.0/8"]); // the parties run on loopback
+            // Agreements enforced (issue 24): every relayed authorization is decided by a recorded agreement.
+            o.RoamingDefault = RoamingDefault.Closed;
         });
         var app = b.Build();
         app.MapOcpiEndpoints();
@@ -214,6 +219,12 @@ public static class OcpiRelayLoad
         await directory.CreateAsync(Registered("cpo", Roles.Cpo, "NL", "CPO", [], null, TokenC));
         await directory.CreateAsync(Registered("fast", Roles.Emsp, "DE", "EMS", ["DE8AC"], fastEmsp, "unused-1"));
         await directory.CreateAsync(Registered("hanging", Roles.Emsp, "FR", "HNG", ["FR9ZZ"], hangingEmsp, "unused-2"));
+        var agreements = app.Services.GetRequiredService<RoamingAgreementAdministration>();
+        foreach (var emsp in new[] { "DE-EMS", "FR-HNG" })
+            await agreements.CreateAsync(new(AgreementText.Party("NL-CPO"), AgreementText.Party(emsp), [AgreementScope.RealTimeAuthorization, AgreementScope.PlugAndCharge]), "load");
+        // A hub's worth of other pairs beside them (the decision is a lookup among all of them).
+        for (var i = 0; i < 2_000; i++)
+            await agreements.CreateAsync(new(new RoamingParty("NL", $"C{i % 50:D2}"), new RoamingParty("DE", $"E{i / 50:D2}"), Enum.GetValues<AgreementScope>()), "load");
         return await StartAsync(app);
     }
 

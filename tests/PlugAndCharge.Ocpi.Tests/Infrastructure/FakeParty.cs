@@ -46,6 +46,8 @@ public sealed class FakeParty : IAsyncDisposable
     public ConcurrentDictionary<string, JsonObject> PushedTokens { get; } = new();
     public ConcurrentDictionary<string, JsonObject> PushedLocations { get; } = new();
     public ConcurrentDictionary<string, JsonObject> ClientInfos { get; } = new();
+    public ConcurrentDictionary<string, JsonObject> PushedSessions { get; } = new();
+    public ConcurrentDictionary<string, JsonObject> PushedCdrs { get; } = new();
     /// <summary>Commands a CPO received (command name, body) and CommandResults an eMSP received (its reference, body).</summary>
     public ConcurrentQueue<(string Command, JsonObject Body)> Commands { get; } = new();
     public ConcurrentQueue<(string Reference, JsonObject Body)> CommandResults { get; } = new();
@@ -116,7 +118,11 @@ public sealed class FakeParty : IAsyncDisposable
                 eps.Add(Endpoint("tokens", "RECEIVER", "receiver/tokens")); eps.Add(Endpoint("locations", "SENDER", "sender/locations"));
                 eps.Add(Endpoint("commands", "RECEIVER", "receiver/commands"));
             }
-            else { eps.Add(Endpoint("tokens", "SENDER", "sender/tokens")); eps.Add(Endpoint("locations", "RECEIVER", "receiver/locations")); }
+            else
+            {
+                eps.Add(Endpoint("tokens", "SENDER", "sender/tokens")); eps.Add(Endpoint("locations", "RECEIVER", "receiver/locations"));
+                eps.Add(Endpoint("sessions", "RECEIVER", "receiver/sessions")); eps.Add(Endpoint("cdrs", "RECEIVER", "receiver/cdrs"));
+            }
             return Reply(ctx, 200, Envelope(new JsonObject { ["version"] = v, ["endpoints"] = eps }));
         }));
         app.MapPut($"/ocpi/{v}/receiver/hubclientinfo/{{cc}}/{{pid}}", ctx => Authenticated(ctx, async () =>
@@ -178,6 +184,18 @@ public sealed class FakeParty : IAsyncDisposable
             {
                 PushedLocations[(string)ctx.Request.RouteValues["id"]!] = (await Body(ctx))!;
                 await Reply(ctx, 200, Envelope(null));
+            }));
+            app.MapPut($"/ocpi/{v}/receiver/sessions/{{cc}}/{{pid}}/{{id}}", ctx => Authenticated(ctx, async () =>
+            {
+                PushedSessions[(string)ctx.Request.RouteValues["id"]!] = (await Body(ctx))!;
+                await Reply(ctx, 200, Envelope(null));
+            }));
+            app.MapPost($"/ocpi/{v}/receiver/cdrs", ctx => Authenticated(ctx, async () =>
+            {
+                var cdr = (await Body(ctx))!;
+                PushedCdrs[cdr["id"]?.GetValue<string>() ?? ""] = cdr;
+                ctx.Response.Headers.Location = $"{BaseUrl}/ocpi/{v}/receiver/cdrs/{cdr["id"]}";
+                await Reply(ctx, 201, Envelope(null));
             }));
         }
     }

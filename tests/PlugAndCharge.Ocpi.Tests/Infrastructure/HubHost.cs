@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
+using PlugAndCharge.Ocpi.Agreements;
 using PlugAndCharge.Ocpi.ContractChecks;
 using PlugAndCharge.Ocpi.Endpoints;
 using PlugAndCharge.Ocpi.Parties;
@@ -58,6 +59,7 @@ public sealed class HubHost : IAsyncDisposable
         builder.Services.TryAddSingleton<IOcpiPartyStore, InMemoryOcpiPartyStore>();
         builder.Services.TryAddSingleton<IOcpiTokenStore, InMemoryOcpiTokenStore>();
         builder.Services.TryAddSingleton<ICommandCallbackStore, InMemoryCommandCallbackStore>();
+        builder.Services.TryAddSingleton<IRoamingAgreementStore, InMemoryRoamingAgreementStore>();
         builder.Services.AddOcpiHub(o =>
         {
             o.CountryCode = "DE";

@@ -32,7 +32,7 @@ public sealed class RoamingScenarioTests(ServiceFixture f) : IClassFixture<Servi
 
             // The timeline names every actor and every protocol step, each with its duration.
             var text = log.ToString();
-            foreach (var step in new[] { "PCP PUT /v1/oem/provCerts", "POST credentials", "POST /v1/contracts", "Get15118EVCertificate", "verifies CertificateInstallationRes", "Authorize", "GetCertificateStatus" })
+            foreach (var step in new[] { "PCP PUT /v1/oem/provCerts", "POST credentials", "POST /admin/ocpi/agreements", "POST /v1/contracts", "Get15118EVCertificate", "verifies CertificateInstallationRes", "Authorize", "GetCertificateStatus" })
                 Assert.Contains(step, text, StringComparison.Ordinal);
             Assert.DoesNotContain("FAILED", text, StringComparison.Ordinal);
             Assert.All(timeline.Entries, e => Assert.True(e.Took >= TimeSpan.Zero));

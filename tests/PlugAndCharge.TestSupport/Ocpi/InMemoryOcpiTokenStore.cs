@@ -43,6 +43,7 @@ public sealed class InMemoryOcpiTokenStore : IOcpiTokenStore
                 .Where(t => q.DateTo is not { } to || t.LastUpdated < to)
                 .Where(t => q.OwnerCountryCode is null || string.Equals(t.CountryCode, q.OwnerCountryCode, StringComparison.OrdinalIgnoreCase))
                 .Where(t => q.OwnerPartyId is null || string.Equals(t.PartyId, q.OwnerPartyId, StringComparison.OrdinalIgnoreCase))
+                .Where(t => q.Owners is null || q.Owners.Any(o => o.Equals(new PlugAndCharge.Ocpi.Agreements.RoamingParty(t.CountryCode.ToUpperInvariant(), t.PartyId.ToUpperInvariant()))))
                 .OrderBy(t => t.LastUpdated).ThenBy(t => t.CountryCode, StringComparer.Ordinal).ThenBy(t => t.PartyId, StringComparer.Ordinal)
                 .ThenBy(t => t.Uid, StringComparer.Ordinal).ThenBy(t => t.Type, StringComparer.Ordinal)
                 .ToList();
