@@ -72,6 +72,7 @@ public static class ServiceComposition
             o.PublicBaseUrl = options.OcpiPublicBaseUrl;
             o.Outbound = options.Outbound;
         });
+        services.AddOcpiLocationStore(); // locations and tariffs kept and served by the hub (PostgreSQL, AddStorage)
         return services;
     }
 }
