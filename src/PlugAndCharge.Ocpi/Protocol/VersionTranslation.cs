@@ -80,8 +80,9 @@ public static class VersionTranslation
                     c["price"] = Math.Round(price / (1 + vat / 100m), 4, MidpointRounding.AwayFromZero);
         }
         else if (tariff["tax_included"] is null)
-            // 2.2.1 prices exclude VAT; with no VAT percentage on any component 2.2.1 says no VAT applies (N/A).
-            tariff["tax_included"] = components.Any(c => c["vat"] != null) ? "NO" : "N/A";
+            // 2.2.1 prices always exclude VAT: taxes are added on top ("NO", as the official 2.3.0 examples translate
+            // the 2.2.1 ones, with or without a VAT percentage).
+            tariff["tax_included"] = "NO";
     }
 
     /// <summary>
