@@ -70,7 +70,7 @@ public sealed class HubStoreRouter(IHubObjectStore store, StorePushes pushes, Pa
     private async Task<RoutedAnswer> GetOneAsync(RoutedRequest request, string[] path, CancellationToken ct)
     {
         var (cpos, refusal) = await ReadableCposAsync(request, AgreementScope.Locations, ct);
-        if (refusal != null) return Status(OcpiStatus.ClientError, refusal, 403);
+        if (refusal != null) return Status(OcpiStatus.ClientError, refusal, 401); // as CpoOnly: the refusal the OpenAPI documents
         var found = await store.FindAsync(HubObjectKind.Location, path[0], cpos, ct);
         if (found.Count == 0) return Status(OcpiStatus.UnknownLocation, $"No Location {path[0]} is known to the hub for you.");
         if (found.Count > 1) return Status(OcpiStatus.InvalidParameters, $"Several CPOs have a Location {path[0]}: name one with OCPI-to-country-code and OCPI-to-party-id.");
@@ -82,7 +82,7 @@ public sealed class HubStoreRouter(IHubObjectStore store, StorePushes pushes, Pa
     private async Task<RoutedAnswer> ListAsync(RoutedRequest request, HubObjectKind kind, CancellationToken ct)
     {
         var (cpos, refusal) = await ReadableCposAsync(request, StorePushes.Scope(kind), ct);
-        if (refusal != null) return Status(OcpiStatus.ClientError, refusal, 403);
+        if (refusal != null) return Status(OcpiStatus.ClientError, refusal, 401); // as CpoOnly: the refusal the OpenAPI documents
         var page = request.Page ?? new Pagination(0, 100, null, null);
         PageCursor? after = PageCursor.TryDecode(page.Cursor, out var c) ? c : null;
         var result = await store.ListAsync(new HubObjectQuery(kind, cpos, page.DateFrom, page.DateTo, page.Offset, page.Limit, after), ct);

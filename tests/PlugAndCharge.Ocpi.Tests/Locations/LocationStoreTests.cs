@@ -146,6 +146,7 @@ public sealed class LocationStoreTests(OcpiDatabaseFixture fx) : IClassFixture<O
         Assert.Contains("No agreement", refusal["status_message"]!.GetValue<string>());
         using var agreedList = await agreed.CallAsync(HttpMethod.Get, agreed.Hub("locations", "SENDER"), headers: agreed.To(cpo));
         Assert.Single((await agreedList.EnvelopeAsync())["data"]!.AsArray());
+        world.Traffic.AssertConformant(6);
     }
 
     [Fact]
