@@ -61,10 +61,12 @@ public static class OcpiStoreLoad
             await using var hub = await StartHubAsync(db, emsps);
             Console.WriteLine($"OCPI hub location store: {Environment.ProcessorCount} cores, loopback, PostgreSQL {server.Split(';').FirstOrDefault(p => p.StartsWith("Port", StringComparison.OrdinalIgnoreCase))}");
 
-            var evses = await SeedAsync(db, locations);
+            var evses = await SeedAsync(new NpgsqlConnectionStringBuilder(cs) { CommandTimeout = 0 }.ConnectionString, locations);
             using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 1024, PooledConnectionLifetime = TimeSpan.FromMinutes(10) })
             { Timeout = TimeSpan.FromSeconds(60) };
             for (var walk = 1; walk <= 3; walk++) await WalkAsync(http, hub.Url, walk == 1 ? "warm-up walk" : $"walk {walk - 1}");
+            await StoreWalkAsync(hub.Services.GetRequiredService<IHubObjectStore>());
+            if (rate == 0) return 0;
             await PatchLoadAsync(http, hub.Url, arrivals, emspCount, rate, 2, null); // warm-up: JIT, connection pools
             await PatchLoadAsync(http, hub.Url, arrivals, emspCount, rate, seconds, $"EVSE status PATCH at {rate}/s to {emspCount} eMSPs");
             foreach (var e in emsps) await e.DisposeAsync();
@@ -96,15 +98,16 @@ public static class OcpiStoreLoad
     }
 
     /// <summary>COPY (binary) straight into the store's table: 85,000 rows in seconds; the store's write path is what the PATCH load runs.</summary>
-    private static async Task<int> SeedAsync(NpgsqlDataSource db, int locations)
+    private static async Task<int> SeedAsync(string connectionString, int locations)
     {
         var template = Template();
         var sw = Stopwatch.StartNew();
         var evses = 0;
         var baseTime = new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
-        await using (var conn = await db.OpenConnectionAsync())
+        // Its own connection without the store's timeouts: the seed is one long COPY.
+        await using (var conn = new NpgsqlConnection(connectionString))
         {
-            await new NpgsqlCommand("set statement_timeout = 0", conn).ExecuteNonQueryAsync(); // the seed is one long COPY
+            await conn.OpenAsync();
             await using (var copy = await conn.BeginBinaryImportAsync("copy ocpi_locations (country_code, party_code, id, version, last_updated, body) from stdin (format binary)"))
             {
             for (var i = 0; i < locations; i++)
@@ -122,7 +125,7 @@ public static class OcpiStoreLoad
                 await copy.WriteAsync(LocationId(i), NpgsqlDbType.Text);
                 await copy.WriteAsync("2.3.0", NpgsqlDbType.Text);
                 await copy.WriteAsync(updated, NpgsqlDbType.TimestampTz);
-                await copy.WriteAsync(l.ToJsonString(), NpgsqlDbType.Jsonb);
+                await copy.WriteAsync(l.ToJsonString(), NpgsqlDbType.Json);
             }
             await copy.CompleteAsync();
             }
@@ -156,6 +159,27 @@ public static class OcpiStoreLoad
         var sorted = pages.Order().ToArray();
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"  GET-all {label,-13}: {objects} locations in {pages.Count} pages, {elapsed:F2} s, {bytes / 1e6:F0} MB; page first {pages[0]:F1} ms, last {pages[^1]:F1} ms, p50 {P(sorted, 50):F1}, p99 {P(sorted, 99):F1}, max {sorted[^1]:F1} ms"));
+    }
+
+    /// <summary>The same walk on the store alone (no HTTP): what PostgreSQL and the query cost of each page.</summary>
+    private static async Task StoreWalkAsync(IHubObjectStore store)
+    {
+        var cpos = Enumerable.Range(0, Cpos).Select(i => new PlugAndCharge.Ocpi.Agreements.RoamingParty("NL", CpoId(i))).ToList();
+        var pages = new List<double>();
+        PageCursor? after = null;
+        var total = Stopwatch.StartNew();
+        while (true)
+        {
+            var sw = Stopwatch.StartNew();
+            var page = await store.ListAsync(new HubObjectQuery(HubObjectKind.Location, cpos, null, null, 0, PageSize, after));
+            pages.Add(sw.Elapsed.TotalMilliseconds);
+            if (page.Items.Count < PageSize) break;
+            var last = page.Items[^1];
+            after = new PageCursor(last.LastUpdated, last.Key.CountryCode, last.Key.PartyId, last.Key.Id);
+        }
+        var sorted = pages.Order().ToArray();
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"  store alone (no HTTP)  : {pages.Count} pages, {total.Elapsed.TotalSeconds:F2} s; page first {pages[0]:F1} ms, last {pages[^1]:F1} ms, p50 {P(sorted, 50):F1}, p99 {P(sorted, 99):F1} ms"));
     }
 
     /// <summary>Top-level objects in the envelope's data array (each Location is one object at depth 2).</summary>
@@ -248,6 +272,7 @@ public static class OcpiStoreLoad
     private sealed class Server(WebApplication app, string url) : IAsyncDisposable
     {
         public string Url => url;
+        public IServiceProvider Services => app.Services;
         public async ValueTask DisposeAsync() { await app.StopAsync(); await app.DisposeAsync(); }
     }
 
