@@ -146,27 +146,29 @@ public static class OcpiRelayLoad
         return count / Stopwatch.GetElapsedTime(start).TotalSeconds;
     }
 
-    private sealed class Server(WebApplication app, string url) : IAsyncDisposable
+    /// <summary>An in-process Kestrel app on loopback (hub or party) of the OCPI load tools.</summary>
+    internal sealed class Server(WebApplication app, string url) : IAsyncDisposable
     {
         public WebApplication App => app;
         public string Url => url;
+        public IServiceProvider Services => app.Services;
         public async ValueTask DisposeAsync() { await app.StopAsync(); await app.DisposeAsync(); }
     }
 
-    private static async Task<Server> StartAsync(WebApplication app)
+    internal static async Task<Server> StartAsync(WebApplication app)
     {
         await app.StartAsync();
         return new Server(app, app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First().TrimEnd('/'));
     }
 
-    private static int FreePort()
+    internal static int FreePort()
     {
         using var l = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
         l.Start();
         return ((IPEndPoint)l.LocalEndpoint).Port;
     }
 
-    private static WebApplicationBuilder Builder()
+    internal static WebApplicationBuilder Builder()
     {
         var b = WebApplication.CreateSlimBuilder();
         b.Logging.ClearProviders();

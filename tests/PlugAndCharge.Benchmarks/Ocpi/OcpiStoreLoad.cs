@@ -56,7 +56,7 @@ public static class OcpiStoreLoad
             await using var db = StorageDataSource.Create(cs);
             await MigrationRunner.ApplyAsync(db);
             var arrivals = new Arrivals();
-            var emsps = new List<Server>();
+            var emsps = new List<OcpiRelayLoad.Server>();
             for (var i = 0; i < emspCount; i++) emsps.Add(await StartEmspAsync(i, arrivals));
             await using var hub = await StartHubAsync(db, emsps);
             Console.WriteLine($"OCPI hub location store: {Environment.ProcessorCount} cores, loopback, PostgreSQL {server.Split(';').FirstOrDefault(p => p.StartsWith("Port", StringComparison.OrdinalIgnoreCase))}");
@@ -269,26 +269,10 @@ public static class OcpiStoreLoad
         return r;
     }
 
-    private sealed class Server(WebApplication app, string url) : IAsyncDisposable
-    {
-        public string Url => url;
-        public IServiceProvider Services => app.Services;
-        public async ValueTask DisposeAsync() { await app.StopAsync(); await app.DisposeAsync(); }
-    }
-
-    private static async Task<Server> StartAsync(WebApplication app)
-    {
-        await app.StartAsync();
-        return new Server(app, app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First().TrimEnd('/'));
-    }
-
     /// <summary>An eMSP's locations receiver: notes each EVSE push's arrival, answers 1000.</summary>
-    private static Task<Server> StartEmspAsync(int index, Arrivals arrivals)
+    private static Task<OcpiRelayLoad.Server> StartEmspAsync(int index, Arrivals arrivals)
     {
-        var b = WebApplication.CreateSlimBuilder();
-        b.Logging.ClearProviders();
-        b.WebHost.UseKestrel(k => k.Listen(IPAddress.Loopback, 0));
-        var app = b.Build();
+        var app = OcpiRelayLoad.Builder().Build();
         var ok = Encoding.UTF8.GetBytes("""{"status_code":1000,"timestamp":"2026-01-01T00:00:00Z"}""");
         app.MapMethods("/ocpi/2.3.0/receiver/locations/{cc}/{pid}/{id}/{evse}", ["PATCH", "PUT"], async ctx =>
         {
@@ -297,12 +281,12 @@ public static class OcpiStoreLoad
             await ctx.Response.Body.WriteAsync(ok);
         });
         _ = index;
-        return StartAsync(app);
+        return OcpiRelayLoad.StartAsync(app);
     }
 
-    private static async Task<Server> StartHubAsync(NpgsqlDataSource db, List<Server> emsps)
+    private static async Task<OcpiRelayLoad.Server> StartHubAsync(NpgsqlDataSource db, List<OcpiRelayLoad.Server> emsps)
     {
-        var port = FreePort();
+        var port = OcpiRelayLoad.FreePort();
         var b = WebApplication.CreateSlimBuilder();
         b.Logging.ClearProviders();
         b.WebHost.UseKestrel(k => k.Listen(IPAddress.Loopback, port));
@@ -326,14 +310,7 @@ public static class OcpiStoreLoad
         for (var i = 0; i < emsps.Count; i++)
             await directory.CreateAsync(Registered($"emsp{i}", Roles.Emsp, "DE", "E" + i.ToString("D2", CultureInfo.InvariantCulture), emsps[i].Url, $"bench-emsp-c-{i}"));
         await directory.CreateAsync(Registered("reader", Roles.Emsp, "DE", "RDR", null, ReaderToken));
-        return await StartAsync(app);
-    }
-
-    private static int FreePort()
-    {
-        using var l = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
-        l.Start();
-        return ((IPEndPoint)l.LocalEndpoint).Port;
+        return await OcpiRelayLoad.StartAsync(app);
     }
 
     private static PartyRecord Registered(string id, string role, string cc, string pid, string? url, string tokenC) => new()
