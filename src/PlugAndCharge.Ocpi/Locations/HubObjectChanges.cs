@@ -52,7 +52,7 @@ public static class HubObjectChanges
             {
                 if (method == "PUT")
                 {
-                    if (body["uid"]?.GetValue<string>() != path[1]) throw new HubObjectRefused(OcpiStatus.InvalidParameters, "The EVSE's uid must match the URL.");
+                    if (Text(body["uid"]) != path[1]) throw new HubObjectRefused(OcpiStatus.InvalidParameters, "The EVSE's uid must match the URL.");
                     Replace(evses, evse, body);
                 }
                 else Merge(evse ?? throw new HubObjectRefused(OcpiStatus.UnknownLocation, $"Location {key.Id} has no EVSE {path[1]}."), body);
@@ -64,7 +64,7 @@ public static class HubObjectChanges
                 var connector = Find(connectors, "id", path[2]);
                 if (method == "PUT")
                 {
-                    if (body["id"]?.GetValue<string>() != path[2]) throw new HubObjectRefused(OcpiStatus.InvalidParameters, "The Connector's id must match the URL.");
+                    if (Text(body["id"]) != path[2]) throw new HubObjectRefused(OcpiStatus.InvalidParameters, "The Connector's id must match the URL.");
                     Replace(connectors, connector, body);
                 }
                 else Merge(connector ?? throw new HubObjectRefused(OcpiStatus.UnknownLocation, $"EVSE {path[1]} has no Connector {path[2]}."), body);
@@ -81,9 +81,9 @@ public static class HubObjectChanges
 
     private static void CheckIdentity(JsonObject body, HubObjectKey key)
     {
-        if (!string.Equals(body["country_code"]?.GetValue<string>(), key.CountryCode, StringComparison.OrdinalIgnoreCase)
-            || !string.Equals(body["party_id"]?.GetValue<string>(), key.PartyId, StringComparison.OrdinalIgnoreCase)
-            || body["id"]?.GetValue<string>() != key.Id)
+        if (!string.Equals(Text(body["country_code"]), key.CountryCode, StringComparison.OrdinalIgnoreCase)
+            || !string.Equals(Text(body["party_id"]), key.PartyId, StringComparison.OrdinalIgnoreCase)
+            || Text(body["id"]) != key.Id)
             throw new HubObjectRefused(OcpiStatus.InvalidParameters, "country_code, party_id and id of the object must match the URL.");
     }
 
@@ -94,7 +94,7 @@ public static class HubObjectChanges
     }
 
     private static JsonObject? Find(JsonArray list, string idField, string id) =>
-        list.OfType<JsonObject>().FirstOrDefault(o => o[idField]?.GetValue<string>() == id);
+        list.OfType<JsonObject>().FirstOrDefault(o => Text(o[idField]) == id);
 
     private static void Replace(JsonArray list, JsonObject? existing, JsonObject replacement)
     {
@@ -105,6 +105,9 @@ public static class HubObjectChanges
 
     private static string Later(JsonObject o, DateTimeOffset pushed) =>
         UtcTimestampConverter.Format(LastUpdated(o) is { } t && t > pushed ? t : pushed);
+
+    /// <summary>A string field, or null when it is missing or not a string (a CPO's malformed object is refused, not a 500).</summary>
+    public static string? Text(JsonNode? n) => n is JsonValue v && v.TryGetValue<string>(out var s) ? s : null;
 
     public static DateTimeOffset? LastUpdated(JsonObject o) =>
         o["last_updated"] is JsonValue v && v.TryGetValue<string>(out var s) && UtcTimestampConverter.TryParse(s, out var t) ? t : null;

@@ -39,6 +39,8 @@ public sealed class HubStoreRouter(IHubObjectStore store, StorePushes pushes, Pa
     private async Task<RoutedAnswer> ReceiveAsync(RoutedRequest request, HubObjectKind kind, string[] path, CancellationToken ct)
     {
         if (path.Length < 3) return Status(OcpiStatus.InvalidParameters, "The URL must name country_code, party_id and the object's id.");
+        // OCPI ids are CiString(36) (country_code 2, party_id 3): nothing longer is stored.
+        if (path.Any(p => p.Length is 0 or > 36)) return Status(OcpiStatus.InvalidParameters, "An id in the URL is empty or longer than 36 characters.");
         // A CPO writes only its own objects: the URL's party must be a CPO role of the caller's credentials.
         if (request.Caller.FindRole(path[0], path[1]) is not { Role: Roles.Cpo })
             return Status(OcpiStatus.InvalidParameters, $"{path[0]}-{path[1]} is not a CPO role of yours.");
@@ -48,7 +50,7 @@ public sealed class HubStoreRouter(IHubObjectStore store, StorePushes pushes, Pa
         {
             var stored = await store.GetAsync(key, ct);
             return stored is null ? Status(OcpiStatus.UnknownLocation, $"The hub holds no {kind} {key.Id} of {key.Cpo}.")
-                : Data(Select(VersionTranslation.Node(JsonNode.Parse(stored.Json)!, stored.Version, request.Version), objectPath), 200);
+                : Data(Select(VersionTranslation.Node(JsonNode.Parse(stored.Json)!, stored.Version, request.Version), objectPath[1..]), 200);
         }
         if (request.Method != HttpMethod.Put && request.Method != HttpMethod.Patch && request.Method != HttpMethod.Delete)
             return Status(OcpiStatus.ClientError, $"{request.Method} is not part of the {request.Module} receiver interface.", 405);
@@ -146,8 +148,8 @@ public sealed class HubStoreRouter(IHubObjectStore store, StorePushes pushes, Pa
     private static JsonNode? Select(JsonNode location, string[] path)
     {
         JsonNode? node = location;
-        if (path.Length >= 1) node = (node["evses"] as JsonArray)?.OfType<JsonObject>().FirstOrDefault(e => e["uid"]?.GetValue<string>() == path[0]);
-        if (path.Length >= 2) node = (node?["connectors"] as JsonArray)?.OfType<JsonObject>().FirstOrDefault(c => c["id"]?.GetValue<string>() == path[1]);
+        if (path.Length >= 1) node = (node["evses"] as JsonArray)?.OfType<JsonObject>().FirstOrDefault(e => HubObjectChanges.Text(e["uid"]) == path[0]);
+        if (path.Length >= 2) node = (node?["connectors"] as JsonArray)?.OfType<JsonObject>().FirstOrDefault(c => HubObjectChanges.Text(c["id"]) == path[1]);
         return node;
     }
 

@@ -76,8 +76,8 @@ public sealed class StorePoller(PartyDirectory parties, PartyClients clients, IH
     /// <summary>Stores one pulled object as a PUT of its owner (a CPO role of this party); true when it changed the store.</summary>
     private async Task<bool> TakeAsync(PartyRecord party, HubObjectKind kind, JsonObject item, OcpiVersion version, CancellationToken ct)
     {
-        if (item["country_code"]?.GetValue<string>() is not { } cc || item["party_id"]?.GetValue<string>() is not { } pid
-            || item["id"]?.GetValue<string>() is not { } id || party.FindRole(cc, pid) is not { Role: Roles.Cpo }) return false;
+        if (HubObjectChanges.Text(item["country_code"]) is not { } cc || HubObjectChanges.Text(item["party_id"]) is not { } pid
+            || HubObjectChanges.Text(item["id"]) is not { Length: > 0 and <= 36 } id || party.FindRole(cc, pid) is not { Role: Roles.Cpo }) return false;
         var key = HubObjectKey.Of(kind, cc, pid, id);
         StoredObject? before = null;
         try

@@ -66,10 +66,10 @@ public static class VersionTranslation
         foreach (var key in new[] { "min_price", "max_price" })
             if (tariff[key] is JsonObject limit) Rename(limit, toVersion == OcpiVersion.V221 ? [("before_taxes", "excl_vat"), ("after_taxes", "incl_vat")]
                 : [("excl_vat", "before_taxes"), ("incl_vat", "after_taxes")]);
-        var components = tariff["elements"]!.AsArray().SelectMany(e => e?["price_components"] as JsonArray ?? []).OfType<JsonObject>().ToList();
+        var components = tariff["elements"]!.AsArray().SelectMany(e => (e as JsonObject)?["price_components"] as JsonArray ?? []).OfType<JsonObject>().ToList();
         if (toVersion == OcpiVersion.V221)
         {
-            var included = tariff["tax_included"]?.GetValue<string>();
+            var included = tariff["tax_included"] is JsonValue v && v.TryGetValue<string>(out var text) ? text : null;
             tariff.Remove("tax_included");
             if (included != "YES") return;
             // 2.2.1 has no tax-inclusive prices: with a VAT percentage the price excluding it is computed (4 decimals,
@@ -97,7 +97,7 @@ public static class VersionTranslation
             if (!price.ContainsKey("before_taxes")) return price;
             var before = Number(price["before_taxes"]) ?? 0m;
             var result = new JsonObject { ["excl_vat"] = before };
-            if (price["taxes"] is JsonArray taxes) result["incl_vat"] = before + taxes.Sum(t => Number(t?["amount"]) ?? 0m);
+            if (price["taxes"] is JsonArray taxes) result["incl_vat"] = before + taxes.Sum(t => Number((t as JsonObject)?["amount"]) ?? 0m);
             else if (price["after_taxes"] is { } after) result["incl_vat"] = after.DeepClone();
             return result;
         }

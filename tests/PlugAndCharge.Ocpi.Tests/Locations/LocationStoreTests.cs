@@ -182,6 +182,31 @@ public sealed class LocationStoreTests(OcpiDatabaseFixture fx) : IClassFixture<O
     }
 
     [Fact]
+    public async Task Malformed_pushes_get_an_OCPI_error_and_change_nothing()
+    {
+        await using var world = await StartAsync();
+        var cpo = await world.AddPartyAsync(Roles.Cpo, "NL", Unique("M"), OcpiVersion.V230);
+        var url = $"{cpo.Hub("locations", "RECEIVER")}/NL/{cpo.PartyId}";
+        var numericId = Location(cpo, "M1", "2026-02-01T10:00:00Z");
+        numericId["id"] = 5;
+        using (var r = await cpo.CallAsync(HttpMethod.Put, url + "/M1", numericId)) Assert.Equal((HttpStatusCode.BadRequest, 2001), (r.StatusCode, await Status(r)));
+        var undated = Location(cpo, "M1", "2026-02-01T10:00:00Z");
+        undated.Remove("last_updated");
+        using (var r = await cpo.CallAsync(HttpMethod.Put, url + "/M1", undated)) Assert.Equal((HttpStatusCode.BadRequest, 2002), (r.StatusCode, await Status(r)));
+        using (var r = await cpo.CallAsync(HttpMethod.Put, url + "/" + new string('X', 37), Location(cpo, new string('X', 37), "2026-02-01T10:00:00Z")))
+            Assert.Equal(2001, await Status(r));
+        using (var r = await cpo.CallAsync(HttpMethod.Patch, url + "/NOPE/1", new JsonObject { ["status"] = "AVAILABLE", ["last_updated"] = "2026-02-01T10:00:00Z" }))
+            Assert.Equal((HttpStatusCode.NotFound, 2003), (r.StatusCode, await Status(r)));
+        using (var r = await cpo.CallAsync(HttpMethod.Put, url + "/M1", new JsonArray())) Assert.Equal(2001, await Status(r));
+        var evse = new JsonObject { ["uid"] = 3256, ["status"] = "AVAILABLE", ["last_updated"] = "2026-02-01T10:00:00Z" };
+        using (var put = await cpo.CallAsync(HttpMethod.Put, url + "/M2", Location(cpo, "M2", "2026-02-01T10:00:00Z"))) Assert.Equal(1000, await Status(put));
+        using (var r = await cpo.CallAsync(HttpMethod.Put, url + "/M2/3256", evse)) Assert.Equal(2001, await Status(r));
+        using var back = await cpo.CallAsync(HttpMethod.Get, url + "/M2/3256");
+        Assert.Equal("AVAILABLE", (await back.EnvelopeAsync())["data"]!["status"]!.GetValue<string>());
+        Assert.Null(await world.Hub.Services.GetRequiredService<IHubObjectStore>().GetAsync(HubObjectKey.Of(HubObjectKind.Location, "NL", cpo.PartyId, "M1")));
+    }
+
+    [Fact]
     public async Task The_poller_takes_only_what_changed_since_the_last_sync_and_a_restart_keeps_the_store()
     {
         var pid = Unique("P");
