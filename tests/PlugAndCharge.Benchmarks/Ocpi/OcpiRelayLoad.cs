@@ -82,7 +82,6 @@ public static class OcpiRelayLoad
         var latencies = new double[total];
         var ok = 0;
         var errors = 0;
-        var tasks = new Task[total];
         var auth = CredentialsTokens.AuthorizationHeader(token);
         var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
         var start = Stopwatch.GetTimestamp();
@@ -102,16 +101,7 @@ public static class OcpiRelayLoad
             latencies[index] = Stopwatch.GetElapsedTime(scheduled).TotalMilliseconds;
         }
 
-        for (var i = 0; i < total; i++)
-        {
-            // No spinning: on a 2-core box a spinning generator would take a core from the hub. Requests due in the
-            // same millisecond leave together; latency still counts from each one's scheduled time.
-            var scheduled = start + (long)(i * (double)Stopwatch.Frequency / rate);
-            var wait = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), scheduled);
-            if (wait > TimeSpan.Zero) await Task.Delay(wait);
-            tasks[i] = SendAsync(i, scheduled);
-        }
-        await Task.WhenAll(tasks);
+        await ScheduleAsync(start, total, rate, SendAsync);
         var elapsed = Stopwatch.GetElapsedTime(start).TotalSeconds;
         Array.Sort(latencies);
         // CPU time of the whole process (load generator + eMSP (+ hub)) per request: unlike latency, it hardly moves when
@@ -122,6 +112,24 @@ public static class OcpiRelayLoad
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"  {label,-55} {total / elapsed,7:F0} req/s  p50 {run.P(50),6:F2}  p90 {run.P(90),6:F2}  p99 {run.P(99),6:F2}  p99.9 {run.P(99.9),6:F2}  max {latencies[^1],7:F2} ms  cpu {cpu,5:F0} us/req  ok {ok} err {errors}"));
         return run;
+    }
+
+    /// <summary>
+    /// Open loop: request i is due at start + i/rate and sent then, whatever the earlier ones are doing; waits for all.
+    /// No spinning: on a 2-core box a spinning generator would take a core from the hub. Requests due in the same
+    /// millisecond leave together; latency still counts from each one's scheduled time.
+    /// </summary>
+    internal static async Task ScheduleAsync(long start, int total, int rate, Func<int, long, Task> send)
+    {
+        var tasks = new Task[total];
+        for (var i = 0; i < total; i++)
+        {
+            var scheduled = start + (long)(i * (double)Stopwatch.Frequency / rate);
+            var wait = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), scheduled);
+            if (wait > TimeSpan.Zero) await Task.Delay(wait);
+            tasks[i] = send(i, scheduled);
+        }
+        await Task.WhenAll(tasks);
     }
 
     private static async Task<double> ClosedLoopAsync(HttpClient http, string url, string token, int workers, TimeSpan duration)

@@ -212,9 +212,7 @@ public static class OcpiStoreLoad
         var total = rate * seconds;
         var answers = new double[total];
         var errors = 0;
-        var tasks = new Task[total];
         var start = Stopwatch.GetTimestamp();
-        var run = Guid.NewGuid().ToString("N")[..6];
         async Task SendAsync(int i, long scheduled)
         {
             // Location i of CPO i % 50 (the seed's layout), its first EVSE; every PATCH a different Location.
@@ -233,14 +231,7 @@ public static class OcpiStoreLoad
             catch (Exception) { Interlocked.Increment(ref errors); }
             answers[i] = Stopwatch.GetElapsedTime(scheduled).TotalMilliseconds;
         }
-        for (var i = 0; i < total; i++)
-        {
-            var scheduled = start + (long)(i * (double)Stopwatch.Frequency / rate);
-            var wait = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), scheduled);
-            if (wait > TimeSpan.Zero) await Task.Delay(wait);
-            tasks[i] = SendAsync(i, scheduled);
-        }
-        await Task.WhenAll(tasks);
+        await OcpiRelayLoad.ScheduleAsync(start, total, rate, SendAsync);
         var expected = (long)total * emsps;
         var deadline = Stopwatch.GetTimestamp() + 10 * Stopwatch.Frequency;
         while (arrivals.DelaysMs.Count < expected && Stopwatch.GetTimestamp() < deadline) await Task.Delay(50);
