@@ -125,8 +125,14 @@ public sealed class HubStoreRouter(IHubObjectStore store, StorePushes pushes, Pa
     /// </summary>
     private async Task<(IReadOnlyList<RoamingParty> Cpos, string? Refusal)> ReadableCposAsync(RoutedRequest request, AgreementScope scope, CancellationToken ct)
     {
-        var reader = (request.FromCountryCode is { } fc && request.FromPartyId is { } fp ? request.Caller.FindRole(fc, fp) : null)
-            ?? request.Caller.Roles.FirstOrDefault(r => r.Role != Roles.Cpo) ?? request.Caller.Roles.FirstOrDefault();
+        PartyRole? reader;
+        if (request.FromCountryCode != null || request.FromPartyId != null)
+        {
+            // As ModuleRouter: OCPI-from-* must name a role of the caller's credentials.
+            reader = request.FromCountryCode is { } fc && request.FromPartyId is { } fp ? request.Caller.FindRole(fc, fp) : null;
+            if (reader is null) return ([], "OCPI-from-country-code / OCPI-from-party-id do not name a role of yours.");
+        }
+        else reader = request.Caller.Roles.FirstOrDefault(r => r.Role != Roles.Cpo) ?? request.Caller.Roles.FirstOrDefault();
         if (reader is null) return ([], "You have no role to read as.");
         var me = new RoamingParty(reader.CountryCode, reader.PartyId);
         var cpos = new List<RoamingParty>();

@@ -144,6 +144,11 @@ public sealed class LocationStoreTests(OcpiDatabaseFixture fx) : IClassFixture<O
         var refusal = await named.EnvelopeAsync();
         Assert.Equal(2000, refusal["status_code"]!.GetValue<int>());
         Assert.Contains("No agreement", refusal["status_message"]!.GetValue<string>());
+        // Reading as another party's role is refused like any other unagreed read.
+        var posing = other.To(cpo);
+        posing["OCPI-from-party-id"] = em1;
+        using var posed = await other.CallAsync(HttpMethod.Get, other.Hub("locations", "SENDER"), headers: posing);
+        Assert.Equal(2000, await Status(posed));
         using var agreedList = await agreed.CallAsync(HttpMethod.Get, agreed.Hub("locations", "SENDER"), headers: agreed.To(cpo));
         Assert.Single((await agreedList.EnvelopeAsync())["data"]!.AsArray());
         world.Traffic.AssertConformant(6);
