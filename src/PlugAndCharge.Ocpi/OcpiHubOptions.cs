@@ -87,4 +87,13 @@ public sealed class OcpiHubOptions
 
     /// <summary>How often the still-alive check calls each registered party's versions endpoint; zero disables it.</summary>
     public TimeSpan LivenessInterval { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>How soon a failed push of a location or tariff to a party is first tried again (doubling up to 10 minutes); zero disables retries.</summary>
+    public TimeSpan StorePushRetryInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Retries of one push before the hub gives up (the party can still GET the list with date_from).</summary>
+    public int StorePushMaxAttempts { get; set; } = 20;
+
+    /// <summary>How often the hub pulls the changes of CPOs' locations and tariffs sender interfaces (date_from = last sync); zero disables it.</summary>
+    public TimeSpan StorePollInterval { get; set; } = TimeSpan.FromMinutes(5);
 }

@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using PlugAndCharge.Ocpi.Agreements;
 using PlugAndCharge.Ocpi.ContractChecks;
+using PlugAndCharge.Ocpi.Locations;
 using PlugAndCharge.Ocpi.Parties;
 using PlugAndCharge.Ocpi.Routing;
 using PlugAndCharge.Ocpi.Tokens;
@@ -47,6 +48,22 @@ public static class OcpiHubServices
         services.AddSingleton<ModuleRouter>();
         services.AddSingleton<PartyLivenessMonitor>();
         services.AddSingleton<IHostedService>(sp => sp.GetRequiredService<PartyLivenessMonitor>());
+        return services;
+    }
+
+    /// <summary>
+    /// The hub's location and tariff store (issue 24): locations and tariffs are kept and served by the hub instead of
+    /// forwarded. The host registers its ports (<see cref="IHubObjectStore"/>, <see cref="IPushRetryStore"/>,
+    /// <see cref="IPullSyncStore"/>, PostgreSQL); with them, <see cref="ModuleRouter"/> hands these modules to
+    /// <see cref="HubStoreRouter"/>. Failed pushes are retried on every instance; one instance at a time polls.
+    /// </summary>
+    public static IServiceCollection AddOcpiLocationStore(this IServiceCollection services)
+    {
+        services.AddSingleton<StorePushes>();
+        services.AddSingleton<HubStoreRouter>();
+        services.AddSingleton<StorePoller>();
+        services.AddSingleton<IHostedService>(sp => sp.GetRequiredService<StorePoller>());
+        services.AddSingleton<IHostedService, StorePushRetrier>();
         return services;
     }
 }

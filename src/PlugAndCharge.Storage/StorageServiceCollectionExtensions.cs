@@ -3,6 +3,7 @@ using Npgsql;
 using PlugAndCharge.Contracts.Stores;
 using PlugAndCharge.Core.Participants;
 using PlugAndCharge.Ocpi.Agreements;
+using PlugAndCharge.Ocpi.Locations;
 using PlugAndCharge.Ocpi.Parties;
 using PlugAndCharge.Ocpi.Routing;
 using PlugAndCharge.Ocpi.Tokens;
@@ -19,7 +20,7 @@ public static class StorageServiceCollectionExtensions
 {
     /// <summary>
     /// PostgreSQL behind the ports of the layers above: contract provisioning's stores, participants, OCPP stations and
-    /// their presence across instances, the OCPI hub's parties, tokens, roaming agreements and pending command callbacks, and how OCPP tells
+    /// their presence across instances, the OCPI hub's parties, tokens, roaming agreements, pending command callbacks and location/tariff store, and how OCPP tells
     /// a station to retry when the database is away. The CA's stores are part of the CA the caller composed (AddPki).
     /// <paramref name="dataAtRestKey"/> encrypts the OCPI tokens B the hub stores.
     /// </summary>
@@ -43,6 +44,10 @@ public static class StorageServiceCollectionExtensions
         // Pending command callbacks are shared: the CPO's CommandResult may reach any instance.
         services.AddSingleton<ICommandCallbackStore>(new PostgresCommandCallbackStore(db));
         services.AddSingleton(new PostgresContractCertificateStatus(db));
+        // The hub's location and tariff store with its push retries and pull state (issue 24).
+        services.AddSingleton<IHubObjectStore>(sp => new PostgresHubObjectStore(db, sp.GetService<TimeProvider>()));
+        services.AddSingleton<IPushRetryStore>(sp => new PostgresPushRetryStore(db, sp.GetService<TimeProvider>()));
+        services.AddSingleton<IPullSyncStore>(sp => new PostgresPullSyncStore(db, sp.GetService<TimeProvider>()));
         return services;
     }
 }

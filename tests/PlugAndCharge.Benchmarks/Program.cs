@@ -2,6 +2,8 @@ using BenchmarkDotNet.Running;
 
 // Load tools that are not BenchmarkDotNet benchmarks: `dotnet run -c Release --project tests/PlugAndCharge.Benchmarks -- ocpi-load 1000 10 200`.
 if (args is ["ocpi-load", ..]) return await PlugAndCharge.Benchmarks.Ocpi.OcpiRelayLoad.RunAsync(args[1..]);
+// The hub's location store: GET-all of 85,000 locations and EVSE status PATCHes fanned out to 20 eMSPs (PNC_BENCH_DATABASE): `... -- ocpi-store 85000 500 10 20`.
+if (args is ["ocpi-store", ..]) return await PlugAndCharge.Benchmarks.Ocpi.OcpiStoreLoad.RunAsync(args[1..]);
 // The ceiling of the OCSP load method (ab on new connections against raw sockets): `... -- canned-http 5490 60`.
 if (args is ["canned-http", ..]) return await PlugAndCharge.Benchmarks.Ocsp.CannedHttpServer.RunAsync(args[1..]);
 // A steady in-memory installation loop to attach a profiler to (dotnet-trace): `... -- install-loop 20000`.

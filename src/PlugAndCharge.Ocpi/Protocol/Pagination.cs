@@ -5,9 +5,10 @@ namespace PlugAndCharge.Ocpi.Protocol;
 
 /// <summary>
 /// OCPI pagination (2.2.1 §4.1.3): offset, limit, date_from (inclusive), date_to (exclusive) in; X-Total-Count,
-/// X-Limit and a Link to the next page out.
+/// X-Limit and a Link to the next page out. <see cref="Cursor"/> is the hub's own opaque parameter in the Links it hands
+/// out (where the previous page ended), so a client following them pages by key, not by ever larger offsets.
 /// </summary>
-public sealed record Pagination(int Offset, int Limit, DateTimeOffset? DateFrom, DateTimeOffset? DateTo)
+public sealed record Pagination(int Offset, int Limit, DateTimeOffset? DateFrom, DateTimeOffset? DateTo, string? Cursor = null)
 {
     public static bool TryRead(IQueryCollection query, int maxLimit, out Pagination page, out string error)
     {
@@ -30,7 +31,7 @@ public sealed record Pagination(int Offset, int Limit, DateTimeOffset? DateFrom,
             if (!UtcTimestampConverter.TryParse(d, out var t)) { error = "date_to must be an RFC 3339 timestamp."; return false; }
             to = t;
         }
-        page = new Pagination(offset, Math.Min(limit, maxLimit), from, to);
+        page = new Pagination(offset, Math.Min(limit, maxLimit), from, to, query.TryGetValue("cursor", out var c) ? c.ToString() : null);
         return true;
     }
 
@@ -42,11 +43,12 @@ public sealed record Pagination(int Offset, int Limit, DateTimeOffset? DateFrom,
         if (Offset + returned < total) response.Headers[OcpiHeaders.Link] = $"<{NextUrl(baseUrl, returned)}>; rel=\"next\"";
     }
 
-    public string NextUrl(string baseUrl, int returned)
+    public string NextUrl(string baseUrl, int returned, string? cursor = null)
     {
         var q = $"offset={Offset + returned}&limit={Limit}";
         if (DateFrom is { } f) q += "&date_from=" + Uri.EscapeDataString(UtcTimestampConverter.Format(f));
         if (DateTo is { } t) q += "&date_to=" + Uri.EscapeDataString(UtcTimestampConverter.Format(t));
+        if (cursor != null) q += "&cursor=" + Uri.EscapeDataString(cursor);
         return baseUrl + "?" + q;
     }
 }

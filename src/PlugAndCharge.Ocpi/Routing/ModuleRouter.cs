@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using PlugAndCharge.Ocpi.Agreements;
+using PlugAndCharge.Ocpi.Locations;
 using PlugAndCharge.Ocpi.Parties;
 using PlugAndCharge.Ocpi.Protocol;
 using PlugAndCharge.Ocpi.Tokens;
@@ -16,16 +17,20 @@ namespace PlugAndCharge.Ocpi.Routing;
 /// request whose OCPI-to-* names the hub itself is the hub's own: broadcast or merged the same way. Every route between a
 /// CPO and an eMSP needs their roaming agreement to cover the module (<see cref="IRoamingAgreements"/>): a broadcast or
 /// merge reaches only the agreed parties, and a request addressed to an unagreed one is refused with a message naming
-/// the missing agreement.
+/// the missing agreement. Locations and tariffs go to the hub's store instead when the host composed one
+/// (<see cref="HubStoreRouter"/>).
 /// </summary>
 public sealed class ModuleRouter(PartyDirectory parties, PartyClients clients, CommandCallbacks commands, IRoamingAgreements agreements, HubIdentity hub,
-    TimeProvider clock)
+    TimeProvider clock, HubStoreRouter? store = null)
 {
     public static readonly IReadOnlySet<string> Modules = new HashSet<string>(StringComparer.Ordinal)
         { "locations", "sessions", "cdrs", "tariffs", "commands", "chargingprofiles" };
 
     public async Task<RoutedAnswer> RouteAsync(RoutedRequest request, CancellationToken ct)
     {
+        // Issue 24: the hub keeps locations and tariffs and serves them itself (pushes stored and pushed on, GET-all paged from the store).
+        if (store != null && HubStoreRouter.Handles(request)) return await store.RouteAsync(request, ct);
+
         var now = clock.GetUtcNow();
         var role = request.InterfaceRole;
         RoutingParties routing;
@@ -70,7 +75,7 @@ public sealed class ModuleRouter(PartyDirectory parties, PartyClients clients, C
             if (commandSlot != null && !response.IsSuccess) await commands.CompleteAsync(commandSlot, CancellationToken.None);
             return response.Outcome switch
             {
-                PartyCallOutcome.Answered => new RoutedAnswer(response.HttpStatus, TranslateBody(response.Body, Version(target), request.Version),
+                PartyCallOutcome.Answered => new RoutedAnswer(response.HttpStatus, VersionTranslation.Body(response.Body, Version(target), request.Version),
                     response.TotalCount, response.Limit, RewriteLink(response.Link, request)),
                 PartyCallOutcome.Unreachable => Status(OcpiStatus.ReceiverNotConnected, $"Party {toCc}-{toPid} could not be reached.", now),
                 _ => Status(OcpiStatus.ForwardTimeout, $"Party {toCc}-{toPid} did not answer in time.", now),
@@ -137,7 +142,7 @@ public sealed class ModuleRouter(PartyDirectory parties, PartyClients clients, C
             }
             var routing = new RoutingParties(pending.ReceiverCountryCode, pending.ReceiverPartyCode, pending.SenderCountryCode, pending.SenderPartyCode);
             response = await clients.For(sender).SendAsync(HttpMethod.Post, pending.ResponseUrl, sender.OutgoingToken!, correlationId, routing,
-                TranslateBody(body, version, Version(sender)), clients.TimeoutFor(sender), ct);
+                VersionTranslation.Body(body, version, Version(sender)), clients.TimeoutFor(sender), ct);
         }
         catch
         {
@@ -221,7 +226,7 @@ public sealed class ModuleRouter(PartyDirectory parties, PartyClients clients, C
             try { data = r.IsSuccess ? JsonNode.Parse(r.Body)?["data"] as JsonArray : null; }
             catch (JsonException) { }
             if (data is null) { failed++; continue; }
-            var translated = TranslateNode(data, Version(targets[i].Party), request.Version);
+            var translated = VersionTranslation.Node(data, Version(targets[i].Party), request.Version);
             items.AddRange(((JsonArray)translated).Where(n => n != null).Select(n => n!.DeepClone()));
             total += int.TryParse(r.TotalCount, NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : data.Count;
         }
@@ -236,42 +241,11 @@ public sealed class ModuleRouter(PartyDirectory parties, PartyClients clients, C
     private Task<PartyResponse> ForwardAsync(PartyRecord target, PartyEndpoint endpoint, RoutedRequest request, RoutingParties routing, string query, CancellationToken ct)
     {
         var url = endpoint.Url.TrimEnd('/') + request.Rest + query;
-        var body = request.Body.Length == 0 ? request.Body : TranslateBody(request.Body, request.Version, Version(target));
+        var body = request.Body.Length == 0 ? request.Body : VersionTranslation.Body(request.Body, request.Version, Version(target));
         return clients.For(target).SendAsync(request.Method, url, target.OutgoingToken!, request.CorrelationId, routing, body, clients.TimeoutFor(target), ct);
     }
 
-    private static OcpiVersion Version(PartyRecord p) => OcpiVersions.TryParse(p.Version, out var v) ? v : OcpiVersion.V230;
-
-    /// <summary>Sessions and CDRs carry a CdrToken: its type EMAID becomes OTHER towards 2.2.1 and back.</summary>
-    private static byte[] TranslateBody(byte[] body, OcpiVersion fromVersion, OcpiVersion toVersion)
-    {
-        if (fromVersion == toVersion || body.Length == 0) return body;
-        var needle = toVersion == OcpiVersion.V221 ? "\"EMAID\""u8 : "\"OTHER\""u8;
-        if (body.AsSpan().IndexOf(needle) < 0) return body;
-        try
-        {
-            var node = JsonNode.Parse(body);
-            return node is null ? body : JsonSerializer.SerializeToUtf8Bytes(TranslateNode(node, fromVersion, toVersion), OcpiJsonContext.Default.JsonNode);
-        }
-        catch (JsonException) { return body; }
-    }
-
-    private static JsonNode TranslateNode(JsonNode node, OcpiVersion fromVersion, OcpiVersion toVersion)
-    {
-        if (fromVersion == toVersion) return node;
-        switch (node)
-        {
-            case JsonObject o:
-                if (o["cdr_token"] is JsonObject token) TokenTypeTranslation.ForVersion(token, toVersion);
-                if (o["token"] is JsonObject t2 && t2["uid"] != null) TokenTypeTranslation.ForVersion(t2, toVersion);
-                foreach (var (_, child) in o.ToList()) if (child is JsonObject or JsonArray) TranslateNode(child, fromVersion, toVersion);
-                break;
-            case JsonArray a:
-                foreach (var child in a) if (child is JsonObject or JsonArray) TranslateNode(child, fromVersion, toVersion);
-                break;
-        }
-        return node;
-    }
+    internal static OcpiVersion Version(PartyRecord p) => OcpiVersions.TryParse(p.Version, out var v) ? v : OcpiVersion.V230;
 
     /// <summary>A party's next-page link points at the party; the caller must follow it through the hub.</summary>
     private static string? RewriteLink(string? link, RoutedRequest request)

@@ -79,6 +79,7 @@ public static class ServiceComposition
             o.Outbound = options.Outbound;
             o.RoamingDefault = options.OcpiRoamingDefault;
         });
+        services.AddOcpiLocationStore(); // locations and tariffs kept and served by the hub (PostgreSQL, AddStorage)
         return services;
     }
 }

@@ -84,7 +84,6 @@ public static class OcpiRelayLoad
         var latencies = new double[total];
         var ok = 0;
         var errors = 0;
-        var tasks = new Task[total];
         var auth = CredentialsTokens.AuthorizationHeader(token);
         var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
         var start = Stopwatch.GetTimestamp();
@@ -104,16 +103,7 @@ public static class OcpiRelayLoad
             latencies[index] = Stopwatch.GetElapsedTime(scheduled).TotalMilliseconds;
         }
 
-        for (var i = 0; i < total; i++)
-        {
-            // No spinning: on a 2-core box a spinning generator would take a core from the hub. Requests due in the
-            // same millisecond leave together; latency still counts from each one's scheduled time.
-            var scheduled = start + (long)(i * (double)Stopwatch.Frequency / rate);
-            var wait = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), scheduled);
-            if (wait > TimeSpan.Zero) await Task.Delay(wait);
-            tasks[i] = SendAsync(i, scheduled);
-        }
-        await Task.WhenAll(tasks);
+        await ScheduleAsync(start, total, rate, SendAsync);
         var elapsed = Stopwatch.GetElapsedTime(start).TotalSeconds;
         Array.Sort(latencies);
         // CPU time of the whole process (load generator + eMSP (+ hub)) per request: unlike latency, it hardly moves when
@@ -124,6 +114,24 @@ public static class OcpiRelayLoad
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"  {label,-55} {total / elapsed,7:F0} req/s  p50 {run.P(50),6:F2}  p90 {run.P(90),6:F2}  p99 {run.P(99),6:F2}  p99.9 {run.P(99.9),6:F2}  max {latencies[^1],7:F2} ms  cpu {cpu,5:F0} us/req  ok {ok} err {errors}"));
         return run;
+    }
+
+    /// <summary>
+    /// Open loop: request i is due at start + i/rate and sent then, whatever the earlier ones are doing; waits for all.
+    /// No spinning: on a 2-core box a spinning generator would take a core from the hub. Requests due in the same
+    /// millisecond leave together; latency still counts from each one's scheduled time.
+    /// </summary>
+    internal static async Task ScheduleAsync(long start, int total, int rate, Func<int, long, Task> send)
+    {
+        var tasks = new Task[total];
+        for (var i = 0; i < total; i++)
+        {
+            var scheduled = start + (long)(i * (double)Stopwatch.Frequency / rate);
+            var wait = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), scheduled);
+            if (wait > TimeSpan.Zero) await Task.Delay(wait);
+            tasks[i] = send(i, scheduled);
+        }
+        await Task.WhenAll(tasks);
     }
 
     private static async Task<double> ClosedLoopAsync(HttpClient http, string url, string token, int workers, TimeSpan duration)
@@ -148,27 +156,29 @@ public static class OcpiRelayLoad
         return count / Stopwatch.GetElapsedTime(start).TotalSeconds;
     }
 
-    private sealed class Server(WebApplication app, string url) : IAsyncDisposable
+    /// <summary>An in-process Kestrel app on loopback (hub or party) of the OCPI load tools.</summary>
+    internal sealed class Server(WebApplication app, string url) : IAsyncDisposable
     {
         public WebApplication App => app;
         public string Url => url;
+        public IServiceProvider Services => app.Services;
         public async ValueTask DisposeAsync() { await app.StopAsync(); await app.DisposeAsync(); }
     }
 
-    private static async Task<Server> StartAsync(WebApplication app)
+    internal static async Task<Server> StartAsync(WebApplication app)
     {
         await app.StartAsync();
         return new Server(app, app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First().TrimEnd('/'));
     }
 
-    private static int FreePort()
+    internal static int FreePort()
     {
         using var l = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
         l.Start();
         return ((IPEndPoint)l.LocalEndpoint).Port;
     }
 
-    private static WebApplicationBuilder Builder()
+    internal static WebApplicationBuilder Builder()
     {
         var b = WebApplication.CreateSlimBuilder();
         b.Logging.ClearProviders();

@@ -45,6 +45,8 @@ public sealed class FakeParty : IAsyncDisposable
     public ConcurrentQueue<Received> ReceivedRequests { get; } = new();
     public ConcurrentDictionary<string, JsonObject> PushedTokens { get; } = new();
     public ConcurrentDictionary<string, JsonObject> PushedLocations { get; } = new();
+    /// <summary>Every push to the eMSP's locations receiver interface: method, path below the module, body.</summary>
+    public ConcurrentQueue<(string Method, string Path, JsonObject Body)> LocationPushes { get; } = new();
     public ConcurrentDictionary<string, JsonObject> ClientInfos { get; } = new();
     public ConcurrentDictionary<string, JsonObject> PushedSessions { get; } = new();
     public ConcurrentDictionary<string, JsonObject> PushedCdrs { get; } = new();
@@ -156,10 +158,13 @@ public sealed class FakeParty : IAsyncDisposable
             {
                 var offset = int.TryParse(ctx.Request.Query["offset"], out var o) ? o : 0;
                 var limit = int.TryParse(ctx.Request.Query["limit"], out var l) ? l : 10;
-                var page = OwnLocations.Skip(offset).Take(limit).Select(x => (JsonNode)x.DeepClone()).ToArray();
-                ctx.Response.Headers["X-Total-Count"] = OwnLocations.Count.ToString();
+                // date_from (inclusive), as a sender filters its list for an incremental pull.
+                var from = DateTimeOffset.TryParse(ctx.Request.Query["date_from"], out var f) ? f : DateTimeOffset.MinValue;
+                var matching = OwnLocations.Where(x => DateTimeOffset.Parse(x["last_updated"]!.GetValue<string>()) >= from).ToList();
+                var page = matching.Skip(offset).Take(limit).Select(x => (JsonNode)x.DeepClone()).ToArray();
+                ctx.Response.Headers["X-Total-Count"] = matching.Count.ToString();
                 ctx.Response.Headers["X-Limit"] = limit.ToString();
-                if (offset + page.Length < OwnLocations.Count)
+                if (offset + page.Length < matching.Count)
                     ctx.Response.Headers["Link"] = $"<{BaseUrl}/ocpi/{v}/sender/locations?offset={offset + page.Length}&limit={limit}>; rel=\"next\"";
                 return Reply(ctx, 200, Envelope(new JsonArray(page)));
             }));
@@ -182,7 +187,16 @@ public sealed class FakeParty : IAsyncDisposable
             }));
             app.MapMethods($"/ocpi/{v}/receiver/locations/{{cc}}/{{pid}}/{{id}}", ["PUT", "PATCH"], ctx => Authenticated(ctx, async () =>
             {
-                PushedLocations[(string)ctx.Request.RouteValues["id"]!] = (await Body(ctx))!;
+                var body = (await Body(ctx))!;
+                LocationPushes.Enqueue((ctx.Request.Method, $"{ctx.Request.RouteValues["cc"]}/{ctx.Request.RouteValues["pid"]}/{ctx.Request.RouteValues["id"]}", body));
+                PushedLocations[(string)ctx.Request.RouteValues["id"]!] = body;
+                await Reply(ctx, 200, Envelope(null));
+            }));
+            // EVSE and Connector pushes (a status PATCH of one EVSE).
+            app.MapMethods($"/ocpi/{v}/receiver/locations/{{cc}}/{{pid}}/{{id}}/{{**evse}}", ["PUT", "PATCH"], ctx => Authenticated(ctx, async () =>
+            {
+                var rv = ctx.Request.RouteValues;
+                LocationPushes.Enqueue((ctx.Request.Method, $"{rv["cc"]}/{rv["pid"]}/{rv["id"]}/{rv["evse"]}", (await Body(ctx))!));
                 await Reply(ctx, 200, Envelope(null));
             }));
             app.MapPut($"/ocpi/{v}/receiver/sessions/{{cc}}/{{pid}}/{{id}}", ctx => Authenticated(ctx, async () =>
