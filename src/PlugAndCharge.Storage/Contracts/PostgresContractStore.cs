@@ -304,6 +304,21 @@ public sealed class PostgresContractStore : PostgresStore, IContractStore, IAsyn
     }
 
     /// <summary>
+    /// The SET list of the upsert: the certificate recorded at the later time stays current. Two installations of one
+    /// contract can commit in the other order than they were issued (two instances, or a batch retried after a restart),
+    /// and the one issued last must remain the contract's current certificate; the earlier one still joins the history.
+    /// Every column is set (to itself when the stored one is later), so the row counts as written and the row count still
+    /// tells a contract that ended from one that did not.
+    /// </summary>
+    private static readonly string LaterCertificateWins = string.Join(",\n", new[]
+        {
+            "issuer_id", "serial", "der", "sub_ca_ders", "not_before", "not_after", "key_algorithm", "wrapped_private_key", "vehicle_encrypted_key",
+            "dh_public_key",
+        }.Select(column => $"    {column} = case when excluded.recorded_at >= c.recorded_at then excluded.{column} else c.{column} end")
+        .Append("    signed_data = case when excluded.recorded_at >= c.recorded_at then coalesce(excluded.signed_data, c.signed_data) else c.signed_data end")
+        .Append("    recorded_at = greatest(c.recorded_at, excluded.recorded_at)"));
+
+    /// <summary>
     /// Makes each certificate its contract's current one, for active contracts only (one row per contract they record);
     /// signed data given stays until new signed data replaces it. The contract row is locked for share, not rewritten:
     /// enough to hold off a termination until this commits, so the termination's purge sees the new keys
@@ -321,10 +336,9 @@ public sealed class PostgresContractStore : PostgresStore, IContractStore, IAsyn
                 as u(id, issuer, serial, der, sub2, sub1, nb, na, alg, wrapped, venc, dh, signed, at)
             join contracts k on k.id = u.id and k.state = 'Active'
             for share of k
-            on conflict (contract_id) do update set issuer_id = excluded.issuer_id, serial = excluded.serial, der = excluded.der, sub_ca_ders = excluded.sub_ca_ders,
-                not_before = excluded.not_before, not_after = excluded.not_after, key_algorithm = excluded.key_algorithm, wrapped_private_key = excluded.wrapped_private_key,
-                vehicle_encrypted_key = excluded.vehicle_encrypted_key, dh_public_key = excluded.dh_public_key, signed_data = coalesce(excluded.signed_data, c.signed_data),
-                recorded_at = excluded.recorded_at
+            on conflict (contract_id) do update set
+            """ + LaterCertificateWins + """
+
             """)
         {
             Parameters =

@@ -80,6 +80,32 @@ public class PostgresContractStoreTests(PostgresContractFixture fx) : IClassFixt
     }
 
     [Fact]
+    public async Task Of_two_certificates_committed_out_of_order_the_one_issued_later_stays_current()
+    {
+        // Two installations of one contract on two instances, or a batch retried after a database restart: the one
+        // issued first may commit last. The fault suite found the earlier certificate left as the contract's current one.
+        var (car, contract) = await W.VehicleWithContractAsync();
+        Assert.True((await W.Services.Installation.AnswerAsync(IsoStandard.Iso15118_2, car.BuildInstallationRequest())).IsOk);
+        var first = (await fx.Store.Contracts.FindByEmaidAsync(contract.Emaid)).Single().Certificate!;
+        await W.Services.Contracts.EnsureCertificateAsync(contract, "test", forceNew: true, KeyAlgorithm.EcP256, default);
+        var second = (await fx.Store.Contracts.FindByEmaidAsync(contract.Emaid)).Single().Certificate!;
+        Assert.NotEqual(first.Serial, second.Serial);
+
+        // The first one's commit arrives now, with the time it was issued at (before the second).
+        await using var conn = await fx.Db.OpenConnectionAsync();
+        var secondAt = await conn.ExecuteScalarAsync<DateTime>("select recorded_at from contract_certificates where contract_id = @Id", new { contract.Id });
+        await fx.Store.Contracts.RecordCertificateAsync(contract.Id, first, null, new DateTimeOffset(DateTime.SpecifyKind(secondAt, DateTimeKind.Utc)).AddSeconds(-1),
+            new Pki.Stores.AuditEvent("test", "contract.certificate", contract.Emaid), []);
+
+        Assert.Equal(second.Serial, (await fx.Store.Contracts.FindByEmaidAsync(contract.Emaid)).Single().Certificate!.Serial);
+        Assert.Equal(second.Serial, await conn.ExecuteScalarAsync<string>(
+            "select h.serial from contract_certificate_history h where h.contract_id = @Id order by h.recorded_at desc limit 1", new { contract.Id }));
+        // A later one still replaces it.
+        await W.Services.Contracts.EnsureCertificateAsync(contract, "test", forceNew: true, KeyAlgorithm.EcP256, default);
+        Assert.NotEqual(second.Serial, (await fx.Store.Contracts.FindByEmaidAsync(contract.Emaid)).Single().Certificate!.Serial);
+    }
+
+    [Fact]
     public async Task A_termination_in_flight_holds_off_the_certificate_of_an_installation_and_wins()
     {
         var (car, contract) = await W.VehicleWithContractAsync();
