@@ -31,7 +31,8 @@ public static class OcpiHubServices
         services.AddSingleton(options);
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<RoamingAgreementBook>();
-        services.AddSingleton<IRoamingAgreements>(sp => sp.GetRequiredService<RoamingAgreementBook>());
+        // The recorded agreements decide, unless the host composed its own decision (a test's fixed policy).
+        services.TryAddSingleton<IRoamingAgreements>(sp => sp.GetRequiredService<RoamingAgreementBook>());
         services.AddSingleton<RoamingAgreementAdministration>();
         services.AddSingleton<PartyDirectory>();
         services.AddSingleton<PartyClients>();
