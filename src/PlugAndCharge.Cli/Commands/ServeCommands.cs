@@ -136,6 +136,10 @@ internal static class ServeCommands
         // Checked before anything starts: without a configured database (PncEnvironment then manages its own) this is development.
         var ocpiBaseUrl = OcpiBaseUrl(r.GetValue(listen.OcpiBaseUrl) ?? Environment.GetEnvironmentVariable("PNC_OCPI_BASE_URL"), httpsUrls, settings.ManagedDatabase);
         var ocppSettings = OcppSettings();
+        // Where a restart's time goes before the instance accepts stations again (docs/performance.md, "Fleet scale").
+        var startup = System.Diagnostics.Stopwatch.StartNew();
+        var phases = new List<string>();
+        void Phase(string name) { phases.Add($"{name} {startup.ElapsedMilliseconds} ms"); }
         await using var env = await PncEnvironment.OpenAsync(settings, e, ct);
         env.StopManagedDatabaseOnDispose = demo;
         if (demo)
@@ -144,16 +148,20 @@ internal static class ServeCommands
             o.WriteLine(created.Count > 0 ? $"Created the development PKI: {string.Join(", ", created)}" : "Development PKI present (V2G, CPO, CPS, MO and OEM roots and sub-CAs).");
         }
 
+        Phase("database and migrations");
         var directory = ParticipantDirectory.Over(new PostgresParticipantStore(env.Db), env.Ca, TimeProvider.System);
+        // The CPS signers' keys and the participant credentials are independent: load them side by side.
+        var cpsSigners = ServiceBootstrap.CpsSignersAsync(env, ct);
         var serverCertificate = await ServiceBootstrap.ServerCertificateAsync(env, directory, ct);
         var admin = adminCredential ? await ServiceBootstrap.AdminCredentialAsync(env, directory, ct) : default;
+        Phase("TLS certificate and admin credential");
         var options = new ServiceHostOptions
         {
             HttpUrls = urls.Split(';'), HttpsUrls = httpsUrls.Split(';'), ServerCertificate = serverCertificate,
             TokenSigningKey = ServiceBootstrap.TokenSigningKey(env),
             ContractKeyEncryptionKey = ServiceBootstrap.ContractKeyEncryptionKey(env),
             StationPasswordKey = ServiceBootstrap.StationPasswordKey(env),
-            CpsSigners = await ServiceBootstrap.CpsSignersAsync(env, ct),
+            CpsSigners = await cpsSigners,
             OcpiPublicBaseUrl = ocpiBaseUrl,
             OcpiRoamingDefault = RoamingDefault(Environment.GetEnvironmentVariable("PNC_OCPI_ROAMING_DEFAULT")),
             SupersededContractCertificateGrace = Environment.GetEnvironmentVariable("PNC_CONTRACT_UPDATE_GRACE") is { Length: > 0 } grace
@@ -165,8 +173,12 @@ internal static class ServeCommands
             Outbound = PlugAndCharge.Core.Outbound.OutboundNetworkPolicy.Parse(Environment.GetEnvironmentVariable("PNC_OUTBOUND_ALLOW") ?? (demo ? "127.0.0.0/8,::1" : null)),
             ConfigureOcpp = ocppSettings,
         };
+        Phase("keys");
         await using var app = ServiceHost.Build(options, env.Ca, env.Db);
+        Phase("host built");
         await app.StartAsync(ct);
+        Phase("listening");
+        e.WriteLine($"startup: {string.Join(", ", phases)}");
         var u = Loopback(options.HttpUrls[0]);
         var s = Loopback(options.HttpsUrls[0]);
         o.WriteLine();

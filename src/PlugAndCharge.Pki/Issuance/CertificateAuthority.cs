@@ -47,19 +47,28 @@ public sealed class CertificateAuthorityDirectory(ICertificateAuthorityStore sto
 
     public void Invalidate(string caId) => _cache.TryRemove(caId, out _);
 
-    private async Task<CertificateAuthority> LoadAsync(string caId)
+    /// <summary>
+    /// A CA's certificate and the ones above it, without opening its key (PBKDF2 for a file key): what a signer under
+    /// it needs to present, e.g. the CPS leaf an instance takes up again when it starts.
+    /// </summary>
+    public async Task<(CaRecord Record, IReadOnlyList<X509Certificate> ChainIncludingSelf)> ChainAsync(string caId, CancellationToken ct = default)
     {
-        var record = await store.GetAsync(caId) ?? throw new PkiException(PkiError.UnknownCa, $"No CA '{caId}'.");
-        var cert = new X509CertificateParser().ReadCertificate(record.CertificateDer);
-        var chain = new List<X509Certificate>();
+        var record = await store.GetAsync(caId, ct) ?? throw new PkiException(PkiError.UnknownCa, $"No CA '{caId}'.");
+        var chain = new List<X509Certificate> { new X509CertificateParser().ReadCertificate(record.CertificateDer) };
         var parentId = record.ParentId;
-        while (parentId != null && parentId != caId && chain.Count < 8)
+        while (parentId != null && parentId != caId && chain.Count < 9)
         {
-            var parent = await store.GetAsync(parentId) ?? throw new PkiException(PkiError.UnknownCa, $"CA '{caId}' names missing parent '{parentId}'.");
+            var parent = await store.GetAsync(parentId, ct) ?? throw new PkiException(PkiError.UnknownCa, $"CA '{caId}' names missing parent '{parentId}'.");
             chain.Add(new X509CertificateParser().ReadCertificate(parent.CertificateDer));
             parentId = parent.ParentId == parent.Id ? null : parent.ParentId;
         }
+        return (record, chain);
+    }
+
+    private async Task<CertificateAuthority> LoadAsync(string caId)
+    {
+        var (record, chain) = await ChainAsync(caId);
         var key = await keys.OpenAsync(KeyUri.Parse(record.KeyUri));
-        return new CertificateAuthority(record, cert, profiles.Get(record.ProfileId), key, chain);
+        return new CertificateAuthority(record, chain[0], profiles.Get(record.ProfileId), key, chain.Skip(1).ToList());
     }
 }

@@ -166,19 +166,28 @@ internal sealed class SoftwareSigningKey : ISigningKey
 
     public static SoftwareSigningKey FromPem(KeyUri uri, string pem, string? passphrase)
     {
-        var bcKey = TryReadNonEc(pem, passphrase);
-        if (bcKey is Ed448PrivateKeyParameters ed)
-            return new SoftwareSigningKey(uri, KeyAlgorithm.Ed448, null, ed, SubjectPublicKeyInfoFactory.CreateSubjectPublicKeyInfo(ed.GeneratePublicKey()));
-        if (bcKey is X448PrivateKeyParameters x)
-            return new SoftwareSigningKey(uri, KeyAlgorithm.X448, null, x, SubjectPublicKeyInfoFactory.CreateSubjectPublicKeyInfo(x.GeneratePublicKey()));
+        // EC keys (every CA key of the PKI) are decrypted once, by .NET on OpenSSL. PBES2's 210,000 PBKDF2 iterations
+        // are what opening a key costs; BouncyCastle's managed PBKDF2 used to run first on every key only to see its
+        // algorithm, and took several times as long as OpenSSL's (docs/performance.md, "Fleet scale": a restart's start).
         var ec = ECDsa.Create();
         try
         {
             if (pem.Contains("ENCRYPTED", StringComparison.Ordinal)) ec.ImportFromEncryptedPem(pem, passphrase ?? "");
             else ec.ImportFromPem(pem);
+            return FromEcdsa(uri, ec);
         }
         catch (ArgumentException e) { ec.Dispose(); throw new PkiException(PkiError.Malformed, "The PEM holds no supported private key.", e); }
-        return FromEcdsa(uri, ec);
+        catch (CryptographicException)
+        {
+            ec.Dispose();
+            // Not EC (or a wrong passphrase, which BouncyCastle reports in its own way): Ed448 and X448 are read by BouncyCastle.
+            var bcKey = TryReadNonEc(pem, passphrase);
+            if (bcKey is Ed448PrivateKeyParameters ed)
+                return new SoftwareSigningKey(uri, KeyAlgorithm.Ed448, null, ed, SubjectPublicKeyInfoFactory.CreateSubjectPublicKeyInfo(ed.GeneratePublicKey()));
+            if (bcKey is X448PrivateKeyParameters x)
+                return new SoftwareSigningKey(uri, KeyAlgorithm.X448, null, x, SubjectPublicKeyInfoFactory.CreateSubjectPublicKeyInfo(x.GeneratePublicKey()));
+            throw;
+        }
     }
 
     private static AsymmetricKeyParameter? TryReadNonEc(string pem, string? passphrase)
@@ -190,7 +199,6 @@ internal sealed class SoftwareSigningKey : ISigningKey
         if (isEncrypted)
         {
             var epki = EncryptedPrivateKeyInfo.GetInstance(der);
-            // Cheap look at the algorithm first: EC keys are decrypted by .NET instead.
             info = PrivateKeyInfoFactory.CreatePrivateKeyInfo((passphrase ?? "").ToCharArray(), epki);
         }
         else info = PrivateKeyInfo.GetInstance(der);
