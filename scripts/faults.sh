@@ -32,7 +32,9 @@ dotnet build tests/PlugAndCharge.FaultSuite -c Release -nologo -v quiet -clp:Err
 port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 base=""
 for _ in $(seq 1 50); do
-  p=$(shuf -i 20000-40000 -n 1)
+  # Below the kernel's ephemeral range: a port chosen there can be taken by an outgoing connection (an instance's
+  # database pool, a health check) between this check and HAProxy's bind, which once failed the suite's start.
+  p=$(shuf -i 10000-$(( $(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768) - 10 )) -n 1)
   ok=1; for i in $(seq 0 8); do port_free $((p + i)) || { ok=0; break; }; done
   [ $ok = 1 ] && { base=$p; break; }
 done
