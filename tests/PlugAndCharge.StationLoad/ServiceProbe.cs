@@ -10,7 +10,6 @@ namespace PlugAndCharge.StationLoad;
 /// </summary>
 public sealed class ServiceProbe(Func<int> pid)
 {
-    private const double TicksPerSecond = 100; // USER_HZ on Linux
 
     public long RssKb()
     {
@@ -21,13 +20,7 @@ public sealed class ServiceProbe(Func<int> pid)
     }
 
     /// <summary>CPU seconds (user + system) the process has used so far.</summary>
-    public double CpuSeconds()
-    {
-        var stat = File.ReadAllText($"/proc/{pid()}/stat");
-        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-        // Fields 14 and 15 of proc(5), counted from the state field (3).
-        return (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) / TicksPerSecond;
-    }
+    public double CpuSeconds() => PlugAndCharge.FaultSuite.ClusterControl.CpuTime([pid()]).TotalSeconds;
 
     /// <summary>CPU used over a window, as a share of one core.</summary>
     public async Task<double> CpuShareAsync(TimeSpan window)
