@@ -184,6 +184,8 @@ server_b_https="  server b 127.0.0.1:$b_https check port $b_http" server_b_http=
 cat >"$home/haproxy.cfg" <<EOF
 global
   log stderr format short local0 notice
+  # The runtime API (owner only): the fault suite's throughput mode takes instance b out of rotation with it.
+  stats socket $home/run/haproxy.sock mode 600 level admin
 defaults
   mode tcp
   timeout connect 2s
@@ -246,6 +248,7 @@ cat >"$home/cluster.env" <<EOF
 CLUSTER_FRONT_HTTP=$front_http
 CLUSTER_FRONT_HTTPS=$front_https
 CLUSTER_STATS_PORT=$stats_port
+CLUSTER_HAPROXY_SOCKET=$home/run/haproxy.sock
 CLUSTER_INSTANCES=a:$a_http:$a_https$([ "$single" = 1 ] || echo ",b:$b_http:$b_https")
 CLUSTER_PID_DIR=$home/run
 CLUSTER_PG_BIN=$pg_bin

@@ -1,7 +1,9 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using System.Security.Cryptography.X509Certificates;
+using System.Text;
 using Npgsql;
 
 namespace PlugAndCharge.FaultSuite;
@@ -58,6 +60,21 @@ public sealed class ClusterControl
 
     public string InstanceHttpsUrl(string name) =>
         "https://127.0.0.1:" + _env["CLUSTER_INSTANCES"].Split(',').Select(i => i.Split(':')).First(p => p[0] == name)[2];
+
+    /// <summary>
+    /// Takes an instance out of HAProxy's participant rotation (state maint) or puts it back (state ready), through
+    /// HAProxy's runtime API on the cluster's admin socket. Sessions already open to it stay; new ones go elsewhere.
+    /// </summary>
+    public async Task SetInRotationAsync(string name, bool inRotation)
+    {
+        using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        await socket.ConnectAsync(new UnixDomainSocketEndPoint(_env["CLUSTER_HAPROXY_SOCKET"]));
+        await socket.SendAsync(Encoding.ASCII.GetBytes($"set server instances_https/{name} state {(inRotation ? "ready" : "maint")}\n"));
+        var buffer = new byte[1024];
+        var answer = Encoding.ASCII.GetString(buffer, 0, await socket.ReceiveAsync(buffer)).Trim();
+        // The command answers nothing when it succeeded.
+        if (answer.Length > 0) throw new InvalidOperationException($"HAProxy refused to change instance {name}: {answer}");
+    }
 
     /// <summary>kill -9: the process dies at once, its WebSockets and requests in flight with it (the supervisor starts it again).</summary>
     public void KillInstance(string name)

@@ -35,14 +35,17 @@ public sealed class Fleet : IAsyncDisposable
                         var second = json["t"]!.GetValue<long>() / 1000;
                         stats.StationsConnected(second, json["connected"]!.GetValue<int>());
                         foreach (var (name, s) in json["streams"]!.AsObject())
+                            stats.Merge(name, second, new SecondStats { Sent = s!["sent"]!.GetValue<int>() });
+                        // Outcomes count in the second their call went on the wire (fleet.js), which may be long past.
+                        foreach (var o in json["outcomes"]!.AsArray())
                         {
                             var one = new SecondStats
                             {
-                                Sent = s!["sent"]!.GetValue<int>(), Ok = s["ok"]!.GetValue<int>(), Failed = s["failed"]!.GetValue<int>(), SlowFailed = s["slow_failed"]!.GetValue<int>(),
-                                MaxFailMs = s["max_fail_ms"]!.GetValue<double>(), MaxOkMs = s["max_ok_ms"]!.GetValue<double>(),
+                                Ok = o!["ok"]!.GetValue<int>(), Failed = o["failed"]!.GetValue<int>(), SlowFailed = o["slow_failed"]!.GetValue<int>(),
+                                MaxFailMs = o["max_fail_ms"]!.GetValue<double>(), MaxOkMs = o["max_ok_ms"]!.GetValue<double>(),
                             };
-                            foreach (var (kind, count) in s["kinds"]!.AsObject()) one.Kinds[kind] = count!.GetValue<int>();
-                            stats.Merge(name, second, one);
+                            foreach (var (kind, count) in o["kinds"]!.AsObject()) one.Kinds[kind] = count!.GetValue<int>();
+                            stats.Merge(o["stream"]!.GetValue<string>(), o["t"]!.GetValue<long>() / 1000, one);
                         }
                         break;
                 }

@@ -26,7 +26,7 @@ var stats = new LoadStats();
 using var receiver = new WebhookReceiver();
 var world = await Setup.RunAsync(cluster, cars: (int)Setting("PNC_FAULTS_CARS", 8), stations: (int)Setting("PNC_FAULTS_STATIONS", 40), receiver.Url, log);
 
-if (mode == "throughput") return await Throughput.RunAsync(cluster, world, (int)Setting("PNC_FAULTS_THROUGHPUT_SECONDS", 20), (int)Setting("PNC_FAULTS_THROUGHPUT_CALLERS", 64), log);
+if (mode == "throughput") return await Throughput.RunAsync(cluster, world, (int)Setting("PNC_FAULTS_THROUGHPUT_SECONDS", 20), (int)Setting("PNC_FAULTS_THROUGHPUT_CALLERS", 64), (int)Setting("PNC_FAULTS_THROUGHPUT_ROUNDS", 2), log);
 
 var outDir = Arg("--out");
 Directory.CreateDirectory(outDir);

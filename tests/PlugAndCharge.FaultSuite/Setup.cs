@@ -86,7 +86,7 @@ public static class Setup
             var chain = string.Concat(new[] { installed.Certificate }.Concat(installed.SubCertificates).Select(d => PemEncoding.WriteString("CERTIFICATE", d) + "\n"));
             list.Add(new Car(car, pcid, emaid, request, chain, new BcCertificate(installed.Certificate), new BcCertificate(installed.SubCertificates[0])));
         }
-        log.WriteLine($"setup: {cars} cars with contracts ({string.Join(", ", list.Select(c => c.Emaid))})");
+        log.WriteLine($"setup: {cars} cars with contracts ({string.Join(", ", list.Take(8).Select(c => c.Emaid))}{(cars > 8 ? ", ..." : "")})");
 
         var password = "fault-" + RandomNumberGenerator.GetHexString(24, lowercase: true);
         var ids = new List<string>();

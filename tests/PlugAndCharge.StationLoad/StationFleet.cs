@@ -94,7 +94,8 @@ public sealed class StationFleet : IAsyncDisposable
         for (var i = 0; i < Stations.Count; i++)
         {
             var due = start + (long)(i * 1000 / _options.RampPerSecond);
-            if (due > Environment.TickCount64) await Task.Delay(TimeSpan.FromMilliseconds(due - Environment.TickCount64));
+            var wait = due - Environment.TickCount64; // read once: the clock moves between two reads
+            if (wait > 0) await Task.Delay(TimeSpan.FromMilliseconds(wait));
             attempts.Add(ConnectAndBootAsync(Stations[i]));
         }
         await Task.WhenAll(attempts);

@@ -271,7 +271,9 @@ public sealed class PostgresContractStore : PostgresStore, IContractStore, IAsyn
         if (issued.Count > 0) statements.Add(PostgresPkiStore.CertificateInsert(issued.Select(i => i.Issued.Record).ToList()));
         // One row per contract, and one statement may not change a row twice: of two installations of one contract in a
         // batch the later certificate is the contract's (both stay in the CA's records and the audit log).
-        var current = batch.GroupBy(b => b.ContractId).Select(g => g.Last()).Select(b => (b.ContractId, b.Certificate, b.SignedData, b.At)).ToList();
+        // In contract order: two instances' batches that share contracts lock their rows in the same order, so they queue
+        // behind each other instead of deadlocking (PostgreSQL locks an upsert's rows in the order of its input).
+        var current = batch.GroupBy(b => b.ContractId).Select(g => g.Last()).OrderBy(b => b.ContractId).Select(b => (b.ContractId, b.Certificate, b.SignedData, b.At)).ToList();
         var upsert = CertificateUpsert(current);
         statements.Add(upsert);
         // Every certificate of the batch joins its contract's history, also one a later one of the batch replaced at once.

@@ -30,7 +30,7 @@ public sealed class PostgresHubObjectStore(NpgsqlDataSource db, TimeProvider? cl
 
     public async Task<StoredObject?> GetAsync(HubObjectKey key, CancellationToken ct = default)
     {
-        await using var conn = await Db.OpenConnectionAsync(ct);
+        await using var conn = await Db.ConnectAsync(ct);
         var row = await conn.QuerySingleOrDefaultAsync<Row>(new CommandDefinition(
             $"select {Columns} from {Table(key.Kind)} where country_code = @CountryCode and party_code = @PartyId and id = @Id",
             new { key.CountryCode, key.PartyId, key.Id }, cancellationToken: ct));
@@ -39,7 +39,7 @@ public sealed class PostgresHubObjectStore(NpgsqlDataSource db, TimeProvider? cl
 
     public async Task<IReadOnlyList<StoredObject>> FindAsync(HubObjectKind kind, string id, IReadOnlyList<RoamingParty> cpos, CancellationToken ct = default)
     {
-        await using var conn = await Db.OpenConnectionAsync(ct);
+        await using var conn = await Db.ConnectAsync(ct);
         var rows = await conn.QueryAsync<Row>(new CommandDefinition(
             $"select {Columns} from {Table(kind)} where id = @id and cpo = any(@cpos) order by cpo limit 2",
             new { id, cpos = CpoKeys(cpos) }, cancellationToken: ct));
@@ -91,7 +91,7 @@ public sealed class PostgresHubObjectStore(NpgsqlDataSource db, TimeProvider? cl
             page = $"select {Columns} from {table} where {filter} and (last_updated, cpo, id) > (@AfterTime, @AfterCpo, @AfterId) order by last_updated, cpo, id limit @Limit";
         }
         else page = $"select {Columns} from {table} where {filter} order by last_updated, cpo, id offset @Offset limit @Limit";
-        await using var conn = await Db.OpenConnectionAsync(ct);
+        await using var conn = await Db.ConnectAsync(ct);
         var rows = (await conn.QueryAsync<Row>(new CommandDefinition(page, args, cancellationToken: ct))).ToList();
         // Without a date window the trigger-kept counts per CPO answer X-Total-Count; with one, the rows are counted.
         var count = q.DateFrom is null && q.DateTo is null

@@ -12,7 +12,7 @@ public sealed class PostgresPushRetryStore(NpgsqlDataSource db, TimeProvider? cl
 
     public async Task RecordAsync(string partyId, HubObjectKey key, DateTimeOffset dueAt, CancellationToken ct = default)
     {
-        await using var conn = await Db.OpenConnectionAsync(ct);
+        await using var conn = await Db.ConnectAsync(ct);
         // A row already waiting keeps its (earlier or later) due time and attempts: the retry sends the object as it is then.
         await conn.ExecuteAsync(new CommandDefinition("""
             insert into ocpi_store_push_retries (party_id, kind, country_code, party_code, object_id, due_at)
@@ -24,7 +24,7 @@ public sealed class PostgresPushRetryStore(NpgsqlDataSource db, TimeProvider? cl
     public async Task<IReadOnlyList<PendingPush>> ClaimDueAsync(int max, TimeSpan hold, CancellationToken ct = default)
     {
         var now = Clock.GetUtcNow();
-        await using var conn = await Db.OpenConnectionAsync(ct);
+        await using var conn = await Db.ConnectAsync(ct);
         var rows = await conn.QueryAsync<Row>(new CommandDefinition("""
             update ocpi_store_push_retries set claimed_until = @until
             where id in (select id from ocpi_store_push_retries
@@ -38,7 +38,7 @@ public sealed class PostgresPushRetryStore(NpgsqlDataSource db, TimeProvider? cl
 
     public async Task CompleteAsync(long id, DateTimeOffset? retryAt, CancellationToken ct = default)
     {
-        await using var conn = await Db.OpenConnectionAsync(ct);
+        await using var conn = await Db.ConnectAsync(ct);
         await conn.ExecuteAsync(new CommandDefinition(retryAt is null
             ? "delete from ocpi_store_push_retries where id = @id"
             : "update ocpi_store_push_retries set attempts = attempts + 1, due_at = @retryAt, claimed_until = null where id = @id",
@@ -51,14 +51,14 @@ public sealed class PostgresPullSyncStore(NpgsqlDataSource db, TimeProvider? clo
 {
     public async Task<DateTimeOffset?> LastSyncAsync(string partyId, HubObjectKind kind, CancellationToken ct = default)
     {
-        await using var conn = await Db.OpenConnectionAsync(ct);
+        await using var conn = await Db.ConnectAsync(ct);
         return Utc(await conn.ExecuteScalarAsync<DateTime?>(new CommandDefinition(
             "select synced_from from ocpi_store_pull_sync where party_id = @partyId and kind = @kind", new { partyId, kind = kind.ToString() }, cancellationToken: ct)));
     }
 
     public async Task SetLastSyncAsync(string partyId, HubObjectKind kind, DateTimeOffset syncedFrom, CancellationToken ct = default)
     {
-        await using var conn = await Db.OpenConnectionAsync(ct);
+        await using var conn = await Db.ConnectAsync(ct);
         await conn.ExecuteAsync(new CommandDefinition("""
             insert into ocpi_store_pull_sync (party_id, kind, synced_from) values (@partyId, @kind, @syncedFrom)
             on conflict (party_id, kind) do update set synced_from = excluded.synced_from
@@ -68,7 +68,7 @@ public sealed class PostgresPullSyncStore(NpgsqlDataSource db, TimeProvider? clo
     public async Task<bool> TryLeaseAsync(string holder, TimeSpan duration, CancellationToken ct = default)
     {
         var now = Clock.GetUtcNow();
-        await using var conn = await Db.OpenConnectionAsync(ct);
+        await using var conn = await Db.ConnectAsync(ct);
         return await conn.ExecuteAsync(new CommandDefinition(
             "update ocpi_store_poll_lease set holder = @holder, until = @until where id = 1 and (holder = @holder or until < @now)",
             new { holder, until = now + duration, now }, cancellationToken: ct)) == 1;

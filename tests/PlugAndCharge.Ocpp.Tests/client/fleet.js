@@ -16,15 +16,20 @@ const delivered = fs.createWriteStream(cfg.deliveredFile, { flags: 'a' });
 const clients = [];
 let stopping = false;
 
-// Per second and stream: sent, ok, failed, slow failures (> failFastMs), the slowest failure, failures by kind.
+// Per second and stream: sent (in the second it was scheduled); and the outcomes (ok, failed, slow failures over
+// failFastMs, the slowest, failures by kind) in the second the call went on the wire, reported whenever they settle,
+// so that a call in flight when a fault began counts there even if it settles 20 s later.
 let bucket = null;
 function newBucket() {
-    const b = { t: Date.now(), streams: {} };
-    for (const s of cfg.streams) b.streams[s.name] = { sent: 0, ok: 0, failed: 0, slow_failed: 0, max_fail_ms: 0, max_ok_ms: 0, kinds: {} };
+    const b = { t: Date.now(), streams: {}, outcomes: new Map() };
+    for (const s of cfg.streams) b.streams[s.name] = { sent: 0 };
     return b;
 }
-function record(stream, ms, kind) {
-    const s = bucket.streams[stream];
+function record(stream, sentAt, ms, kind) {
+    const second = Math.floor((performance.timeOrigin + sentAt) / 1000) * 1000;
+    const key = stream + '|' + second;
+    let s = bucket.outcomes.get(key);
+    if (!s) bucket.outcomes.set(key, s = { stream, t: second, ok: 0, failed: 0, slow_failed: 0, max_fail_ms: 0, max_ok_ms: 0, kinds: {} });
     if (kind === null) { s.ok++; s.max_ok_ms = Math.max(s.max_ok_ms, Math.round(ms)); return; }
     s.failed++;
     if (ms > failFastMs) s.slow_failed++;
@@ -78,17 +83,17 @@ function send(stream, i) {
             const ms = performance.now() - t0;
             const good = stream.ok.every(([k, v]) => String(k.split('.').reduce((o, x) => o?.[x], r)) === v);
             if (good) {
-                record(stream.name, ms, null);
+                record(stream.name, t0, ms, null);
                 if (r.exiResponse && stream.method === 'Get15118EVCertificate') delivered.write(r.exiResponse + '\n');
             } else {
                 // A refusal in the protocol's own form: Get15118EVCertificate Failed with a signed EXI FAILED, or without one.
                 const kind = stream.method === 'Get15118EVCertificate'
                     ? (r.exiResponse ? 'Failed+signed EXI' : 'Failed, no EXI') + (r.statusInfo ? ' ' + r.statusInfo.reasonCode : '')
                     : 'refused ' + JSON.stringify(r).slice(0, 60);
-                record(stream.name, ms, kind);
+                record(stream.name, t0, ms, kind);
             }
         },
-        e => record(stream.name, performance.now() - t0, classify(e)));
+        e => record(stream.name, t0, performance.now() - t0, classify(e)));
 }
 
 async function drive(stream) {
@@ -118,7 +123,7 @@ async function main() {
         const done = bucket;
         bucket = newBucket();
         done.connected = clients.filter(c => c.state === 1).length;
-        process.stdout.write(JSON.stringify({ type: 'second', ...done }) + '\n');
+        process.stdout.write(JSON.stringify({ type: 'second', ...done, outcomes: [...done.outcomes.values()] }) + '\n');
     }, 1000);
     const drivers = cfg.streams.map(drive);
 
