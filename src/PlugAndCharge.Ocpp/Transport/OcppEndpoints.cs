@@ -98,6 +98,11 @@ public sealed class StationConnectionEndpoint(
         using var socket = await http.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext { SubProtocol = version.SubProtocol(), KeepAliveInterval = options.KeepAliveInterval,
             KeepAliveTimeout = options.KeepAliveInterval > TimeSpan.Zero ? options.KeepAliveTimeout : Timeout.InfiniteTimeSpan });
         var session = new StationSession(socket, station, version, dispatcher, schemas, options, logs.CreateLogger<StationSession>(), faults, clock);
+        // This frame lives as long as the connection. Kestrel keeps the upgrade request's headers with it, the station's
+        // Basic credentials among them, and this method's record of the login would stay beside the session's own:
+        // neither is read again, so neither is kept (memory per station, and no password held for days).
+        http.Request.Headers.Clear();
+        station = null;
         await connected.AddAsync(session);
         _log.LogInformation("Station {StationId} connected with {SubProtocol}.", stationId, version.SubProtocol());
         try
