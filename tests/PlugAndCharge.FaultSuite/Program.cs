@@ -129,7 +129,7 @@ md.AppendLine("|---|---:|---:|---:|---|---|---|");
 foreach (var r in results)
 {
     var recovery = (r.RecoverySeconds is { } s ? $"{s:0} s after {r.RecoveredFrom}" : "not within 90 s") + (r.ReconnectSeconds is { } rc ? $"; stations back in {rc:0} s" : "");
-    md.AppendLine(CultureInfo.InvariantCulture, $"| {r.Fault} | {r.Sent} | {r.Failed} | {r.SlowFailed} | {recovery} | {string.Join("; ", r.Checks.Select(c => $"{(c.Passed ? "✔" : c.Gates ? "✘" : "✘ (open, does not gate)")} {c.Name} ({c.Detail})"))} | {(r.Passed ? r.Checks.Any(c => !c.Passed) ? "passed, with open checks" : "passed" : "FAILED")} |");
+    md.AppendLine(CultureInfo.InvariantCulture, $"| {r.Fault} | {r.Sent} | {r.Failed} | {r.SlowFailed} | {recovery} | {string.Join("; ", r.Checks.Select(c => $"{(c.Passed ? "✔" : "✘")} {c.Name} ({c.Detail})"))} | {(r.Passed ? "passed" : "FAILED")} |");
 }
 md.AppendLine();
 md.AppendLine(CultureInfo.InvariantCulture, $"After the run: {(webhooks.Passed ? "✔" : "✘")} {webhooks.Name} ({webhooks.Detail}).");
