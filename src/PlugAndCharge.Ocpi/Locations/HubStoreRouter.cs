@@ -136,13 +136,13 @@ public sealed class HubStoreRouter(IHubObjectStore store, StorePushes pushes, Pa
         if (reader is null) return ([], "You have no role to read as.");
         var me = new RoamingParty(reader.CountryCode, reader.PartyId);
         var cpos = new List<RoamingParty>();
+        var named = request.ToCountryCode != null && request.ToPartyId != null;
         foreach (var p in await parties.AllAsync(ct))
             foreach (var r in p.Roles)
             {
                 if (r.Role != Roles.Cpo) continue;
-                var cpo = new RoamingParty(r.CountryCode.ToUpperInvariant(), r.PartyId.ToUpperInvariant());
-                var named = request.ToCountryCode is { } tc && request.ToPartyId is { } tp;
                 if (named && !r.SameParty(request.ToCountryCode!, request.ToPartyId!)) continue;
+                var cpo = new RoamingParty(r.CountryCode.ToUpperInvariant(), r.PartyId.ToUpperInvariant());
                 var decision = await agreements.DecideAsync(cpo, me, scope, ct);
                 if (decision.Allowed) cpos.Add(cpo);
                 else if (named) return ([], decision.Refusal);

@@ -97,12 +97,6 @@ public sealed class StorePoller(PartyDirectory parties, PartyClients clients, IH
     }
 
     /// <summary>The next page, only on the sender's own origin (a Link elsewhere is not followed).</summary>
-    private static string? NextLink(string? link, string origin)
-    {
-        if (link is null) return null;
-        var start = link.IndexOf('<');
-        var end = link.IndexOf('>');
-        if (start < 0 || end <= start || !Uri.TryCreate(link[(start + 1)..end], UriKind.Absolute, out var next)) return null;
-        return next.GetLeftPart(UriPartial.Authority) == origin ? next.ToString() : null;
-    }
+    private static string? NextLink(string? link, string origin) =>
+        Pagination.LinkTarget(link) is { } next && next.GetLeftPart(UriPartial.Authority) == origin ? next.ToString() : null;
 }

@@ -43,6 +43,15 @@ public sealed record Pagination(int Offset, int Limit, DateTimeOffset? DateFrom,
         if (Offset + returned < total) response.Headers[OcpiHeaders.Link] = $"<{NextUrl(baseUrl, returned)}>; rel=\"next\"";
     }
 
+    /// <summary>The target of a Link header's <c>&lt;…&gt;</c> (the next page a party hands out), or null when it has none.</summary>
+    public static Uri? LinkTarget(string? link)
+    {
+        if (link is null) return null;
+        var start = link.IndexOf('<');
+        var end = link.IndexOf('>');
+        return start >= 0 && end > start && Uri.TryCreate(link[(start + 1)..end], UriKind.Absolute, out var target) ? target : null;
+    }
+
     public string NextUrl(string baseUrl, int returned, string? cursor = null)
     {
         var q = $"offset={Offset + returned}&limit={Limit}";

@@ -248,14 +248,8 @@ public sealed class ModuleRouter(PartyDirectory parties, PartyClients clients, C
     internal static OcpiVersion Version(PartyRecord p) => OcpiVersions.TryParse(p.Version, out var v) ? v : OcpiVersion.V230;
 
     /// <summary>A party's next-page link points at the party; the caller must follow it through the hub.</summary>
-    private static string? RewriteLink(string? link, RoutedRequest request)
-    {
-        if (link is null) return null;
-        var start = link.IndexOf('<');
-        var end = link.IndexOf('>');
-        if (start < 0 || end <= start || !Uri.TryCreate(link[(start + 1)..end], UriKind.Absolute, out var next)) return null;
-        return $"<{request.HubModuleUrl}{request.Rest}{next.Query}>; rel=\"next\"";
-    }
+    private static string? RewriteLink(string? link, RoutedRequest request) =>
+        Pagination.LinkTarget(link) is { } next ? $"<{request.HubModuleUrl}{request.Rest}{next.Query}>; rel=\"next\"" : null;
 
     private static RoutedAnswer Status(int status, string message, DateTimeOffset now, int? httpStatus = null) =>
         new(httpStatus ?? OcpiStatus.HttpStatusFor(status), OcpiResponses.StatusEnvelope(status, message, now));
