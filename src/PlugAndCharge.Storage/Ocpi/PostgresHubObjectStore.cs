@@ -8,7 +8,7 @@ using PlugAndCharge.Storage.Contracts;
 namespace PlugAndCharge.Storage.Ocpi;
 
 /// <summary>
-/// The hub's locations and tariffs on PostgreSQL (migration 0021): a row per object with its document as jsonb. Pages
+/// The hub's locations and tariffs on PostgreSQL (migration 0021): a row per object with its document as json. Pages
 /// by keyset on (last_updated, cpo, id), which the page index serves in the same time wherever the page is; a plain
 /// offset (a client not following the hub's Link) still works, at the cost of the rows it skips. The document is kept
 /// as json (text, checked on the way in), not jsonb: the hub only stores and serves it whole, and json comes out as it

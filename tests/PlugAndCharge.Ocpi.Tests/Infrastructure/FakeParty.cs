@@ -57,6 +57,8 @@ public sealed class FakeParty : IAsyncDisposable
     public Func<string, string, JsonObject?, Task<AuthorizeReply>> OnAuthorize { get; set; }
     /// <summary>Awaited before the party answers a read of its versions (holds a credentials handshake in flight).</summary>
     public Func<Task>? BeforeVersions { get; set; }
+    /// <summary>Awaited before the party answers a page of its sender locations, with the page's offset.</summary>
+    public Func<int, Task>? BeforeLocationsPage { get; set; }
     public int AuthorizeCalls => _authorizeCalls;
 
     private int _authorizeCalls;
@@ -154,9 +156,10 @@ public sealed class FakeParty : IAsyncDisposable
                 else PushedTokens[key] = body;
                 await Reply(ctx, 200, Envelope(null));
             }));
-            app.MapGet($"/ocpi/{v}/sender/locations", ctx => Authenticated(ctx, () =>
+            app.MapGet($"/ocpi/{v}/sender/locations", ctx => Authenticated(ctx, async () =>
             {
                 var offset = int.TryParse(ctx.Request.Query["offset"], out var o) ? o : 0;
+                if (BeforeLocationsPage is { } before) await before(offset);
                 var limit = int.TryParse(ctx.Request.Query["limit"], out var l) ? l : 10;
                 // date_from (inclusive), as a sender filters its list for an incremental pull.
                 var from = DateTimeOffset.TryParse(ctx.Request.Query["date_from"], out var f) ? f : DateTimeOffset.MinValue;
@@ -166,7 +169,7 @@ public sealed class FakeParty : IAsyncDisposable
                 ctx.Response.Headers["X-Limit"] = limit.ToString();
                 if (offset + page.Length < matching.Count)
                     ctx.Response.Headers["Link"] = $"<{BaseUrl}/ocpi/{v}/sender/locations?offset={offset + page.Length}&limit={limit}>; rel=\"next\"";
-                return Reply(ctx, 200, Envelope(new JsonArray(page)));
+                await Reply(ctx, 200, Envelope(new JsonArray(page)));
             }));
             app.MapGet($"/ocpi/{v}/sender/locations/{{id}}", ctx => Authenticated(ctx, () =>
             {

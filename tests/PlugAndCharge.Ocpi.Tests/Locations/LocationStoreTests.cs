@@ -248,6 +248,42 @@ public sealed class LocationStoreTests(OcpiDatabaseFixture fx) : IClassFixture<O
     }
 
     [Fact]
+    public async Task A_poller_that_finds_its_lease_taken_between_pages_stops_and_the_next_holder_pulls_from_the_last_sync()
+    {
+        await using var world = await StartAsync();
+        var cpo = await world.AddPartyAsync(Roles.Cpo, "FR", Unique("Q"), OcpiVersion.V221);
+        await world.AddPartyAsync(Roles.Emsp, "DE", Unique("J"), OcpiVersion.V230);
+        for (var i = 0; i < 15; i++) cpo.OwnLocations.Add(Location(cpo, $"L{i:D2}", "2026-02-01T10:00:00Z"));
+        var poller = world.Hub.Services.GetRequiredService<StorePoller>();
+        var sync = world.Hub.Services.GetRequiredService<IPullSyncStore>();
+        // Another instance takes the lease over while the first page is on its way (its holder had stopped renewing).
+        cpo.BeforeLocationsPage = offset => offset == 0 ? SetLeaseAsync("'other instance'", "now() + interval '1 hour'") : Task.CompletedTask;
+        try
+        {
+            Assert.Equal(10, await poller.PollOnceAsync(CancellationToken.None)); // the first page, then no second one
+            Assert.Single(cpo.ReceivedRequests, r => r.Path.EndsWith("/sender/locations", StringComparison.Ordinal));
+            Assert.Null(await sync.LastSyncAsync(world.PartyIds[cpo], HubObjectKind.Location));
+            Assert.Equal(0, await poller.PollOnceAsync(CancellationToken.None)); // not the holder: no round at all
+            cpo.BeforeLocationsPage = null;
+            await SetLeaseAsync("null", "'-infinity'");
+
+            // Once the lease is free again, a round pulls from where the last sync was (never moved: from the start) and
+            // records the sync; the first page's objects are already stored as they are, so only the other 5 change the store.
+            Assert.Equal(5, await poller.PollOnceAsync(CancellationToken.None));
+            Assert.DoesNotContain(cpo.ReceivedRequests.Skip(1), r => r.Query.Contains("date_from", StringComparison.Ordinal));
+            Assert.NotNull(await sync.LastSyncAsync(world.PartyIds[cpo], HubObjectKind.Location));
+        }
+        finally { await SetLeaseAsync("null", "'-infinity'"); } // the class's other tests poll with hubs of their own
+    }
+
+    private async Task SetLeaseAsync(string holder, string until)
+    {
+        await using var conn = await fx.Db.OpenConnectionAsync();
+        await using var set = new Npgsql.NpgsqlCommand($"update ocpi_store_poll_lease set holder = {holder}, until = {until} where id = 1", conn);
+        await set.ExecuteNonQueryAsync();
+    }
+
+    [Fact]
     public async Task A_2_3_0_CPOs_North_American_tariff_is_served_to_a_2_2_1_eMSP_and_deleted()
     {
         await using var world = await StartAsync();
