@@ -9,7 +9,8 @@
 # --heartbeat S sets the stations' heartbeat interval instead of the one BootNotification hands out (300 s); rates are
 # calls per second across the fleet; --duration is the measured window after a 5 s warm-up.
 # Environment: STATION_LOAD_HOME (default ./.pnc-station-load; delete it for a fresh setup), STATION_LOAD_PORT_BASE
-# (default 7380), PNC_CLI as for scripts/cluster.sh. Loopback only; the generator stops by itself.
+# (default 7380), PNC_CLI as for scripts/cluster.sh (default: the service published as it is deployed, with ReadyToRun
+# code, operator guide §1). Loopback only; the generator stops by itself.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -24,8 +25,8 @@ echo "station-load: open files per process: $(ulimit -n)" >&2
 
 dotnet build tests/PlugAndCharge.StationLoad -c Release -nologo -v quiet -clp:ErrorsOnly >&2
 if [ -z "${PNC_CLI:-}" ]; then
-  dotnet build src/PlugAndCharge.Cli -c Release -nologo -v quiet -clp:ErrorsOnly >&2
-  export PNC_CLI=$PWD/src/PlugAndCharge.Cli/bin/Release/net10.0/pnc
+  dotnet publish src/PlugAndCharge.Cli -c Release -r linux-x64 --self-contained false -nologo -v quiet -clp:ErrorsOnly >&2
+  export PNC_CLI=$PWD/src/PlugAndCharge.Cli/bin/Release/net10.0/linux-x64/publish/pnc
 fi
 
 cluster_log=$home/cluster.out
