@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
 using Npgsql;
@@ -5,26 +6,33 @@ using Npgsql;
 namespace PlugAndCharge.Storage;
 
 /// <summary>
-/// Whether PostgreSQL answers at all, watched by a probe of its own every 250 ms (<c>select 1</c>, given up after
-/// 600 ms; an error is an answer, only silence counts). A database that stops answering without closing anything (a network partition, a stopped server) would
-/// otherwise hang every request until the connect or command timeout; while the probe fails, <see cref="ConnectAsync"/>
-/// refuses at once with an <see cref="NpgsqlException"/>, which every caller already turns into its protocol's
-/// "unavailable" answer (503 problem details, a signed FAILED, an OCPP CALLERROR), and work already waiting for a pooled
-/// connection or a group commit gives up (<see cref="SilenceOf"/>). The first answered probe ends it. A crashed or
-/// restarting server refuses connections by itself. Statements already sent when the database went silent still end
-/// at the connection's timeouts (<see cref="StorageDataSource"/>). One watch per data source, started by the service
-/// host (issue 22).
+/// Whether PostgreSQL answers at all, watched by a probe of its own every 250 ms (<c>select 1</c>, judged silent when
+/// it has not answered within 600 ms; an error is an answer, only silence counts). A database that stops answering
+/// without closing anything (a network partition, a stopped server) would otherwise hang every request until the
+/// connect or command timeout; while the probe fails, <see cref="ConnectAsync"/> refuses at once with an
+/// <see cref="NpgsqlException"/>, which every caller already turns into its protocol's "unavailable" answer (503
+/// problem details, a signed FAILED, an OCPP CALLERROR), and work already waiting for a pooled connection or a group
+/// commit gives up (<see cref="SilenceOf"/>). The first answered probe ends it. A crashed or restarting server refuses
+/// connections by itself. Statements already sent when the database went silent still end at the connection's
+/// timeouts (<see cref="StorageDataSource"/>). One watch per data source, started by the service host (issue 22).
+/// The probe runs synchronously on a thread of its own, not on the thread pool: under a CPU-bound burst (19,500
+/// stations logging in) the pool's queue delayed the async probe's completion past 600 ms while PostgreSQL had
+/// answered in time, and the watch refused stations for a database that was there. A thread blocked in a socket read is
+/// woken by the kernel when the answer arrives, whatever the pool's backlog.
 /// </summary>
 public sealed class DatabaseReachability : IAsyncDisposable
 {
     public static readonly TimeSpan ProbeInterval = TimeSpan.FromMilliseconds(250), ProbeTimeout = TimeSpan.FromMilliseconds(600);
+    private static readonly TimeSpan JudgeInterval = TimeSpan.FromMilliseconds(50);
     private static readonly ConditionalWeakTable<NpgsqlDataSource, DatabaseReachability> Watches = new();
 
     private readonly NpgsqlDataSource _db, _probe;
     private readonly ILogger? _log;
     private int _holders;
     private readonly CancellationTokenSource _stop = new();
-    private readonly Task _loop;
+    private readonly Thread _prober;
+    private readonly Task _judge;
+    private long _probeSentAt; // Stopwatch timestamp of the probe in flight, 0 when none is (written by the probe thread only)
     private long _unreachableSinceTicks; // 0 while reachable
     private CancellationTokenSource _silence = new(); // cancelled when the database goes silent, replaced when it answers
 
@@ -33,15 +41,17 @@ public sealed class DatabaseReachability : IAsyncDisposable
         _db = db;
         _log = log;
         // Its own single connection. No command timeout: on a timeout Npgsql sends the server a cancel request
-        // synchronously, blocking a thread while the server is silent; the probe is judged by the clock instead and
-        // simply answers when the server does. TCP keepalives end it if the server's host is gone for good.
+        // synchronously, blocking while the server is silent; the probe is judged by the clock instead and simply
+        // answers when the server does. TCP keepalives end it if the server's host is gone for good.
         var settings = new NpgsqlConnectionStringBuilder(StorageDataSource.ConnectionStringOf(db))
         {
             MaxPoolSize = 1, MinPoolSize = 0, Timeout = 2, CommandTimeout = 0, CancellationTimeout = -1, Multiplexing = false,
             TcpKeepAlive = true, TcpKeepAliveTime = 2, TcpKeepAliveInterval = 1,
         };
         _probe = NpgsqlDataSource.Create(settings);
-        _loop = Task.Run(LoopAsync);
+        _prober = new Thread(ProbeLoop) { IsBackground = true, Name = "pnc database probe" };
+        _prober.Start();
+        _judge = Task.Run(JudgeAsync);
     }
 
     /// <summary>Starts watching the data source, or joins its watch; the watch ends when every holder disposed it.</summary>
@@ -84,47 +94,76 @@ public sealed class DatabaseReachability : IAsyncDisposable
         throw Silent(db);
     }
 
-    private async Task LoopAsync()
+    /// <summary>The probe thread: one synchronous probe after another, 250 ms apart while answered, at once while not.</summary>
+    private void ProbeLoop()
     {
         while (!_stop.IsCancellationRequested)
         {
             // An error is an answer too (refused, reset, too many clients): callers fail fast on it by themselves, and
-            // recover the moment the server does. Only silence trips the watch.
-            // No cancellation token reaches Npgsql (its cancellation of a connection attempt sends the server a cancel
-            // request synchronously, blocking a thread while the server is silent): the probe is judged silent when it
-            // has not answered within the probe timeout, and the watch stays silent until the probe answers.
-            var probe = ProbeOnceAsync();
-            if (await Task.WhenAny(probe, Task.Delay(ProbeTimeout, CancellationToken.None)) != probe) await GoSilentAsync(); // now, not when the probe gives up
-            var answered = await probe;
+            // recover the moment the server does. Only silence trips the watch: a timeout of the probe's own connect,
+            // or the judge finding it unanswered for longer than the probe timeout.
+            Volatile.Write(ref _probeSentAt, Stopwatch.GetTimestamp());
+            var answered = ProbeOnce();
+            Volatile.Write(ref _probeSentAt, 0);
             if (_stop.IsCancellationRequested) return;
-
-            if (answered && Interlocked.Read(ref _unreachableSinceTicks) is var was and not 0)
-            {
-                Volatile.Write(ref _silence, new CancellationTokenSource());
-                Interlocked.Exchange(ref _unreachableSinceTicks, 0);
-                _log?.LogWarning("PostgreSQL answers again after {Seconds:0.0} s; requests go to it again.", TimeSpan.FromTicks(DateTime.UtcNow.Ticks - was).TotalSeconds);
-            }
-            else if (!answered) await GoSilentAsync();
-            // While it is silent, ask again at once (each probe waits its timeout), so its return is seen quickly.
-            try { if (answered) await Task.Delay(ProbeInterval, _stop.Token); } catch (OperationCanceledException) { return; }
+            if (!answered) { GoSilent(); continue; } // while it is silent, ask again at once (each probe waits its timeout)
+            if (Interlocked.Read(ref _unreachableSinceTicks) != 0) Answered();
+            _stop.Token.WaitHandle.WaitOne(ProbeInterval);
         }
     }
 
-    private async Task GoSilentAsync()
+    /// <summary>Declares the database silent the moment the probe in flight has gone unanswered for the probe timeout.</summary>
+    private async Task JudgeAsync()
     {
-        if (Interlocked.CompareExchange(ref _unreachableSinceTicks, DateTime.UtcNow.Ticks, 0) != 0) return;
-        _log?.LogWarning("PostgreSQL did not answer a probe within {Timeout} ms; requests that need it fail at once until it does.", ProbeTimeout.TotalMilliseconds);
-        await Volatile.Read(ref _silence).CancelAsync();
+        while (!_stop.IsCancellationRequested)
+        {
+            // The clock first, then the probe: a probe seen in flight after "now" was read had been in flight since it
+            // was sent, so a late-running judge never blames an answer that came meanwhile (it is only late itself).
+            var now = Stopwatch.GetTimestamp();
+            if (Volatile.Read(ref _probeSentAt) is var sent and not 0 && Stopwatch.GetElapsedTime(sent, now) > ProbeTimeout) GoSilent();
+            try { await Task.Delay(JudgeInterval, _stop.Token); } catch (OperationCanceledException) { return; }
+        }
     }
 
-    /// <summary>True when PostgreSQL answered (an error is an answer); false when a connection attempt timed out.</summary>
-    private async Task<bool> ProbeOnceAsync()
+    /// <summary>Silent from now (the judge and the probe thread both may say so; the transitions take a lock).</summary>
+    private void GoSilent()
+    {
+        CancellationTokenSource silence;
+        lock (_stop)
+        {
+            if (Interlocked.Read(ref _unreachableSinceTicks) != 0) return;
+            Interlocked.Exchange(ref _unreachableSinceTicks, DateTime.UtcNow.Ticks);
+            silence = _silence; // the source of this silence: an answer meanwhile replaces it, and must not be cancelled
+        }
+        _log?.LogWarning("PostgreSQL did not answer a probe within {Timeout} ms; requests that need it fail at once until it does.", ProbeTimeout.TotalMilliseconds);
+        // Synchronously, so that the very next ConnectAsync refuses: the callbacks registered on it only complete tasks
+        // whose continuations run asynchronously (ConnectAsync, the group commit's waiters).
+        try { silence.Cancel(); }
+        catch (AggregateException e) { _log?.LogError(e, "A waiter on the database's silence failed."); }
+    }
+
+    /// <summary>Answered again: a fresh, uncancelled silence token, and requests go to the database again.</summary>
+    private void Answered()
+    {
+        long was;
+        lock (_stop)
+        {
+            was = Interlocked.Read(ref _unreachableSinceTicks);
+            if (was == 0) return;
+            Volatile.Write(ref _silence, new CancellationTokenSource());
+            Interlocked.Exchange(ref _unreachableSinceTicks, 0);
+        }
+        _log?.LogWarning("PostgreSQL answers again after {Seconds:0.0} s; requests go to it again.", TimeSpan.FromTicks(DateTime.UtcNow.Ticks - was).TotalSeconds);
+    }
+
+    /// <summary>True when PostgreSQL answered (an error is an answer); false when the probe's connect timed out.</summary>
+    private bool ProbeOnce()
     {
         try
         {
-            await using var conn = await _probe.OpenConnectionAsync();
-            await using var cmd = new NpgsqlCommand("select 1", conn);
-            await cmd.ExecuteScalarAsync();
+            using var conn = _probe.OpenConnection();
+            using var cmd = new NpgsqlCommand("select 1", conn);
+            cmd.ExecuteScalar();
             return true;
         }
         catch (Exception e)
@@ -142,9 +181,11 @@ public sealed class DatabaseReachability : IAsyncDisposable
             Watches.Remove(_db);
         }
         await _stop.CancelAsync();
-        try { await _loop; } catch (OperationCanceledException) { }
+        try { await _judge; } catch (OperationCanceledException) { }
+        // A probe blocked on a silent server ends at its connect timeout or the TCP keepalives; the thread is a
+        // background one, so a dispose does not wait for more than that.
+        await Task.Run(() => _prober.Join(TimeSpan.FromSeconds(3)));
         await _probe.DisposeAsync();
-        _stop.Dispose();
     }
 }
 
