@@ -282,7 +282,7 @@ public sealed class StationSession : IAsyncDisposable
                 ? new OcppCallErrorException(OcppErrorCode.NotSupported, $"{action} is outside this certificate service's scope.")
                 : new OcppCallErrorException(OcppErrorCode.NotImplemented, $"Unknown action {action}.");
         }
-        if (_schemas.ValidateRequest(version, action, payload.GetRawText()) is { } violation)
+        if (_schemas.ValidateRequest(version, action, payload) is { } violation)
             throw new OcppCallErrorException(violation.Code, violation.Description);
         var context = new OcppCallContext(this, action, viaDataTransfer);
         onContext?.Invoke(context);
