@@ -8,6 +8,8 @@ if (args is ["ocpi-store", ..]) return await PlugAndCharge.Benchmarks.Ocpi.OcpiS
 if (args is ["canned-http", ..]) return await PlugAndCharge.Benchmarks.Ocsp.CannedHttpServer.RunAsync(args[1..]);
 // A steady in-memory installation loop to attach a profiler to (dotnet-trace): `... -- install-loop 20000`.
 if (args is ["install-loop", ..]) return await PlugAndCharge.Benchmarks.Contracts.InstallationLoop.RunAsync(args[1..]);
+// In-memory installations in a wall-clock window: one process against two on the same cores (`scripts/process-floor.sh`).
+if (args is ["install-window", ..]) return await PlugAndCharge.Benchmarks.Contracts.InstallationWindow.RunAsync(args[1..]);
 // Installations offered at a fixed rate (open loop), latency percentiles from scheduled start: `... -- install-rate 1000 30`.
 if (args is ["install-rate", ..]) return await PlugAndCharge.Benchmarks.Contracts.InstallationRate.RunAsync(args[1..]);
 
