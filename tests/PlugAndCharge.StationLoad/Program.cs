@@ -15,13 +15,13 @@ var log = Console.Out;
 var cluster = new ClusterControl(o.Home);
 var probe = new ServiceProbe(() => cluster.InstancePid(o.Instance));
 
-var registered = await FleetRegistration.LoadOrRegisterAsync(cluster, o.Stations, o.Cars, o.RegisterConcurrency, log);
+var registered = await FleetRegistration.LoadOrRegisterAsync(cluster, o.Skip + o.Stations, o.Cars, o.RegisterConcurrency, log);
 var authorizations = registered.Cars.Select(c => JsonSerializer.SerializeToUtf8Bytes(new { idToken = new { idToken = c.Emaid, type = "eMAID" }, certificate = c.ChainPem })).ToList();
 var installations = registered.Cars.Select(c => JsonSerializer.SerializeToUtf8Bytes(new { iso15118SchemaVersion = "urn:iso:15118:2:2013:MsgDef", action = "Install", exiRequest = c.InstallationRequest })).ToList();
 Func<JsonElement, string?> authorized = p => p.TryGetProperty("idTokenInfo", out var i) && i.GetProperty("status").GetString() is var s && s != "Accepted" ? "idTokenInfo.status " + s : null;
 Func<JsonElement, string?> installed = p => p.GetProperty("status").GetString() is var s && s != "Accepted" ? "status " + s : null;
 
-var stations = registered.Stations.Select((s, i) => new Station(i, s.Id, s.Password)).ToList();
+var stations = registered.Stations.Skip(o.Skip).Select((s, i) => new Station(i, s.Id, s.Password)).ToList();
 var endpoint = new Uri(cluster.InstanceHttpsUrl(o.Instance).Replace("https://", "wss://", StringComparison.Ordinal) + "/ocpp/");
 await using var fleet = new StationFleet(stations, new FleetOptions
 {
@@ -128,6 +128,8 @@ internal sealed record Options
     public string Home { get; private set; } = "";
     public string Instance { get; private set; } = "a";
     public int Stations { get; private set; } = 100;
+    /// <summary>Stations of the registered fleet left to another generator (a second process measures beside a first one).</summary>
+    public int Skip { get; private set; }
     public int? Heartbeat { get; private set; }
     public double AuthorizeRate { get; private set; }
     public double InstallRate { get; private set; }
@@ -156,6 +158,7 @@ internal sealed record Options
                 case "--home": o.Home = value; break;
                 case "--instance": o.Instance = value; break;
                 case "--stations": o.Stations = (int)Number(); break;
+                case "--skip": o.Skip = (int)Number(); break;
                 case "--heartbeat": o.Heartbeat = (int)Number(); break;
                 case "--authorize-rate": o.AuthorizeRate = Number(); break;
                 case "--install-rate": o.InstallRate = Number(); break;
