@@ -15,15 +15,14 @@ namespace PlugAndCharge.Storage;
 /// commit gives up (<see cref="SilenceOf"/>). The first answered probe ends it. A crashed or restarting server refuses
 /// connections by itself. Statements already sent when the database went silent still end at the connection's
 /// timeouts (<see cref="StorageDataSource"/>). One watch per data source, started by the service host (issue 22).
-/// The probe runs synchronously on a thread of its own, not on the thread pool: under a CPU-bound burst (19,500
-/// stations logging in) the pool's queue delayed the async probe's completion past 600 ms while PostgreSQL had
-/// answered in time, and the watch refused stations for a database that was there. A thread blocked in a socket read is
-/// woken by the kernel when the answer arrives, whatever the pool's backlog.
+/// The probe runs synchronously on a thread of its own and a timer armed for each probe judges it, so the thread
+/// pool's backlog under a CPU-bound burst cannot make a prompt answer look late (a thread blocked in a socket read is
+/// woken by the kernel when the answer arrives); instance logs of loaded station-load runs had shown two silences whose
+/// probe answered 0.2-0.3 s after the limit, while stations were refused for a database that was there.
 /// </summary>
 public sealed class DatabaseReachability : IAsyncDisposable
 {
     public static readonly TimeSpan ProbeInterval = TimeSpan.FromMilliseconds(250), ProbeTimeout = TimeSpan.FromMilliseconds(600);
-    private static readonly TimeSpan JudgeInterval = TimeSpan.FromMilliseconds(50);
     private static readonly ConditionalWeakTable<NpgsqlDataSource, DatabaseReachability> Watches = new();
 
     private readonly NpgsqlDataSource _db, _probe;
@@ -31,7 +30,7 @@ public sealed class DatabaseReachability : IAsyncDisposable
     private int _holders;
     private readonly CancellationTokenSource _stop = new();
     private readonly Thread _prober;
-    private readonly Task _judge;
+    private readonly Timer _deadline; // armed while a probe is in flight; fires at its timeout
     private long _probeSentAt; // Stopwatch timestamp of the probe in flight, 0 when none is (written by the probe thread only)
     private long _unreachableSinceTicks; // 0 while reachable
     private CancellationTokenSource _silence = new(); // cancelled when the database goes silent, replaced when it answers
@@ -49,9 +48,9 @@ public sealed class DatabaseReachability : IAsyncDisposable
             TcpKeepAlive = true, TcpKeepAliveTime = 2, TcpKeepAliveInterval = 1,
         };
         _probe = NpgsqlDataSource.Create(settings);
+        _deadline = new Timer(_ => Judge(), null, Timeout.Infinite, Timeout.Infinite);
         _prober = new Thread(ProbeLoop) { IsBackground = true, Name = "pnc database probe" };
         _prober.Start();
-        _judge = Task.Run(JudgeAsync);
     }
 
     /// <summary>Starts watching the data source, or joins its watch; the watch ends when every holder disposed it.</summary>
@@ -101,10 +100,12 @@ public sealed class DatabaseReachability : IAsyncDisposable
         {
             // An error is an answer too (refused, reset, too many clients): callers fail fast on it by themselves, and
             // recover the moment the server does. Only silence trips the watch: a timeout of the probe's own connect,
-            // or the judge finding it unanswered for longer than the probe timeout.
+            // or the deadline timer finding it unanswered after the probe timeout.
             Volatile.Write(ref _probeSentAt, Stopwatch.GetTimestamp());
+            Arm(ProbeTimeout);
             var answered = ProbeOnce();
             Volatile.Write(ref _probeSentAt, 0);
+            Arm(Timeout.InfiniteTimeSpan);
             if (_stop.IsCancellationRequested) return;
             if (!answered) { GoSilent(); continue; } // while it is silent, ask again at once (each probe waits its timeout)
             if (Interlocked.Read(ref _unreachableSinceTicks) != 0) Answered();
@@ -112,20 +113,25 @@ public sealed class DatabaseReachability : IAsyncDisposable
         }
     }
 
-    /// <summary>Declares the database silent the moment the probe in flight has gone unanswered for the probe timeout.</summary>
-    private async Task JudgeAsync()
+    /// <summary>The probe's deadline: silent when the probe in flight has gone unanswered for the probe timeout.</summary>
+    private void Judge()
     {
-        while (!_stop.IsCancellationRequested)
-        {
-            // The clock first, then the probe: a probe seen in flight after "now" was read had been in flight since it
-            // was sent, so a late-running judge never blames an answer that came meanwhile (it is only late itself).
-            var now = Stopwatch.GetTimestamp();
-            if (Volatile.Read(ref _probeSentAt) is var sent and not 0 && Stopwatch.GetElapsedTime(sent, now) > ProbeTimeout) GoSilent();
-            try { await Task.Delay(JudgeInterval, _stop.Token); } catch (OperationCanceledException) { return; }
-        }
+        // The clock first, then the probe: a probe seen in flight after "now" was read had been in flight since it was
+        // sent, so a timer that runs late, or just as the answer comes, never blames a probe that answered in time.
+        var now = Stopwatch.GetTimestamp();
+        if (Volatile.Read(ref _probeSentAt) is not (var sent and not 0)) return;
+        var left = ProbeTimeout - Stopwatch.GetElapsedTime(sent, now);
+        if (left > TimeSpan.Zero) Arm(left); // fired a little early: the probe gets all of its time
+        else GoSilent();
     }
 
-    /// <summary>Silent from now (the judge and the probe thread both may say so; the transitions take a lock).</summary>
+    private void Arm(TimeSpan due)
+    {
+        try { _deadline.Change(due, Timeout.InfiniteTimeSpan); }
+        catch (ObjectDisposedException) { } // the watch was disposed while a probe was still blocked
+    }
+
+    /// <summary>Silent from now (the deadline and the probe thread both may say so; the transitions take a lock).</summary>
     private void GoSilent()
     {
         CancellationTokenSource silence;
@@ -181,10 +187,10 @@ public sealed class DatabaseReachability : IAsyncDisposable
             Watches.Remove(_db);
         }
         await _stop.CancelAsync();
-        try { await _judge; } catch (OperationCanceledException) { }
         // A probe blocked on a silent server ends at its connect timeout or the TCP keepalives; the thread is a
         // background one, so a dispose does not wait for more than that.
         await Task.Run(() => _prober.Join(TimeSpan.FromSeconds(3)));
+        await _deadline.DisposeAsync();
         await _probe.DisposeAsync();
     }
 }

@@ -28,7 +28,7 @@ public static class StationCalls
             {
                 throw new OcppCallFailedException(action, OcppErrorCode.FormatViolation, "DataTransfer data is not JSON.");
             }
-            if (OcppSchemaCatalog.Official.ValidateResponse(OcppVersion.V201, action, result.GetRawText()) is { } violation)
+            if (OcppSchemaCatalog.Official.ValidateResponse(OcppVersion.V201, action, result) is { } violation)
                 throw new OcppCallFailedException(action, violation.Code, "the station's answer breaks the schema: " + violation.Description);
         }
         else

@@ -329,7 +329,7 @@ public sealed class StationSession : IAsyncDisposable
                     ? new OcppCallFailedException(action, null, $"no answer within {limit.TotalSeconds:0.#} s", OcppCallFailure.TimedOut)
                     : new OcppCallFailedException(action, null, "the station disconnected", OcppCallFailure.Disconnected);
             }
-            if (_schemas.HasResponse(Version, action) && _schemas.ValidateResponse(Version, action, result.GetRawText()) is { } violation)
+            if (_schemas.HasResponse(Version, action) && _schemas.ValidateResponse(Version, action, result) is { } violation)
                 throw new OcppCallFailedException(action, violation.Code, "the station's answer breaks the schema: " + violation.Description);
             return result;
         }

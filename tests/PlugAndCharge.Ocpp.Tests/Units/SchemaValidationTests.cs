@@ -45,6 +45,18 @@ public sealed class SchemaValidationTests
         Assert.Equal(fromText, fromElement);
     }
 
+    [Theory]
+    [InlineData("""{"status":"Accepted"}""")]
+    [InlineData("""{"status":"Sideways"}""")]
+    [InlineData("""{"status":1}""")]
+    [InlineData("""{}""")]
+    public void A_parsed_CALLRESULT_gets_the_verdict_of_its_text(string json)
+    {
+        using var doc = JsonDocument.Parse(json);
+        Assert.Equal(OcppSchemaCatalog.Official.ValidateResponse(OcppVersion.V201, "InstallCertificate", json),
+            OcppSchemaCatalog.Official.ValidateResponse(OcppVersion.V201, "InstallCertificate", doc.RootElement));
+    }
+
     [Fact]
     public void The_cases_above_include_conforming_and_broken_payloads()
     {
