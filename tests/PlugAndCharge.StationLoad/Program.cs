@@ -46,9 +46,13 @@ var rssConnected = probe.RssKb();
 var generatorRssMb = Environment.WorkingSet / (1024.0 * 1024);
 var heapConnected = await probe.ManagedHeapMbAsync();
 var cpuAtRest = await probe.CpuShareAsync(TimeSpan.FromSeconds(o.Quiet));
+// Again after the quiet window (with a heartbeat interval shorter than it, after every station has sent a message).
+var rssAtRest = probe.RssKb();
+var heapAtRest = await probe.ManagedHeapMbAsync();
 var booted = fleet.Booted;
 
 double? authorizeP99 = null;
+long? rssAfterLoad = null;
 if (o.AuthorizeRate > 0 || o.InstallRate > 0)
 {
     log.WriteLine($"load: warm-up {o.WarmUp} s, then Authorize {o.AuthorizeRate}/s and Get15118EVCertificate {o.InstallRate}/s for {o.Duration} s");
@@ -59,6 +63,7 @@ if (o.AuthorizeRate > 0 || o.InstallRate > 0)
         fleet.RunRateAsync("Authorize", "Authorize", o.AuthorizeRate, authorizations, authorized, TimeSpan.FromSeconds(o.Duration)),
         fleet.RunRateAsync("Get15118EVCertificate", "Get15118EVCertificate", o.InstallRate, installations, installed, TimeSpan.FromSeconds(o.Duration)));
     authorizeP99 = fleet.Measured.Of("Authorize").Percentile(99);
+    rssAfterLoad = probe.RssKb();
 }
 
 string? restart = null;
@@ -106,7 +111,10 @@ report.AppendLine($"connect all: {connectSeconds:F1} s; booted {booted}; boots A
 report.AppendLine($"  connect (TCP+TLS+upgrade): {fleet.Measured.Of("initial connect (TCP+TLS+upgrade)").Summary()}");
 report.AppendLine($"  boot answer:               {fleet.Measured.Of("initial boot answer").Summary()}");
 report.AppendLine($"  connected and booted:      {fleet.Measured.Of("initial connected and booted").Summary()}");
-report.AppendLine($"service memory: RSS {rssBefore / 1024.0:F1} MB before, {rssConnected / 1024.0:F1} MB with {booted} connected: {(rssConnected - rssBefore) * 1024.0 / Math.Max(1, booted) / 1000:F1} KB per station; managed heap {Mb(heapBefore)} -> {Mb(heapConnected)}");
+report.AppendLine($"service memory: RSS {rssBefore / 1024.0:F1} MB before, {rssConnected / 1024.0:F1} MB 10 s after {booted} connected: {(rssConnected - rssBefore) * 1024.0 / Math.Max(1, booted) / 1000:F1} KB per station; managed heap {Mb(heapBefore)} -> {Mb(heapConnected)}");
+report.AppendLine($"service memory at rest ({o.Quiet} s later): RSS {rssAtRest / 1024.0:F1} MB: {(rssAtRest - rssBefore) * 1024.0 / Math.Max(1, booted) / 1000:F1} KB per station; managed heap {Mb(heapAtRest)}");
+if (rssAfterLoad is { } afterLoad)
+    report.AppendLine($"service memory after the load window: RSS {afterLoad / 1024.0:F1} MB: {(afterLoad - rssBefore) * 1024.0 / Math.Max(1, booted) / 1000:F1} KB per station");
 report.AppendLine($"generator memory with the fleet connected: RSS {generatorRssMb:F1} MB ({generatorRssMb * 1024 * 1024 / 1000 / Math.Max(1, booted):F1} KB per station)");
 report.AppendLine($"service CPU at rest (heartbeats only, {o.Quiet} s window): {cpuAtRest * 100:F2} % of one core");
 foreach (var label in new[] { "Authorize", "Get15118EVCertificate", "Heartbeat" })

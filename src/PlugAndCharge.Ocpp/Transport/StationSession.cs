@@ -92,8 +92,10 @@ public sealed class StationSession : IAsyncDisposable
     /// <summary>Reads until the station closes, the host stops or the connection is replaced.</summary>
     public async Task RunAsync(CancellationToken stopping)
     {
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(stopping, _closed.Token);
-        var ct = linked.Token;
+        // The host stopping or the connection aborting closes the session: the reads wait on the session's own token,
+        // not on a linked source kept for each connection's life (tens of thousands of stations, docs/performance.md).
+        using var stop = stopping.UnsafeRegister(static s => CancelQuietly((CancellationTokenSource)s!), _closed);
+        var ct = _closed.Token;
         try
         {
             while (_socket.State == WebSocketState.Open && !ct.IsCancellationRequested)
@@ -122,6 +124,12 @@ public sealed class StationSession : IAsyncDisposable
             if (Interlocked.Exchange(ref _pending, null) is { } p)
                 p.Completion.TrySetException(new OcppCallFailedException(p.Action, null, "the station disconnected", OcppCallFailure.Disconnected));
         }
+    }
+
+    private static void CancelQuietly(CancellationTokenSource source)
+    {
+        try { source.Cancel(); }
+        catch (ObjectDisposedException) { } // the session has ended already
     }
 
     /// <summary>Reads the rest of a message whose first frame has arrived into a pooled buffer, and handles it; false once the connection is closing.</summary>
