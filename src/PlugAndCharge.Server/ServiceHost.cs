@@ -91,7 +91,7 @@ public static class ServiceHost
         builder.Logging.SetMinimumLevel(options.LogLevel);
         // Hosting's request log (Information) is not written at the service's levels, but while that category is enabled
         // at all, ASP.NET Core starts an Activity and a log scope for every request and keeps them for a WebSocket's
-        // life: about 0.5 KB of each connected station. A tracing listener (ActivitySource) still gets its activities.
+        // life, one of each per connected station. A tracing listener (ActivitySource) still gets its activities.
         builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.None);
         builder.Services.AddProblemDetails();
         builder.Services.AddExceptionHandler<Problems.Handler>();
