@@ -142,9 +142,10 @@ internal sealed class InstallationWorld : IAsyncDisposable
     /// imported and its chain link verified once and then cached; with one per installation nothing vehicle-specific
     /// is cached, as for real cars that install a contract once.
     /// </param>
-    public static async Task<InstallationWorld> OpenAsync(int vehicles = 256)
+    /// <param name="database">The database to persist in; PNC_BENCH_DATABASE unless given.</param>
+    public static async Task<InstallationWorld> OpenAsync(int vehicles = 256, string? database = null)
     {
-        if (Environment.GetEnvironmentVariable("PNC_BENCH_DATABASE") is not { Length: > 0 } cs)
+        if ((database ?? Environment.GetEnvironmentVariable("PNC_BENCH_DATABASE")) is not { Length: > 0 } cs)
             return new InstallationWorld(await InstallationBench.CreateAsync(CertificateAuthorityServices.InMemory(), (ca, o) => ContractServices.InMemory(ca, o), 64), false, () => ValueTask.CompletedTask);
         var (_, pki, store) = await ContractDatabase.OpenAsync(cs);
         var ca = new CertificateAuthorityServices(pki, pki, pki, new KeyProviderRegistry([new SoftwareKeyProvider(null, null)]), null, new PkiOptions());

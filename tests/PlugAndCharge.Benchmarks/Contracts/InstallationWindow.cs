@@ -4,11 +4,13 @@ using System.Globalization;
 namespace PlugAndCharge.Benchmarks.Contracts;
 
 /// <summary>
-/// The control for issue 22's two-instance throughput: installations in memory (no database, no HTTP), closed loop,
-/// measured in a window that opens at a given wall-clock time. Each world (its own CA, stores and cars) has its own
-/// callers, so worlds share nothing, not even a lock: one process with two worlds against two processes with one world
-/// each, in the same window, shows what two .NET processes cost on the same cores when nothing coordinates them.
-/// Usage: install-window SECONDS WORLDS CALLERS_PER_WORLD START_UNIX_SECONDS (unset PNC_BENCH_DATABASE).
+/// The control for issue 22's two-instance throughput: installations (no HTTP), closed loop, measured in a window that
+/// opens at a given wall-clock time. Each world (its own CA, stores and cars) has its own callers, so worlds share
+/// nothing, not even a lock: one process with two worlds against two processes with one world each, in the same window,
+/// shows what two .NET processes cost on the same cores when nothing coordinates them. In memory by default; with
+/// PNC_BENCH_DATABASE (a connection string whose user may create databases) each world persists in a database of its
+/// own, created for the run and dropped after it, with its own pool and group commits, as an instance has.
+/// Usage: install-window SECONDS WORLDS CALLERS_PER_WORLD START_UNIX_SECONDS.
 /// </summary>
 public static class InstallationWindow
 {
@@ -19,9 +21,12 @@ public static class InstallationWindow
         var callers = int.Parse(args[2], CultureInfo.InvariantCulture);
         var start = DateTimeOffset.FromUnixTimeSeconds(long.Parse(args[3], CultureInfo.InvariantCulture));
         var end = start.AddSeconds(seconds);
-        if (Environment.GetEnvironmentVariable("PNC_BENCH_DATABASE") is { Length: > 0 }) throw new InvalidOperationException("install-window measures in memory: unset PNC_BENCH_DATABASE.");
+        var server = Environment.GetEnvironmentVariable("PNC_BENCH_DATABASE") is { Length: > 0 } cs ? cs : null;
+        var databases = server == null ? [] : Enumerable.Range(0, worlds).Select(w => $"pnc_window_{Environment.ProcessId}_{w}").ToList();
+        foreach (var name in databases) await AdministerAsync(server!, $"create database {name}");
         var built = new List<InstallationWorld>();
-        for (var w = 0; w < worlds; w++) built.Add(await InstallationWorld.OpenAsync());
+        for (var w = 0; w < worlds; w++)
+            built.Add(await InstallationWorld.OpenAsync(database: server == null ? null : new Npgsql.NpgsqlConnectionStringBuilder(server) { Database = databases[w] }.ConnectionString));
 
         var counted = 0L;
         var me = Process.GetCurrentProcess();
@@ -48,6 +53,16 @@ public static class InstallationWindow
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"process {Environment.ProcessId}, {worlds} world(s): {total} installations in {seconds} s = {total / seconds} /s, {cpu.TotalMilliseconds / Math.Max(1, total):0.000} ms CPU each, {cpu.TotalSeconds / seconds:0.00} cores"));
         foreach (var world in built) await world.DisposeAsync();
+        Npgsql.NpgsqlConnection.ClearAllPools();
+        foreach (var name in databases) await AdministerAsync(server!, $"drop database {name} with (force)");
         return 0;
+    }
+
+    private static async Task AdministerAsync(string server, string statement)
+    {
+        await using var conn = new Npgsql.NpgsqlConnection(server);
+        await conn.OpenAsync();
+        await using var command = new Npgsql.NpgsqlCommand(statement, conn);
+        await command.ExecuteNonQueryAsync();
     }
 }
