@@ -7,7 +7,7 @@ using PlugAndCharge.StationLoad;
 // usage: StationLoad --home CLUSTER_HOME [--instance a] [--stations N] [--heartbeat S] [--authorize-rate R]
 //   [--install-rate R] [--duration S] [--scenario steady|restart] [--cars N] [--sources N] [--connect-concurrency N]
 //   [--ramp N/s] [--quiet S] [--warm-up S] [--restart-timeout S] [--register-concurrency N] [--retry-minimum S]
-//   [--retry-repeat-times N]
+//   [--retry-repeat-times N] [--windows N]
 // Against one instance of a scripts/cluster.sh cluster (scripts/station-load.sh starts one); loopback only, bounded in
 // time. Prints the numbers of docs/performance.md "Fleet scale".
 var o = Options.Parse(args);
@@ -64,6 +64,15 @@ if (o.AuthorizeRate > 0 || o.InstallRate > 0)
         fleet.RunRateAsync("Get15118EVCertificate", "Get15118EVCertificate", o.InstallRate, installations, installed, TimeSpan.FromSeconds(o.Duration)));
     authorizeP99 = fleet.Measured.Of("Authorize").Percentile(99);
     rssAfterLoad = probe.RssKb();
+    // Further windows one after another on the same connected fleet, each reported as it ends: the spread between
+    // windows, or a change made to the instance between them (the log line marks when each starts).
+    for (var w = 2; w <= o.Windows; w++)
+    {
+        var label = $"Authorize window {w}";
+        log.WriteLine($"window {w} of {o.Windows} starts: Authorize {o.AuthorizeRate}/s for {o.Duration} s");
+        await fleet.RunRateAsync(label, "Authorize", o.AuthorizeRate, authorizations, authorized, TimeSpan.FromSeconds(o.Duration));
+        log.WriteLine($"window {w}: {fleet.Measured.Of(label).Summary()}");
+    }
 }
 
 string? restart = null;
@@ -153,6 +162,8 @@ internal sealed record Options
     public int RegisterConcurrency { get; private set; } = 16;
     public double RetryMinimum { get; private set; } = 1;
     public int RetryRepeatTimes { get; private set; } = 3;
+    /// <summary>Authorize windows of --duration s each, one after another (the first is the one the report's p99 quotes).</summary>
+    public int Windows { get; private set; } = 1;
 
     public static Options Parse(string[] args)
     {
@@ -182,6 +193,7 @@ internal sealed record Options
                 case "--register-concurrency": o.RegisterConcurrency = (int)Number(); break;
                 case "--retry-minimum": o.RetryMinimum = Number(); break;
                 case "--retry-repeat-times": o.RetryRepeatTimes = (int)Number(); break;
+                case "--windows": o.Windows = Math.Max(1, (int)Number()); break;
                 default: throw new ArgumentException($"unknown option {args[i]}");
             }
             i++;
