@@ -81,9 +81,13 @@ fi
 # each fault row and the webhook check count as one test. PNC_TEST_FAULTS=0 skips it.
 if [ "${PNC_TEST_FAULTS:-1}" != 0 ]; then
   echo "Fault-injection suite (scripts/faults.sh) ..."
-  # Half the load of issue 22: at full load the load generators saturate this 2-core machine beside the service, and
-  # a check on fast answers would test the saturation (docs/operator-guide.md §7 has both runs).
-  PNC_FAULTS_SCALE=${PNC_FAULTS_SCALE:-0.5} bash "$ROOT/scripts/faults.sh" "$RUN/faults" 2>&1 | tee "$RUN/faults.log" | grep -vE "^(setup|fleet|load|steady):" || true
+  # Three tenths of issue 22's load: the suite checks what holds under faults, which needs a machine with headroom
+  # beside the load; at full load the generators alone saturate 2 cores. Half the load ran here until a host of this
+  # kind on 2026-12-06 was about 1.8x slower on CPU-bound work (19,500 stations connected in 108-115 s against 59-62 s):
+  # at 0.5 most OCPP calls of the steady window before the first fault already failed or came late, and 3-4 rows
+  # failed in each of three runs; at 0.3 all 6 passed
+  # (docs/operator-guide.md §7 has the full-load and half-load runs).
+  PNC_FAULTS_SCALE=${PNC_FAULTS_SCALE:-0.3} bash "$ROOT/scripts/faults.sh" "$RUN/faults" 2>&1 | tee "$RUN/faults.log" | grep -vE "^(setup|fleet|load|steady):" || true
   line=$(grep -E "^faults: [0-9]+ passed, [0-9]+ failed" "$RUN/faults.log" | tail -n 1)
   # A failed run keeps its logs (the suite's, the cluster's, each instance's) beyond this script's clean-up.
   if ! echo "$line" | grep -q " 0 failed"; then

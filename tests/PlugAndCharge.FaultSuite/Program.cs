@@ -16,7 +16,7 @@ string Arg(string name, string? fallback = null) =>
     args.SkipWhile(a => a != name).Skip(1).FirstOrDefault() ?? fallback ?? throw new ArgumentException($"{name} is required");
 double Setting(string name, double fallback) =>
     double.TryParse(Environment.GetEnvironmentVariable(name), NumberStyles.Float, CultureInfo.InvariantCulture, out var v) ? v : fallback;
-// PNC_FAULTS_SCALE scales every default rate (the issue's load is 1; the test command runs 0.5, see docs/operator-guide.md §7).
+// PNC_FAULTS_SCALE scales every default rate (the issue's load is 1; the test command runs 0.3, see docs/operator-guide.md §7).
 var scale = Setting("PNC_FAULTS_SCALE", 1);
 double Rate(string name, double issueRate) => Setting(name, issueRate * scale);
 
