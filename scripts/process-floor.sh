@@ -18,7 +18,8 @@ dotnet build tests/PlugAndCharge.Benchmarks -c Release -nologo -v quiet -clp:Err
 bench=(dotnet tests/PlugAndCharge.Benchmarks/bin/Release/net10.0/PlugAndCharge.Benchmarks.dll install-window "$window")
 
 rate() { awk '{ for (i = 1; i <= NF; i++) if ($(i) == "=") s += $(i + 1) } END { print s + 0 }'; }
-busy() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9 }' /proc/stat; }
+# user, nice, system, irq, softirq: work done on the cores (not idle, iowait, or steal: time the host gave to others).
+busy() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 }' /proc/stat; }
 # The machine's busy cores over the window that opens at $1 (run in the background).
 machine() {
   sleep $(( $1 - $(date +%s) )); local a; a=$(busy)

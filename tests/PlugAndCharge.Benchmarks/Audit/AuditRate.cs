@@ -21,39 +21,28 @@ public static class AuditRate
         var seconds = args.Length > 0 ? int.Parse(args[0]) : 10;
         var instances = args.Length > 1 ? int.Parse(args[1]) : 2;
         var workers = args.Length > 2 ? int.Parse(args[2]) : 16;
-        var server = Environment.GetEnvironmentVariable("PNC_BENCH_DATABASE") ?? throw new InvalidOperationException("Set PNC_BENCH_DATABASE.");
-        var name = "pnc_audit_bench_" + Guid.NewGuid().ToString("N")[..8];
-        await using (var c = new NpgsqlConnection(server)) { await c.OpenAsync(); await new NpgsqlCommand($"create database {name}", c).ExecuteNonQueryAsync(); }
-        var cs = new NpgsqlConnectionStringBuilder(server) { Database = name }.ConnectionString;
-        try
-        {
-            var opened = new List<(NpgsqlDataSource Db, PostgresPkiStore Store)>();
-            for (var i = 0; i < instances; i++) opened.Add(await PkiDatabase.OpenAsync(cs));
-            var stores = opened.Select(o => o.Store).ToList();
-            for (var w = 0; w < instances * workers; w++)
-                await stores[0].CreateAsync(new CaRecord { Id = $"bench-{w}", ProfileId = "bench", KeyUri = "memory:bench", CertificateDer = RandomNumberGenerator.GetBytes(32) }, null, new AuditEvent("bench", "ca.create", $"ca/bench-{w}"));
+        var server = BenchDatabase.Server ?? throw new InvalidOperationException("Set PNC_BENCH_DATABASE.");
+        await using var fresh = await BenchDatabase.CreateAsync(server, "pnc_audit_bench_");
+        var cs = fresh.ConnectionString;
+        var opened = new List<(NpgsqlDataSource Db, PostgresPkiStore Store)>();
+        for (var i = 0; i < instances; i++) opened.Add(await PkiDatabase.OpenAsync(cs));
+        var stores = opened.Select(o => o.Store).ToList();
+        for (var w = 0; w < instances * workers; w++)
+            await stores[0].CreateAsync(new CaRecord { Id = $"bench-{w}", ProfileId = "bench", KeyUri = "memory:bench", CertificateDer = RandomNumberGenerator.GetBytes(32) }, null, new AuditEvent("bench", "ca.create", $"ca/bench-{w}"));
 
-            await MeasureAsync("standalone entry (AppendAsync)", seconds, stores, workers, (s, w, n) => s.AppendAsync(new AuditEvent("bench", "bench.entry", $"w/{w}/{n}")));
-            await MeasureAsync("change + entry in one transaction (SetOcspSignerAsync)", seconds, stores, workers,
-                (s, w, n) => s.SetOcspSignerAsync($"bench-{w}", n.ToString("x"), "memory:bench", new AuditEvent("bench", "ca.ocsp-signer", $"ca/bench-{w}")));
-            await MeasureAsync("issued certificate, group commit (RecordIssuedAsync)", seconds, stores, workers, (s, w, n) => s.RecordIssuedAsync(new CertificateRecord
-            {
-                IssuerId = $"bench-{w}", Serial = $"{n:x}", ProfileId = "bench", Subject = "CN=bench", NotBefore = DateTimeOffset.UtcNow, NotAfter = DateTimeOffset.UtcNow.AddDays(1),
-                Der = RandomNumberGenerator.GetBytes(300), Sha256 = RandomNumberGenerator.GetBytes(32), Status = CertificateStatus.Valid,
-            }, new AuditEvent("bench", "certificate.issue", $"bench-{w}/{n:x}")));
-
-            var v = await AuditChain.VerifyAsync(stores[0].ReadAllAsync());
-            Console.WriteLine($"audit verify: {v.Detail}");
-            foreach (var (db, store) in opened) { await store.DisposeAsync(); await db.DisposeAsync(); }
-            return v.Intact ? 0 : 1;
-        }
-        finally
+        await MeasureAsync("standalone entry (AppendAsync)", seconds, stores, workers, (s, w, n) => s.AppendAsync(new AuditEvent("bench", "bench.entry", $"w/{w}/{n}")));
+        await MeasureAsync("change + entry in one transaction (SetOcspSignerAsync)", seconds, stores, workers,
+            (s, w, n) => s.SetOcspSignerAsync($"bench-{w}", n.ToString("x"), "memory:bench", new AuditEvent("bench", "ca.ocsp-signer", $"ca/bench-{w}")));
+        await MeasureAsync("issued certificate, group commit (RecordIssuedAsync)", seconds, stores, workers, (s, w, n) => s.RecordIssuedAsync(new CertificateRecord
         {
-            NpgsqlConnection.ClearAllPools();
-            await using var c = new NpgsqlConnection(server);
-            await c.OpenAsync();
-            await new NpgsqlCommand($"drop database if exists {name} with (force)", c).ExecuteNonQueryAsync();
-        }
+            IssuerId = $"bench-{w}", Serial = $"{n:x}", ProfileId = "bench", Subject = "CN=bench", NotBefore = DateTimeOffset.UtcNow, NotAfter = DateTimeOffset.UtcNow.AddDays(1),
+            Der = RandomNumberGenerator.GetBytes(300), Sha256 = RandomNumberGenerator.GetBytes(32), Status = CertificateStatus.Valid,
+        }, new AuditEvent("bench", "certificate.issue", $"bench-{w}/{n:x}")));
+
+        var v = await AuditChain.VerifyAsync(stores[0].ReadAllAsync());
+        Console.WriteLine($"audit verify: {v.Detail}");
+        foreach (var (db, store) in opened) { await store.DisposeAsync(); await db.DisposeAsync(); }
+        return v.Intact ? 0 : 1;
     }
 
     private static async Task MeasureAsync(string label, int seconds, IReadOnlyList<PostgresPkiStore> stores, int workers, Func<PostgresPkiStore, int, long, Task> op)

@@ -21,12 +21,15 @@ public static class InstallationWindow
         var callers = int.Parse(args[2], CultureInfo.InvariantCulture);
         var start = DateTimeOffset.FromUnixTimeSeconds(long.Parse(args[3], CultureInfo.InvariantCulture));
         var end = start.AddSeconds(seconds);
-        var server = Environment.GetEnvironmentVariable("PNC_BENCH_DATABASE") is { Length: > 0 } cs ? cs : null;
-        var databases = server == null ? [] : Enumerable.Range(0, worlds).Select(w => $"pnc_window_{Environment.ProcessId}_{w}").ToList();
-        foreach (var name in databases) await AdministerAsync(server!, $"create database {name}");
+        var server = BenchDatabase.Server;
+        var databases = new List<BenchDatabase>();
         var built = new List<InstallationWorld>();
         for (var w = 0; w < worlds; w++)
-            built.Add(await InstallationWorld.OpenAsync(database: server == null ? null : new Npgsql.NpgsqlConnectionStringBuilder(server) { Database = databases[w] }.ConnectionString));
+        {
+            var database = server == null ? null : await BenchDatabase.CreateAsync(server, "pnc_window_");
+            if (database != null) databases.Add(database);
+            built.Add(await InstallationWorld.OpenAsync(database: database?.ConnectionString));
+        }
 
         var counted = 0L;
         var me = Process.GetCurrentProcess();
@@ -53,16 +56,7 @@ public static class InstallationWindow
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"process {Environment.ProcessId}, {worlds} world(s): {total} installations in {seconds} s = {total / seconds} /s, {cpu.TotalMilliseconds / Math.Max(1, total):0.000} ms CPU each, {cpu.TotalSeconds / seconds:0.00} cores"));
         foreach (var world in built) await world.DisposeAsync();
-        Npgsql.NpgsqlConnection.ClearAllPools();
-        foreach (var name in databases) await AdministerAsync(server!, $"drop database {name} with (force)");
+        foreach (var database in databases) await database.DisposeAsync();
         return 0;
-    }
-
-    private static async Task AdministerAsync(string server, string statement)
-    {
-        await using var conn = new Npgsql.NpgsqlConnection(server);
-        await conn.OpenAsync();
-        await using var command = new Npgsql.NpgsqlCommand(statement, conn);
-        await command.ExecuteNonQueryAsync();
     }
 }

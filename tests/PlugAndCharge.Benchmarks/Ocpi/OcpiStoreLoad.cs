@@ -47,39 +47,28 @@ public static class OcpiStoreLoad
         var rate = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 500;
         var seconds = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 10;
         var emspCount = args.Length > 3 ? int.Parse(args[3], CultureInfo.InvariantCulture) : 20;
-        var server = Environment.GetEnvironmentVariable("PNC_BENCH_DATABASE") ?? throw new InvalidOperationException("Set PNC_BENCH_DATABASE.");
-        var name = "pnc_store_bench_" + Guid.NewGuid().ToString("N")[..8];
-        await using (var c = new NpgsqlConnection(server)) { await c.OpenAsync(); await new NpgsqlCommand($"create database {name}", c).ExecuteNonQueryAsync(); }
-        var cs = new NpgsqlConnectionStringBuilder(server) { Database = name, MaxPoolSize = 100 }.ConnectionString;
-        try
-        {
-            await using var db = StorageDataSource.Create(cs);
-            await MigrationRunner.ApplyAsync(db);
-            var arrivals = new Arrivals();
-            var emsps = new List<OcpiRelayLoad.Server>();
-            for (var i = 0; i < emspCount; i++) emsps.Add(await StartEmspAsync(i, arrivals));
-            await using var hub = await StartHubAsync(db, emsps);
-            Console.WriteLine($"OCPI hub location store: {Environment.ProcessorCount} cores, loopback, PostgreSQL {server.Split(';').FirstOrDefault(p => p.StartsWith("Port", StringComparison.OrdinalIgnoreCase))}");
+        var server = BenchDatabase.Server ?? throw new InvalidOperationException("Set PNC_BENCH_DATABASE.");
+        await using var fresh = await BenchDatabase.CreateAsync(server, "pnc_store_bench_", maxPoolSize: 100);
+        var cs = fresh.ConnectionString;
+        await using var db = StorageDataSource.Create(cs);
+        await MigrationRunner.ApplyAsync(db);
+        var arrivals = new Arrivals();
+        var emsps = new List<OcpiRelayLoad.Server>();
+        for (var i = 0; i < emspCount; i++) emsps.Add(await StartEmspAsync(i, arrivals));
+        await using var hub = await StartHubAsync(db, emsps);
+        Console.WriteLine($"OCPI hub location store: {Environment.ProcessorCount} cores, loopback, PostgreSQL {server.Split(';').FirstOrDefault(p => p.StartsWith("Port", StringComparison.OrdinalIgnoreCase))}");
 
-            var evses = await SeedAsync(new NpgsqlConnectionStringBuilder(cs) { CommandTimeout = 0 }.ConnectionString, locations);
-            using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 1024, PooledConnectionLifetime = TimeSpan.FromMinutes(10) })
-            { Timeout = TimeSpan.FromSeconds(60) };
-            for (var walk = 1; walk <= 3; walk++) await WalkAsync(http, hub.Url, walk == 1 ? "warm-up walk" : $"walk {walk - 1}");
-            await StoreWalkAsync(hub.Services.GetRequiredService<IHubObjectStore>());
-            if (rate == 0) return 0;
-            await PatchLoadAsync(http, hub.Url, arrivals, emspCount, rate, 2, null); // warm-up: JIT, connection pools
-            await PatchLoadAsync(http, hub.Url, arrivals, emspCount, rate, seconds, $"EVSE status PATCH at {rate}/s to {emspCount} eMSPs");
-            foreach (var e in emsps) await e.DisposeAsync();
-            Console.WriteLine($"({locations} locations, {evses} EVSEs)");
-            return 0;
-        }
-        finally
-        {
-            NpgsqlConnection.ClearAllPools();
-            await using var c = new NpgsqlConnection(server);
-            await c.OpenAsync();
-            await new NpgsqlCommand($"drop database if exists {name} with (force)", c).ExecuteNonQueryAsync();
-        }
+        var evses = await SeedAsync(new NpgsqlConnectionStringBuilder(cs) { CommandTimeout = 0 }.ConnectionString, locations);
+        using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 1024, PooledConnectionLifetime = TimeSpan.FromMinutes(10) })
+        { Timeout = TimeSpan.FromSeconds(60) };
+        for (var walk = 1; walk <= 3; walk++) await WalkAsync(http, hub.Url, walk == 1 ? "warm-up walk" : $"walk {walk - 1}");
+        await StoreWalkAsync(hub.Services.GetRequiredService<IHubObjectStore>());
+        if (rate == 0) return 0;
+        await PatchLoadAsync(http, hub.Url, arrivals, emspCount, rate, 2, null); // warm-up: JIT, connection pools
+        await PatchLoadAsync(http, hub.Url, arrivals, emspCount, rate, seconds, $"EVSE status PATCH at {rate}/s to {emspCount} eMSPs");
+        foreach (var e in emsps) await e.DisposeAsync();
+        Console.WriteLine($"({locations} locations, {evses} EVSEs)");
+        return 0;
     }
 
     private static string CpoId(int i) => "C" + i.ToString("D2", CultureInfo.InvariantCulture);
