@@ -136,6 +136,7 @@ public sealed class StationSession : IAsyncDisposable
     private async Task<bool> ReceiveMessageAsync(ValueWebSocketReceiveResult first, CancellationToken ct)
     {
         Volatile.Write(ref _lastHeard, _clock.GetTimestamp());
+        var readableAt = System.Diagnostics.Stopwatch.GetTimestamp();
         var buffer = ArrayPool<byte>.Shared.Rent(4 * 1024);
         try
         {
@@ -170,7 +171,7 @@ public sealed class StationSession : IAsyncDisposable
                 return true;
             }
             // The frame is parsed (and its payload cloned) before the buffer goes back to the pool.
-            await OnMessageAsync(buffer.AsMemory(0, length), ct);
+            await OnMessageAsync(buffer.AsMemory(0, length), readableAt, ct);
             return true;
         }
         finally
@@ -179,7 +180,7 @@ public sealed class StationSession : IAsyncDisposable
         }
     }
 
-    private async Task OnMessageAsync(ReadOnlyMemory<byte> utf8, CancellationToken ct)
+    private async Task OnMessageAsync(ReadOnlyMemory<byte> utf8, long readableAt, CancellationToken ct)
     {
         OcppFrame? frame;
         try
@@ -204,7 +205,7 @@ public sealed class StationSession : IAsyncDisposable
                     return;
                 }
                 // Off the read loop, so CALLRESULTs of our own outstanding call keep flowing while a handler runs.
-                _ = Task.Run(() => AnswerAsync(call, ct), CancellationToken.None);
+                _ = Task.Run(() => AnswerAsync(call, readableAt, ct), CancellationToken.None);
                 break;
             case CallResultFrame result:
                 if (TakePending(result.MessageId) is { } pending) pending.Completion.TrySetResult(result.Payload);
@@ -218,7 +219,7 @@ public sealed class StationSession : IAsyncDisposable
         }
     }
 
-    private async Task AnswerAsync(CallFrame call, CancellationToken ct)
+    private async Task AnswerAsync(CallFrame call, long readableAt, CancellationToken ct)
     {
         byte[] reply;
         OcppCallContext? context = null;
@@ -266,6 +267,7 @@ public sealed class StationSession : IAsyncDisposable
         {
             return;
         }
+        OcppMetrics.CallAnswered(Version, call.Action, readableAt);
 
         if (context?.TakeAfterResponse() is { } after)
         {
