@@ -42,8 +42,7 @@ public sealed class CoreHandlers(IStationStore stations, OcppOptions options, Bo
                 var cs = payload.GetProperty("chargingStation");
                 boot = new StationBoot(Text(cs, "vendorName"), Text(cs, "model"), Text(cs, "serialNumber"), Text(cs, "firmwareVersion"), now);
             }
-            await stations.RecordBootAsync(context.StationId, boot, ct);
-            var updated = await stations.FindAsync(context.StationId, ct);
+            var updated = await stations.RecordBootAsync(context.StationId, boot, ct);
             if (updated is not { Disabled: false })
             {
                 // Withdrawn since the login (its connection is being closed as well): B03, it may try again after the interval.

@@ -70,8 +70,11 @@ public interface IStationStore
     Task<StationRecord?> DisableAsync(string stationId, DateTimeOffset at, string? reason, CancellationToken ct = default);
     /// <summary>Lets a disabled station log in again; the station as it now is, or null when unknown.</summary>
     Task<StationRecord?> EnableAsync(string stationId, CancellationToken ct = default);
-    /// <summary>Records what a BootNotification said about the station (its serial only as reported); false when the station is unknown.</summary>
-    Task<bool> RecordBootAsync(string stationId, StationBoot boot, CancellationToken ct = default);
+    /// <summary>
+    /// Records what a BootNotification said about the station (its serial only as reported); the station as it now is
+    /// (a disabling committed before it included), or null when unknown.
+    /// </summary>
+    Task<StationRecord?> RecordBootAsync(string stationId, StationBoot boot, CancellationToken ct = default);
     /// <summary>
     /// Replaces the current password record only if it is still <paramref name="expected"/> (the upgrade of a PBKDF2
     /// record at login: of two instances racing, one wins and the other changes nothing); false when it was not.

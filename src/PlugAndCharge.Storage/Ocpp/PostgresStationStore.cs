@@ -138,15 +138,19 @@ public sealed class PostgresStationStore(NpgsqlDataSource db) : IStationStore
         return rows.Select(r => r.ToRecord()).ToList();
     }
 
-    public async Task<bool> RecordBootAsync(string stationId, StationBoot boot, CancellationToken ct = default)
+    public async Task<StationRecord?> RecordBootAsync(string stationId, StationBoot boot, CancellationToken ct = default)
     {
         await using var conn = await db.ConnectAsync(ct);
-        return await conn.ExecuteAsync(new CommandDefinition("""
+        // The update locks the row, so what it returns is the newest committed state (a disabling included): the boot
+        // needs no second read.
+        var row = await conn.QuerySingleOrDefaultAsync<Row>(new CommandDefinition($"""
             update ocpp_stations
                set vendor = @Vendor, model = @Model, reported_serial_number = coalesce(@SerialNumber, reported_serial_number),
                    firmware_version = @FirmwareVersion, last_boot_at = @At
              where station_id = @stationId
-            """, new { stationId, boot.Vendor, boot.Model, boot.SerialNumber, boot.FirmwareVersion, boot.At }, cancellationToken: ct)) > 0;
+            returning {Columns}
+            """, new { stationId, boot.Vendor, boot.Model, boot.SerialNumber, boot.FirmwareVersion, boot.At }, cancellationToken: ct));
+        return row?.ToRecord();
     }
 
     public async Task<bool> ReplacePasswordHashAsync(string stationId, string expected, string replacement, CancellationToken ct = default)

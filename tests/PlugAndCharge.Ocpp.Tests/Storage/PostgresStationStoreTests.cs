@@ -105,10 +105,14 @@ public sealed class PostgresStationStoreTests(StationDatabase database) : IClass
         await Store.SaveAsync(Station(id) with { SerialNumber = "SN-REGISTERED" });
         var at = new DateTimeOffset(2026, 1, 2, 3, 4, 5, TimeSpan.Zero);
 
-        Assert.True(await Store.RecordBootAsync(id, new StationBoot("PNC", "Wallbox", "SN-9", "1.2.3", at)));
-        Assert.False(await Store.RecordBootAsync("CS-UNKNOWN", new StationBoot("PNC", "Wallbox", "SN-9", "1.2.3", at)));
+        var booted = await Store.RecordBootAsync(id, new StationBoot("PNC", "Wallbox", "SN-9", "1.2.3", at));
+        Assert.Null(await Store.RecordBootAsync("CS-UNKNOWN", new StationBoot("PNC", "Wallbox", "SN-9", "1.2.3", at)));
         var found = (await Store.FindAsync(id))!;
         Assert.Equal(("PNC", "Wallbox", "SN-9", "1.2.3", at), (found.Vendor, found.Model, found.ReportedSerialNumber, found.FirmwareVersion, found.LastBootAt));
+        // What the boot returns is the station as stored, disabled or not.
+        Assert.Equal(found, booted);
+        await Store.DisableAsync(id, at, "withdrawn");
+        Assert.NotNull((await Store.RecordBootAsync(id, new StationBoot("PNC", "Wallbox", "SN-9", "1.2.3", at)))!.DisabledAt);
         // The announced serial never replaces the one the CPO registered (issue 21).
         Assert.Equal("SN-REGISTERED", found.SerialNumber);
     }

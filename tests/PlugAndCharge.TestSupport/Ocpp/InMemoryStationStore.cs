@@ -51,14 +51,14 @@ public sealed class InMemoryStationStore : IStationStore
         return null;
     }
 
-    public Task<bool> RecordBootAsync(string stationId, StationBoot boot, CancellationToken ct = default)
+    public Task<StationRecord?> RecordBootAsync(string stationId, StationBoot boot, CancellationToken ct = default)
     {
         while (_stations.TryGetValue(stationId, out var s))
         {
             var updated = s with { Vendor = boot.Vendor, Model = boot.Model, ReportedSerialNumber = boot.SerialNumber ?? s.ReportedSerialNumber, FirmwareVersion = boot.FirmwareVersion, LastBootAt = boot.At };
-            if (_stations.TryUpdate(stationId, updated, s)) return Task.FromResult(true);
+            if (_stations.TryUpdate(stationId, updated, s)) return Task.FromResult<StationRecord?>(updated);
         }
-        return Task.FromResult(false);
+        return Task.FromResult<StationRecord?>(null);
     }
 
     public Task<bool> ReplacePasswordHashAsync(string stationId, string expected, string replacement, CancellationToken ct = default) =>
