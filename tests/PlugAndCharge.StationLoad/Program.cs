@@ -11,6 +11,8 @@ using PlugAndCharge.StationLoad;
 // Against one instance of a scripts/cluster.sh cluster (scripts/station-load.sh starts one); loopback only, bounded in
 // time. Prints the numbers of docs/performance.md "Fleet scale".
 var o = Options.Parse(args);
+// After a restart, this many of the first stations back each send an Authorize at once (StationFleet.AuthorizeFirstBack).
+const int FirstBack = 20;
 var log = Console.Out;
 var cluster = new ClusterControl(o.Home);
 var probe = new ServiceProbe(() => cluster.InstancePid(o.Instance));
@@ -83,12 +85,19 @@ if (o.Scenario == "restart")
     // coming at its rate across the fleet (10/s at least), from the stations that are booted again.
     using var stopAuthorize = new CancellationTokenSource();
     long killedAt = 0, firstAuthorized = 0, firstBooted = 0;
+    fleet.AuthorizeFirstBack(FirstBack, authorizations, authorized);
     fleet.Mark();
     fleet.Phase = "restart";
     var authorize = fleet.RunRateAsync("restart Authorize", "Authorize", Math.Max(10, o.AuthorizeRate), authorizations, authorized,
-        TimeSpan.FromSeconds(o.RestartTimeout + 5), at => { if (Volatile.Read(ref killedAt) is var k && k > 0 && at > k) Interlocked.CompareExchange(ref firstAuthorized, at, 0); }, stopAuthorize.Token);
+        TimeSpan.FromSeconds(o.RestartTimeout + 5), at =>
+        {
+            // Only an answer on a connection made after the kill: one already on its way when the instance died is not a restart's.
+            if (Volatile.Read(ref killedAt) > 0 && Volatile.Read(ref fleet.FirstConnectedSinceMark) is var first && first > 0 && at > first)
+                Interlocked.CompareExchange(ref firstAuthorized, at, 0);
+        }, stopAuthorize.Token);
     await Task.Delay(2000);
     var oldPid = cluster.InstancePid(o.Instance);
+    var (machineAtKill, generatorAtKill) = (ServiceProbe.MachineBusySeconds(), Environment.CpuUsage.TotalTime.TotalSeconds);
     Volatile.Write(ref killedAt, Environment.TickCount64);
     cluster.KillInstance(o.Instance);
     log.WriteLine($"restart: killed instance {o.Instance} (pid {oldPid}) with {fleet.Booted} stations booted");
@@ -101,6 +110,13 @@ if (o.Scenario == "restart")
         await Task.Delay(50);
     }
     var allBackMs = fleet.BootedSinceMark >= o.Stations ? Environment.TickCount64 - killedAt : (long?)null;
+    // What the machine did meanwhile: with the CPU every station's return cost, the 2 cores cannot bring the fleet back
+    // sooner than this floor, nor the service's side alone (instance, PostgreSQL, kernel) on cores of its own.
+    var (machine, generator) = (ServiceProbe.MachineBusySeconds() - machineAtKill, Environment.CpuUsage.TotalTime.TotalSeconds - generatorAtKill);
+    var instance = probe.CpuSeconds(); // the restarted process's CPU from its start, all of it since the kill
+    var back = Math.Max(1, fleet.BootedSinceMark);
+    var window = (Environment.TickCount64 - killedAt) / 1000.0;
+    var machineLine = $"machine busy from the kill to all back: {machine:F1} CPU-s in {window:F1} s ({machine / window:F2} of {Environment.ProcessorCount} cores); per station back {machine * 1000 / back:F2} ms, the generator's {generator * 1000 / back:F2} ms, the instance's {instance * 1000 / back:F2} ms (its start included), the service's side (instance, PostgreSQL, kernel) {(machine - generator) * 1000 / back:F2} ms (Authorize during the restart included); floor for {o.Stations} on these cores {o.Stations * machine / back / Environment.ProcessorCount:F1} s, {o.Stations * (machine - generator) / back / Environment.ProcessorCount:F1} s without the generator on them";
     await Task.Delay(3000);
     await stopAuthorize.CancelAsync();
     await authorize;
@@ -109,7 +125,9 @@ if (o.Scenario == "restart")
         restart (kill -9 of instance {o.Instance}, pid {oldPid} -> {newPid}, supervisor restarts it after 1 s):
           all {o.Stations} connected and booted again after: {(allBackMs is { } a ? $"{a / 1000.0:F1} s" : $"not within {o.RestartTimeout} s ({fleet.BootedSinceMark} did)")}
           first station connected again after: {Since(fleet.FirstConnectedSinceMark, killedAt)}, booted again after: {Since(firstBooted, killedAt)}
-          first Authorize answered Accepted after: {Since(firstAuthorized, killedAt)} ({(firstAuthorized > 0 && fleet.FirstConnectedSinceMark > 0 ? $"{(firstAuthorized - fleet.FirstConnectedSinceMark) / 1000.0:F1} s" : "-")} after the first station was connected again)
+          the first {FirstBack} stations back, each sending Authorize on being booted again: first Accepted after {Since(fleet.FirstBackAuthorizedAt, killedAt)} ({(fleet.FirstBackAuthorizedAt > 0 && fleet.FirstConnectedSinceMark > 0 ? $"{(fleet.FirstBackAuthorizedAt - fleet.FirstConnectedSinceMark) / 1000.0:F1} s" : "-")} after the first station was connected again); from each one's reconnection to Accepted: {fleet.Measured.Of("first back: reconnection to Authorize Accepted").Summary()}
+          first Authorize of the rate stream answered Accepted after: {Since(firstAuthorized, killedAt)} ({(firstAuthorized > 0 && fleet.FirstConnectedSinceMark > 0 ? $"{(firstAuthorized - fleet.FirstConnectedSinceMark) / 1000.0:F1} s" : "-")} after the first station was connected again; the stream visits the fleet in turn and skips a station not booted yet, so it finds the first ones back late)
+          {machineLine}
           reconnect (TCP+TLS+upgrade): {fleet.Measured.Of("restart connect (TCP+TLS+upgrade)").Summary()}
           reboot answer: {fleet.Measured.Of("restart boot answer").Summary()}
           Authorize during the restart: {fleet.Measured.Of("restart Authorize").Summary()} ({fleet.NotSentNotBooted} not sent: station not booted)

@@ -22,6 +22,17 @@ public sealed class ServiceProbe(Func<int> pid)
     /// <summary>CPU seconds (user + system) the process has used so far.</summary>
     public double CpuSeconds() => PlugAndCharge.FaultSuite.ClusterControl.CpuTime([pid()]).TotalSeconds;
 
+    /// <summary>
+    /// The whole machine's busy CPU seconds so far (user, nice, system, irq and softirq of /proc/stat's first line, clock
+    /// ticks of 10 ms; idle, iowait and the host's steal are not the machine's work).
+    /// </summary>
+    public static double MachineBusySeconds()
+    {
+        var f = File.ReadLines("/proc/stat").First().Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        long Field(int i) => long.Parse(f[i], CultureInfo.InvariantCulture);
+        return (Field(1) + Field(2) + Field(3) + Field(6) + Field(7)) / 100.0;
+    }
+
     /// <summary>CPU used over a window, as a share of one core.</summary>
     public async Task<double> CpuShareAsync(TimeSpan window)
     {

@@ -26,6 +26,8 @@ public sealed class Station(int index, string id, string password)
     public int ReconnectAttempts;
     /// <summary>When (Environment.TickCount64) its current connection attempt began.</summary>
     public long ConnectStartedAt;
+    /// <summary>When (Environment.TickCount64) its current connection was upgraded to a WebSocket.</summary>
+    public long ConnectedAt;
     /// <summary>Booted (Accepted) since the fleet's last mark, e.g. the instance's restart.</summary>
     public bool BootedSinceMark;
 

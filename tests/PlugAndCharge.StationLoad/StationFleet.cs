@@ -103,12 +103,40 @@ public sealed class StationFleet : IAsyncDisposable
         while (Booted < Stations.Count && Environment.TickCount64 < deadline) await Task.Delay(100);
     }
 
+    /// <summary>
+    /// After the next <see cref="Mark"/>, the first <paramref name="count"/> stations to boot again each send one
+    /// Authorize at once (a driver waiting at each of them): how soon a restarted instance serves the first stations
+    /// back, whatever share of the fleet is back yet. Latency from the station's reconnection to Accepted goes to
+    /// "first back: reconnection to Authorize Accepted"; the earliest Accepted to <see cref="FirstBackAuthorizedAt"/>.
+    /// </summary>
+    public void AuthorizeFirstBack(int count, IReadOnlyList<byte[]> payloads, Func<JsonElement, string?> accepted) =>
+        _firstBack = (count, payloads, accepted);
+
+    private (int Count, IReadOnlyList<byte[]> Payloads, Func<JsonElement, string?>? Accepted) _firstBack = (0, [], null);
+
+    /// <summary>When (Environment.TickCount64) the first of the first-back Authorize calls was answered Accepted; 0 before.</summary>
+    public long FirstBackAuthorizedAt;
+
+    private async Task AuthorizeFirstBackAsync(Station s)
+    {
+        var (_, payloads, accepted) = _firstBack;
+        while (!s.TryBeginCall()) await Task.Delay(1);
+        var answer = await CallAsync(s, "Authorize", payloads[s.Index % payloads.Count]);
+        s.EndCall();
+        if (answer.Error != null) { Measured.Error($"first back Authorize: {answer.Error}"); return; }
+        if (accepted!(answer.Payload) is { } refused) { Measured.Error($"first back Authorize: {refused}"); return; }
+        var now = Environment.TickCount64;
+        Measured.Of("first back: reconnection to Authorize Accepted").Add(now - s.ConnectedAt);
+        Interlocked.CompareExchange(ref FirstBackAuthorizedAt, now, 0);
+    }
+
     /// <summary>From now on count the stations that boot again (e.g. after the instance was killed).</summary>
     public void Mark()
     {
         foreach (var s in Stations) s.BootedSinceMark = false;
         Volatile.Write(ref _bootedSinceMark, 0);
         Volatile.Write(ref FirstConnectedSinceMark, 0);
+        Volatile.Write(ref FirstBackAuthorizedAt, 0);
     }
 
     private async Task ConnectAndBootAsync(Station s)
@@ -140,7 +168,8 @@ public sealed class StationFleet : IAsyncDisposable
                 return;
             }
             Measured.Of($"{Phase} connect (TCP+TLS+upgrade)").Add(connect.ElapsedMilliseconds());
-            Interlocked.CompareExchange(ref FirstConnectedSinceMark, Environment.TickCount64, 0);
+            s.ConnectedAt = Environment.TickCount64;
+            Interlocked.CompareExchange(ref FirstConnectedSinceMark, s.ConnectedAt, 0);
             s.Attach(socket);
             s.ReconnectAttempts = 0;
             s.State = StationState.Booting;
@@ -175,7 +204,11 @@ public sealed class StationFleet : IAsyncDisposable
             s.HeartbeatSeconds = _options.HeartbeatSeconds ?? (interval > 0 ? interval : 300);
             s.State = StationState.Booted;
             Interlocked.Increment(ref _booted);
-            if (!s.BootedSinceMark) { s.BootedSinceMark = true; Interlocked.Increment(ref _bootedSinceMark); }
+            if (!s.BootedSinceMark)
+            {
+                s.BootedSinceMark = true;
+                if (Interlocked.Increment(ref _bootedSinceMark) <= _firstBack.Count) _ = AuthorizeFirstBackAsync(s);
+            }
             At(s, epoch, Job.Heartbeat, s.HeartbeatSeconds * 1000L);
             return;
         }
