@@ -99,6 +99,13 @@ public static class ServiceHost
         builder.Services.AddPlugAndCharge(options, ca, db, clock);
 
         var app = builder.Build();
+        // Kestrel's walk over every connection, every second, is most of what a connected fleet costs at rest (Hosting/KestrelHeartbeat).
+        app.Lifetime.ApplicationStarted.Register(() =>
+        {
+            if (options.KestrelHeartbeatInterval != TimeSpan.FromSeconds(1) && app.Services.GetService<Microsoft.AspNetCore.Hosting.Server.IServer>() is { } server
+                && !KestrelHeartbeat.TrySetInterval(server, options.KestrelHeartbeatInterval))
+                app.Logger.LogWarning("Kestrel's heartbeat could not be set to {Interval}; it walks the connections every second.", options.KestrelHeartbeatInterval);
+        });
         // A database that stops answering costs fast 503s, not hung requests (Storage/DatabaseReachability).
         var reachability = PlugAndCharge.Storage.DatabaseReachability.Watch(db, app.Services.GetRequiredService<ILoggerFactory>().CreateLogger<PlugAndCharge.Storage.DatabaseReachability>());
         app.Lifetime.ApplicationStopped.Register(() => reachability.DisposeAsync().AsTask().GetAwaiter().GetResult());

@@ -120,11 +120,12 @@ internal static class ServeCommands
             if (ping is { } k) o.KeepAliveInterval = TimeSpan.FromSeconds(k);
         };
 
-        static int? Positive(string name) => Environment.GetEnvironmentVariable(name) is { Length: > 0 } text
-            ? int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var v) && v > 0 ? v
-                : throw new UsageException($"{name} '{text}' is not a positive whole number.")
-            : null;
     }
+
+    private static int? Positive(string name) => Environment.GetEnvironmentVariable(name) is { Length: > 0 } text
+        ? int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var v) && v > 0 ? v
+            : throw new UsageException($"{name} '{text}' is not a positive whole number.")
+        : null;
 
     private static async Task<int> ServeAsync(ParseResult r, CommonOptions common, ListenOptions listen, bool demo, bool adminCredential, CancellationToken ct)
     {
@@ -172,6 +173,7 @@ internal static class ServeCommands
             // OCPI platform on loopback beside `pnc up`, so it allows loopback when the operator configured nothing.
             Outbound = PlugAndCharge.Core.Outbound.OutboundNetworkPolicy.Parse(Environment.GetEnvironmentVariable("PNC_OUTBOUND_ALLOW") ?? (demo ? "127.0.0.0/8,::1" : null)),
             ConfigureOcpp = ocppSettings,
+            KestrelHeartbeatInterval = Positive("PNC_KESTREL_HEARTBEAT_INTERVAL") is { } kestrel ? TimeSpan.FromSeconds(kestrel) : ServiceHostOptions.DefaultKestrelHeartbeatInterval,
         };
         Phase("keys");
         await using var app = ServiceHost.Build(options, env.Ca, env.Db);

@@ -235,4 +235,14 @@ public sealed class HostedSurfacesTests(ServiceFixture f) : IClassFixture<Servic
         Assert.Equal(HttpStatusCode.Unauthorized, (await stranger.GetAsync("/admin/ocpi/parties")).StatusCode);
         Assert.NotNull(emsp);
     }
+
+    [Fact]
+    public void The_running_host_walks_its_connections_at_the_configured_interval_not_every_second()
+    {
+        // Kestrel's heartbeat is reached through non-public fields (Hosting/KestrelHeartbeat): a Kestrel that changed
+        // them fails here rather than silently walking a fleet's connections every second again.
+        var server = Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>(f.App.Services);
+        Assert.Equal(PlugAndCharge.Server.Hosting.ServiceHostOptions.DefaultKestrelHeartbeatInterval, f.HostOptions.KestrelHeartbeatInterval);
+        Assert.Equal(f.HostOptions.KestrelHeartbeatInterval, PlugAndCharge.Server.Hosting.KestrelHeartbeat.Interval(server));
+    }
 }
