@@ -110,21 +110,23 @@ public sealed class StationFleet : IAsyncDisposable
     /// "first back: reconnection to Authorize Accepted"; the earliest Accepted to <see cref="FirstBackAuthorizedAt"/>.
     /// </summary>
     public void AuthorizeFirstBack(int count, IReadOnlyList<byte[]> payloads, Func<JsonElement, string?> accepted) =>
-        _firstBack = (count, payloads, accepted);
+        _firstBack = new FirstBack(count, payloads, accepted);
 
-    private (int Count, IReadOnlyList<byte[]> Payloads, Func<JsonElement, string?>? Accepted) _firstBack = (0, [], null);
+    private sealed record FirstBack(int Count, IReadOnlyList<byte[]> Payloads, Func<JsonElement, string?> Accepted);
+
+    private FirstBack? _firstBack;
 
     /// <summary>When (Environment.TickCount64) the first of the first-back Authorize calls was answered Accepted; 0 before.</summary>
     public long FirstBackAuthorizedAt;
 
-    private async Task AuthorizeFirstBackAsync(Station s)
+    private async Task AuthorizeFirstBackAsync(Station s, FirstBack first)
     {
-        var (_, payloads, accepted) = _firstBack;
+        var (_, payloads, accepted) = first;
         while (!s.TryBeginCall()) await Task.Delay(1);
         var answer = await CallAsync(s, "Authorize", payloads[s.Index % payloads.Count]);
         s.EndCall();
         if (answer.Error != null) { Measured.Error($"first back Authorize: {answer.Error}"); return; }
-        if (accepted!(answer.Payload) is { } refused) { Measured.Error($"first back Authorize: {refused}"); return; }
+        if (accepted(answer.Payload) is { } refused) { Measured.Error($"first back Authorize: {refused}"); return; }
         var now = Environment.TickCount64;
         Measured.Of("first back: reconnection to Authorize Accepted").Add(now - s.ConnectedAt);
         Interlocked.CompareExchange(ref FirstBackAuthorizedAt, now, 0);
@@ -207,7 +209,7 @@ public sealed class StationFleet : IAsyncDisposable
             if (!s.BootedSinceMark)
             {
                 s.BootedSinceMark = true;
-                if (Interlocked.Increment(ref _bootedSinceMark) <= _firstBack.Count) _ = AuthorizeFirstBackAsync(s);
+                if (Interlocked.Increment(ref _bootedSinceMark) <= (_firstBack?.Count ?? 0)) _ = AuthorizeFirstBackAsync(s, _firstBack!);
             }
             At(s, epoch, Job.Heartbeat, s.HeartbeatSeconds * 1000L);
             return;

@@ -21,8 +21,8 @@ public static class AuditRate
         var seconds = args.Length > 0 ? int.Parse(args[0]) : 10;
         var instances = args.Length > 1 ? int.Parse(args[1]) : 2;
         var workers = args.Length > 2 ? int.Parse(args[2]) : 16;
-        var server = BenchDatabase.Server ?? throw new InvalidOperationException("Set PNC_BENCH_DATABASE.");
-        await using var fresh = await BenchDatabase.CreateAsync(server, "pnc_audit_bench_");
+        var server = Environment.GetEnvironmentVariable("PNC_BENCH_DATABASE") ?? throw new InvalidOperationException("Set PNC_BENCH_DATABASE.");
+        await using var fresh = await PlugAndCharge.Tests.PostgresDatabase.CreateAsync(server, "pnc_audit_bench_", maxPoolSize: null);
         var cs = fresh.ConnectionString;
         var opened = new List<(NpgsqlDataSource Db, PostgresPkiStore Store)>();
         for (var i = 0; i < instances; i++) opened.Add(await PkiDatabase.OpenAsync(cs));

@@ -21,12 +21,12 @@ public static class InstallationWindow
         var callers = int.Parse(args[2], CultureInfo.InvariantCulture);
         var start = DateTimeOffset.FromUnixTimeSeconds(long.Parse(args[3], CultureInfo.InvariantCulture));
         var end = start.AddSeconds(seconds);
-        var server = BenchDatabase.Server;
-        var databases = new List<BenchDatabase>();
+        var server = Environment.GetEnvironmentVariable("PNC_BENCH_DATABASE") is { Length: > 0 } s ? s : null;
+        var databases = new List<PlugAndCharge.Tests.PostgresDatabase>();
         var built = new List<InstallationWorld>();
         for (var w = 0; w < worlds; w++)
         {
-            var database = server == null ? null : await BenchDatabase.CreateAsync(server, "pnc_window_");
+            var database = server == null ? null : await PlugAndCharge.Tests.PostgresDatabase.CreateAsync(server, "pnc_window_", maxPoolSize: null);
             if (database != null) databases.Add(database);
             built.Add(await InstallationWorld.OpenAsync(database: database?.ConnectionString));
         }

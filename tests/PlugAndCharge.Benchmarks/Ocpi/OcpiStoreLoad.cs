@@ -47,8 +47,8 @@ public static class OcpiStoreLoad
         var rate = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 500;
         var seconds = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 10;
         var emspCount = args.Length > 3 ? int.Parse(args[3], CultureInfo.InvariantCulture) : 20;
-        var server = BenchDatabase.Server ?? throw new InvalidOperationException("Set PNC_BENCH_DATABASE.");
-        await using var fresh = await BenchDatabase.CreateAsync(server, "pnc_store_bench_", maxPoolSize: 100);
+        var server = Environment.GetEnvironmentVariable("PNC_BENCH_DATABASE") ?? throw new InvalidOperationException("Set PNC_BENCH_DATABASE.");
+        await using var fresh = await PlugAndCharge.Tests.PostgresDatabase.CreateAsync(server, "pnc_store_bench_", maxPoolSize: 100);
         var cs = fresh.ConnectionString;
         await using var db = StorageDataSource.Create(cs);
         await MigrationRunner.ApplyAsync(db);
